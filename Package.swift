@@ -1,0 +1,108 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Strict settings for every target of ours: Swift 6 language mode, explicit `any`, imports
+/// that must be named where used, internal-by-default imports, and warnings treated as errors.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "sigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SigilCore", targets: ["SigilCore"]),
+        .library(name: "SigilModel", targets: ["SigilModel"]),
+        .library(name: "SigilStore", targets: ["SigilStore"]),
+        .library(name: "SigilConfig", targets: ["SigilConfig"]),
+        .executable(name: "sigil", targets: ["sigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libsodium, from Debian's libsodium-dev.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Secret bytes, sealing, the keyring and the shared error type.
+        .target(
+            name: "SigilCore",
+            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // External and named credentials, principals, grants and their rules. No I/O.
+        .target(
+            name: "SigilModel",
+            dependencies: ["SigilCore"],
+            swiftSettings: strictSettings
+        ),
+        // The sealed SQLite store: migrations from schema/, secrets, keys, audit chain.
+        .target(
+            name: "SigilStore",
+            dependencies: [
+                "SigilCore", "SigilModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The configuration file (YAML or JSON): parsing, secret references, export.
+        .target(
+            name: "SigilConfig",
+            dependencies: ["SigilCore", "SigilModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // The commands. Thin: every step is a call into the modules above.
+        .target(
+            name: "SigilCLI",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "sigil",
+            dependencies: ["SigilCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilCoreTests",
+            dependencies: ["SigilCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilModelTests",
+            dependencies: ["SigilCore", "SigilModel"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilStoreTests",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilConfigTests",
+            dependencies: ["SigilCore", "SigilModel", "SigilConfig"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilCLITests",
+            dependencies: ["SigilCore", "sigil"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

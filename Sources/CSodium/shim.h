@@ -1,0 +1,4 @@
+#ifndef SIGIL_CSODIUM_SHIM_H
+#define SIGIL_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import SigilCore
+import SigilStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Show and rotate the vault's keys.",
+        subcommands: [Status.self, Rotate.self, RotateDataKey.self]
+    )
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the vault's keys (ids, states, dates; never key material).")
+
+        @OptionGroup var options: VaultOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let status = try options.open().keyStatus()
+            if json {
+                try Output.json(status)
+                return
+            }
+            print("Vault \(status.vaultID), schema version \(status.schemaVersion), master key: \(status.masterKeyKind)")
+            Output.table(status.keys.map {
+                ["key \($0.id)", $0.purpose, $0.state, "created \($0.createdAt)", "wrapped \($0.wrappedAt)", $0.purpose == "data" ? "\($0.secretCount) secrets" : ""]
+            })
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Replace the master key, re-wrapping the data keys in one transaction (online: other processes keep working).",
+            discussion: """
+                With a key file and no option, a new key is written to KEYFILE.next, the data keys are \
+                re-wrapped under it, and KEYFILE.next replaces KEYFILE. --new-key-file writes the new key \
+                elsewhere (and leaves the old file for you to destroy). --new-passphrase-stdin (or \
+                SIGIL_NEW_PASSPHRASE) protects the vault with a passphrase from now on.
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Option(help: ArgumentHelp("Write the new key to this new file.", valueName: "path"))
+        var newKeyFile: String?
+
+        @Flag(help: "Read the new passphrase from standard input.")
+        var newPassphraseStdin = false
+
+        @Option(help: "Argon2id cost for a new passphrase: interactive, moderate or sensitive.")
+        var kdfProfile: String = KDFParameters.Profile.moderate.rawValue
+
+        func run() throws {
+            guard let profile = KDFParameters.Profile(rawValue: kdfProfile) else {
+                throw ValidationError("--kdf-profile must be one of \(KDFParameters.Profile.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let stdin = StandardInput()
+            let current = try options.keySource(stdin: stdin)
+            let vault = try options.open(stdin: stdin)
+            if newPassphraseStdin || SecretBytes.environment("SIGIL_NEW_PASSPHRASE") != nil {
+                let passphrase = newPassphraseStdin
+                    ? try stdin.read(for: "the new passphrase").removingOneTrailingNewline()
+                    : SecretBytes.environment("SIGIL_NEW_PASSPHRASE")!
+                _ = try vault.rotateMasterKey(to: .passphrase(passphrase), kdfParameters: .generate(profile: profile))
+                print("Rotated the master key of \(vault.path): now protected by a passphrase (Argon2id, \(profile.rawValue)).")
+                return
+            }
+            if let newKeyFile {
+                let key = MasterKey.generate()
+                try FileSystem.makeParentDirectory(of: newKeyFile)
+                try key.write(toKeyFile: newKeyFile)
+                do {
+                    _ = try vault.rotateMasterKey(to: .key(key))
+                } catch {
+                    unlink(newKeyFile)
+                    throw error
+                }
+                print("Rotated the master key of \(vault.path): the new key is in \(newKeyFile). Destroy the old key once nothing uses it.")
+                return
+            }
+            guard case .keyFile(let keyPath) = current else {
+                throw ValidationError("this vault's key does not come from a key file; give --new-key-file PATH or --new-passphrase-stdin")
+            }
+            let next = keyPath + ".next"
+            let key = MasterKey.generate()
+            try key.write(toKeyFile: next)
+            do {
+                _ = try vault.rotateMasterKey(to: .key(key))
+            } catch {
+                unlink(next)
+                throw error
+            }
+            // The vault now needs the new key: move it into place (an atomic rename).
+            guard rename(next, keyPath) == 0 else {
+                throw SigilError(.invalidMasterKey, "the master key was rotated but \(next) could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
+            }
+            print("Rotated the master key of \(vault.path); \(keyPath) holds the new key.")
+        }
+    }
+
+    struct RotateDataKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-data-key",
+            abstract: "Introduce a new data key and re-seal every secret under it, in small transactions; the vault stays usable throughout.",
+            discussion: "When every secret is re-sealed, the old data keys are deleted."
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Option(help: "Secrets re-sealed per transaction.")
+        var batch = 100
+
+        @Flag(help: "Only re-seal secrets left under an older key (resume an interrupted rotation).")
+        var resumeOnly = false
+
+        func run() throws {
+            guard batch > 0 else { throw ValidationError("--batch must be positive") }
+            let vault = try options.open()
+            if !resumeOnly {
+                let id = try vault.rotateDataKey()
+                print("New data key \(id) is active.")
+            }
+            var total = 0
+            while true {
+                let (resealed, remaining) = try vault.resealBatch(limit: batch)
+                total += resealed
+                if remaining == 0 || resealed == 0 { break }
+            }
+            print("Re-sealed \(total) secrets; older data keys destroyed.")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+public import ArgumentParser
+
+/// The `sigil` command: a thin front door over the vault. Every step is a call into SigilStore and
+/// SigilConfig; nothing here seals, validates or writes on its own.
+public struct SigilCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sigil",
+        abstract: "An outbound credential vault: sealed secrets, named credentials, signed requests.",
+        discussion: """
+            Exit status: 0 on success, 1 on any failure (the message on standard error names the item \
+            and the problem), 64 for a malformed command line.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
+            SecretCommand.self, DeleteCommand.self, AuditCommand.self, KeyCommand.self,
+        ]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,135 @@
+import Foundation
+public import SigilCore
+public import SigilModel
+import Yams
+
+/// Writes a catalog in the configuration format, without secrets. Applying the output to the
+/// same vault changes nothing: every field is written explicitly, and secrets the file does not
+/// mention keep their values.
+public enum ConfigExport {
+    public static func text(of catalog: Catalog, json: Bool) throws(SigilError) -> String {
+        let document = Document(catalog)
+        do {
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+            }
+            return try YAMLEncoder().encode(document)
+        } catch {
+            throw SigilError(.invalidConfiguration, "cannot write the export: \(error)")
+        }
+    }
+
+    private struct Document: Encodable {
+        var externalCredentials: [ExternalCredentialEntry]?
+        var namedCredentials: [NamedCredentialEntry]?
+        var users: [UserEntry]?
+        var groups: [String]?
+        var grants: [GrantEntry]?
+
+        init(_ catalog: Catalog) {
+            externalCredentials = nonEmpty(catalog.externalCredentials.map(ExternalCredentialEntry.init))
+            namedCredentials = nonEmpty(catalog.namedCredentials.map(NamedCredentialEntry.init))
+            users = nonEmpty(catalog.users.map { UserEntry(name: $0.name, groups: nonEmpty($0.groups)) })
+            // Groups that users declare need no line of their own.
+            let declared = Set(catalog.users.flatMap(\.groups))
+            groups = nonEmpty(catalog.groups.filter { !declared.contains($0) })
+            grants = nonEmpty(catalog.grants.filter { !$0.subjects.isEmpty }.map {
+                GrantEntry(principal: $0.principal.description, to: $0.subjects.map(\.description))
+            })
+        }
+    }
+
+    private struct Header: Encodable {
+        var name: String
+        var value: String
+    }
+
+    private struct PrincipalEntry: Encodable {
+        var name: String
+        var type: String
+        var sequence: Int
+        var parameters: SortedMap?
+    }
+
+    private struct ExternalCredentialEntry: Encodable {
+        var name: String
+        var `protocol`: String
+        var parameters: SortedMap?
+        var customHeaders: [Header]?
+        var principals: [PrincipalEntry]?
+
+        init(_ credential: ExternalCredential) {
+            name = credential.name
+            `protocol` = credential.authProtocol.rawValue
+            parameters = SortedMap(credential.parameters)
+            customHeaders = nonEmpty(credential.customHeaders.map { Header(name: $0.name, value: $0.value) })
+            principals = nonEmpty(credential.principals.map {
+                PrincipalEntry(name: $0.name, type: $0.type.rawValue, sequence: $0.sequence, parameters: SortedMap($0.parameters))
+            })
+        }
+    }
+
+    private struct ClientIdentity: Encodable {
+        var certificate: String
+    }
+
+    private struct NamedCredentialEntry: Encodable {
+        var name: String
+        var url: String
+        var externalCredential: String
+        var generateAuthorizationHeader: Bool
+        var allowMergeFieldsInHeader: Bool
+        var allowMergeFieldsInBody: Bool
+        var customHeaders: [Header]?
+        var clientIdentity: ClientIdentity?
+
+        init(_ credential: NamedCredential) {
+            name = credential.name
+            url = credential.url
+            externalCredential = credential.externalCredential
+            generateAuthorizationHeader = credential.generateAuthorizationHeader
+            allowMergeFieldsInHeader = credential.allowMergeFieldsInHeader
+            allowMergeFieldsInBody = credential.allowMergeFieldsInBody
+            customHeaders = nonEmpty(credential.customHeaders.map { Header(name: $0.name, value: $0.value) })
+            clientIdentity = credential.clientCertificate.map(ClientIdentity.init)
+        }
+    }
+
+    private struct UserEntry: Encodable {
+        var name: String
+        var groups: [String]?
+    }
+
+    private struct GrantEntry: Encodable {
+        var principal: String
+        var to: [String]
+    }
+}
+
+/// A string map encoded with its keys in order, so exports are the same from run to run.
+private struct SortedMap: Encodable {
+    let pairs: [(key: String, value: String)]
+
+    init?(_ map: [String: String]) {
+        guard !map.isEmpty else { return nil }
+        pairs = map.sorted { $0.key < $1.key }
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in pairs { try container.encode(value, forKey: Key(stringValue: key)) }
+    }
+}
+
+private func nonEmpty<C: Collection>(_ collection: C) -> C? {
+    collection.isEmpty ? nil : collection
+}

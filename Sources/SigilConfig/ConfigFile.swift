@@ -1,0 +1,100 @@
+public import SigilCore
+public import SigilModel
+
+/// A configuration file (YAML or JSON) as `sigil apply` reads it: the items it describes, and
+/// references to the secrets it assigns. Reading the file checks its shape (known keys, types,
+/// reference syntax) and reports the file, line, item and field of each problem; the model's
+/// rules are checked on the merged catalog by ``problems(in:)``.
+///
+/// The format is documented in README.md ("Configuration file").
+public struct ConfigFile: Sendable {
+    /// The file's name, as messages show it.
+    public let fileName: String
+    /// The items of the file. Client certificates given as references are filled in by
+    /// ``resolve(standardInput:)``.
+    public private(set) var catalog: Catalog
+    /// The secrets the file assigns, by reference.
+    public private(set) var secretReferences: [SecretTarget: SecretReference] = [:]
+    /// Client certificates given as `file:` or `env:` references, by named credential.
+    public private(set) var certificateReferences: [String: SecretReference] = [:]
+    /// Where each item starts, for messages.
+    private var lines: [ItemRef: Int] = [:]
+    private let baseDirectory: String
+
+    /// Parses `text`; `format` defaults to the one `fileName`'s extension implies.
+    public init(text: String, fileName: String, baseDirectory: String = "", json: Bool? = nil) throws(SigilError) {
+        self.fileName = fileName
+        self.baseDirectory = baseDirectory
+        let format: ConfigNode.Format = json.map { $0 ? .json : .yaml } ?? .init(fileName: fileName)
+        let root = try ConfigNode.parse(text, format: format, fileName: fileName)
+        var reader = DocumentReader(fileName: fileName)
+        self.catalog = try reader.read(root)
+        self.secretReferences = reader.secretReferences
+        self.certificateReferences = reader.certificateReferences
+        self.lines = reader.lines
+    }
+
+    /// Whether any secret or certificate reference reads standard input.
+    public var readsStandardInput: Bool {
+        secretReferences.values.contains(.standardInput) || certificateReferences.values.contains(.standardInput)
+    }
+
+    /// Reads every reference and returns what `apply` writes. Errors name the item and field.
+    public func resolve(standardInput: () throws(SigilError) -> SecretBytes) throws(SigilError) -> ApplyRequest {
+        var catalog = catalog
+        var namedCredentials = catalog.namedCredentials
+        for (name, reference) in certificateReferences.sorted(by: { $0.key < $1.key }) {
+            guard let index = namedCredentials.firstIndex(where: { $0.name == name }) else { continue }
+            let pem = try attributed(.namedCredential(name), "clientIdentity.certificate") { () throws(SigilError) in
+                try reference.resolve(baseDirectory: baseDirectory, standardInput: standardInput)
+            }
+            namedCredentials[index].clientCertificate = pem.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        }
+        catalog = Catalog(
+            externalCredentials: catalog.externalCredentials, namedCredentials: namedCredentials, users: catalog.users,
+            groups: catalog.groups, grants: catalog.grants
+        )
+        var secrets: [SecretTarget: SecretBytes] = [:]
+        for (target, reference) in secretReferences.sorted(by: { $0.key.description < $1.key.description }) {
+            secrets[target] = try attributed(item(owning: target), "secrets.\(target.field)") { () throws(SigilError) in
+                try reference.resolve(baseDirectory: baseDirectory, standardInput: standardInput)
+            }
+        }
+        return ApplyRequest(catalog: catalog, secrets: secrets)
+    }
+
+    /// The model's rules, checked on `stored` with this file laid over it, as one error whose lines
+    /// name this file's lines where the item comes from it; `nil` when all hold.
+    public func problems(in stored: Catalog) -> SigilError? {
+        let issues = stored.merging(catalog).issues()
+        guard !issues.isEmpty else { return nil }
+        let lines = issues.map { issue in
+            let itemLine = self.lines[issue.item] ?? self.lines[parent(of: issue.item)]
+            return itemLine.map { "\(fileName):\($0): \(issue)" } ?? "\(fileName): \(issue)"
+        }
+        let reason = lines.count == 1 ? lines[0] : "\(lines.count) problems:\n  " + lines.joined(separator: "\n  ")
+        return SigilError(.invalidConfiguration, reason)
+    }
+
+    private func item(owning target: SecretTarget) -> ItemRef {
+        switch target.owner {
+        case .principal(let reference): .principal(reference)
+        case .authorization(let reference, let user): .authorization(reference, user: user)
+        case .namedCredential(let name): .namedCredential(name)
+        }
+    }
+
+    private func parent(of item: ItemRef) -> ItemRef {
+        if case .principal(let reference) = item { return .externalCredential(reference.externalCredential) }
+        return item
+    }
+
+    private func attributed<T>(_ item: ItemRef, _ field: String, _ body: () throws(SigilError) -> T) throws(SigilError) -> T {
+        do {
+            return try body()
+        } catch {
+            let location = lines[item].map { "\(fileName):\($0)" } ?? fileName
+            throw SigilError(error.code, "\(location): \(item), \(field): \(error.reason)")
+        }
+    }
+}

@@ -1,0 +1,273 @@
+import SigilCore
+import SigilModel
+
+/// Maps a ``ConfigNode`` tree to model types, checking keys and types as it goes. Each error
+/// names the file, the line, the path (`externalCredentials[0] (Billing).principals[1].sequence`)
+/// and the problem, and never quotes a secret value.
+struct DocumentReader {
+    let fileName: String
+    var secretReferences: [SecretTarget: SecretReference] = [:]
+    var certificateReferences: [String: SecretReference] = [:]
+    var lines: [ItemRef: Int] = [:]
+    private var standardInputUser: String?
+
+    init(fileName: String) {
+        self.fileName = fileName
+    }
+
+    // MARK: Document
+
+    mutating func read(_ root: ConfigNode) throws(SigilError) -> Catalog {
+        let top = try mapping(root, "document", keys: ["externalCredentials", "namedCredentials", "users", "groups", "grants", "authorizations"])
+        var externalCredentials: [ExternalCredential] = []
+        for (index, node) in try list(top["externalCredentials"], "externalCredentials").enumerated() {
+            externalCredentials.append(try externalCredential(node, "externalCredentials[\(index)]"))
+        }
+        var namedCredentials: [NamedCredential] = []
+        for (index, node) in try list(top["namedCredentials"], "namedCredentials").enumerated() {
+            namedCredentials.append(try namedCredential(node, "namedCredentials[\(index)]"))
+        }
+        var users: [User] = []
+        for (index, node) in try list(top["users"], "users").enumerated() {
+            let path = "users[\(index)]"
+            let fields = try mapping(node, path, keys: ["name", "groups"])
+            let name = try string(fields["name"], path + ".name", in: node)
+            lines[.user(name)] = node.line
+            users.append(User(name: name, groups: try strings(fields["groups"], "\(path) (\(name)).groups")))
+        }
+        let groups = try strings(top["groups"], "groups")
+        var grants: [Grant] = []
+        for (index, node) in try list(top["grants"], "grants").enumerated() {
+            let path = "grants[\(index)]"
+            let fields = try mapping(node, path, keys: ["principal", "to"])
+            let principal = try principalRef(fields["principal"], path + ".principal", in: node)
+            var subjects: [GrantSubject] = []
+            for (position, text) in try strings(fields["to"], path + ".to").enumerated() {
+                guard let subject = GrantSubject(parsing: text) else {
+                    throw error(fields["to"], "\(path).to[\(position)]", "\"\(text.sanitizedForMessage)\" is not user:NAME or group:NAME")
+                }
+                subjects.append(subject)
+            }
+            lines[.grant(principal)] = node.line
+            grants.append(Grant(principal: principal, subjects: subjects))
+        }
+        for (index, node) in try list(top["authorizations"], "authorizations").enumerated() {
+            let path = "authorizations[\(index)]"
+            let fields = try mapping(node, path, keys: ["principal", "user", "secrets"])
+            let principal = try principalRef(fields["principal"], path + ".principal", in: node)
+            let user = try string(fields["user"], path + ".user", in: node)
+            lines[.authorization(principal, user: user)] = node.line
+            try secrets(fields["secrets"], "\(path).secrets", owner: .authorization(principal, user: user))
+        }
+        return Catalog(externalCredentials: externalCredentials, namedCredentials: namedCredentials, users: users, groups: groups, grants: grants)
+    }
+
+    private mutating func externalCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> ExternalCredential {
+        let fields = try mapping(node, path, keys: ["name", "protocol", "parameters", "customHeaders", "principals"])
+        let name = try string(fields["name"], path + ".name", in: node)
+        let path = "\(path) (\(name))"
+        lines[.externalCredential(name)] = node.line
+        let protocolName = try string(fields["protocol"], path + ".protocol", in: node)
+        guard let authProtocol = AuthProtocol(rawValue: protocolName) else {
+            throw error(fields["protocol"], path + ".protocol", "\"\(protocolName.sanitizedForMessage)\" is not a protocol; use one of \(AuthProtocol.allNames)")
+        }
+        var principals: [Principal] = []
+        var lastSequence = 0
+        for (index, principalNode) in try list(fields["principals"], path + ".principals").enumerated() {
+            let principalPath = "\(path).principals[\(index)]"
+            let principalFields = try mapping(principalNode, principalPath, keys: ["name", "type", "sequence", "parameters", "secrets"])
+            let principalName = try string(principalFields["name"], principalPath + ".name", in: principalNode)
+            let namedPath = "\(principalPath) (\(principalName))"
+            let reference = PrincipalRef(externalCredential: name, principal: principalName)
+            lines[.principal(reference)] = principalNode.line
+            var type = PrincipalType.named
+            if let typeNode = principalFields["type"] {
+                let text = try string(typeNode, namedPath + ".type", in: principalNode)
+                guard let parsed = PrincipalType(rawValue: text) else {
+                    throw error(typeNode, namedPath + ".type", "\"\(text.sanitizedForMessage)\" is not named or per-user")
+                }
+                type = parsed
+            }
+            // An unnumbered principal follows the one before it.
+            let sequence = try principalFields["sequence"].map { node throws(SigilError) in try integer(node, namedPath + ".sequence") } ?? lastSequence + 1
+            lastSequence = sequence
+            principals.append(Principal(
+                name: principalName, type: type, sequence: sequence,
+                parameters: try parameters(principalFields["parameters"], namedPath + ".parameters")
+            ))
+            try secrets(principalFields["secrets"], namedPath + ".secrets", owner: .principal(reference))
+        }
+        return ExternalCredential(
+            name: name, authProtocol: authProtocol, parameters: try parameters(fields["parameters"], path + ".parameters"),
+            customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"), principals: principals
+        )
+    }
+
+    private mutating func namedCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> NamedCredential {
+        let fields = try mapping(node, path, keys: [
+            "name", "url", "externalCredential", "generateAuthorizationHeader", "allowMergeFieldsInHeader",
+            "allowMergeFieldsInBody", "customHeaders", "clientIdentity",
+        ])
+        let name = try string(fields["name"], path + ".name", in: node)
+        let path = "\(path) (\(name))"
+        lines[.namedCredential(name)] = node.line
+        var certificate: String?
+        if let identityNode = fields["clientIdentity"] {
+            let identity = try mapping(identityNode, path + ".clientIdentity", keys: ["certificate", "privateKey"])
+            let text = try string(identity["certificate"], path + ".clientIdentity.certificate", in: identityNode)
+            if text.contains("-----BEGIN") {
+                certificate = text
+            } else if let reference = SecretReference(parsing: text) {
+                certificateReferences[name] = try claimingStandardInput(reference, identity["certificate"], path + ".clientIdentity.certificate")
+                certificate = ""
+            } else {
+                throw error(identity["certificate"], path + ".clientIdentity.certificate", "is neither a PEM certificate nor a reference (file:PATH, env:NAME)")
+            }
+            // Omitted, the stored key is kept (an export carries no secrets); apply checks one exists.
+            if let keyNode = identity["privateKey"] {
+                try secret(keyNode, path + ".clientIdentity.privateKey", target: SecretTarget(owner: .namedCredential(name), field: NamedCredential.clientKeyField))
+            }
+        }
+        return NamedCredential(
+            name: name,
+            url: try string(fields["url"], path + ".url", in: node),
+            externalCredential: try string(fields["externalCredential"], path + ".externalCredential", in: node),
+            generateAuthorizationHeader: try fields["generateAuthorizationHeader"].map { node throws(SigilError) in try bool(node, path + ".generateAuthorizationHeader") } ?? true,
+            allowMergeFieldsInHeader: try fields["allowMergeFieldsInHeader"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInHeader") } ?? false,
+            allowMergeFieldsInBody: try fields["allowMergeFieldsInBody"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInBody") } ?? false,
+            customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"),
+            clientCertificate: certificate
+        )
+    }
+
+    // MARK: Secrets
+
+    private mutating func secrets(_ node: ConfigNode?, _ path: String, owner: SecretOwner) throws(SigilError) {
+        guard let node, !node.isNull else { return }
+        guard case .mapping(let pairs, _) = node else {
+            throw error(node, path, "must be a mapping of field names to references, not \(node.kindName)")
+        }
+        for (field, value) in pairs {
+            if let problem = Names.problem(withFieldName: field) {
+                throw error(value, "\(path).\(field.sanitizedForMessage)", "the field name \(problem)")
+            }
+            try secret(value, "\(path).\(field)", target: SecretTarget(owner: owner, field: field))
+        }
+    }
+
+    private mutating func secret(_ node: ConfigNode, _ path: String, target: SecretTarget) throws(SigilError) {
+        guard case .scalar(let text, _, _) = node, !node.isNull else {
+            throw error(node, path, "must be a reference (env:NAME, file:PATH or stdin), not \(node.kindName)")
+        }
+        guard let reference = SecretReference(parsing: text) else {
+            // Deliberately not quoted: a literal here is most likely the secret itself.
+            throw error(node, path, "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)")
+        }
+        secretReferences[target] = try claimingStandardInput(reference, node, path)
+    }
+
+    /// Only one value can come from standard input.
+    private mutating func claimingStandardInput(_ reference: SecretReference, _ node: ConfigNode?, _ path: String) throws(SigilError) -> SecretReference {
+        if reference == .standardInput {
+            if let other = standardInputUser {
+                throw error(node, path, "reads stdin, which \(other) already reads; only one value can come from stdin")
+            }
+            standardInputUser = path
+        }
+        return reference
+    }
+
+    // MARK: Values
+
+    private func mapping(_ node: ConfigNode, _ path: String, keys: Set<String>) throws(SigilError) -> [String: ConfigNode] {
+        guard case .mapping(let pairs, _) = node else {
+            throw error(node, path, "must be a mapping, not \(node.kindName)")
+        }
+        var result: [String: ConfigNode] = [:]
+        for (key, value) in pairs {
+            guard keys.contains(key) else {
+                throw error(value, path, "unknown key \"\(key.sanitizedForMessage)\"; expected one of \(keys.sorted().joined(separator: ", "))")
+            }
+            if !value.isNull { result[key] = value }
+        }
+        return result
+    }
+
+    private func list(_ node: ConfigNode?, _ path: String) throws(SigilError) -> [ConfigNode] {
+        guard let node else { return [] }
+        guard case .sequence(let items, _) = node else {
+            throw error(node, path, "must be a list, not \(node.kindName)")
+        }
+        return items
+    }
+
+    private func string(_ node: ConfigNode?, _ path: String, in parent: ConfigNode) throws(SigilError) -> String {
+        guard let node else { throw error(parent, path, "is missing") }
+        guard case .scalar(let text, _, _) = node else {
+            throw error(node, path, "must be a single value, not \(node.kindName)")
+        }
+        return text
+    }
+
+    private func strings(_ node: ConfigNode?, _ path: String) throws(SigilError) -> [String] {
+        var result: [String] = []
+        for (index, item) in try list(node, path).enumerated() {
+            result.append(try string(item, "\(path)[\(index)]", in: item))
+        }
+        return result
+    }
+
+    private func bool(_ node: ConfigNode, _ path: String) throws(SigilError) -> Bool {
+        guard case .scalar(let text, true, _) = node, text == "true" || text == "false" else {
+            throw error(node, path, "must be true or false")
+        }
+        return text == "true"
+    }
+
+    private func integer(_ node: ConfigNode, _ path: String) throws(SigilError) -> Int {
+        guard case .scalar(let text, true, _) = node, let value = Int(text) else {
+            throw error(node, path, "must be a whole number")
+        }
+        return value
+    }
+
+    private func parameters(_ node: ConfigNode?, _ path: String) throws(SigilError) -> [String: String] {
+        guard let node else { return [:] }
+        guard case .mapping(let pairs, _) = node else {
+            throw error(node, path, "must be a mapping of names to values, not \(node.kindName)")
+        }
+        var result: [String: String] = [:]
+        for (key, value) in pairs {
+            guard case .scalar(let text, _, _) = value, !value.isNull else {
+                throw error(value, "\(path).\(key.sanitizedForMessage)", "must be a single value, not \(value.kindName)")
+            }
+            result[key] = text
+        }
+        return result
+    }
+
+    private func headers(_ node: ConfigNode?, _ path: String) throws(SigilError) -> [CustomHeader] {
+        var result: [CustomHeader] = []
+        for (index, item) in try list(node, path).enumerated() {
+            let fields = try mapping(item, "\(path)[\(index)]", keys: ["name", "value"])
+            result.append(CustomHeader(
+                name: try string(fields["name"], "\(path)[\(index)].name", in: item),
+                value: try string(fields["value"], "\(path)[\(index)].value", in: item)
+            ))
+        }
+        return result
+    }
+
+    private func principalRef(_ node: ConfigNode?, _ path: String, in parent: ConfigNode) throws(SigilError) -> PrincipalRef {
+        let text = try string(node, path, in: parent)
+        guard let reference = PrincipalRef(parsing: text) else {
+            throw error(node, path, "\"\(text.sanitizedForMessage)\" is not ExternalCredential/principal")
+        }
+        return reference
+    }
+
+    private func error(_ node: ConfigNode?, _ path: String, _ problem: String) -> SigilError {
+        let location = node?.line.map { "\(fileName):\($0)" } ?? fileName
+        return SigilError(.invalidConfiguration, "\(location): \(path): \(problem)")
+    }
+}

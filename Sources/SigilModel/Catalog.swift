@@ -1,0 +1,177 @@
+public import SigilCore
+
+/// Everything a vault describes except secret values: external credentials with their principals,
+/// named credentials, users, groups and grants. `sigil export` writes one; `sigil apply` reads one
+/// (only the items a file mentions) and merges it into the stored one.
+///
+/// Items are kept sorted (credentials, users and groups by name, principals by sequence, grants by
+/// principal), so two catalogs with the same content compare equal.
+public struct Catalog: Sendable, Hashable {
+    public private(set) var externalCredentials: [ExternalCredential]
+    public private(set) var namedCredentials: [NamedCredential]
+    public private(set) var users: [User]
+    /// Every group: those declared on their own and those users belong to.
+    public private(set) var groups: [String]
+    public private(set) var grants: [Grant]
+
+    public init(
+        externalCredentials: [ExternalCredential] = [], namedCredentials: [NamedCredential] = [],
+        users: [User] = [], groups: [String] = [], grants: [Grant] = []
+    ) {
+        self.externalCredentials = externalCredentials
+        self.namedCredentials = namedCredentials
+        self.users = users
+        self.groups = groups
+        self.grants = grants
+        normalize()
+    }
+
+    public func externalCredential(named name: String) -> ExternalCredential? {
+        externalCredentials.first { $0.name == name }
+    }
+
+    public func namedCredential(named name: String) -> NamedCredential? {
+        namedCredentials.first { $0.name == name }
+    }
+
+    public func user(named name: String) -> User? {
+        users.first { $0.name == name }
+    }
+
+    public func principal(_ reference: PrincipalRef) -> Principal? {
+        externalCredential(named: reference.externalCredential)?.principal(named: reference.principal)
+    }
+
+    public func grant(for principal: PrincipalRef) -> Grant? {
+        grants.first { $0.principal == principal }
+    }
+
+    /// This catalog with `update`'s items laid over it. An item in `update` replaces the item of
+    /// the same name, except that an external credential's principals merge by name (principals
+    /// the update does not list are kept). Nothing is removed: deletion is explicit.
+    public func merging(_ update: Catalog) -> Catalog {
+        var merged = self
+        for credential in update.externalCredentials {
+            if let index = merged.externalCredentials.firstIndex(where: { $0.name == credential.name }) {
+                var principals = merged.externalCredentials[index].principals
+                for principal in credential.principals {
+                    if let existing = principals.firstIndex(where: { $0.name == principal.name }) {
+                        principals[existing] = principal
+                    } else {
+                        principals.append(principal)
+                    }
+                }
+                var replacement = credential
+                replacement.principals = principals
+                merged.externalCredentials[index] = replacement
+            } else {
+                merged.externalCredentials.append(credential)
+            }
+        }
+        for credential in update.namedCredentials {
+            merged.namedCredentials.removeAll { $0.name == credential.name }
+            merged.namedCredentials.append(credential)
+        }
+        for user in update.users {
+            merged.users.removeAll { $0.name == user.name }
+            merged.users.append(user)
+        }
+        merged.groups += update.groups
+        for grant in update.grants {
+            merged.grants.removeAll { $0.principal == grant.principal }
+            merged.grants.append(grant)
+        }
+        merged.normalize()
+        return merged
+    }
+
+    /// Every broken rule: item rules (names, URLs, headers, sequences) and references (a named
+    /// credential's external credential, grants' principals and subjects).
+    public func issues() -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        issues += duplicates(externalCredentials.map(\.name)).map { ValidationIssue(.externalCredential($0), "is defined twice") }
+        issues += duplicates(namedCredentials.map(\.name)).map { ValidationIssue(.namedCredential($0), "is defined twice") }
+        issues += duplicates(users.map(\.name)).map { ValidationIssue(.user($0), "is defined twice") }
+
+        for credential in externalCredentials {
+            issues += credential.issues()
+        }
+        for credential in namedCredentials {
+            issues += credential.issues()
+            let item = ItemRef.namedCredential(credential.name)
+            guard let external = externalCredential(named: credential.externalCredential) else {
+                issues.append(ValidationIssue(item, field: "externalCredential", "names \(credential.externalCredential.sanitizedForMessage), which does not exist"))
+                continue
+            }
+            if credential.generateAuthorizationHeader {
+                let custom = (external.customHeaders + credential.customHeaders).filter { $0.name.lowercased() == "authorization" }
+                if !custom.isEmpty, external.authProtocol != .none, external.authProtocol != .custom {
+                    issues.append(ValidationIssue(item, field: "customHeaders", "sets Authorization while generateAuthorizationHeader is on; turn one of them off"))
+                }
+            }
+        }
+        for user in users {
+            let item = ItemRef.user(user.name)
+            if let problem = Names.problem(withUserName: user.name) {
+                issues.append(ValidationIssue(item, field: "name", problem))
+            }
+        }
+        for group in groups {
+            if let problem = Names.problem(withItemName: group) {
+                issues.append(ValidationIssue(.group(group), field: "name", problem))
+            }
+        }
+        let groupSet = Set(groups)
+        let userSet = Set(users.map(\.name))
+        for grant in grants {
+            let item = ItemRef.grant(grant.principal)
+            if principal(grant.principal) == nil {
+                issues.append(ValidationIssue(item, field: "principal", "principal \(grant.principal) does not exist"))
+            }
+            for subject in grant.subjects {
+                switch subject {
+                case .user(let name) where !userSet.contains(name):
+                    issues.append(ValidationIssue(item, field: "to", "user \(name.sanitizedForMessage) does not exist"))
+                case .group(let name) where !groupSet.contains(name):
+                    issues.append(ValidationIssue(item, field: "to", "group \(name.sanitizedForMessage) does not exist"))
+                default:
+                    break
+                }
+            }
+        }
+        return issues
+    }
+
+    /// Throws one error listing every issue, if there are any.
+    public func validate() throws(SigilError) {
+        let issues = issues()
+        if !issues.isEmpty { throw SigilError.invalid(issues) }
+    }
+
+    private func duplicates(_ names: [String]) -> [String] {
+        var seen: Set<String> = []
+        var repeated: [String] = []
+        for name in names where !seen.insert(name).inserted && !repeated.contains(name) {
+            repeated.append(name)
+        }
+        return repeated
+    }
+
+    private mutating func normalize() {
+        // Users declare the groups they belong to.
+        groups = Array(Set(groups + users.flatMap(\.groups))).sorted()
+        externalCredentials.sort { $0.name < $1.name }
+        for index in externalCredentials.indices {
+            externalCredentials[index].principals.sort { ($0.sequence, $0.name) < ($1.sequence, $1.name) }
+        }
+        namedCredentials.sort { $0.name < $1.name }
+        users.sort { $0.name < $1.name }
+        for index in users.indices {
+            users[index].groups = Array(Set(users[index].groups)).sorted()
+        }
+        grants.sort { $0.principal < $1.principal }
+        for index in grants.indices {
+            grants[index].subjects = Array(Set(grants[index].subjects)).sorted()
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The naming rules, in one place. They are written so every name fits in a merge field
+/// (`{!$Credential.Billing.apiKey}`), a `callout:NAME/...` URL and a `EC/principal` reference
+/// without quoting.
+public enum Names {
+    public static let maximumLength = 64
+    public static let maximumUserNameLength = 128
+
+    /// Credential, principal and group names: a letter, then letters, digits, `_` or `-`;
+    /// at most 64 characters. Case-sensitive.
+    public static func problem(withItemName name: String) -> String? {
+        check(name, maximum: maximumLength, first: isLetter, rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") },
+              rule: "a letter, then letters, digits, '_' or '-'")
+    }
+
+    /// Parameter and secret field names: a letter, then letters, digits or `_` (no `-`: they
+    /// appear after a dot in merge fields); at most 64 characters.
+    public static func problem(withFieldName name: String) -> String? {
+        check(name, maximum: maximumLength, first: isLetter, rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") },
+              rule: "a letter, then letters, digits or '_'")
+    }
+
+    /// User names: a letter or digit, then letters, digits or `.`, `_`, `-`, `@`, `+` (an email
+    /// address fits); at most 128 characters.
+    public static func problem(withUserName name: String) -> String? {
+        check(name, maximum: maximumUserNameLength, first: { isLetter($0) || isDigit($0) },
+              rest: { isLetter($0) || isDigit($0) || ".-_@+".utf8.contains($0) },
+              rule: "a letter or digit, then letters, digits, '.', '_', '-', '@' or '+'")
+    }
+
+    private static func check(
+        _ name: String, maximum: Int, first: (UInt8) -> Bool, rest: (UInt8) -> Bool, rule: String
+    ) -> String? {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty { return "is empty" }
+        if bytes.count > maximum { return "is \(bytes.count) characters long; the limit is \(maximum)" }
+        guard first(bytes[0]), bytes.dropFirst().allSatisfy(rest) else {
+            return "\"\(name.sanitizedForMessage)\" must be \(rule)"
+        }
+        return nil
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+}
+
+extension String {
+    /// The string with control characters escaped and cut to a reasonable length, for quoting a
+    /// (non-secret) value inside an error message.
+    public var sanitizedForMessage: String {
+        var result = ""
+        for scalar in unicodeScalars.prefix(80) {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return unicodeScalars.count > 80 ? result + "..." : result
+    }
+}

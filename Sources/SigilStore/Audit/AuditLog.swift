@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import GRDB
+import SigilCore
+
+/// One entry of the audit log: who changed what, when. Never a secret value.
+public struct AuditEntry: Sendable, Codable, Hashable {
+    public var seq: Int64
+    public var at: String
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var detail: [String: String]
+}
+
+/// The outcome of checking the audit chain.
+public struct AuditVerification: Sendable, Codable, Hashable {
+    public var valid: Bool
+    public var entries: Int
+    /// The last entry's sequence number and MAC (hex): record it elsewhere to detect a later
+    /// truncation of the log's tail, which the chain alone cannot show.
+    public var headSeq: Int64
+    public var headMAC: String
+    /// Each break found, first first: `entry 7 was altered or moved`.
+    public var problems: [String]
+}
+
+extension Vault {
+    /// Appends an entry to the audit chain, inside the caller's transaction.
+    ///
+    /// `mac = HMAC-SHA256(auditKey, prev_mac || lp(seq) || lp(at) || lp(actor) || lp(action) ||
+    /// lp(target) || lp(detail) || lp(key id))`, with `lp` a 4-byte big-endian length prefix and
+    /// the first entry's `prev_mac` 32 zero bytes.
+    func audit(_ action: String, target: String, detail: [String: String], _ db: Database) throws {
+        let keyID = try activeKeyID(purpose: "audit", db)
+        let last = try Row.fetchOne(db, sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] ?? 0) + 1
+        let previous = last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32)
+        let entry = AuditEntry(seq: seq, at: timestamp(), actor: actor, action: action, target: target, detail: detail)
+        let detailJSON = try entry.detailJSON()
+        let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
+        try db.execute(sql: """
+            INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, keyID, Data(previous), Data(mac)])
+    }
+
+    /// The newest `limit` entries, oldest first.
+    public func auditEntries(limit: Int = 100) throws -> [AuditEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+                .map { try AuditEntry(row: $0) }
+        }
+    }
+
+    /// Recomputes the chain: every entry must follow the one before it (sequence numbers without
+    /// gaps, `prev_mac` equal to the previous MAC) and carry the MAC of its own content.
+    public func verifyAudit() throws -> AuditVerification {
+        try read { db in
+            var problems: [String] = []
+            var expectedSeq: Int64 = 1
+            var previous = [UInt8](repeating: 0, count: 32)
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
+            while let row = try rows.next() {
+                count += 1
+                let entry = try AuditEntry(row: row)
+                let storedPrevious = [UInt8](row["prev_mac"] as Data)
+                let stored = [UInt8](row["mac"] as Data)
+                if entry.seq != expectedSeq {
+                    problems.append(entry.seq > expectedSeq
+                        ? "entries \(expectedSeq) to \(entry.seq - 1) are missing"
+                        : "entry \(entry.seq) is out of order")
+                }
+                if storedPrevious != previous {
+                    problems.append("entry \(entry.seq) does not follow the entry before it (an entry was removed, inserted or reordered)")
+                }
+                let keyID: UInt32 = row["key_id"]
+                try ensureKeyLoaded(keyID, db)
+                let computed = try auditMAC(entry, detailJSON: row["detail"], keyID: keyID, previous: storedPrevious)
+                if computed != stored {
+                    problems.append("entry \(entry.seq) was altered or moved")
+                }
+                previous = stored
+                expectedSeq = entry.seq + 1
+            }
+            return AuditVerification(
+                valid: problems.isEmpty, entries: count, headSeq: expectedSeq - 1,
+                headMAC: previous.map { String(format: "%02x", $0) }.joined(), problems: problems
+            )
+        }
+    }
+
+    private func auditMAC(_ entry: AuditEntry, detailJSON: String, keyID: UInt32, previous: [UInt8]) throws -> [UInt8] {
+        var message = previous
+        for field in ["\(entry.seq)", entry.at, entry.actor, entry.action, entry.target, detailJSON, "\(keyID)"] {
+            let bytes = Array(field.utf8)
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { message.append(contentsOf: $0) }
+            message.append(contentsOf: bytes)
+        }
+        let key = try keyring.key(id: keyID).withUnsafeBytes { SymmetricKey(data: $0) }
+        return Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+    }
+}
+
+extension AuditEntry {
+    init(row: Row) throws {
+        let detail: String = row["detail"]
+        self.init(
+            seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
+            detail: (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? ["unreadable": detail]
+        )
+    }
+
+    func detailJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(detail), as: UTF8.self)
+    }
+}

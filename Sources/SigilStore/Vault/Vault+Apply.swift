@@ -1,0 +1,245 @@
+import GRDB
+import SigilCore
+public import SigilModel
+
+/// What `apply` did (or, in a dry run, would do), item by item.
+public struct ApplyReport: Sendable, Codable, Hashable {
+    public enum Action: String, Sendable, Codable, Hashable {
+        case create, update, unchanged
+    }
+
+    public struct Change: Sendable, Codable, Hashable {
+        public var action: Action
+        /// The item, e.g. `external credential Billing` or `secret apiKey of principal Billing/billing-org`.
+        public var item: String
+        /// The fields that changed (for updates), or the new version (for secrets). Never values.
+        public var fields: [String]
+    }
+
+    public var dryRun: Bool
+    public var changes: [Change]
+
+    /// Whether anything was (or would be) written.
+    public var changedAnything: Bool { changes.contains { $0.action != .unchanged } }
+}
+
+extension Vault {
+    /// Creates or updates every item of `request` and stores its secrets, in one transaction: all
+    /// or nothing. The stored catalog with the request laid over it (``Catalog/merging(_:)``) must
+    /// pass every rule; otherwise nothing changes and the error lists each problem. Applying the
+    /// same request twice changes nothing the second time. With `dryRun`, reports what would
+    /// change and writes nothing.
+    public func apply(_ request: ApplyRequest, dryRun: Bool = false) throws -> ApplyReport {
+        try write(rollback: dryRun) { db in
+            let current = try readCatalog(db)
+            let merged = current.merging(request.catalog)
+            try merged.validate()
+            var writer = CatalogWriter(vault: self, db: db, current: current, merged: merged)
+            try writer.write(request.catalog)
+            for (target, value) in request.secrets.sorted(by: { $0.key.description < $1.key.description }) {
+                let result = try setSecret(target, value: value, stage: .current, db)
+                writer.changes.append(ApplyReport.Change(action: result.changed ? .create : .unchanged, item: target.description, fields: ["version \(result.version)"]))
+            }
+            for credential in merged.namedCredentials where credential.clientCertificate != nil {
+                let hasKey = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM secrets s JOIN named_credentials n ON s.owner_kind = 'named-credential' AND s.owner_id = n.id
+                    WHERE n.name = ? AND s.field = ? AND s.stage = 'current'
+                    """, arguments: [credential.name, NamedCredential.clientKeyField]) ?? 0
+                if hasKey == 0 {
+                    throw SigilError(.invalidConfiguration, "\(ItemRef.namedCredential(credential.name)), clientIdentity.privateKey: a client certificate is set but no private key is stored or given")
+                }
+            }
+            return ApplyReport(dryRun: dryRun, changes: writer.changes)
+        }
+    }
+}
+
+/// Writes the difference between the stored catalog and the merged one, for the items of one
+/// request, and audits each change.
+private struct CatalogWriter {
+    let vault: Vault
+    let db: Database
+    let current: Catalog
+    let merged: Catalog
+    var changes: [ApplyReport.Change] = []
+
+    init(vault: Vault, db: Database, current: Catalog, merged: Catalog) {
+        self.vault = vault
+        self.db = db
+        self.current = current
+        self.merged = merged
+    }
+
+    mutating func write(_ request: Catalog) throws {
+        for credential in request.externalCredentials {
+            try writeExternalCredential(named: credential.name, principals: credential.principals.map(\.name))
+        }
+        for group in merged.groups where !current.groups.contains(group) {
+            try db.execute(sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
+            try record(.create, .group(group), [], action: "group.create")
+        }
+        for user in request.users {
+            try writeUser(named: user.name)
+        }
+        for credential in request.namedCredentials {
+            try writeNamedCredential(named: credential.name)
+        }
+        for grant in request.grants {
+            try writeGrant(for: grant.principal)
+        }
+    }
+
+    private mutating func writeExternalCredential(named name: String, principals: [String]) throws {
+        guard let new = merged.externalCredential(named: name) else { return }
+        let now = vault.timestamp()
+        let item = ItemRef.externalCredential(name)
+        let old = current.externalCredential(named: name)
+        if let old {
+            var fields: [String] = []
+            if old.authProtocol != new.authProtocol { fields.append("protocol") }
+            if old.parameters != new.parameters { fields.append("parameters") }
+            if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
+            if !fields.isEmpty {
+                try db.execute(sql: """
+                    UPDATE external_credentials SET protocol = ?, parameters = ?, custom_headers = ?, updated_at = ? WHERE name = ?
+                    """, arguments: [new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, name])
+            }
+            try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "external-credential.update")
+        } else {
+            try db.execute(sql: """
+                INSERT INTO external_credentials (name, protocol, parameters, custom_headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [name, new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, now])
+            try record(.create, item, [], action: "external-credential.create")
+        }
+        let credentialID = try Int64.fetchOne(db, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])!
+        for principalName in principals {
+            guard let principal = new.principal(named: principalName) else { continue }
+            let reference = PrincipalRef(externalCredential: name, principal: principalName)
+            let principalItem = ItemRef.principal(reference)
+            if let existing = old?.principal(named: principalName) {
+                var fields: [String] = []
+                if existing.type != principal.type { fields.append("type") }
+                if existing.sequence != principal.sequence { fields.append("sequence") }
+                if existing.parameters != principal.parameters { fields.append("parameters") }
+                if existing.type == .perUser, principal.type == .named,
+                   let count = try Int.fetchOne(db, sql: """
+                       SELECT count(*) FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
+                       WHERE p.external_credential_id = ? AND p.name = ?
+                       """, arguments: [credentialID, principalName]), count > 0 {
+                    throw SigilError(.conflict, "\(principalItem): cannot become a named principal while \(count) user authorizations exist; delete them first")
+                }
+                if !fields.isEmpty {
+                    try db.execute(sql: """
+                        UPDATE principals SET type = ?, sequence = ?, parameters = ?, updated_at = ? WHERE external_credential_id = ? AND name = ?
+                        """, arguments: [principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, credentialID, principalName])
+                }
+                try record(fields.isEmpty ? .unchanged : .update, principalItem, fields, action: "principal.update")
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO principals (external_credential_id, name, type, sequence, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [credentialID, principalName, principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, now])
+                try record(.create, principalItem, [], action: "principal.create")
+            }
+        }
+    }
+
+    private mutating func writeNamedCredential(named name: String) throws {
+        guard let new = merged.namedCredential(named: name) else { return }
+        let item = ItemRef.namedCredential(name)
+        let now = vault.timestamp()
+        let externalID = try Int64.fetchOne(db, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
+        let columns: StatementArguments = [
+            new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader, new.allowMergeFieldsInBody,
+            try JSONColumn.encode(new.customHeaders), new.clientCertificate,
+        ]
+        if let old = current.namedCredential(named: name) {
+            var fields: [String] = []
+            if old.url != new.url { fields.append("url") }
+            if old.externalCredential != new.externalCredential { fields.append("externalCredential") }
+            if old.generateAuthorizationHeader != new.generateAuthorizationHeader { fields.append("generateAuthorizationHeader") }
+            if old.allowMergeFieldsInHeader != new.allowMergeFieldsInHeader { fields.append("allowMergeFieldsInHeader") }
+            if old.allowMergeFieldsInBody != new.allowMergeFieldsInBody { fields.append("allowMergeFieldsInBody") }
+            if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
+            if old.clientCertificate != new.clientCertificate { fields.append("clientIdentity.certificate") }
+            if !fields.isEmpty {
+                try db.execute(sql: """
+                    UPDATE named_credentials SET url = ?, external_credential_id = ?, generate_authorization_header = ?,
+                        allow_merge_fields_in_header = ?, allow_merge_fields_in_body = ?, custom_headers = ?, client_certificate = ?,
+                        updated_at = ?
+                    WHERE name = ?
+                    """, arguments: columns + [now, name])
+            }
+            try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "named-credential.update")
+        } else {
+            try db.execute(sql: """
+                INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
+                    allow_merge_fields_in_body, custom_headers, client_certificate, name, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: columns + [name, now, now])
+            try record(.create, item, [], action: "named-credential.create")
+        }
+    }
+
+    private mutating func writeUser(named name: String) throws {
+        guard let new = merged.user(named: name) else { return }
+        let item = ItemRef.user(name)
+        let now = vault.timestamp()
+        let old = current.user(named: name)
+        if old == nil {
+            try db.execute(sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
+        }
+        let changedGroups = old?.groups != new.groups
+        if changedGroups {
+            let userID = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!
+            try db.execute(sql: "DELETE FROM group_members WHERE user_id = ?", arguments: [userID])
+            for group in new.groups {
+                try db.execute(sql: "INSERT INTO group_members (group_id, user_id) SELECT id, ? FROM groups WHERE name = ?", arguments: [userID, group])
+            }
+            if old != nil {
+                try db.execute(sql: "UPDATE users SET updated_at = ? WHERE id = ?", arguments: [now, userID])
+            }
+        }
+        if old == nil {
+            try record(.create, item, [], action: "user.create")
+        } else {
+            try record(changedGroups ? .update : .unchanged, item, changedGroups ? ["groups"] : [], action: "user.update")
+        }
+    }
+
+    private mutating func writeGrant(for principal: PrincipalRef) throws {
+        let new = Set(merged.grant(for: principal)?.subjects ?? [])
+        let old = Set(current.grant(for: principal)?.subjects ?? [])
+        let item = ItemRef.grant(principal)
+        guard new != old else {
+            try record(.unchanged, item, [], action: "")
+            return
+        }
+        let principalID = try vault.principalRow(principal, db)!.id
+        for subject in old.subtracting(new) {
+            switch subject {
+            case .user(let name):
+                try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)", arguments: [principalID, name])
+            case .group(let name):
+                try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)", arguments: [principalID, name])
+            }
+        }
+        for subject in new.subtracting(old).sorted() {
+            switch subject {
+            case .user(let name):
+                try db.execute(sql: "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+            case .group(let name):
+                try db.execute(sql: "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+            }
+        }
+        let fields = new.subtracting(old).sorted().map { "+\($0)" } + old.subtracting(new).sorted().map { "-\($0)" }
+        try record(old.isEmpty ? .create : .update, item, fields, action: "grant.update")
+    }
+
+    /// Adds the change to the report and, unless nothing changed, to the audit log.
+    private mutating func record(_ kind: ApplyReport.Action, _ item: ItemRef, _ fields: [String], action: String) throws {
+        changes.append(ApplyReport.Change(action: kind, item: item.description, fields: fields))
+        if kind != .unchanged {
+            try vault.audit(action, target: item.description, detail: fields.isEmpty ? [:] : ["fields": fields.joined(separator: ",")], db)
+        }
+    }
+}

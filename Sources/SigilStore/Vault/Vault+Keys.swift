@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+public import SigilCore
+import SigilModel
+
+/// A row of `wrapped_keys`.
+struct WrappedKeyRow {
+    var id: UInt32
+    var purpose: String
+    var state: String
+    var wrapped: SealedBlob
+
+    static func fetchAll(_ db: Database) throws -> [WrappedKeyRow] {
+        try Row.fetchAll(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys ORDER BY id").map(WrappedKeyRow.init(row:))
+    }
+
+    static func fetchOne(_ db: Database, id: UInt32) throws -> WrappedKeyRow? {
+        try Row.fetchOne(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys WHERE id = ?", arguments: [id]).map(WrappedKeyRow.init(row:))
+    }
+
+    init(id: UInt32, purpose: String, state: String, wrapped: SealedBlob) {
+        self.id = id
+        self.purpose = purpose
+        self.state = state
+        self.wrapped = wrapped
+    }
+
+    init(row: Row) throws {
+        id = row["id"]
+        purpose = row["purpose"]
+        state = row["state"]
+        wrapped = try SealedBlob(bytes: [UInt8](row["wrapped"] as Data))
+    }
+
+    static func context(purpose: String, id: UInt32) -> SealContext {
+        SealContext(purpose: "wrapped-key", components: [purpose, String(id)])
+    }
+
+    func install(into keyring: Keyring) throws {
+        try keyring.install(id: id, wrapped: wrapped, context: Self.context(purpose: purpose, id: id))
+    }
+}
+
+/// The vault's keys as `sigil key status` shows them. No key material.
+public struct KeyStatus: Sendable, Codable {
+    public struct Key: Sendable, Codable {
+        public var id: UInt32
+        public var purpose: String
+        public var state: String
+        public var createdAt: String
+        public var wrappedAt: String
+        /// Secrets sealed under this key (data keys only).
+        public var secretCount: Int
+    }
+
+    public var vaultID: String
+    public var schemaVersion: Int
+    public var masterKeyKind: String
+    public var keys: [Key]
+}
+
+extension Vault {
+    // MARK: Loading
+
+    /// Makes sure key `id` is loaded: a key another process added after this one opened the vault
+    /// is unwrapped on first use.
+    func ensureKeyLoaded(_ id: UInt32, _ db: Database) throws {
+        if keyring.hasKey(id: id) { return }
+        guard let row = try WrappedKeyRow.fetchOne(db, id: id) else {
+            throw SigilError(.unknownKey, "vault \(path) has no key \(id)")
+        }
+        try row.install(into: keyring)
+    }
+
+    /// The id of the active key for `purpose`, loaded.
+    func activeKeyID(purpose: String, _ db: Database) throws -> UInt32 {
+        guard let id = try UInt32.fetchOne(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'", arguments: [purpose]) else {
+            throw SigilError(.unknownKey, "vault \(path) has no active \(purpose) key")
+        }
+        try ensureKeyLoaded(id, db)
+        return id
+    }
+
+    /// Generates a key for `purpose`, wraps it under the master key and stores it as active.
+    func insertWrappedKey(purpose: String, _ db: Database) throws -> UInt32 {
+        let now = timestamp()
+        // The id is part of the wrapping's additional data, so reserve the row first.
+        try db.execute(
+            sql: "INSERT INTO wrapped_keys (purpose, state, wrapped, created_at, wrapped_at) VALUES (?, 'active', x'', ?, ?)",
+            arguments: [purpose, now, now]
+        )
+        let id = UInt32(db.lastInsertedRowID)
+        let key = Keyring.generateKey()
+        let wrapped = keyring.wrap(key, context: WrappedKeyRow.context(purpose: purpose, id: id))
+        try db.execute(sql: "UPDATE wrapped_keys SET wrapped = ? WHERE id = ?", arguments: [Data(wrapped.bytes), id])
+        try WrappedKeyRow(id: id, purpose: purpose, state: "active", wrapped: wrapped).install(into: keyring)
+        return id
+    }
+
+    // MARK: Status
+
+    public func keyStatus() throws -> KeyStatus {
+        try read { db in
+            let meta = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
+                (($0["key"] as String), ($0["value"] as String))
+            })
+            let keys = try Row.fetchAll(db, sql: """
+                SELECT k.id, k.purpose, k.state, k.created_at, k.wrapped_at,
+                       (SELECT count(*) FROM secrets s WHERE s.key_id = k.id) AS secret_count
+                FROM wrapped_keys k ORDER BY k.id
+                """).map {
+                KeyStatus.Key(id: $0["id"], purpose: $0["purpose"], state: $0["state"], createdAt: $0["created_at"],
+                              wrappedAt: $0["wrapped_at"], secretCount: $0["secret_count"])
+            }
+            return KeyStatus(vaultID: keyring.vaultID.hex, schemaVersion: try Schema.version(of: db),
+                             masterKeyKind: meta["master_key_kind"] ?? "key", keys: keys)
+        }
+    }
+
+    // MARK: Master-key rotation
+
+    /// Re-wraps every data and audit key under `newKey`, in one transaction, and returns a handle
+    /// that uses it. Sealed secrets are not touched, so the vault stays usable throughout, and
+    /// processes that already hold the unwrapped data keys keep working. A passphrase is stretched
+    /// under fresh Argon2id parameters.
+    public func rotateMasterKey(to newKey: MasterKeySource, kdfParameters: KDFParameters = .generate()) throws -> Vault {
+        let masterKey: MasterKey
+        switch newKey {
+        case .keyFile(let keyPath): masterKey = try MasterKey.read(keyFile: keyPath)
+        case .key(let key): masterKey = key
+        case .passphrase(let passphrase): masterKey = try MasterKey.derive(passphrase: passphrase, parameters: kdfParameters)
+        }
+        let rotated = keyring.replacingMasterKey(with: masterKey)
+        try write { db in
+            let now = timestamp()
+            for row in try WrappedKeyRow.fetchAll(db) {
+                try ensureKeyLoaded(row.id, db)
+                let key = try keyring.key(id: row.id)
+                let rewrapped = rotated.wrap(key, context: WrappedKeyRow.context(purpose: row.purpose, id: row.id))
+                try db.execute(sql: "UPDATE wrapped_keys SET wrapped = ?, wrapped_at = ? WHERE id = ?", arguments: [Data(rewrapped.bytes), now, row.id])
+            }
+            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE key = 'master_key_kind'", arguments: [newKey.usesPassphrase ? "passphrase" : "key"])
+            try db.execute(sql: "DELETE FROM vault_meta WHERE key = 'kdf'")
+            if newKey.usesPassphrase {
+                try db.execute(sql: "INSERT INTO vault_meta (key, value) VALUES ('kdf', ?)", arguments: [try kdfParameters.json()])
+            }
+            try audit("master-key.rotate", target: "vault \(keyring.vaultID.hex)", detail: ["kind": newKey.usesPassphrase ? "passphrase" : "key"], db)
+        }
+        return replacingKeyring(rotated)
+    }
+
+    // MARK: Data-key rotation
+
+    /// Introduces a new data key: new secrets are sealed under it at once; existing ones move to it
+    /// through ``resealBatch(limit:)``. Returns the new key's id.
+    @discardableResult
+    public func rotateDataKey() throws -> UInt32 {
+        try write { db in
+            try db.execute(sql: "UPDATE wrapped_keys SET state = 'retired' WHERE purpose = 'data' AND state = 'active'")
+            let id = try insertWrappedKey(purpose: "data", db)
+            try audit("data-key.rotate", target: "data key \(id)", detail: [:], db)
+            return id
+        }
+    }
+
+    /// Re-seals up to `limit` secrets still under a retired data key, in one short transaction, so
+    /// other readers and writers interleave between batches. When none are left, retired data keys
+    /// are deleted (their wrapped bytes overwritten, `secure_delete` being on). Returns how many
+    /// were re-sealed and how many remain.
+    public func resealBatch(limit: Int = 100) throws -> (resealed: Int, remaining: Int) {
+        try write { db in
+            let active = try activeKeyID(purpose: "data", db)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets WHERE key_id <> ? ORDER BY id LIMIT ?
+                """, arguments: [active, limit])
+            for row in rows {
+                let location = SecretLocation(row: row)
+                let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
+                try ensureKeyLoaded(blob.keyID, db)
+                let value = try keyring.open(blob, context: location.context)
+                let resealed = try keyring.seal(value, keyID: active, context: location.context)
+                try db.execute(sql: "UPDATE secrets SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+            }
+            let remaining = try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0
+            if remaining == 0 {
+                let retired = try UInt32.fetchAll(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
+                if !retired.isEmpty {
+                    try db.execute(sql: "DELETE FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
+                    try audit("data-key.destroy", target: "data keys \(retired.map(String.init).joined(separator: ", "))", detail: [:], db)
+                }
+            }
+            if !rows.isEmpty {
+                try audit("secret.reseal", target: "\(rows.count) secrets", detail: ["dataKey": "\(active)"], db)
+            }
+            return (rows.count, remaining)
+        }
+    }
+}

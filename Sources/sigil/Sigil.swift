@@ -1,0 +1,9 @@
+import ArgumentParser
+import SigilCLI
+
+@main
+struct Sigil {
+    static func main() {
+        SigilCommand.main()
+    }
+}
