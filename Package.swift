@@ -91,7 +91,7 @@ let package = Package(
                 "SigilCore", "SigilModel", "SigilStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -156,6 +156,7 @@ CREATE TABLE audit_log (
     prev_mac BLOB NOT NULL,
     mac      BLOB NOT NULL
 );
+
 """#),
     ]
 }

@@ -29,6 +29,7 @@ extension Vault {
     /// pass every rule; otherwise nothing changes and the error lists each problem. Applying the
     /// same request twice changes nothing the second time. With `dryRun`, reports what would
     /// change and writes nothing.
+    @discardableResult
     public func apply(_ request: ApplyRequest, dryRun: Bool = false) throws -> ApplyReport {
         try write(rollback: dryRun) { db in
             let current = try readCatalog(db)

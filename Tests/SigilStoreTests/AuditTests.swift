@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import SigilCore
+import SigilModel
+import SigilStore
+import Testing
+
+@Suite("Audit chain")
+struct AuditTests {
+    func vaultWithHistory() throws -> Vault {
+        let (vault, _, _) = try makeVault()
+        try vault.apply(exampleRequest())
+        try vault.setSecret(apiKeyTarget, value: SecretBytes(utf8: "second"))
+        try vault.delete(.user("alice"))
+        return vault
+    }
+
+    func raw(_ vault: Vault, _ sql: String) throws {
+        try DatabaseQueue(path: vault.path).write { try $0.execute(sql: sql) }
+    }
+
+    @Test("every change is recorded, with who and what, and no secret value")
+    func recorded() throws {
+        let vault = try vaultWithHistory()
+        let entries = try vault.auditEntries(limit: 1000)
+        #expect(entries.first?.action == "vault.create")
+        #expect(entries.contains { $0.action == "secret.set" && $0.target == "secret apiKey of principal Billing/billing-org" && $0.detail["version"] == "2" })
+        #expect(entries.last?.action == "delete")
+        #expect(entries.allSatisfy { $0.actor == "test" })
+        let text = try String(decoding: JSONEncoder().encode(entries), as: UTF8.self)
+        #expect(!text.contains("billing-secret-1") && !text.contains("second\""))
+        let result = try vault.verifyAudit()
+        #expect(result.valid && result.entries == entries.count && result.headSeq == Int64(entries.count))
+    }
+
+    @Test("an edited entry is detected")
+    func edited() throws {
+        let vault = try vaultWithHistory()
+        try raw(vault, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+        let result = try vault.verifyAudit()
+        #expect(!result.valid)
+        #expect(result.problems == ["entry 3 was altered or moved"])
+    }
+
+    @Test("a removed entry is detected")
+    func removed() throws {
+        let vault = try vaultWithHistory()
+        try raw(vault, "DELETE FROM audit_log WHERE seq = 4")
+        let result = try vault.verifyAudit()
+        #expect(!result.valid)
+        #expect(result.problems.contains("entries 4 to 4 are missing"))
+        #expect(result.problems.contains { $0.contains("entry 5 does not follow") })
+    }
+
+    @Test("reordered entries are detected, even with their sequence numbers swapped back")
+    func reordered() throws {
+        let vault = try vaultWithHistory()
+        try raw(vault, """
+            UPDATE audit_log SET seq = CASE seq WHEN 5 THEN -6 WHEN 6 THEN -5 END WHERE seq IN (5, 6);
+            UPDATE audit_log SET seq = -seq WHERE seq < 0;
+            """)
+        let result = try vault.verifyAudit()
+        #expect(!result.valid)
+        #expect(result.problems.contains("entry 5 was altered or moved"))
+    }
+
+    @Test("an entry forged without the audit key is detected")
+    func forged() throws {
+        let vault = try vaultWithHistory()
+        try raw(vault, """
+            INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac)
+            SELECT seq + 1, at, 'mallory', 'delete', 'evidence', '{}', key_id, mac, randomblob(32) FROM audit_log ORDER BY seq DESC LIMIT 1
+            """)
+        let result = try vault.verifyAudit()
+        #expect(result.problems.count == 1 && result.problems[0].hasSuffix("was altered or moved"))
+    }
+}
