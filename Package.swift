@@ -101,7 +101,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SigilCLITests",
-            dependencies: ["SigilCore", "sigil"],
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "sigil",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

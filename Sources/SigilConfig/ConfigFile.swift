@@ -63,10 +63,11 @@ public struct ConfigFile: Sendable {
         return ApplyRequest(catalog: catalog, secrets: secrets)
     }
 
-    /// The model's rules, checked on `stored` with this file laid over it, as one error whose lines
+    /// The model's rules, checked on `stored` with this file's items laid over it (`resolved`, the
+    /// catalog of ``resolve(standardInput:)``, once references are read), as one error whose lines
     /// name this file's lines where the item comes from it; `nil` when all hold.
-    public func problems(in stored: Catalog) -> SigilError? {
-        let issues = stored.merging(catalog).issues()
+    public func problems(in stored: Catalog, resolved: Catalog? = nil) -> SigilError? {
+        let issues = stored.merging(resolved ?? catalog).issues()
         guard !issues.isEmpty else { return nil }
         let lines = issues.map { issue in
             let itemLine = self.lines[issue.item] ?? self.lines[parent(of: issue.item)]

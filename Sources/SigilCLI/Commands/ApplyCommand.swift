@@ -46,12 +46,13 @@ struct ApplyCommand: ParsableCommand {
         }
         let config = try ConfigFile(text: text, fileName: file == "-" ? "<stdin>" : file, baseDirectory: baseDirectory)
         let vault = try options.open(stdin: stdin)
-        if let problems = config.problems(in: try vault.catalog()) { throw problems }
         let request = try config.resolve { () throws(SigilError) in
             do { return try stdin.read(for: "a secret of \(config.fileName)") } catch let error as SigilError { throw error } catch {
                 throw SigilError(.secretSourceUnreadable, "cannot read standard input")
             }
         }
+        // The store checks the same rules again inside its transaction; this pass gives file lines.
+        if let problems = config.problems(in: try vault.catalog(), resolved: request.catalog) { throw problems }
         let report = try vault.apply(request, dryRun: dryRun)
         if json {
             try Output.json(report)

@@ -1,0 +1,161 @@
+import Foundation
+import SigilConfig
+import SigilCore
+import SigilModel
+import Testing
+
+let examplePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/sigil.yaml").standardized.path
+
+func parse(_ text: String, json: Bool = false) throws -> ConfigFile {
+    try ConfigFile(text: text, fileName: json ? "test.json" : "test.yaml")
+}
+
+/// The message of the error `body` throws.
+func message(_ body: () throws -> Void) -> String {
+    do {
+        try body()
+        return "no error"
+    } catch {
+        return "\(error)"
+    }
+}
+
+@Suite("Configuration file: reading")
+struct ConfigFileTests {
+    @Test("the README's example reads into the model, secrets as references")
+    func example() throws {
+        let text = try String(contentsOfFile: examplePath, encoding: .utf8)
+        let file = try ConfigFile(text: text, fileName: "sigil.yaml")
+        let catalog = file.catalog
+        #expect(catalog.externalCredentials.map(\.name) == ["AwsProd", "Billing", "Calendar"])
+        #expect(catalog.externalCredential(named: "AwsProd")?.parameters == ["region": "us-east-1", "service": "s3"])
+        #expect(catalog.externalCredential(named: "Billing")?.customHeaders == [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Billing.apiKey}")])
+        #expect(catalog.namedCredential(named: "Billing")?.generateAuthorizationHeader == false)
+        #expect(catalog.namedCredential(named: "Billing")?.allowMergeFieldsInHeader == true)
+        #expect(catalog.users == [User(name: "alice", groups: ["finance"]), User(name: "bob", groups: ["platform"])])
+        let deploy = PrincipalRef(externalCredential: "AwsProd", principal: "deploy")
+        #expect(file.secretReferences[SecretTarget(owner: .principal(deploy), field: "secretAccessKey")] == .file("./secrets/aws-secret"))
+        #expect(file.secretReferences[apiKey] == .environment("BILLING_API_KEY"))
+        #expect(catalog.principal(deploy)?.sequence == 1)
+        #expect(file.problems(in: Catalog()) == nil)
+    }
+
+    let apiKey = SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Billing", principal: "billing-org")), field: "apiKey")
+
+    @Test("shape errors name the file, the line, the item and the field", arguments: [
+        ("externalCredentials:\n  - name: Billing\n    protocl: custom\n", "test.yaml:3: externalCredentials[0]: unknown key \"protocl\""),
+        ("externalCredentials:\n  - name: Billing\n    protocol: soap\n", "test.yaml:3: externalCredentials[0] (Billing).protocol: \"soap\" is not a protocol"),
+        ("externalCredentials:\n  - name: B\n    protocol: none\n    principals:\n      - name: p\n        sequence: first\n", "test.yaml:6: externalCredentials[0] (B).principals[0] (p).sequence: must be a whole number"),
+        ("namedCredentials:\n  - name: N\n    url: https://a.example\n    externalCredential: B\n    generateAuthorizationHeader: yes\n", "test.yaml:5: namedCredentials[0] (N).generateAuthorizationHeader: must be true or false"),
+        ("grants:\n  - principal: Billing\n    to: [group:x]\n", "test.yaml:2: grants[0].principal: \"Billing\" is not ExternalCredential/principal"),
+        ("grants:\n  - principal: B/p\n    to: [finance]\n", "grants[0].to[0]: \"finance\" is not user:NAME or group:NAME"),
+        ("users: alice\n", "test.yaml:1: users: must be a list, not a single value"),
+        ("externalCredentials:\n  - protocol: none\n", "test.yaml:2: externalCredentials[0].name: is missing"),
+        ("users:\n  - {name: a}\n  - {name: b\n", "test.yaml: not valid YAML"),
+    ])
+    func shapeErrors(text: String, expected: String) {
+        let text = message { _ = try parse(text) }
+        #expect(text.contains(expected), "\(text)")
+    }
+
+    @Test("a literal secret is refused without being echoed, anywhere in the message")
+    func literalSecret() {
+        let text = message {
+            _ = try parse("externalCredentials:\n  - name: B\n    protocol: custom\n    principals:\n      - name: p\n        secrets: { apiKey: sk_live_SUPERSECRET }\n")
+        }
+        #expect(text.contains("test.yaml:6: externalCredentials[0] (B).principals[0] (p).secrets.apiKey: is not a reference"))
+        #expect(!text.contains("SUPERSECRET"))
+        let broken = message { _ = try parse("x: [sk_live_SUPERSECRET\n") }
+        #expect(!broken.contains("SUPERSECRET"), "\(broken)")
+    }
+
+    @Test("only one value may come from stdin")
+    func oneStandardInput() {
+        let text = message {
+            _ = try parse("externalCredentials:\n  - name: B\n    protocol: custom\n    principals:\n      - name: p\n        secrets: { a: stdin, b: stdin }\n")
+        }
+        #expect(text.contains("only one value can come from stdin"))
+    }
+
+    @Test("model rules are reported at the line of the item that breaks them")
+    func modelProblems() throws {
+        let file = try parse("""
+            externalCredentials:
+              - name: B
+                protocol: custom
+                principals:
+                  - { name: one, sequence: 1 }
+                  - { name: two, sequence: 1 }
+            namedCredentials:
+              - name: N
+                url: http://api.example
+                externalCredential: B
+            """)
+        let problems = "\(file.problems(in: Catalog())!)"
+        #expect(problems.contains("test.yaml:6: principal B/two, sequence: 1 is already the sequence of principal one"))
+        #expect(problems.contains("test.yaml:8: named credential N, url: http://api.example uses plain http"))
+    }
+
+    @Test("references resolve from the environment, files (relative to the config) and stdin")
+    func resolve() throws {
+        let directory = NSTemporaryDirectory() + "sigil-config-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: directory + "/secrets", withIntermediateDirectories: true)
+        try "from-a-file\n".write(toFile: directory + "/secrets/key", atomically: true, encoding: .utf8)
+        setenv("SIGIL_TEST_SECRET", "from-the-environment", 1)
+        let text = """
+            externalCredentials:
+              - name: B
+                protocol: custom
+                principals:
+                  - name: p
+                    secrets: { a: env:SIGIL_TEST_SECRET, b: file:secrets/key, c: stdin }
+            """
+        let file = try ConfigFile(text: text, fileName: "x.yaml", baseDirectory: directory)
+        let request = try file.resolve { () throws(SigilError) in SecretBytes(utf8: "from-stdin\n") }
+        let owner = SecretOwner.principal(PrincipalRef(externalCredential: "B", principal: "p"))
+        #expect(request.secrets[SecretTarget(owner: owner, field: "a")] == SecretBytes(utf8: "from-the-environment"))
+        #expect(request.secrets[SecretTarget(owner: owner, field: "b")] == SecretBytes(utf8: "from-a-file"))
+        #expect(request.secrets[SecretTarget(owner: owner, field: "c")] == SecretBytes(utf8: "from-stdin"))
+
+        unsetenv("SIGIL_TEST_SECRET")
+        let missing = message { _ = try file.resolve { () throws(SigilError) in SecretBytes(utf8: "x") } }
+        #expect(missing.contains("x.yaml:5: principal B/p, secrets.a: environment variable SIGIL_TEST_SECRET is not set"), "\(missing)")
+    }
+
+    @Test("JSON reads the same as YAML")
+    func json() throws {
+        let yaml = try String(contentsOfFile: examplePath, encoding: .utf8)
+        let fromYAML = try ConfigFile(text: yaml, fileName: "sigil.yaml")
+        let exported = try ConfigExport.text(of: fromYAML.catalog, json: true)
+        #expect(try parse(exported, json: true).catalog == fromYAML.catalog)
+        #expect(message { _ = try parse("{\"users\": [", json: true) }.contains("not valid JSON"))
+    }
+}
+
+@Suite("Configuration file: export")
+struct ConfigExportTests {
+    static let awkward = Catalog(
+        externalCredentials: [ExternalCredential(
+            name: "Odd", authProtocol: .jwt,
+            parameters: ["yes": "no", "version": "1.0", "empty": "", "nothing": "null", "flag": "true", "quote": "it's \"quoted\"",
+                         "unicode": "caf\u{e9} \u{1F512}", "merge": "{!$Credential.Odd.key}", "colon": "a: b", "hash": "# not a comment"],
+            customHeaders: [CustomHeader(name: "X-Odd", value: " leading and trailing ")],
+            principals: [Principal(name: "p", type: .perUser, sequence: 7, parameters: ["n": "007"])]
+        )],
+        namedCredentials: [NamedCredential(
+            name: "Odd", url: "https://odd.example/v1", externalCredential: "Odd", allowMergeFieldsInBody: true,
+            clientCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----\n"
+        )],
+        users: [User(name: "alice+ops@example.com", groups: ["ops"])],
+        groups: ["lonely"],
+        grants: [Grant(principal: PrincipalRef(externalCredential: "Odd", principal: "p"), subjects: [.group("ops"), .group("lonely")])]
+    )
+
+    @Test("export then read gives back the same catalog", arguments: [false, true])
+    func roundTrip(json: Bool) throws {
+        let text = try ConfigExport.text(of: Self.awkward, json: json)
+        #expect(try parse(text, json: json).catalog == Self.awkward, "\(text)")
+        // Deterministic.
+        #expect(try ConfigExport.text(of: Self.awkward, json: json) == text)
+    }
+}
