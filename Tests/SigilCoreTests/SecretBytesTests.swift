@@ -45,3 +45,11 @@ struct SecretBytesTests {
         #expect(SecretBytes(utf8: "ab").appending(SecretBytes(utf8: "cd")) == SecretBytes(utf8: "abcd"))
     }
 }
+
+@Suite("Process hardening")
+struct ProcessHardeningTests {
+    @Test("core dumps can be turned off")
+    func coreDumps() {
+        #expect(ProcessHardening.disableCoreDumps())
+    }
+}

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import SigilCore
 import SigilStore
@@ -19,15 +19,13 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var options: VaultOptions
 
     @Option(help: "Argon2id cost for a passphrase: interactive, moderate or sensitive.")
-    var kdfProfile: String = KDFParameters.Profile.moderate.rawValue
+    var kdfProfile: KDFParameters.Profile = .moderate
 
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() throws {
-        guard let profile = KDFParameters.Profile(rawValue: kdfProfile) else {
-            throw ValidationError("--kdf-profile must be one of \(KDFParameters.Profile.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let profile = kdfProfile
         let path = options.vaultPath
         try FileSystem.makeParentDirectory(of: path)
         var source = try options.keySource()
@@ -73,3 +71,5 @@ enum FileSystem {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 }
+
+extension KDFParameters.Profile: ExpressibleByArgument {}

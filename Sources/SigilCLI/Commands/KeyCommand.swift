@@ -57,12 +57,10 @@ struct KeyCommand: ParsableCommand {
         var newPassphraseStdin = false
 
         @Option(help: "Argon2id cost for a new passphrase: interactive, moderate or sensitive.")
-        var kdfProfile: String = KDFParameters.Profile.moderate.rawValue
+        var kdfProfile: KDFParameters.Profile = .moderate
 
         func run() throws {
-            guard let profile = KDFParameters.Profile(rawValue: kdfProfile) else {
-                throw ValidationError("--kdf-profile must be one of \(KDFParameters.Profile.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let profile = kdfProfile
             let stdin = StandardInput()
             let current = try options.keySource(stdin: stdin)
             let vault = try options.open(stdin: stdin)
@@ -75,15 +73,8 @@ struct KeyCommand: ParsableCommand {
                 return
             }
             if let newKeyFile {
-                let key = MasterKey.generate()
                 try FileSystem.makeParentDirectory(of: newKeyFile)
-                try key.write(toKeyFile: newKeyFile)
-                do {
-                    _ = try vault.rotateMasterKey(to: .key(key))
-                } catch {
-                    unlink(newKeyFile)
-                    throw error
-                }
+                try rotate(vault, toNewKeyFile: newKeyFile)
                 print("Rotated the master key of \(vault.path): the new key is in \(newKeyFile). Destroy the old key once nothing uses it.")
                 return
             }
@@ -91,19 +82,25 @@ struct KeyCommand: ParsableCommand {
                 throw ValidationError("this vault's key does not come from a key file; give --new-key-file PATH or --new-passphrase-stdin")
             }
             let next = keyPath + ".next"
-            let key = MasterKey.generate()
-            try key.write(toKeyFile: next)
-            do {
-                _ = try vault.rotateMasterKey(to: .key(key))
-            } catch {
-                unlink(next)
-                throw error
-            }
+            try rotate(vault, toNewKeyFile: next)
             // The vault now needs the new key: move it into place (an atomic rename).
             guard rename(next, keyPath) == 0 else {
                 throw SigilError(.invalidMasterKey, "the master key was rotated but \(next) could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
             }
             print("Rotated the master key of \(vault.path); \(keyPath) holds the new key.")
+        }
+
+        /// Writes a new random key to `path` (flushed, 0600) before re-wrapping, so the vault is
+        /// never protected by a key that is not on disk; removes it if the rotation fails.
+        private func rotate(_ vault: Vault, toNewKeyFile path: String) throws {
+            let key = MasterKey.generate()
+            try key.write(toKeyFile: path)
+            do {
+                _ = try vault.rotateMasterKey(to: .key(key))
+            } catch {
+                unlink(path)
+                throw error
+            }
         }
     }
 
