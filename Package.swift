@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SigilModel", targets: ["SigilModel"]),
         .library(name: "SigilStore", targets: ["SigilStore"]),
         .library(name: "SigilConfig", targets: ["SigilConfig"]),
+        .library(name: "SigilSigning", targets: ["SigilSigning"]),
         .executable(name: "sigil", targets: ["sigil"]),
     ],
     dependencies: [
@@ -61,11 +62,17 @@ let package = Package(
             dependencies: ["SigilCore", "SigilModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // The signing engine: callouts, principal choice, merge fields, one folder per protocol. No sockets.
+        .target(
+            name: "SigilSigning",
+            dependencies: ["SigilCore", "SigilModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // The commands. Thin: every step is a call into the modules above.
         .target(
             name: "SigilCLI",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilConfig",
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -92,6 +99,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilSigningTests",
+            dependencies: ["SigilCore", "SigilModel", "SigilSigning"],
             swiftSettings: strictSettings
         ),
         .testTarget(

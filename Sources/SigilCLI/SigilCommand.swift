@@ -2,7 +2,7 @@ public import ArgumentParser
 
 /// The `sigil` command: a thin front door over the vault. Every step is a call into SigilStore and
 /// SigilConfig; nothing here seals, validates or writes on its own.
-public struct SigilCommand: ParsableCommand {
+public struct SigilCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sigil",
         abstract: "An outbound credential vault: sealed secrets, named credentials, signed requests.",
@@ -13,7 +13,7 @@ public struct SigilCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
-            SecretCommand.self, DeleteCommand.self, AuditCommand.self, KeyCommand.self,
+            SecretCommand.self, DeleteCommand.self, SignCommand.self, AuditCommand.self, KeyCommand.self,
         ]
     )
 

@@ -4,9 +4,9 @@ import SigilCore
 
 @main
 struct Sigil {
-    static func main() {
+    static func main() async {
         // Unsealed secrets live in this process's memory; a crash must not write them to a core file.
         ProcessHardening.disableCoreDumps()
-        SigilCommand.main()
+        await SigilCommand.main()
     }
 }

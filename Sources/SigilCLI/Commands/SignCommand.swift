@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import SigilCore
+import SigilSigning
+import SigilStore
+
+struct SignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Print the decorated request: the URL resolved, the Authorization and custom headers added.",
+        discussion: """
+            Options follow curl: -X sets the method (default GET, or POST with -d), -H adds a header, \
+            -d or --data-file gives the body. The URL is last: callout:NAME/path?query, or an absolute \
+            URL under one named credential's base URL. The output holds secrets: it is the request \
+            you asked for.
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Option(name: .customLong("as"), help: "The acting user (picks per-user and granted principals).")
+    var user: String?
+
+    @Option(name: .short, help: ArgumentHelp("The method.", valueName: "method"))
+    var X: String?
+
+    @Option(name: .short, help: ArgumentHelp("A header, 'Name: value'; repeatable.", valueName: "header"))
+    var H: [String] = []
+
+    @Option(name: .short, help: ArgumentHelp("The body.", valueName: "data"))
+    var d: String?
+
+    @Option(help: ArgumentHelp("Read the body from a file.", valueName: "file"))
+    var dataFile: String?
+
+    @Option(help: ArgumentHelp("Sign as of this instant (ISO 8601, e.g. 2015-08-30T12:36:00Z).", valueName: "time"))
+    var at: String?
+
+    @Flag(help: "Print {method, url, headers: [[name, value]], body_base64} as JSON.")
+    var json = false
+
+    @Argument(help: "callout:NAME/path?query, or an absolute URL.")
+    var url: String
+
+    func run() async throws {
+        guard d == nil || dataFile == nil else { throw ValidationError("give -d or --data-file, not both") }
+        var headers: [(name: String, value: String)] = []
+        for header in H {
+            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H \(header): expected 'Name: value'") }
+            headers.append((String(header[..<colon]).trimmingCharacters(in: .whitespaces), String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+        }
+        var body = OutboundRequest.Body.none
+        if let d { body = .bytes(Array(d.utf8)) }
+        if let dataFile {
+            guard let data = FileManager.default.contents(atPath: dataFile) else { throw ValidationError("cannot read --data-file \(dataFile)") }
+            body = .bytes(Array(data))
+        }
+        var date = Date()
+        if let at {
+            guard let parsed = try? Date(at, strategy: .iso8601) else { throw ValidationError("--at \(at): expected an ISO 8601 instant such as 2015-08-30T12:36:00Z") }
+            date = parsed
+        }
+        let method = (X ?? (body == .none ? "GET" : "POST")).uppercased()
+        let engine = SigningEngine(source: try options.open())
+        let signed = try await engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date)
+        if json {
+            struct Output: Encodable {
+                var method: String
+                var url: String
+                var headers: [[String]]
+                var body_base64: String?
+            }
+            try SigilCLI.Output.json(Output(
+                method: signed.method, url: signed.url, headers: signed.headers.map { [$0.name, $0.value] },
+                body_base64: signed.body.map { Data($0).base64EncodedString() }
+            ))
+            return
+        }
+        print("\(signed.method) \(signed.url)")
+        for header in signed.headers { print("\(header.name): \(header.value)") }
+        if let bytes = signed.body {
+            print("")
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+}

@@ -1,0 +1,11 @@
+public import SigilCore
+
+/// Where the signing engine reads credentials from: the vault, or an in-memory fake in unit tests.
+public protocol CredentialSource: Sendable {
+    /// Everything the vault describes, without secret values.
+    func catalog() throws -> Catalog
+    /// The value of `target` in `stage`, or `nil` when it has none.
+    func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes?
+    /// The users whose authorization of per-user principal `principal` is live.
+    func authorizedUsers(of principal: PrincipalRef) throws -> Set<String>
+}

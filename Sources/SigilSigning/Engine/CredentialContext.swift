@@ -1,0 +1,51 @@
+import SigilCore
+import SigilModel
+
+/// The chosen principal's secrets and parameters for one request, read at most once each. For a
+/// per-user principal, the acting user's authorization holds their own secrets; fields it lacks
+/// come from the principal (a shared client secret, say).
+final class CredentialContext {
+    let source: any CredentialSource
+    let external: ExternalCredential
+    let principal: Principal
+    let reference: PrincipalRef
+    let user: String?
+    private var cache: [String: SecretBytes?] = [:]
+
+    init(source: any CredentialSource, external: ExternalCredential, principal: Principal, user: String?) {
+        self.source = source
+        self.external = external
+        self.principal = principal
+        self.reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
+        self.user = user
+    }
+
+    func secret(_ field: String) throws -> SecretBytes? {
+        if let cached = cache[field] { return cached }
+        var value: SecretBytes?
+        if principal.type == .perUser, let user {
+            value = try source.secret(SecretTarget(owner: .authorization(reference, user: user), field: field), stage: .current)
+        }
+        if value == nil {
+            value = try source.secret(SecretTarget(owner: .principal(reference), field: field), stage: .current)
+        }
+        cache[field] = value
+        return value
+    }
+
+    /// A secret the protocol cannot do without.
+    func requireSecret(_ field: String, for purpose: String) throws -> SecretBytes {
+        guard let value = try secret(field) else {
+            if principal.type == .perUser, let user {
+                throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
+            }
+            throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
+        }
+        return value
+    }
+
+    /// A parameter of the principal, else of the external credential.
+    func parameter(_ name: String) -> String? {
+        principal.parameters[name] ?? external.parameters[name]
+    }
+}

@@ -1,0 +1,50 @@
+public import SigilModel
+public import SigilCore
+
+/// A request as the caller has it, before Sigil adds credentials.
+public struct OutboundRequest: Sendable {
+    /// The body, or only its SHA-256 when it is streamed and not held in memory.
+    public enum Body: Sendable, Hashable {
+        case none
+        case bytes([UInt8])
+        /// Lowercase hex SHA-256 of a body sent separately.
+        case sha256(String)
+    }
+
+    public var method: String
+    /// `callout:NAME/path?query`, or an absolute URL under exactly one named credential's base URL.
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: Body
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Body = .none) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The request with its credentials: what is sent. It holds secrets (the `Authorization` value,
+/// headers from merge fields), so its textual forms are redacted; read the fields to send it.
+public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Which named credential and principal decorated it.
+    public var namedCredential: String
+    public var principal: PrincipalRef
+    /// The TLS client identity to present, when the named credential has one.
+    public var clientIdentity: ClientIdentity?
+
+    public var description: String { "DecoratedRequest(\(method) \(namedCredential), \(headers.count) headers, <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+/// A certificate chain and its private key, for mTLS.
+public struct ClientIdentity: Sendable {
+    public var certificateChainPEM: String
+    public var privateKeyPEM: SecretBytes
+}

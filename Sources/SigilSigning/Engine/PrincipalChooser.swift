@@ -1,0 +1,41 @@
+import SigilCore
+import SigilModel
+
+/// Which principal decorates a request for a user (Salesforce's rule): a per-user principal the
+/// user may use and has authorized wins; otherwise the named principals the user is granted, lowest
+/// sequence number first. Without an acting user (the vault's own operator), the named principal
+/// with the lowest sequence number.
+enum PrincipalChooser {
+    static func choose(
+        in credential: ExternalCredential, user: String?, catalog: Catalog,
+        authorizedUsers: (PrincipalRef) throws -> Set<String>
+    ) throws -> Principal {
+        let ordered = credential.principals.sorted { $0.sequence < $1.sequence }
+        guard let user else {
+            guard let principal = ordered.first(where: { $0.type == .named }) else {
+                throw SigilError(.noPrincipal, "external credential \(credential.name) has no named principal; give the acting user for its per-user principals")
+            }
+            return principal
+        }
+        guard let member = catalog.user(named: user) else {
+            throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
+        }
+        let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
+        func granted(_ principal: Principal) -> Bool {
+            let reference = PrincipalRef(externalCredential: credential.name, principal: principal.name)
+            return !subjects.isDisjoint(with: catalog.grant(for: reference)?.subjects ?? [])
+        }
+        for principal in ordered where principal.type == .perUser && granted(principal) {
+            if try authorizedUsers(PrincipalRef(externalCredential: credential.name, principal: principal.name)).contains(user) {
+                return principal
+            }
+        }
+        if let principal = ordered.first(where: { $0.type == .named && granted($0) }) {
+            return principal
+        }
+        throw SigilError(
+            .noPrincipal,
+            "no principal of external credential \(credential.name) is available to user \(user): grant one to the user or a group, or authorize a per-user principal"
+        )
+    }
+}

@@ -1,0 +1,139 @@
+public import Foundation
+import SigilCore
+public import SigilModel
+
+/// Turns a request and the acting user into the decorated request: resolves the callout, picks the
+/// principal, generates the `Authorization` header, adds the custom headers with their merge fields,
+/// and attaches the TLS client identity. Pure: it reads the vault and never opens a socket.
+///
+/// The CLI (`sigil sign`) and, later, the HTTP service call this engine; they never repeat a step.
+public struct SigningEngine: Sendable {
+    let source: any CredentialSource
+
+    public init(source: any CredentialSource) {
+        self.source = source
+    }
+
+    /// Decorates `request` for `user` (`nil`: the vault's operator, who may use any named
+    /// principal) as of `date` (signatures and token lifetimes use it).
+    public func decorate(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date()) async throws -> DecoratedRequest {
+        try Self.checkHeaders(request.headers)
+        let catalog = try source.catalog()
+        let resolution = try Callout.resolve(request.url, in: catalog)
+        let named = resolution.namedCredential
+        guard let external = catalog.externalCredential(named: named.externalCredential) else {
+            throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+        }
+        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
+        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
+
+        var headers = request.headers
+        var authorization: SecretBytes?
+        if named.generateAuthorizationHeader, let value = try Self.authorization(for: external.authProtocol, context) {
+            authorization = value
+            try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
+        }
+        let resolver = MergeResolver(context: context, authorization: authorization)
+        for (owner, header) in external.customHeaders.map({ ("external credential \(external.name)", $0) })
+            + named.customHeaders.map({ ("named credential \(named.name)", $0) }) {
+            let template: MergeTemplate
+            do {
+                template = try MergeTemplate(parsing: header.value)
+            } catch {
+                throw SigilError(.signingFailed, "\(owner), header \(header.name): merge field \(error)")
+            }
+            if template.hasMergeFields && !named.allowMergeFieldsInHeader {
+                throw SigilError(.signingFailed, "\(owner), header \(header.name) has merge fields, but named credential \(named.name) does not allow them in headers (allowMergeFieldsInHeader)")
+            }
+            try Self.set(&headers, name: header.name, value: template.render(resolver.resolve), credential: named.name)
+        }
+
+        var body: [UInt8]?
+        switch request.body {
+        case .none, .sha256: body = nil
+        case .bytes(let bytes): body = bytes
+        }
+        if named.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
+            do {
+                body = try MergeTemplate(parsing: text).render(resolver.resolve).withUnsafeBytes { Array($0) }
+            } catch let error as MergeFieldError {
+                throw SigilError(.signingFailed, "the body of a request to named credential \(named.name): merge field \(error)")
+            }
+        }
+
+        var identity: ClientIdentity?
+        if let chain = named.clientCertificate {
+            guard let key = try source.secret(SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField), stage: .current) else {
+                throw SigilError(.signingFailed, "named credential \(named.name) has a client certificate but no private key")
+            }
+            identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
+        }
+        return DecoratedRequest(
+            method: request.method, url: resolution.url, headers: headers, body: body, namedCredential: named.name,
+            principal: context.reference, clientIdentity: identity
+        )
+    }
+
+    /// The `Authorization` value a protocol generates, or `nil` when it generates none.
+    static func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext) throws -> SecretBytes? {
+        switch authProtocol {
+        case .basic: try BasicAuthorization.value(context)
+        case .custom, .none: nil
+        case .jwt, .awsSigV4, .oauth2:
+            throw SigilError(.signingFailed, "external credential \(context.external.name) uses protocol \(authProtocol), which this version of Sigil cannot sign yet")
+        }
+    }
+
+    /// Replaces any header of the same name (case-insensitive): the credential's value wins.
+    static func set(_ headers: inout [(name: String, value: String)], name: String, value: SecretBytes, credential: String) throws {
+        let text = value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
+            throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a CR, LF or NUL after merge fields were filled in")
+        }
+        headers.removeAll { $0.name.lowercased() == name.lowercased() }
+        headers.append((name, text))
+    }
+
+    /// The caller's headers: valid field names, no CR, LF or NUL in values.
+    static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
+        let token = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for header in headers {
+            guard !header.name.isEmpty, header.name.utf8.allSatisfy(token.contains) else {
+                throw SigilError(.signingFailed, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
+            }
+            guard !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
+                throw SigilError(.signingFailed, "header \(header.name) has a CR, LF or NUL in its value")
+            }
+        }
+    }
+}
+
+/// Supplies merge-field references from the chosen principal.
+struct MergeResolver {
+    let context: CredentialContext
+    let authorization: SecretBytes?
+
+    func resolve(_ reference: MergeReference) throws -> SecretBytes {
+        switch reference {
+        case .userName:
+            if let name = context.parameter("username") { return SecretBytes(utf8: name) }
+            return try context.requireSecret("username", for: "$Credential.UserName")
+        case .password:
+            return try context.requireSecret("password", for: "$Credential.Password")
+        case .oauthToken:
+            throw SigilError(.signingFailed, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
+        case .authorizationHeaderValue:
+            guard let authorization else {
+                throw SigilError(.signingFailed, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")
+            }
+            return authorization
+        case .field(let credential, let name):
+            guard credential == context.external.name else {
+                throw SigilError(.signingFailed, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
+            }
+            if let secret = try context.secret(name) { return secret }
+            if let value = context.parameter(name) { return SecretBytes(utf8: value) }
+            throw SigilError(.signingFailed, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+
+/// The functions merge fields may call. Each takes and returns bytes.
+public enum MergeFunction: String, Sendable, Hashable, CaseIterable {
+    /// Standard base64 (RFC 4648 section 4) with padding.
+    case base64Encode = "BASE64ENCODE"
+    /// Percent-encoding of everything but RFC 3986 unreserved characters.
+    case urlEncode = "URLENCODE"
+    /// Lowercase hexadecimal.
+    case hex = "HEX"
+    /// `HASH(algorithm, value)`: the raw digest.
+    case hash = "HASH"
+    /// `HMAC(algorithm, value, key)`: the raw MAC.
+    case hmac = "HMAC"
+
+    var arity: Int {
+        switch self {
+        case .base64Encode, .urlEncode, .hex: 1
+        case .hash: 2
+        case .hmac: 3
+        }
+    }
+
+    /// Which argument names the algorithm (checked when parsing).
+    var algorithmArgument: Int? {
+        switch self {
+        case .hash, .hmac: 0
+        default: nil
+        }
+    }
+
+    func apply(_ arguments: [[UInt8]], position: Int) throws(MergeFieldError) -> [UInt8] {
+        switch self {
+        case .base64Encode:
+            return Array(Data(arguments[0]).base64EncodedString().utf8)
+        case .urlEncode:
+            return PercentEncoding.encode(arguments[0])
+        case .hex:
+            return Array(Hex.encode(arguments[0]).utf8)
+        case .hash:
+            return HashAlgorithm(rawValue: String(decoding: arguments[0], as: UTF8.self))!.digest(arguments[1])
+        case .hmac:
+            return HashAlgorithm(rawValue: String(decoding: arguments[0], as: UTF8.self))!.mac(arguments[1], key: arguments[2])
+        }
+    }
+}
+
+/// The digests merge fields offer, from swift-crypto.
+enum HashAlgorithm: String {
+    case sha1 = "SHA1", sha256 = "SHA256", sha384 = "SHA384", sha512 = "SHA512"
+
+    func digest(_ data: [UInt8]) -> [UInt8] {
+        switch self {
+        case .sha1: Array(Insecure.SHA1.hash(data: data))
+        case .sha256: Array(SHA256.hash(data: data))
+        case .sha384: Array(SHA384.hash(data: data))
+        case .sha512: Array(SHA512.hash(data: data))
+        }
+    }
+
+    func mac(_ data: [UInt8], key: [UInt8]) -> [UInt8] {
+        let key = SymmetricKey(data: key)
+        return switch self {
+        case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: key))
+        case .sha256: Array(HMAC<SHA256>.authenticationCode(for: data, using: key))
+        case .sha384: Array(HMAC<SHA384>.authenticationCode(for: data, using: key))
+        case .sha512: Array(HMAC<SHA512>.authenticationCode(for: data, using: key))
+        }
+    }
+}
+
+/// RFC 3986 percent-encoding: every byte but `A-Z a-z 0-9 - . _ ~` becomes `%XX` (uppercase).
+enum PercentEncoding {
+    static func encode(_ bytes: some Sequence<UInt8>, keepingSlash: Bool = false) -> [UInt8] {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.append(byte)
+            case UInt8(ascii: "/") where keepingSlash:
+                output.append(byte)
+            default:
+                output += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+            }
+        }
+        return output
+    }
+}
+
+/// Lowercase hexadecimal.
+enum Hex {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        for byte in bytes { output += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import SigilCore
+import SigilModel
+import SigilSigning
+import Testing
+
+@Suite("Signing engine: callouts, principals, headers")
+struct SigningEngineTests {
+    static let catalog = Catalog(
+        externalCredentials: [
+            ExternalCredential(
+                name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
+                customHeaders: [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Billing.apiKey}")],
+                principals: [
+                    Principal(name: "backup", type: .named, sequence: 2),
+                    Principal(name: "primary", type: .named, sequence: 1),
+                ]
+            ),
+            ExternalCredential(
+                name: "Calendar", authProtocol: .basic,
+                principals: [
+                    Principal(name: "service", type: .named, sequence: 5, parameters: ["username": "svc"]),
+                    Principal(name: "mine", type: .perUser, sequence: 9, parameters: ["username": "ignored-for-per-user-secret"]),
+                ]
+            ),
+        ],
+        namedCredentials: [
+            NamedCredential(name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing",
+                            generateAuthorizationHeader: false, allowMergeFieldsInHeader: true,
+                            customHeaders: [CustomHeader(name: "X-Team", value: "payments")]),
+            NamedCredential(name: "BillingV2", url: "https://api.billing.example/v1/v2", externalCredential: "Billing", allowMergeFieldsInHeader: true),
+            NamedCredential(name: "Calendar", url: "http://127.0.0.1:8080/cal", externalCredential: "Calendar", allowMergeFieldsInHeader: true,
+                            customHeaders: [CustomHeader(name: "X-Echo", value: "{!$Credential.AuthorizationHeaderValue}")]),
+            NamedCredential(name: "Strict", url: "https://strict.example", externalCredential: "Billing"),
+        ],
+        users: [User(name: "alice", groups: ["finance"]), User(name: "bob", groups: ["ops"]), User(name: "carol")],
+        grants: [
+            Grant(principal: PrincipalRef(externalCredential: "Billing", principal: "backup"), subjects: [.group("finance"), .user("carol")]),
+            Grant(principal: PrincipalRef(externalCredential: "Billing", principal: "primary"), subjects: [.group("finance")]),
+            Grant(principal: PrincipalRef(externalCredential: "Calendar", principal: "service"), subjects: [.group("finance"), .group("ops")]),
+            Grant(principal: PrincipalRef(externalCredential: "Calendar", principal: "mine"), subjects: [.group("finance"), .group("ops")]),
+        ]
+    )
+
+    static let engine = SigningEngine(source: MemorySource(
+        catalog,
+        secrets: [
+            principalSecret("Billing", "primary", "apiKey"): "primary-key",
+            principalSecret("Billing", "backup", "apiKey"): "backup-key",
+            principalSecret("Calendar", "service", "password"): "svc-password",
+            userSecret("Calendar", "mine", "alice", "password"): "alice-password",
+        ],
+        authorizations: [PrincipalRef(externalCredential: "Calendar", principal: "mine"): ["alice"]]
+    ))
+
+    func sign(_ url: String, as user: String? = nil, method: String = "GET", headers: [(name: String, value: String)] = [], body: OutboundRequest.Body = .none) async throws -> DecoratedRequest {
+        try await Self.engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user)
+    }
+
+    func header(_ request: DecoratedRequest, _ name: String) -> String? {
+        request.headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    @Test("a callout resolves against its base URL and gets the credential's headers in order")
+    func callout() async throws {
+        let signed = try await sign("callout:Billing/invoices/42?expand=lines&x=%20", headers: [("Accept", "application/json"), ("x-api-key", "caller's own")])
+        #expect(signed.url == "https://api.billing.example/v1/invoices/42?expand=lines&x=%20")
+        #expect(signed.headers.map(\.name) == ["Accept", "X-Api-Key", "X-Team"])
+        #expect(header(signed, "X-Api-Key") == "primary-key")
+        #expect(signed.principal == PrincipalRef(externalCredential: "Billing", principal: "primary"))
+        #expect(try await sign("callout:Billing").url == "https://api.billing.example/v1")
+        #expect(try await sign("callout:Billing?q=1").url == "https://api.billing.example/v1?q=1")
+    }
+
+    @Test("an absolute URL picks the one named credential with the longest base URL under it")
+    func absolute() async throws {
+        #expect(try await sign("https://api.billing.example/v1/invoices").namedCredential == "Billing")
+        #expect(try await sign("https://api.billing.example/v1/v2/x").namedCredential == "BillingV2")
+        #expect(try await sign("https://api.billing.example/v1/v2x").namedCredential == "Billing")
+    }
+
+    @Test("a credential is never sent outside its endpoint", arguments: [
+        "callout:Billing/../admin",
+        "callout:Billing/a/%2E%2e/admin",
+        "callout:Billing/a/./b",
+        "callout:Billing//evil.example/x",
+        "callout:Billing/a%2Fb",
+        "callout:Billing/a%5cb",
+        "callout:Billing/a\\b",
+        "callout:Billing/x#fragment",
+        "callout:Billing/a b",
+        "callout:Billing/caf\u{e9}",
+        "callout:Billing/x\r\nHost: evil",
+        "callout:Billing/%zz",
+        "callout:Billing@evil.example/x",
+        "callout:Unknown/x",
+        "https://evil.example/v1",
+        "https://api.billing.example/v1evil",
+        "https://api.billing.example:444/v1/x",
+        "http://api.billing.example/v1/x",
+        "https://user@api.billing.example/v1/x",
+    ])
+    func refused(url: String) async {
+        let error = await #expect(throws: SigilError.self) { try await sign(url) }
+        #expect(error?.code == .calloutRefused, "\(url): \(error?.reason ?? "")")
+    }
+
+    @Test("principal choice: authorized per-user first, then granted named principals by sequence")
+    func principals() async throws {
+        // Alice authorized her own per-user principal: it wins over the named one (sequence 5 < 9).
+        let alice = try await sign("callout:Calendar/events", as: "alice")
+        #expect(alice.principal.principal == "mine")
+        #expect(header(alice, "Authorization") == "Basic " + Data("ignored-for-per-user-secret:alice-password".utf8).base64EncodedString())
+        // Bob may use it but has not authorized it: the named principal.
+        #expect(try await sign("callout:Calendar/events", as: "bob").principal.principal == "service")
+        // Granted both named principals of Billing: the lowest sequence.
+        #expect(try await sign("callout:Billing/x", as: "alice").principal.principal == "primary")
+        // Carol is granted only the backup.
+        let carol = try await sign("callout:Billing/x", as: "carol")
+        #expect(carol.principal.principal == "backup" && header(carol, "X-Api-Key") == "backup-key")
+        // Bob has nothing on Billing.
+        let none = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", as: "bob") }
+        #expect(none?.code == .noPrincipal)
+        #expect(none?.reason.contains("external credential Billing") == true && none?.reason.contains("user bob") == true)
+        let unknown = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", as: "mallory") }
+        #expect(unknown?.reason == "user mallory does not exist")
+    }
+
+    @Test("Basic: RFC 7617's example, generated Authorization reused in a merge field")
+    func basic() async throws {
+        let source = MemorySource(
+            Catalog(
+                externalCredentials: [ExternalCredential(name: "B", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "Aladdin"])])],
+                namedCredentials: [NamedCredential(name: "B", url: "https://b.example", externalCredential: "B")]
+            ),
+            secrets: [principalSecret("B", "p", "password"): "open sesame"]
+        )
+        let signed = try await SigningEngine(source: source).decorate(OutboundRequest(url: "callout:B/"))
+        #expect(header(signed, "Authorization") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        let calendar = try await sign("callout:Calendar/x")
+        #expect(header(calendar, "X-Echo") == header(calendar, "Authorization"))
+        // The caller's own Authorization is replaced: the credential's value wins, and only one is sent.
+        let replaced = try await sign("callout:Calendar/x", headers: [("authorization", "Bearer mine")])
+        #expect(replaced.headers.filter { $0.name.lowercased() == "authorization" }.map(\.value) == [header(calendar, "Authorization")!])
+    }
+
+    @Test("a missing secret, a colon in a Basic user-id, and an unsupported protocol are clear errors")
+    func missingSecret() async throws {
+        let source = MemorySource(
+            Catalog(
+                externalCredentials: [
+                    ExternalCredential(name: "B", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "a:b"])]),
+                    ExternalCredential(name: "J", authProtocol: .oauth2, principals: [Principal(name: "p", type: .named, sequence: 1)]),
+                ],
+                namedCredentials: [
+                    NamedCredential(name: "B", url: "https://b.example", externalCredential: "B"),
+                    NamedCredential(name: "J", url: "https://j.example", externalCredential: "J"),
+                ]
+            ),
+            secrets: [:]
+        )
+        let engine = SigningEngine(source: source)
+        let missing = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:B/")) }
+        #expect(missing?.reason == "Basic authentication needs secret password, which principal B/p does not have; set it with `sigil secret set B/p password`")
+        let unsupported = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:J/")) }
+        #expect(unsupported?.reason.contains("protocol oauth2") == true)
+        let withPassword = SigningEngine(source: MemorySource(source.catalogValue, secrets: [principalSecret("B", "p", "password"): "x"]))
+        let colon = await #expect(throws: SigilError.self) { try await withPassword.decorate(OutboundRequest(url: "callout:B/")) }
+        #expect(colon?.reason.contains("contains ':'") == true)
+    }
+
+    @Test("merge fields need the named credential's permission, stay within their credential, and cannot inject headers")
+    func mergeFieldRules() async throws {
+        let strict = await #expect(throws: SigilError.self) { try await sign("callout:Strict/x") }
+        #expect(strict?.reason.contains("does not allow them in headers (allowMergeFieldsInHeader)") == true)
+
+        var catalog = Self.catalog
+        catalog = catalog.merging(Catalog(namedCredentials: [NamedCredential(
+            name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing", generateAuthorizationHeader: false,
+            allowMergeFieldsInHeader: true, customHeaders: [CustomHeader(name: "X-Steal", value: "{!$Credential.Calendar.password}")]
+        )]))
+        let cross = await #expect(throws: SigilError.self) {
+            try await SigningEngine(source: MemorySource(catalog, secrets: [principalSecret("Billing", "primary", "apiKey"): "k"]))
+                .decorate(OutboundRequest(url: "callout:Billing/x"))
+        }
+        #expect(cross?.reason.contains("a credential is sent only to its own endpoint") == true)
+
+        let injecting = SigningEngine(source: MemorySource(Self.catalog, secrets: [principalSecret("Billing", "primary", "apiKey"): "k\r\nX-Injected: 1"]))
+        let injection = await #expect(throws: SigilError.self) { try await injecting.decorate(OutboundRequest(url: "callout:Billing/x")) }
+        #expect(injection?.reason.contains("CR, LF or NUL after merge fields") == true)
+
+        let badCaller = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [("X-A", "1\r\nX-B: 2")]) }
+        #expect(badCaller?.reason.contains("CR, LF or NUL") == true)
+        let badName = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [("X A", "1")]) }
+        #expect(badName?.reason.contains("not a valid HTTP field name") == true)
+
+        let parameter = try await SigningEngine(source: MemorySource(Self.catalog.merging(Catalog(externalCredentials: [ExternalCredential(
+            name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
+            customHeaders: [CustomHeader(name: "X-Tier", value: "{!$Credential.Billing.tier}")],
+            principals: [Principal(name: "primary", type: .named, sequence: 1)]
+        )])))).decorate(OutboundRequest(url: "callout:Billing/x"))
+        #expect(header(parameter, "X-Tier") == "gold")
+    }
+
+    @Test("merge fields in the body only when the named credential allows them")
+    func body() async throws {
+        let body = OutboundRequest.Body.bytes(Array("key={!$Credential.Billing.apiKey}".utf8))
+        let untouched = try await sign("callout:Billing/x", method: "POST", body: body)
+        #expect(untouched.body == Array("key={!$Credential.Billing.apiKey}".utf8))
+        let catalog = Self.catalog.merging(Catalog(namedCredentials: [NamedCredential(
+            name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing", generateAuthorizationHeader: false,
+            allowMergeFieldsInHeader: true, allowMergeFieldsInBody: true
+        )]))
+        let merged = try await SigningEngine(source: MemorySource(catalog, secrets: [principalSecret("Billing", "primary", "apiKey"): "pk"]))
+            .decorate(OutboundRequest(method: "POST", url: "callout:Billing/x", body: body))
+        #expect(merged.body == Array("key=pk".utf8))
+    }
+
+    @Test("the decorated request never prints its secrets")
+    func redacted() async throws {
+        let signed = try await sign("callout:Billing/x")
+        var dumped = ""
+        dump(signed, to: &dumped)
+        for text in [signed.description, String(reflecting: signed), "\(signed)", dumped] {
+            #expect(!text.contains("primary-key"))
+        }
+    }
+}
