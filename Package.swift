@@ -65,7 +65,11 @@ let package = Package(
         // The signing engine: callouts, principal choice, merge fields, one folder per protocol. No sockets.
         .target(
             name: "SigilSigning",
-            dependencies: ["SigilCore", "SigilModel", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SigilCore", "SigilModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         // The commands. Thin: every step is a call into the modules above.
@@ -103,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SigilSigningTests",
-            dependencies: ["SigilCore", "SigilModel", "SigilSigning"],
+            dependencies: ["SigilCore", "SigilModel", "SigilSigning", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -29,7 +29,7 @@ public struct SigningEngine: Sendable {
 
         var headers = request.headers
         var authorization: SecretBytes?
-        if named.generateAuthorizationHeader, let value = try Self.authorization(for: external.authProtocol, context) {
+        if named.generateAuthorizationHeader, let value = try Self.authorization(for: external.authProtocol, context, at: date) {
             authorization = value
             try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
         }
@@ -75,11 +75,12 @@ public struct SigningEngine: Sendable {
     }
 
     /// The `Authorization` value a protocol generates, or `nil` when it generates none.
-    static func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext) throws -> SecretBytes? {
+    static func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> SecretBytes? {
         switch authProtocol {
         case .basic: try BasicAuthorization.value(context)
+        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date)))
         case .custom, .none: nil
-        case .jwt, .awsSigV4, .oauth2:
+        case .awsSigV4, .oauth2:
             throw SigilError(.signingFailed, "external credential \(context.external.name) uses protocol \(authProtocol), which this version of Sigil cannot sign yet")
         }
     }

@@ -1,0 +1,183 @@
+import Crypto
+import Foundation
+import SigilCore
+import SigilModel
+import SigilSigning
+import Testing
+
+/// Runs a program and returns its standard output; fails the test on a non-zero exit.
+@discardableResult
+func shell(_ arguments: [String], in directory: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let output = directory + "/.out-\(UInt64.random(in: 0...UInt64.max))"
+    _ = FileManager.default.createFile(atPath: output, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+    process.standardError = FileHandle.standardError
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw SigilError(.signingFailed, "\(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
+    return try String(contentsOfFile: output, encoding: .utf8)
+}
+
+let interopDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Interop").standardized.path
+
+@Suite("JWT: signed by Sigil, verified by joserfc")
+struct JWTTests {
+    struct Case {
+        var name: String
+        var algorithm: String
+        var privateKey: String
+        var publicKey: String
+    }
+
+    /// Keys made by openssl, in every accepted encoding.
+    static func makeKeys(_ directory: String) throws -> [Case] {
+        let commands: [[String]] = [
+            ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa8.pem"],
+            ["openssl", "rsa", "-in", "rsa8.pem", "-traditional", "-out", "rsa1.pem"],
+            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "p256.pem"],
+            ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"],
+            ["openssl", "genpkey", "-algorithm", "ed25519", "-out", "ed25519.pem"],
+            ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "rsa1024.pem"],
+        ]
+        for command in commands { try shell(command, in: directory) }
+        for name in ["rsa8", "p256", "p384", "ed25519"] {
+            try shell(["openssl", "pkey", "-in", "\(name).pem", "-pubout", "-out", "\(name).pub"], in: directory)
+        }
+        try shell(["openssl", "req", "-x509", "-key", "rsa8.pem", "-subj", "/CN=sigil-test", "-days", "2", "-out", "cert.pem"], in: directory)
+        return [
+            Case(name: "RS256 PKCS#8", algorithm: "RS256", privateKey: "rsa8.pem", publicKey: "rsa8.pub"),
+            Case(name: "RS384 PKCS#1", algorithm: "RS384", privateKey: "rsa1.pem", publicKey: "rsa8.pub"),
+            Case(name: "RS512", algorithm: "RS512", privateKey: "rsa8.pem", publicKey: "rsa8.pub"),
+            Case(name: "PS256", algorithm: "PS256", privateKey: "rsa1.pem", publicKey: "rsa8.pub"),
+            Case(name: "ES256 SEC1", algorithm: "ES256", privateKey: "p256.pem", publicKey: "p256.pub"),
+            Case(name: "ES384 PKCS#8", algorithm: "ES384", privateKey: "p384.pem", publicKey: "p384.pub"),
+            Case(name: "EdDSA", algorithm: "EdDSA", privateKey: "ed25519.pem", publicKey: "ed25519.pub"),
+        ]
+    }
+
+    static func engine(algorithm: String, key: String, certificate: String? = nil, extra: [String: String] = [:]) -> SigningEngine {
+        var secrets = [principalSecret("Api", "p", "signingKey"): key]
+        if let certificate { secrets[principalSecret("Api", "p", "certificate")] = certificate }
+        return SigningEngine(source: MemorySource(catalog(algorithm: algorithm, extra: extra), secrets: secrets))
+    }
+
+    static func catalog(algorithm: String, extra: [String: String] = [:]) -> Catalog {
+        var parameters = [
+            "algorithm": algorithm, "iss": "sigil-client", "sub": "{!$Credential.Api.tenant}", "aud": "https://api.example/token, second",
+            "scope": "read write", "kid": "key-1", "expiresIn": "120", "claims": #"{"tenant_id": "{!$Credential.Api.tenant}", "level": 3}"#,
+        ]
+        parameters.merge(extra) { $1 }
+        return Catalog(
+            externalCredentials: [ExternalCredential(name: "Api", authProtocol: .jwt, parameters: parameters,
+                                                     principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["tenant": "acme"])])],
+            namedCredentials: [NamedCredential(name: "Api", url: "https://api.example", externalCredential: "Api")]
+        )
+    }
+
+    static func token(_ engine: SigningEngine, at date: Date) async throws -> String {
+        let signed = try await engine.decorate(OutboundRequest(url: "callout:Api/v1"), at: date)
+        let value = signed.headers.first { $0.name == "Authorization" }!.value
+        #expect(value.hasPrefix("Bearer "))
+        return String(value.dropFirst("Bearer ".count))
+    }
+
+    @Test("every algorithm, every key encoding: joserfc verifies the signature and reads the claims; one flipped bit is rejected")
+    func interop() async throws {
+        let directory = NSTemporaryDirectory() + "sigil-jwt-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var cases = try Self.makeKeys(directory)
+        // The same keys as JWKs (exported by joserfc, so the JWK encoding is independent too).
+        let jwks = try shell(["python3", "-c", """
+            import json, sys
+            from joserfc.jwk import RSAKey, ECKey, OKPKey
+            out = {}
+            for name, cls in [("rsa8", RSAKey), ("p256", ECKey), ("ed25519", OKPKey)]:
+                out[name] = cls.import_key(open(name + ".pem", "rb").read()).as_dict(private=True)
+            print(json.dumps(out))
+            """], in: directory)
+        let jwkObject = try JSONSerialization.jsonObject(with: Data(jwks.utf8)) as! [String: Any]
+        for (name, algorithm, pub) in [("rsa8", "RS256", "rsa8.pub"), ("p256", "ES256", "p256.pub"), ("ed25519", "EdDSA", "ed25519.pub")] {
+            let jwk = String(decoding: try JSONSerialization.data(withJSONObject: jwkObject[name]!), as: UTF8.self)
+            try jwk.write(toFile: "\(directory)/\(name).jwk", atomically: true, encoding: .utf8)
+            cases.append(Case(name: "\(algorithm) JWK", algorithm: algorithm, privateKey: "\(name).jwk", publicKey: pub))
+        }
+        let hmacKeys = ["HS256": 32, "HS384": 48, "HS512": 64].mapValues { count in (0..<count).map { _ in UInt8.random(in: 0...255) } }
+
+        let date = Date(timeIntervalSince1970: TimeInterval(Int(Date().timeIntervalSince1970)))
+        let certificate = try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8)
+        var manifest: [[String: Any]] = []
+        for item in cases {
+            let key = try String(contentsOfFile: "\(directory)/\(item.privateKey)", encoding: .utf8)
+            let token = try await Self.token(Self.engine(algorithm: item.algorithm, key: key, certificate: item.algorithm == "RS256" ? certificate : nil), at: date)
+            for tamper in [false, true] {
+                manifest.append(["name": item.name + (tamper ? " tampered" : ""), "alg": item.algorithm, "token": token, "key": "\(directory)/\(item.publicKey)", "tamper": tamper])
+            }
+        }
+        for (algorithm, bytes) in hmacKeys.sorted(by: { $0.key < $1.key }) {
+            let raw = SigningEngine(source: RawKeySource(base: MemorySource(Self.catalog(algorithm: algorithm)), key: bytes))
+            let token = try await Self.token(raw, at: date)
+            for tamper in [false, true] {
+                manifest.append(["name": algorithm + (tamper ? " tampered" : ""), "alg": algorithm, "token": token, "key": bytes.map { String(format: "%02x", $0) }.joined(), "tamper": tamper])
+            }
+        }
+        let manifestPath = directory + "/manifest.json"
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+        let output = try shell(["python3", interopDirectory + "/jwt_verify.py", manifestPath], in: directory)
+        let results = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [[String: Any]]
+        #expect(results.count == manifest.count)
+        let certificateDER = Data(base64Encoded: certificate.components(separatedBy: "\n").filter { !$0.hasPrefix("-----") }.joined())!
+        let expectedThumbprint = Data(SHA256.hash(data: certificateDER)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        for result in results {
+            let name = result["name"] as! String
+            if name.hasSuffix("tampered") {
+                #expect(result["ok"] as? Bool == false, "\(name) verified with a flipped bit")
+                continue
+            }
+            #expect(result["ok"] as? Bool == true, "\(name): \(result["error"] ?? "")")
+            guard let claims = result["claims"] as? [String: Any], let header = result["header"] as? [String: Any] else { continue }
+            #expect(claims["iss"] as? String == "sigil-client", "\(name)")
+            #expect(claims["sub"] as? String == "acme", "\(name)")
+            #expect(claims["aud"] as? [String] == ["https://api.example/token", "second"], "\(name)")
+            #expect(claims["scope"] as? String == "read write", "\(name)")
+            #expect(claims["tenant_id"] as? String == "acme" && claims["level"] as? Int == 3, "\(name)")
+            #expect(claims["iat"] as? Int == Int(date.timeIntervalSince1970) && claims["nbf"] as? Int == Int(date.timeIntervalSince1970), "\(name)")
+            #expect(claims["exp"] as? Int == Int(date.timeIntervalSince1970) + 120, "\(name)")
+            #expect((claims["jti"] as? String)?.count == 22, "\(name)")
+            #expect(header["kid"] as? String == "key-1" && header["typ"] as? String == "JWT", "\(name)")
+            if name == "RS256 PKCS#8" { #expect(header["x5t#S256"] as? String == expectedThumbprint) }
+        }
+
+        // Weak or mismatched keys are refused with the reason.
+        let weakRSA = try String(contentsOfFile: directory + "/rsa1024.pem", encoding: .utf8)
+        let rsaError = await #expect(throws: SigilError.self) { try await Self.token(Self.engine(algorithm: "RS256", key: weakRSA), at: date) }
+        #expect(rsaError?.reason.contains("1024-bit RSA key; at least 2048 bits are required") == true)
+        let shortHMAC = await #expect(throws: SigilError.self) { try await Self.token(Self.engine(algorithm: "HS256", key: "only-16-bytes!!!"), at: date) }
+        #expect(shortHMAC?.reason.contains("HS256 needs at least 32") == true)
+        let p256 = try String(contentsOfFile: directory + "/p256.pem", encoding: .utf8)
+        let mismatch = await #expect(throws: SigilError.self) { try await Self.token(Self.engine(algorithm: "ES384", key: p256), at: date) }
+        #expect(mismatch?.reason.contains("not a P-384 private key") == true)
+        let noAlgorithm = await #expect(throws: SigilError.self) { try await Self.token(Self.engine(algorithm: "none", key: p256), at: date) }
+        #expect(noAlgorithm?.reason.contains("is not one of") == true)
+        let reserved = await #expect(throws: SigilError.self) {
+            try await Self.token(Self.engine(algorithm: "ES256", key: p256, extra: ["claims": #"{"exp": 1}"#]), at: date)
+        }
+        #expect(reserved?.reason.contains("claims may not set exp") == true)
+    }
+}
+
+/// A source whose signing key is raw bytes (HMAC keys need not be text).
+struct RawKeySource: CredentialSource {
+    let base: any CredentialSource
+    let key: [UInt8]
+
+    func catalog() throws -> Catalog { try base.catalog() }
+    func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? {
+        target.field == "signingKey" ? SecretBytes(copying: key) : try base.secret(target, stage: stage)
+    }
+    func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> { try base.authorizedUsers(of: principal) }
+}
