@@ -174,3 +174,26 @@ struct CLITests {
         try cli.ok(["audit", "verify"])
     }
 }
+
+@Suite("sigil sign")
+struct SignCommandTests {
+    @Test("prints the decorated request as text and JSON, and refuses what would leave the endpoint")
+    func sign() throws {
+        let cli = CLI()
+        let example = try cli.copyExample()
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", example], environment: ["BILLING_API_KEY": "sign-test-key", "AWS_KEY_ID": "AKID"])
+        let text = try cli.ok(["sign", "callout:Billing/invoices?limit=2", "-H", "Accept: application/json"]).stdout
+        #expect(text == "GET https://api.billing.example/v1/invoices?limit=2\nAccept: application/json\nX-Api-Key: sign-test-key\n")
+        let json = try JSONSerialization.jsonObject(with: Data(try cli.ok(["sign", "--as", "alice", "-d", "{\"a\":1}", "--json", "callout:Billing/x"]).stdout.utf8)) as! [String: Any]
+        #expect(json["method"] as? String == "POST")
+        #expect(json["headers"] as? [[String]] == [["X-Api-Key", "sign-test-key"]])
+        #expect(json["body_base64"] as? String == Data("{\"a\":1}".utf8).base64EncodedString())
+        let refused = try cli.run(["sign", "callout:Billing/../admin"])
+        #expect(refused.status == 1 && refused.stderr.contains("'..' segment"))
+        let noPrincipal = try cli.run(["sign", "--as", "bob", "callout:Billing/x"])
+        #expect(noPrincipal.status == 1 && noPrincipal.stderr.contains("no principal of external credential Billing is available to user bob"))
+        let badTime = try cli.run(["sign", "--at", "yesterday", "callout:Billing/x"])
+        #expect(badTime.status == 64)
+    }
+}
