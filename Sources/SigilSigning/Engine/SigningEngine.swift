@@ -60,6 +60,15 @@ public struct SigningEngine: Sendable {
                 throw SigilError(.signingFailed, "the body of a request to named credential \(named.name): merge field \(error)")
             }
         }
+        var url = resolution.url
+        // SigV4 signs last: over the final headers and body.
+        if external.authProtocol == .awsSigV4 && named.generateAuthorizationHeader {
+            let signer = try SigV4Authorization.signer(context)
+            let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
+            let signed = signer.sign(SigV4Signer.Request(method: request.method, url: url, headers: headers, payloadHash: payloadHash), at: date)
+            headers = signed.headers
+            url = signed.url
+        }
 
         var identity: ClientIdentity?
         if let chain = named.clientCertificate {
@@ -69,7 +78,7 @@ public struct SigningEngine: Sendable {
             identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
         }
         return DecoratedRequest(
-            method: request.method, url: resolution.url, headers: headers, body: body, namedCredential: named.name,
+            method: request.method, url: url, headers: headers, body: body, namedCredential: named.name,
             principal: context.reference, clientIdentity: identity
         )
     }
@@ -79,10 +88,32 @@ public struct SigningEngine: Sendable {
         switch authProtocol {
         case .basic: try BasicAuthorization.value(context)
         case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date)))
-        case .custom, .none: nil
-        case .awsSigV4, .oauth2:
+        // SigV4 signs after the custom headers are in place (see decorate).
+        case .custom, .none, .awsSigV4: nil
+        case .oauth2:
             throw SigilError(.signingFailed, "external credential \(context.external.name) uses protocol \(authProtocol), which this version of Sigil cannot sign yet")
         }
+    }
+
+    /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
+    /// can then be sent by anyone holding the URL, without Sigil. Only for `aws-sigv4` credentials.
+    public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
+        try Self.checkHeaders(request.headers)
+        let catalog = try source.catalog()
+        let resolution = try Callout.resolve(request.url, in: catalog)
+        guard let external = catalog.externalCredential(named: resolution.namedCredential.externalCredential) else {
+            throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses external credential \(resolution.namedCredential.externalCredential), which does not exist")
+        }
+        guard external.authProtocol == .awsSigV4 else {
+            throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses protocol \(external.authProtocol); only aws-sigv4 credentials presign URLs")
+        }
+        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
+        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
+        let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
+        let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
+        return try SigV4Authorization.signer(context).presign(
+            SigV4Signer.Request(method: request.method, url: resolution.url, headers: request.headers, payloadHash: payloadHash), at: date, expires: expires
+        )
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.
