@@ -108,6 +108,7 @@ let package = Package(
         .testTarget(
             name: "SigilSigningTests",
             dependencies: ["SigilCore", "SigilModel", "SigilSigning", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Vectors"],
             swiftSettings: strictSettings
         ),
         .testTarget(

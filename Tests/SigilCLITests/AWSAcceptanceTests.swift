@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Interop").standardized.path
+
+/// moto's server with IAM authentication on, started for one test and stopped after it.
+final class MotoServer {
+    struct Info: Decodable {
+        var endpoint: String
+        var access_key: String
+        var secret_key: String
+        var role_arn: String
+        var user_arn: String
+    }
+
+    let process = Process()
+    let stdin = Pipe()
+    let info: Info
+
+    init(directory: String) throws {
+        let infoPath = directory + "/moto.json"
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", interop + "/moto_fixture.py", infoPath]
+        process.standardInput = stdin
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Bounded wait for the server and its IAM set-up.
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: infoPath) && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        guard let data = FileManager.default.contents(atPath: infoPath) else {
+            process.terminate()
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "moto did not start"])
+        }
+        info = try JSONDecoder().decode(Info.self, from: data)
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
+
+@Suite("AWS SigV4 accepted by a real server that checks signatures (moto, IAM authentication on)", .serialized)
+struct AWSAcceptanceTests {
+    /// Signs with `sigil sign --json`, sends exactly that request, returns (status, body).
+    func call(_ cli: CLI, _ arguments: [String]) throws -> (status: Int, body: String) {
+        let signed = try cli.ok(["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", interop + "/send_request.py"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(signed.stdout.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return (result["status"] as! Int, result["body"] as! String)
+    }
+
+    func element(_ name: String, in xml: String) -> String? {
+        guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex) else { return nil }
+        return String(xml[start.upperBound..<end.lowerBound])
+    }
+
+    @Test("GetCallerIdentity and AssumeRole signed by Sigil are accepted; a wrong secret is refused; temporary credentials with a session token work")
+    func sts() throws {
+        let cli = CLI()
+        let moto = try MotoServer(directory: cli.home)
+        defer { moto.stop() }
+        try cli.ok(["init"])
+        let config = cli.home + "/aws.yaml"
+        try """
+            externalCredentials:
+              - name: Aws
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts }
+                principals:
+                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+                  - { name: temporary, sequence: 5 }
+              - name: AwsWrong
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts }
+                principals:
+                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG } }
+            namedCredentials:
+              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+              - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
+            users:
+              - { name: ci, groups: [deployers] }
+            grants:
+              - { principal: Aws/temporary, to: [user:ci] }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
+
+        let identity = try call(cli, ["-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
+        #expect(identity.status == 200, "\(identity.body)")
+        #expect(element("Arn", in: identity.body) == moto.info.user_arn)
+
+        let wrong = try call(cli, ["-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:StsWrong/"])
+        #expect(wrong.status == 403)
+        #expect(wrong.body.contains("SignatureDoesNotMatch"))
+
+        let role = moto.info.role_arn.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let assumed = try call(cli, ["-d", "Action=AssumeRole&Version=2011-06-15&RoleArn=\(role)&RoleSessionName=sigil-test&DurationSeconds=900", "callout:Sts/"])
+        #expect(assumed.status == 200, "\(assumed.body)")
+        let keyID = try #require(element("AccessKeyId", in: assumed.body))
+        let secret = try #require(element("SecretAccessKey", in: assumed.body))
+        let token = try #require(element("SessionToken", in: assumed.body))
+        #expect(keyID.hasPrefix("ASIA"))
+
+        // The temporary credentials go into the vault like any secret; the session token is signed.
+        try cli.ok(["secret", "set", "Aws/temporary", "accessKeyId"], stdin: keyID)
+        try cli.ok(["secret", "set", "Aws/temporary", "secretAccessKey"], stdin: secret)
+        try cli.ok(["secret", "set", "Aws/temporary", "sessionToken"], stdin: token)
+        let temporary = try call(cli, ["--as", "ci", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
+        #expect(temporary.status == 200, "\(temporary.body)")
+        #expect(element("Arn", in: temporary.body)?.contains("assumed-role/deployer/sigil-test") == true)
+    }
+}
