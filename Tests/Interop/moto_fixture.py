@@ -8,6 +8,7 @@ after the set-up must carry a valid SigV4 signature.
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ with socket.socket() as probe:
     port = probe.getsockname()[1]
 environment = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4", AWS_DEFAULT_REGION="us-east-1")
 server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                          env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 try:
     for _ in range(200):
         try:
@@ -42,5 +43,10 @@ try:
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     sys.stdin.read()
 finally:
-    server.terminate()
-    server.wait(timeout=10)
+    # moto may start helper processes: end its whole process group, by force if it lingers.
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
