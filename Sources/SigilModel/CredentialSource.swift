@@ -8,4 +8,12 @@ public protocol CredentialSource: Sendable {
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes?
     /// The users whose authorization of per-user principal `principal` is live.
     func authorizedUsers(of principal: PrincipalRef) throws -> Set<String>
+    /// A short fingerprint of a secret, for `--explain` and messages (see the default below).
+    func fingerprint(_ value: SecretBytes) -> String
+}
+
+extension CredentialSource {
+    /// A short fingerprint of a secret for logs and `--explain`. Sources that hold a key should
+    /// override this with a keyed one (the vault does); this default only says a secret was there.
+    public func fingerprint(_ value: SecretBytes) -> String { "redacted" }
 }

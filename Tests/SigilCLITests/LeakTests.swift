@@ -52,7 +52,7 @@ struct LeakTests {
             try cli.ok(["apply", "-f", config, "--json"], environment: ["LEAK_SECRET": secrets[0], "LEAK_USER_SECRET": secrets[3]])
             try cli.ok(["secret", "set", "Leak/org", "apiKey"], stdin: secrets[2] + "\n")
             for command in [["list"], ["list", "--json"], ["show", "Leak"], ["show", "Leak", "--json"], ["show", "Leak/org"], ["show", "user:alice"],
-                            ["export"], ["export", "--json"], ["audit"], ["audit", "--json"], ["audit", "verify"], ["key", "status", "--json"]] {
+                            ["export"], ["export", "--json"], ["audit"], ["audit", "--json"], ["audit", "verify"], ["key", "status", "--json"], ["sign", "--explain", "callout:Leak/x"]] {
                 try cli.ok(command)
             }
             // Errors about secrets must not quote them either.

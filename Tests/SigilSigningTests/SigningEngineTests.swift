@@ -225,4 +225,17 @@ struct SigningEngineTests {
             #expect(!text.contains("primary-key"))
         }
     }
+
+    @Test("--explain: every step, and no secret, only fingerprints")
+    func explain() async throws {
+        let trace = SigningTrace()
+        _ = try await Self.engine.decorate(OutboundRequest(url: "callout:Calendar/events"), as: "alice", trace: trace)
+        let text = trace.render { _ in "fp:test" }
+        #expect(text.contains("callout: GET callout:Calendar/events -> named credential Calendar -> http://127.0.0.1:8080/cal/events"))
+        #expect(text.contains("principal: Calendar/mine (per-user, sequence 9) for user alice"))
+        #expect(text.contains("protocol: basic of external credential Calendar; Authorization generated"))
+        #expect(text.contains("header Authorization: [secret fp:test]"))
+        #expect(text.contains("header X-Echo (named credential Calendar): {!$Credential.AuthorizationHeaderValue} -> [secret fp:test]"))
+        #expect(!text.contains("alice-password") && !text.contains("Basic "))
+    }
 }

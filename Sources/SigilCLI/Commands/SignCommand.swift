@@ -39,6 +39,9 @@ struct SignCommand: AsyncParsableCommand {
     @Flag(help: "Print {method, url, headers: [[name, value]], body_base64} as JSON.")
     var json = false
 
+    @Flag(help: "Print the steps taken (callout, principal, protocol, headers, SigV4 canonical request) instead of the request, every secret replaced by a keyed fingerprint.")
+    var explain = false
+
     @Argument(help: "callout:NAME/path?query, or an absolute URL.")
     var url: String
 
@@ -61,8 +64,14 @@ struct SignCommand: AsyncParsableCommand {
             date = parsed
         }
         let method = (X ?? (body == .none ? "GET" : "POST")).uppercased()
-        let engine = SigningEngine(source: try options.open())
-        let signed = try await engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date)
+        let vault = try options.open()
+        let engine = SigningEngine(source: vault)
+        let trace = explain ? SigningTrace() : nil
+        let signed = try await engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date, trace: trace)
+        if let trace {
+            print(trace.render(fingerprint: vault.fingerprint))
+            return
+        }
         if json {
             struct Output: Encodable {
                 var method: String

@@ -10,10 +10,12 @@ final class CredentialContext {
     let principal: Principal
     let reference: PrincipalRef
     let user: String?
+    let trace: SigningTrace?
     private var cache: [String: SecretBytes?] = [:]
 
-    init(source: any CredentialSource, external: ExternalCredential, principal: Principal, user: String?) {
+    init(source: any CredentialSource, external: ExternalCredential, principal: Principal, user: String?, trace: SigningTrace? = nil) {
         self.source = source
+        self.trace = trace
         self.external = external
         self.principal = principal
         self.reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
@@ -30,6 +32,7 @@ final class CredentialContext {
             value = try source.secret(SecretTarget(owner: .principal(reference), field: field), stage: .current)
         }
         cache[field] = value
+        if let value { trace?.secret(value) }
         return value
     }
 

@@ -16,22 +16,31 @@ public struct SigningEngine: Sendable {
 
     /// Decorates `request` for `user` (`nil`: the vault's operator, who may use any named
     /// principal) as of `date` (signatures and token lifetimes use it).
-    public func decorate(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date()) async throws -> DecoratedRequest {
+    ///
+    /// With a `trace`, records each step for `sigil sign --explain`.
+    public func decorate(
+        _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
+    ) async throws -> DecoratedRequest {
         try Self.checkHeaders(request.headers)
         let catalog = try source.catalog()
         let resolution = try Callout.resolve(request.url, in: catalog)
         let named = resolution.namedCredential
+        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
         guard let external = catalog.externalCredential(named: named.externalCredential) else {
             throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
         }
         let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
+        let context = CredentialContext(source: source, external: external, principal: principal, user: user, trace: trace)
+        trace?.step("principal", "\(context.reference) (\(principal.type), sequence \(principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
+        trace?.step("protocol", "\(external.authProtocol) of external credential \(external.name); Authorization \(named.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
         var headers = request.headers
         var authorization: SecretBytes?
         if named.generateAuthorizationHeader, let value = try Self.authorization(for: external.authProtocol, context, at: date) {
             authorization = value
+            trace?.secret(value)
             try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
+            trace?.step("header Authorization", value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
         }
         let resolver = MergeResolver(context: context, authorization: authorization)
         for (owner, header) in external.customHeaders.map({ ("external credential \(external.name)", $0) })
@@ -45,7 +54,11 @@ public struct SigningEngine: Sendable {
             if template.hasMergeFields && !named.allowMergeFieldsInHeader {
                 throw SigilError(.signingFailed, "\(owner), header \(header.name) has merge fields, but named credential \(named.name) does not allow them in headers (allowMergeFieldsInHeader)")
             }
-            try Self.set(&headers, name: header.name, value: template.render(resolver.resolve), credential: named.name)
+            let rendered = try template.render(resolver.resolve)
+            if template.hasMergeFields { trace?.secret(rendered) }
+            try Self.set(&headers, name: header.name, value: rendered, credential: named.name)
+            trace?.step("header \(header.name) (\(owner))", template.hasMergeFields
+                ? "\(header.value) -> \(rendered.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })" : header.value)
         }
 
         var body: [UInt8]?
@@ -56,6 +69,7 @@ public struct SigningEngine: Sendable {
         if named.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
             do {
                 body = try MergeTemplate(parsing: text).render(resolver.resolve).withUnsafeBytes { Array($0) }
+                trace?.step("body", "merge fields filled in (\(body?.count ?? 0) bytes)")
             } catch let error as MergeFieldError {
                 throw SigilError(.signingFailed, "the body of a request to named credential \(named.name): merge field \(error)")
             }
@@ -65,7 +79,7 @@ public struct SigningEngine: Sendable {
         if external.authProtocol == .awsSigV4 && named.generateAuthorizationHeader {
             let signer = try SigV4Authorization.signer(context)
             let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
-            let signed = signer.sign(SigV4Signer.Request(method: request.method, url: url, headers: headers, payloadHash: payloadHash), at: date)
+            let signed = signer.sign(SigV4Signer.Request(method: request.method, url: url, headers: headers, payloadHash: payloadHash), at: date, trace: trace)
             headers = signed.headers
             url = signed.url
         }
@@ -76,6 +90,8 @@ public struct SigningEngine: Sendable {
                 throw SigilError(.signingFailed, "named credential \(named.name) has a client certificate but no private key")
             }
             identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
+            trace?.secret(key)
+            trace?.step("client identity", "certificate chain of named credential \(named.name), private key \(key.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })")
         }
         return DecoratedRequest(
             method: request.method, url: url, headers: headers, body: body, namedCredential: named.name,

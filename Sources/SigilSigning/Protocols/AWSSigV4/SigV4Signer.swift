@@ -68,7 +68,7 @@ public struct SigV4Signer: Sendable {
 
     /// Adds `X-Amz-Date` (or rewrites `Date`), `X-Amz-Security-Token`, `X-Amz-Content-SHA256` (S3,
     /// or an unsigned payload) and `Authorization` to `request`.
-    public func sign(_ request: Request, at date: Date) -> Request {
+    public func sign(_ request: Request, at date: Date, trace: SigningTrace? = nil) -> Request {
         var request = request
         let time = AmzTime(date)
         request.headers.removeAll { $0.name.lowercased() == "authorization" }
@@ -95,8 +95,12 @@ public struct SigV4Signer: Sendable {
         let payloadHash = request.headers.first { $0.name.lowercased() == "x-amz-content-sha256" }?.value ?? request.payloadHash
         let headers = Self.headersToSign(request.headers, url: url)
         let canonical = canonicalRequest(method: request.method, url: url, query: Self.canonicalQuery(url.query), headers: headers, payloadHash: payloadHash)
-        let signature = self.signature(stringToSign: stringToSign(canonicalRequest: canonical, time: time), time: time)
+        let toSign = stringToSign(canonicalRequest: canonical, time: time)
+        let signature = self.signature(stringToSign: toSign, time: time)
+        trace?.step("SigV4 canonical request", "\n" + canonical)
+        trace?.step("SigV4 string to sign", "\n" + toSign)
         request.headers.append(("Authorization", "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope(time)), SignedHeaders=\(headers.signed), Signature=\(signature)"))
+        trace?.step("header Authorization", request.headers[request.headers.count - 1].value)
         return request
     }
 
