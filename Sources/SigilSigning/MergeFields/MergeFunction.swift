@@ -73,8 +73,14 @@ enum HashAlgorithm: String {
 /// RFC 3986 percent-encoding: every byte but `A-Z a-z 0-9 - . _ ~` becomes `%XX` (uppercase).
 enum PercentEncoding {
     static func encode(_ bytes: some Sequence<UInt8>, keepingSlash: Bool = false) -> [UInt8] {
-        let digits = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
+        append(bytes, to: &output, keepingSlash: keepingSlash)
+        return output
+    }
+
+    private static let digits = Array("0123456789ABCDEF".utf8)
+
+    static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8], keepingSlash: Bool = false) {
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
@@ -83,15 +89,25 @@ enum PercentEncoding {
             case UInt8(ascii: "/") where keepingSlash:
                 output.append(byte)
             default:
-                output += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+                output.append(UInt8(ascii: "%"))
+                output.append(digits[Int(byte >> 4)])
+                output.append(digits[Int(byte & 0x0F)])
             }
         }
-        return output
     }
 }
 
 /// Lowercase hexadecimal.
 enum Hex {
+    static func append(_ bytes: some Sequence<UInt8>, to buffer: inout [UInt8]) {
+        for byte in bytes {
+            buffer.append(digits[Int(byte >> 4)])
+            buffer.append(digits[Int(byte & 0x0F)])
+        }
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
