@@ -35,6 +35,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilModel", package: "sigil"),
                 .product(name: "SigilSigning", package: "sigil"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

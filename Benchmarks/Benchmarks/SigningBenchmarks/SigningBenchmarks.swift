@@ -4,6 +4,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import SigilCore
+import SigilModel
 import SigilSigning
 
 // Time and allocations per signature, per protocol. The SigV4 benchmark signs the five-request
