@@ -28,11 +28,7 @@ struct PresignCommand: AsyncParsableCommand {
     var url: String
 
     func run() async throws {
-        var date = Date()
-        if let at {
-            guard let parsed = try? Date(at, strategy: .iso8601) else { throw ValidationError("--at \(at): expected an ISO 8601 instant such as 2015-08-30T12:36:00Z") }
-            date = parsed
-        }
+        let date = try SigningTime.parse(at)
         let engine = SigningEngine(source: try options.open())
         print(try await engine.presign(OutboundRequest(method: X.uppercased(), url: url), as: user, at: date, expires: expires))
     }

@@ -58,11 +58,7 @@ struct SignCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: dataFile) else { throw ValidationError("cannot read --data-file \(dataFile)") }
             body = .bytes(Array(data))
         }
-        var date = Date()
-        if let at {
-            guard let parsed = try? Date(at, strategy: .iso8601) else { throw ValidationError("--at \(at): expected an ISO 8601 instant such as 2015-08-30T12:36:00Z") }
-            date = parsed
-        }
+        let date = try SigningTime.parse(at)
         let method = (X ?? (body == .none ? "GET" : "POST")).uppercased()
         let vault = try options.open()
         let engine = SigningEngine(source: vault)

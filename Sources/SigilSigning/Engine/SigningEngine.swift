@@ -21,17 +21,8 @@ public struct SigningEngine: Sendable {
     public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
-        try Self.checkHeaders(request.headers)
-        let catalog = try source.catalog()
-        let resolution = try Callout.resolve(request.url, in: catalog)
+        let (resolution, external, context) = try prepare(request, as: user, trace: trace)
         let named = resolution.namedCredential
-        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
-        guard let external = catalog.externalCredential(named: named.externalCredential) else {
-            throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
-        }
-        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, external: external, principal: principal, user: user, trace: trace)
-        trace?.step("principal", "\(context.reference) (\(principal.type), sequence \(principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
         trace?.step("protocol", "\(external.authProtocol) of external credential \(external.name); Authorization \(named.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
         var headers = request.headers
@@ -114,22 +105,34 @@ public struct SigningEngine: Sendable {
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
     /// can then be sent by anyone holding the URL, without Sigil. Only for `aws-sigv4` credentials.
     public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
-        try Self.checkHeaders(request.headers)
-        let catalog = try source.catalog()
-        let resolution = try Callout.resolve(request.url, in: catalog)
-        guard let external = catalog.externalCredential(named: resolution.namedCredential.externalCredential) else {
-            throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses external credential \(resolution.namedCredential.externalCredential), which does not exist")
-        }
+        let (resolution, external, context) = try prepare(request, as: user, trace: nil)
         guard external.authProtocol == .awsSigV4 else {
             throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses protocol \(external.authProtocol); only aws-sigv4 credentials presign URLs")
         }
-        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
         let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
         return try SigV4Authorization.signer(context).presign(
             SigV4Signer.Request(method: request.method, url: resolution.url, headers: request.headers, payloadHash: payloadHash), at: date, expires: expires
         )
+    }
+
+    /// The steps every request shares: check the caller's headers, resolve the callout, choose the
+    /// principal.
+    private func prepare(_ request: OutboundRequest, as user: String?, trace: SigningTrace?) throws
+        -> (Callout.Resolution, ExternalCredential, CredentialContext)
+    {
+        try Self.checkHeaders(request.headers)
+        let catalog = try source.catalog()
+        let resolution = try Callout.resolve(request.url, in: catalog)
+        let named = resolution.namedCredential
+        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
+        guard let external = catalog.externalCredential(named: named.externalCredential) else {
+            throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+        }
+        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
+        let context = CredentialContext(source: source, external: external, principal: principal, user: user, trace: trace)
+        trace?.step("principal", "\(context.reference) (\(principal.type), sequence \(principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
+        return (resolution, external, context)
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.
