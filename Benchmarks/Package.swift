@@ -29,6 +29,12 @@ let package = Package(
             dependencies: ["BenchmarkSupport", .product(name: "SigilSigning", package: "sigil")],
             path: "Sources/SigV4Workload"
         ),
+        // Decorates Basic and JWT requests through the engine, for profiling the engine's own cost.
+        .executableTarget(
+            name: "engine-workload",
+            dependencies: ["BenchmarkSupport", .product(name: "SigilCore", package: "sigil"), .product(name: "SigilSigning", package: "sigil")],
+            path: "Sources/EngineWorkload"
+        ),
         .executableTarget(
             name: "SigningBenchmarks",
             dependencies: [

@@ -16,13 +16,13 @@ public struct SecretBytes: Sendable {
         let count: Int
         let locked: Bool
 
-        init(count: Int) {
+        init(count: Int, lockingMemory: Bool) {
             Sodium.ensureInitialised()
             self.count = count
             // Allocate at least one byte so the pointer is never null.
             self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
             self.buffer.initializeMemory(as: UInt8.self, repeating: 0)
-            self.locked = sodium_mlock(buffer.baseAddress!, buffer.count) == 0
+            self.locked = lockingMemory && sodium_mlock(buffer.baseAddress!, buffer.count) == 0
         }
 
         deinit {
@@ -39,16 +39,20 @@ public struct SecretBytes: Sendable {
     private let storage: Storage
 
     /// Creates a value of `count` bytes that `initializer` writes in place.
-    public init(count: Int, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+    ///
+    /// `lockingMemory: false` skips `mlock` (two system calls) for a value that lives only while one
+    /// request is built; it is still wiped when released. Keys and values read from the vault keep
+    /// the default.
+    public init(count: Int, lockingMemory: Bool = true, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         precondition(count >= 0, "SecretBytes count must not be negative")
-        let storage = Storage(count: count)
+        let storage = Storage(count: count, lockingMemory: lockingMemory)
         try initializer(UnsafeMutableRawBufferPointer(rebasing: storage.buffer[0..<count]))
         self.storage = storage
     }
 
     /// Copies `bytes`. The caller remains responsible for wiping its own copy.
-    public init(copying bytes: some Collection<UInt8>) {
-        self.init(count: bytes.count) { buffer in
+    public init(copying bytes: some Collection<UInt8>, lockingMemory: Bool = true) {
+        self.init(count: bytes.count, lockingMemory: lockingMemory) { buffer in
             _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
         }
     }
@@ -56,9 +60,9 @@ public struct SecretBytes: Sendable {
     /// Copies the UTF-8 form of `string`. Swift strings cannot be wiped, so prefer reading secrets
     /// straight into `SecretBytes` (files, stdin, the environment); this is for tests and values
     /// that already were strings.
-    public init(utf8 string: String) {
+    public init(utf8 string: String, lockingMemory: Bool = true) {
         var string = string
-        self = string.withUTF8 { SecretBytes(copying: $0) }
+        self = string.withUTF8 { SecretBytes(copying: $0, lockingMemory: lockingMemory) }
     }
 
     /// `count` bytes from the operating system's secure random source.
@@ -81,8 +85,8 @@ public struct SecretBytes: Sendable {
     }
 
     /// A new value holding `self` followed by `other`.
-    public func appending(_ other: SecretBytes) -> SecretBytes {
-        SecretBytes(count: count + other.count) { buffer in
+    public func appending(_ other: SecretBytes, lockingMemory: Bool = true) -> SecretBytes {
+        SecretBytes(count: count + other.count, lockingMemory: lockingMemory) { buffer in
             withUnsafeBytes { buffer.baseAddress?.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             other.withUnsafeBytes { source in
                 if source.count > 0 {

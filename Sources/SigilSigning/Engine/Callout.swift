@@ -1,4 +1,5 @@
 public import SigilCore
+import Synchronization
 import SigilModel
 
 /// Resolves a request URL to the named credential whose endpoint it targets, refusing anything that
@@ -15,7 +16,7 @@ enum Callout {
         var url: String
     }
 
-    static func resolve(_ url: String, in catalog: Catalog) throws(SigilError) -> Resolution {
+    static func resolve(_ url: String, in catalog: Catalog, endpoints: EndpointCache = EndpointCache()) throws(SigilError) -> Resolution {
         if url.hasPrefix("callout:") {
             let rest = url.dropFirst("callout:".count)
             let nameEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
@@ -24,11 +25,11 @@ enum Callout {
                 throw SigilError(.calloutRefused, "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)")
             }
             let suffix = String(rest[nameEnd...])
-            return try resolution(credential, suffix: suffix)
+            return try resolution(credential, suffix: suffix, endpoints: endpoints)
         }
         // An absolute URL: the named credential with the longest base URL that contains it.
         let matches = catalog.namedCredentials.compactMap { credential -> (NamedCredential, String, Int)? in
-            guard let base = try? credential.endpoint.description else { return nil }
+            guard let base = try? endpoints.endpoint(credential.url).description else { return nil }
             guard url.lowercased().hasPrefix(base.lowercased()) else { return nil }
             let suffix = String(url.dropFirst(base.count))
             guard suffix.isEmpty || suffix.hasPrefix("/") || suffix.hasPrefix("?") else { return nil }
@@ -41,13 +42,13 @@ enum Callout {
         guard best.count == 1 else {
             throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.0.name).joined(separator: ", ")); use callout:NAME/path")
         }
-        return try resolution(best[0].0, suffix: best[0].1)
+        return try resolution(best[0].0, suffix: best[0].1, endpoints: endpoints)
     }
 
-    private static func resolution(_ credential: NamedCredential, suffix: String) throws(SigilError) -> Resolution {
+    private static func resolution(_ credential: NamedCredential, suffix: String, endpoints: EndpointCache) throws(SigilError) -> Resolution {
         let endpoint: EndpointURL
         do {
-            endpoint = try credential.endpoint
+            endpoint = try endpoints.endpoint(credential.url)
         } catch {
             throw SigilError(.calloutRefused, "named credential \(credential.name) has an invalid URL: \(error.problem)")
         }
@@ -94,4 +95,20 @@ extension SigilError.Code {
     public static let noPrincipal = Self("no-principal")
     /// A request cannot be decorated: a missing secret, a bad header, an unsupported protocol.
     public static let signingFailed = Self("signing-failed")
+}
+
+/// Parsed base URLs by their text, so a request does not parse its named credential's URL again.
+/// Only successful parses are kept; a small bound keeps it from growing with a changing catalog.
+final class EndpointCache: Sendable {
+    private let entries = Mutex<[String: EndpointURL]>([:])
+
+    func endpoint(_ url: String) throws(EndpointURLError) -> EndpointURL {
+        if let cached = entries.withLock({ $0[url] }) { return cached }
+        let parsed = try EndpointURL(parsing: url)
+        entries.withLock { entries in
+            if entries.count >= 1024 { entries.removeAll() }
+            entries[url] = parsed
+        }
+        return parsed
+    }
 }

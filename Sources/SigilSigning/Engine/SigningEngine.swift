@@ -9,6 +9,7 @@ public import SigilModel
 /// The CLI (`sigil sign`) and, later, the HTTP service call this engine; they never repeat a step.
 public struct SigningEngine: Sendable {
     let source: any CredentialSource
+    let endpoints = EndpointCache()
 
     public init(source: any CredentialSource) {
         self.source = source
@@ -18,7 +19,9 @@ public struct SigningEngine: Sendable {
     /// principal) as of `date` (signatures and token lifetimes use it).
     ///
     /// With a `trace`, records each step for `sigil sign --explain`.
-    public func decorate(
+    ///
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): no thread hop per request.
+    nonisolated(nonsending) public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
         let (resolution, external, context) = try prepare(request, as: user, trace: trace)
@@ -94,7 +97,7 @@ public struct SigningEngine: Sendable {
     static func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> SecretBytes? {
         switch authProtocol {
         case .basic: try BasicAuthorization.value(context)
-        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date)))
+        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date)), lockingMemory: false)
         // SigV4 signs after the custom headers are in place (see decorate).
         case .custom, .none, .awsSigV4: nil
         case .oauth2:
@@ -104,7 +107,7 @@ public struct SigningEngine: Sendable {
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
     /// can then be sent by anyone holding the URL, without Sigil. Only for `aws-sigv4` credentials.
-    public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
+    nonisolated(nonsending) public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
         let (resolution, external, context) = try prepare(request, as: user, trace: nil)
         guard external.authProtocol == .awsSigV4 else {
             throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses protocol \(external.authProtocol); only aws-sigv4 credentials presign URLs")
@@ -123,7 +126,7 @@ public struct SigningEngine: Sendable {
     {
         try Self.checkHeaders(request.headers)
         let catalog = try source.catalog()
-        let resolution = try Callout.resolve(request.url, in: catalog)
+        let resolution = try Callout.resolve(request.url, in: catalog, endpoints: endpoints)
         let named = resolution.namedCredential
         trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
         guard let external = catalog.externalCredential(named: named.externalCredential) else {
@@ -167,7 +170,7 @@ struct MergeResolver {
     func resolve(_ reference: MergeReference) throws -> SecretBytes {
         switch reference {
         case .userName:
-            if let name = context.parameter("username") { return SecretBytes(utf8: name) }
+            if let name = context.parameter("username") { return SecretBytes(utf8: name, lockingMemory: false) }
             return try context.requireSecret("username", for: "$Credential.UserName")
         case .password:
             return try context.requireSecret("password", for: "$Credential.Password")
@@ -183,7 +186,7 @@ struct MergeResolver {
                 throw SigilError(.signingFailed, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
             }
             if let secret = try context.secret(name) { return secret }
-            if let value = context.parameter(name) { return SecretBytes(utf8: value) }
+            if let value = context.parameter(name) { return SecretBytes(utf8: value, lockingMemory: false) }
             throw SigilError(.signingFailed, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
         }
     }

@@ -73,7 +73,8 @@ public struct MergeTemplate: Sendable, Hashable {
             case .expression(let expression): output += try evaluate(expression, resolve)
             }
         }
-        return SecretBytes(copying: output)
+        // Lives for one request (it becomes a header value): wiped, not locked.
+        return SecretBytes(copying: output, lockingMemory: false)
     }
 
     private func evaluate(_ expression: Expression, _ resolve: (MergeReference) throws -> SecretBytes) throws -> [UInt8] {

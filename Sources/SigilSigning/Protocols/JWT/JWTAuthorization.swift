@@ -41,41 +41,49 @@ enum JWTAuthorization {
             }
             lifetime = seconds
         }
-        var claims: [String: Any] = [:]
+        var claims: [String: JSONValue] = [:]
         if let text = context.parameter("claims") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(let object) = value else {
                 throw SigilError(.signingFailed, "\(owner): parameter claims is not a JSON object")
             }
             for (name, value) in object {
                 guard !["iat", "nbf", "exp", "jti"].contains(name) else {
                     throw SigilError(.signingFailed, "\(owner): claims may not set \(name); Sigil fills it in")
                 }
-                claims[name] = try (value as? String).map { try render($0, "claims.\(name)") } ?? value
+                if case .string(let text) = value {
+                    claims[name] = .string(try render(text, "claims.\(name)"))
+                } else {
+                    claims[name] = value
+                }
             }
         }
         for name in ["iss", "sub", "scope"] {
-            if let value = context.parameter(name) { claims[name] = try render(value, name) }
+            if let value = context.parameter(name) { claims[name] = .string(try render(value, name)) }
         }
         if let audience = context.parameter("aud") {
             let audiences = try audience.split(separator: ",").map { try render($0.trimmingCharacters(in: .whitespaces), "aud") }
-            claims["aud"] = audiences.count == 1 ? audiences[0] : audiences
+            claims["aud"] = audiences.count == 1 ? .string(audiences[0]) : .array(audiences.map(JSONValue.string))
         }
         let now = Int(date.timeIntervalSince1970)
-        claims["iat"] = now
-        claims["nbf"] = now
-        claims["exp"] = now + lifetime
-        claims["jti"] = Base64URL.encode(SecretBytes.random(count: 16).withUnsafeBytes { Array($0) })
+        claims["iat"] = .integer(now)
+        claims["nbf"] = .integer(now)
+        claims["exp"] = .integer(now + lifetime)
+        // A unique id, not a secret: the system's random generator, no locked memory.
+        var generator = SystemRandomNumberGenerator()
+        claims["jti"] = .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }))
 
-        var header: [String: Any] = ["alg": algorithm.rawValue, "typ": "JWT"]
-        if let kid = context.parameter("kid") { header["kid"] = kid }
+        var header: [String: JSONValue] = ["alg": .string(algorithm.rawValue), "typ": .string("JWT")]
+        if let kid = context.parameter("kid") { header["kid"] = .string(kid) }
         if let certificate = try context.secret("certificate").map({ $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }) ?? context.parameter("certificate") {
             guard let der = PEM.firstCertificate(in: certificate) else {
                 throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
             }
-            header["x5t#S256"] = Base64URL.encode(SHA256.hash(data: der))
+            header["x5t#S256"] = .string(Base64URL.encode(Array(SHA256.hash(data: der))))
         }
-        let encodedHeader = Base64URL.encode(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
-        let encodedClaims = Base64URL.encode(try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encodedHeader = Base64URL.encode(try encoder.encode(JSONValue.object(header)))
+        let encodedClaims = Base64URL.encode(try encoder.encode(JSONValue.object(claims)))
         let signingInput = Array("\(encodedHeader).\(encodedClaims)".utf8)
         return "\(encodedHeader).\(encodedClaims).\(Base64URL.encode(try key.sign(signingInput, algorithm: algorithm)))"
     }
@@ -90,5 +98,40 @@ enum PEM {
         else { return nil }
         let base64 = text[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
         return Data(base64Encoded: String(base64))
+    }
+}
+
+/// A JSON value, for JWT headers and claims (`JSONEncoder` writes it with sorted keys).
+enum JSONValue: Codable, Sendable {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }
