@@ -1,5 +1,4 @@
 public import SigilCore
-import Synchronization
 import SigilModel
 
 /// Resolves a request URL to the named credential whose endpoint it targets, refusing anything that
@@ -58,33 +57,79 @@ enum Callout {
         return Resolution(namedCredential: credential, url: endpoint.description + suffix)
     }
 
-    /// Why `suffix` (what follows the base URL) is refused, or `nil`.
+    /// Why `suffix` (what follows the base URL) is refused, or `nil`. One pass over the bytes.
     static func problem(with suffix: String) -> String? {
-        guard suffix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        let bytes = Array(suffix.utf8)
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return "the URL has spaces, control or non-ASCII characters (percent-encode them)"
         }
-        if !(suffix.isEmpty || suffix.hasPrefix("/") || suffix.hasPrefix("?")) {
+        if let first = bytes.first, first != UInt8(ascii: "/") && first != UInt8(ascii: "?") {
             return "the path must start with / after the credential's name"
         }
-        if suffix.hasPrefix("//") { return "the path starts with //, which would name another host" }
-        if suffix.contains("\\") { return "the URL has a backslash" }
-        if suffix.contains("#") { return "the URL has a fragment" }
-        let path = suffix.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-            let lowered = segment.lowercased()
-            let decoded = lowered.replacing("%2e", with: ".")
-            if decoded == "." || decoded == ".." { return "the path has a '.' or '..' segment that would leave the base path" }
-            if lowered.contains("%2f") || lowered.contains("%5c") { return "the path has an encoded slash" }
+        if bytes.count >= 2 && bytes[0] == UInt8(ascii: "/") && bytes[1] == UInt8(ascii: "/") {
+            return "the path starts with //, which would name another host"
         }
-        var bytes = suffix.utf8[...]
-        while let percent = bytes.firstIndex(of: UInt8(ascii: "%")) {
-            let hex = bytes[bytes.index(after: percent)...].prefix(2)
-            guard hex.count == 2, hex.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else {
-                return "the URL has a '%' that does not start a percent-encoded byte"
+        if bytes.contains(UInt8(ascii: "\\")) { return "the URL has a backslash" }
+        if bytes.contains(UInt8(ascii: "#")) { return "the URL has a fragment" }
+        let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        // Path segments (after the first "/"): no "." or ".." (also as %2e), no encoded slash.
+        var start = 1
+        while start <= pathEnd && pathEnd > 0 {
+            let end = bytes[start..<pathEnd].firstIndex(of: UInt8(ascii: "/")) ?? pathEnd
+            if isDotSegment(bytes[start..<end]) { return "the path has a '.' or '..' segment that would leave the base path" }
+            if containsEncoded(bytes[start..<end], 0x2F) || containsEncoded(bytes[start..<end], 0x5C) {
+                return "the path has an encoded slash"
             }
-            bytes = bytes[bytes.index(after: percent)...]
+            start = end + 1
+        }
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else {
+                    return "the URL has a '%' that does not start a percent-encoded byte"
+                }
+                index += 3
+            } else {
+                index += 1
+            }
         }
         return nil
+    }
+
+    /// Whether a segment is `.` or `..`, written plainly or as `%2e` (any case).
+    private static func isDotSegment(_ segment: ArraySlice<UInt8>) -> Bool {
+        var dots = 0
+        var index = segment.startIndex
+        while index < segment.endIndex {
+            if segment[index] == UInt8(ascii: ".") {
+                index += 1
+            } else if segment[index] == UInt8(ascii: "%"), index + 2 < segment.endIndex,
+                      segment[index + 1] == UInt8(ascii: "2"), segment[index + 2] | 0x20 == UInt8(ascii: "e") {
+                index += 3
+            } else {
+                return false
+            }
+            dots += 1
+            if dots > 2 { return false }
+        }
+        return dots == 1 || dots == 2
+    }
+
+    /// Whether `%XX` for `byte` (hex in any case) appears in the segment.
+    private static func containsEncoded(_ segment: ArraySlice<UInt8>, _ byte: UInt8) -> Bool {
+        let high = UInt8(ascii: "0") + (byte >> 4)
+        let low = byte & 0x0F
+        let lowDigit = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10
+        var index = segment.startIndex
+        while index + 2 < segment.endIndex {
+            if segment[index] == UInt8(ascii: "%") && segment[index + 1] == high && segment[index + 2] | 0x20 == lowDigit { return true }
+            index += 1
+        }
+        return false
+    }
+
+    private static func isHex(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
     }
 }
 
@@ -98,17 +143,10 @@ extension SigilError.Code {
 }
 
 /// Parsed base URLs by their text, so a request does not parse its named credential's URL again.
-/// Only successful parses are kept; a small bound keeps it from growing with a changing catalog.
-final class EndpointCache: Sendable {
-    private let entries = Mutex<[String: EndpointURL]>([:])
+typealias EndpointCache = Memo<String, EndpointURL>
 
+extension Memo where Key == String, Value == EndpointURL {
     func endpoint(_ url: String) throws(EndpointURLError) -> EndpointURL {
-        if let cached = entries.withLock({ $0[url] }) { return cached }
-        let parsed = try EndpointURL(parsing: url)
-        entries.withLock { entries in
-            if entries.count >= 1024 { entries.removeAll() }
-            entries[url] = parsed
-        }
-        return parsed
+        try value(for: url) { () throws(EndpointURLError) in try EndpointURL(parsing: url) }
     }
 }

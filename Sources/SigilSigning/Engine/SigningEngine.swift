@@ -10,6 +10,10 @@ public import SigilModel
 public struct SigningEngine: Sendable {
     let source: any CredentialSource
     let endpoints = EndpointCache()
+    /// Parsed templates by their text (templates are configuration, never secrets).
+    let templates = Memo<String, MergeTemplate>()
+    /// Parsed JWT signing keys by algorithm and the SHA-256 of their material (never the material).
+    let signingKeys = Memo<String, JWTSigningKey>(limit: 256)
 
     public init(source: any CredentialSource) {
         self.source = source
@@ -30,7 +34,7 @@ public struct SigningEngine: Sendable {
 
         var headers = request.headers
         var authorization: SecretBytes?
-        if named.generateAuthorizationHeader, let value = try Self.authorization(for: external.authProtocol, context, at: date) {
+        if named.generateAuthorizationHeader, let value = try self.authorization(for: external.authProtocol, context, at: date) {
             authorization = value
             trace?.secret(value)
             try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
@@ -41,7 +45,7 @@ public struct SigningEngine: Sendable {
             + named.customHeaders.map({ ("named credential \(named.name)", $0) }) {
             let template: MergeTemplate
             do {
-                template = try MergeTemplate(parsing: header.value)
+                template = try templates.value(for: header.value) { () throws(MergeFieldError) in try MergeTemplate(parsing: header.value) }
             } catch {
                 throw SigilError(.signingFailed, "\(owner), header \(header.name): merge field \(error)")
             }
@@ -94,10 +98,10 @@ public struct SigningEngine: Sendable {
     }
 
     /// The `Authorization` value a protocol generates, or `nil` when it generates none.
-    static func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> SecretBytes? {
+    func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> SecretBytes? {
         switch authProtocol {
         case .basic: try BasicAuthorization.value(context)
-        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date)), lockingMemory: false)
+        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date, keys: signingKeys, templates: templates)), lockingMemory: false)
         // SigV4 signs after the custom headers are in place (see decorate).
         case .custom, .none, .awsSigV4: nil
         case .oauth2:

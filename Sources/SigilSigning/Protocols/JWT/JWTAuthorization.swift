@@ -14,9 +14,11 @@ import SigilModel
 /// certificate in `certificate` (secret or parameter), the header carries `x5t#S256`.
 enum JWTAuthorization {
     static let defaultLifetime = 300
+    /// The `claims` parameter, parsed once per text (configuration, not secrets).
+    static let parsedClaims = Memo<String, JSONValue>(limit: 256)
     static let maximumLifetime = 86_400
 
-    static func token(_ context: CredentialContext, at date: Date) throws -> String {
+    static func token(_ context: CredentialContext, at date: Date, keys: Memo<String, JWTSigningKey> = Memo(), templates: Memo<String, MergeTemplate> = Memo()) throws -> String {
         let owner = "external credential \(context.external.name), principal \(context.reference)"
         guard let algorithmName = context.parameter("algorithm") else {
             throw SigilError(.signingFailed, "\(owner): parameter algorithm is missing; use one of \(JWTAlgorithm.allNames)")
@@ -24,11 +26,20 @@ enum JWTAuthorization {
         guard let algorithm = JWTAlgorithm(rawValue: algorithmName) else {
             throw SigilError(.signingFailed, "\(owner): algorithm \(algorithmName.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
         }
-        let key = try JWTSigningKey(context.requireSecret("signingKey", for: "JWT signing"), algorithm: algorithm, owner: owner)
+        let material = try context.requireSecret("signingKey", for: "JWT signing")
+        // Parsing a PEM RSA key costs as much as signing; keep parsed keys, found by a digest of the
+        // material (never the material itself) and the algorithm.
+        let keyID = algorithm.rawValue + ":" + material.withUnsafeBytes { Hex.encode(SHA256.hash(data: $0)) }
+        let key = try keys.value(for: keyID) { () throws(SigilError) in
+            do { return try JWTSigningKey(material, algorithm: algorithm, owner: owner) } catch let error as SigilError { throw error } catch {
+                throw SigilError(.signingFailed, "\(owner): the JWT signing key could not be read")
+            }
+        }
         let resolver = MergeResolver(context: context, authorization: nil)
         func render(_ value: String, _ name: String) throws -> String {
             do {
-                return try MergeTemplate(parsing: value).render(resolver.resolve).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                return try templates.value(for: value) { () throws(MergeFieldError) in try MergeTemplate(parsing: value) }
+                    .render(resolver.resolve).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
             } catch let error as MergeFieldError {
                 throw SigilError(.signingFailed, "\(owner), parameter \(name): merge field \(error)")
             }
@@ -43,7 +54,13 @@ enum JWTAuthorization {
         }
         var claims: [String: JSONValue] = [:]
         if let text = context.parameter("claims") {
-            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(let object) = value else {
+            let parsed = try? parsedClaims.value(for: text) { () throws(SigilError) in
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+                    throw SigilError(.signingFailed, "not JSON")
+                }
+                return value
+            }
+            guard let parsed, case .object(let object) = parsed else {
                 throw SigilError(.signingFailed, "\(owner): parameter claims is not a JSON object")
             }
             for (name, value) in object {
@@ -80,10 +97,8 @@ enum JWTAuthorization {
             }
             header["x5t#S256"] = .string(Base64URL.encode(Array(SHA256.hash(data: der))))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let encodedHeader = Base64URL.encode(try encoder.encode(JSONValue.object(header)))
-        let encodedClaims = Base64URL.encode(try encoder.encode(JSONValue.object(claims)))
+        let encodedHeader = Base64URL.encode(JSONValue.object(header).serialized())
+        let encodedClaims = Base64URL.encode(JSONValue.object(claims).serialized())
         let signingInput = Array("\(encodedHeader).\(encodedClaims)".utf8)
         return "\(encodedHeader).\(encodedClaims).\(Base64URL.encode(try key.sign(signingInput, algorithm: algorithm)))"
     }
@@ -133,5 +148,60 @@ enum JSONValue: Codable, Sendable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+}
+
+extension JSONValue {
+    /// RFC 8259 text, keys sorted bytewise, `/` not escaped: what JWT headers and claims need,
+    /// without `JSONEncoder`'s generic containers on every request.
+    func serialized() -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(to: &output)
+        return output
+    }
+
+    private func write(to output: inout [UInt8]) {
+        switch self {
+        case .string(let value): Self.writeString(value, to: &output)
+        case .integer(let value): output += String(value).utf8
+        case .number(let value): output += (value.isFinite ? "\(value)" : "null").utf8
+        case .bool(let value): output += (value ? "true" : "false").utf8
+        case .null: output += "null".utf8
+        case .array(let values):
+            output.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                value.write(to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                Self.writeString(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                members[key]!.write(to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// RFC 8259 section 7: quote, backslash and control characters escaped.
+    private static func writeString(_ value: String, to output: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        output.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
     }
 }

@@ -6,7 +6,7 @@ import SigilCore
 /// A JWT signing key, parsed from PEM (PKCS#1, PKCS#8 or SEC1), from a JWK, or (HMAC) from raw
 /// bytes, and checked against the algorithm: RSA keys of at least 2048 bits, HMAC keys at least as
 /// long as the hash (RFC 7518 section 3.2), the curve that the algorithm names.
-enum JWTSigningKey {
+enum JWTSigningKey: Sendable {
     case hmac(SymmetricKey)
     case rsa(_RSA.Signing.PrivateKey)
     case p256(P256.Signing.PrivateKey)
