@@ -15,7 +15,7 @@ enum Callout {
         var url: String
     }
 
-    static func resolve(_ url: String, in catalog: Catalog, endpoints: EndpointCache = EndpointCache()) throws(SigilError) -> Resolution {
+    static func resolve(_ url: String, in catalog: Catalog, endpoints: EndpointCache) throws(SigilError) -> Resolution {
         if url.hasPrefix("callout:") {
             let rest = url.dropFirst("callout:".count)
             let nameEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex

@@ -322,18 +322,7 @@ public struct SigV4Signer: Sendable {
 
     /// `' '.join(value.split())`: no leading or trailing white space, runs folded to one space,
     /// with Python's `str.split()` idea of white space.
-    static func trimAll(_ value: String) -> String {
-        var output: [UInt8] = []
-        trimAll(value, into: &output)
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    static func trimAll(_ value: String, into output: inout [UInt8]) {
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(value.utf8.count, 1))
-        defer { buffer.deallocate() }
-        output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: trimAll(value, writingTo: buffer)))
-    }
-
+    ///
     /// Writes the trimmed value at `output` (room for `value.utf8.count` bytes); returns its length.
     static func trimAll(_ value: String, writingTo output: UnsafeMutablePointer<UInt8>) -> Int {
         if let count = value.utf8.withContiguousStorageIfAvailable({ trimASCII($0, writingTo: output) }), let count {

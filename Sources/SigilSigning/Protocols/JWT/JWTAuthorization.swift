@@ -18,7 +18,7 @@ enum JWTAuthorization {
     static let parsedClaims = Memo<String, JSONValue>(limit: 256)
     static let maximumLifetime = 86_400
 
-    static func token(_ context: CredentialContext, at date: Date, keys: Memo<String, JWTSigningKey> = Memo(), templates: Memo<String, MergeTemplate> = Memo()) throws -> String {
+    static func token(_ context: CredentialContext, at date: Date, keys: Memo<String, JWTSigningKey>, templates: Memo<String, MergeTemplate>) throws -> String {
         let owner = "external credential \(context.external.name), principal \(context.reference)"
         guard let algorithmName = context.parameter("algorithm") else {
             throw SigilError(.signingFailed, "\(owner): parameter algorithm is missing; use one of \(JWTAlgorithm.allNames)")
