@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SigilStore", targets: ["SigilStore"]),
         .library(name: "SigilConfig", targets: ["SigilConfig"]),
         .library(name: "SigilSigning", targets: ["SigilSigning"]),
+        .library(name: "SigilTokens", targets: ["SigilTokens"]),
         .executable(name: "sigil", targets: ["sigil"]),
     ],
     dependencies: [
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libsodium, from Debian's libsodium-dev.
@@ -72,11 +75,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Credentials Sigil obtains from a provider (AWS STS AssumeRole, OAuth 2.0 tokens): the
+        // sealed cache, one refresh at a time (in process and across processes), the calls to
+        // token endpoints.
+        .target(
+            name: "SigilTokens",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "SigilSigning",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The commands. Thin: every step is a call into the modules above.
         .target(
             name: "SigilCLI",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning",
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -109,6 +125,11 @@ let package = Package(
             name: "SigilSigningTests",
             dependencies: ["SigilCore", "SigilModel", "SigilSigning", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Vectors"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilTokensTests",
+            dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens"],
             swiftSettings: strictSettings
         ),
         .testTarget(

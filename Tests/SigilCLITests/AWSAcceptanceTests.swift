@@ -120,4 +120,52 @@ struct AWSAcceptanceTests {
         #expect(temporary.status == 200, "\(temporary.body)")
         #expect(element("Arn", in: temporary.body)?.contains("assumed-role/deployer/sigil-test") == true)
     }
+
+    @Test("a principal with roleArn signs with STS AssumeRole credentials: obtained once through moto, sealed, reused by the next process")
+    func assumeRolePrincipal() throws {
+        let cli = CLI()
+        let moto = try MotoServer(directory: cli.home)
+        defer { moto.stop() }
+        try cli.ok(["init"])
+        let config = cli.home + "/aws.yaml"
+        try """
+            externalCredentials:
+              - name: Aws
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+                principals:
+                  - name: deployer
+                    parameters: { roleArn: "\(moto.info.role_arn)", externalId: sigil-ci-1234, roleSessionName: sigil-ci, durationSeconds: "900", refreshMargin: "60" }
+                    secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
+              - name: AwsWrong
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+                principals:
+                  - name: deployer
+                    parameters: { roleArn: "\(moto.info.role_arn)" }
+                    secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG }
+            namedCredentials:
+              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+              - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
+
+        for _ in 0..<2 {
+            let identity = try call(cli, ["-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
+            #expect(identity.status == 200, "\(identity.body)")
+            #expect(element("Arn", in: identity.body)?.hasSuffix("assumed-role/deployer/sigil-ci") == true, "\(identity.body)")
+        }
+        // Two processes signed; STS was asked once, and the credentials were stored sealed.
+        let audit = try cli.ok(["audit", "list", "--json"]).stdout
+        #expect(audit.components(separatedBy: "issued.store").count - 1 == 1, "\(audit)")
+        let signed = try cli.ok(["sign", "--json", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"]).stdout
+        #expect(signed.contains("X-Amz-Security-Token"))
+        #expect(signed.contains("ASIA"), "signed with the temporary key, not the stored one")
+        #expect(!signed.contains(moto.info.access_key))
+
+        let wrong = try cli.run(["sign", "callout:StsWrong/"])
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("STS AssumeRole of \(moto.info.role_arn) for principal AwsWrong/deployer was refused: HTTP 403"), "\(wrong.stderr)")
+        #expect(!wrong.output.contains("not-the-secret-key-at-all"))
+    }
 }

@@ -144,7 +144,7 @@ struct SigningEngineTests {
         #expect(replaced.headers.filter { $0.name.lowercased() == "authorization" }.map(\.value) == [header(calendar, "Authorization")!])
     }
 
-    @Test("a missing secret, a colon in a Basic user-id, and an unsupported protocol are clear errors")
+    @Test("a missing secret, a colon in a Basic user-id, and an OAuth 2.0 credential without an issuer are clear errors")
     func missingSecret() async throws {
         let source = MemorySource(
             Catalog(
@@ -163,7 +163,7 @@ struct SigningEngineTests {
         let missing = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:B/")) }
         #expect(missing?.reason == "Basic authentication needs secret password, which principal B/p does not have; set it with `sigil secret set B/p password`")
         let unsupported = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:J/")) }
-        #expect(unsupported?.reason.contains("protocol oauth2") == true)
+        #expect(unsupported?.reason.contains("signs with credentials obtained from a provider (oauth2), and this engine has no issuer") == true)
         let withPassword = SigningEngine(source: MemorySource(source.catalogValue, secrets: [principalSecret("B", "p", "password"): "x"]))
         let colon = await #expect(throws: SigilError.self) { try await withPassword.decorate(OutboundRequest(url: "callout:B/")) }
         #expect(colon?.reason.contains("contains ':'") == true)

@@ -29,7 +29,9 @@ struct PresignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try SigningTime.parse(at)
-        let engine = SigningEngine(source: try options.open())
-        print(try await engine.presign(OutboundRequest(method: X.uppercased(), url: url), as: user, at: date, expires: expires))
+        let presigned = try await EngineSession.with(options) { session in
+            try await session.engine.presign(OutboundRequest(method: X.uppercased(), url: url), as: user, at: date, expires: expires)
+        }
+        print(presigned)
     }
 }

@@ -60,10 +60,10 @@ struct SignCommand: AsyncParsableCommand {
         }
         let date = try SigningTime.parse(at)
         let method = (X ?? (body == .none ? "GET" : "POST")).uppercased()
-        let vault = try options.open()
-        let engine = SigningEngine(source: vault)
         let trace = explain ? SigningTrace() : nil
-        let signed = try await engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date, trace: trace)
+        let (signed, vault) = try await EngineSession.with(options) { session in
+            (try await session.engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date, trace: trace), session.vault)
+        }
         if let trace {
             print(trace.render(fingerprint: vault.fingerprint))
             return

@@ -12,6 +12,9 @@ final class CredentialContext {
     let user: String?
     let trace: SigningTrace?
     private var cache: [String: SecretBytes?] = [:]
+    /// What a provider issued for this principal (STS credentials, an access token): its fields
+    /// take the place of stored ones of the same name.
+    var issued: IssuedCredential?
 
     init(source: any CredentialSource, external: ExternalCredential, principal: Principal, user: String?, trace: SigningTrace? = nil) {
         self.source = source
@@ -23,20 +26,18 @@ final class CredentialContext {
     }
 
     func secret(_ field: String) throws -> SecretBytes? {
+        if let value = issued?.fields[field] { return value }
         if let cached = cache[field] { return cached }
-        var value: SecretBytes?
-        if principal.type == .perUser, let user {
-            value = try source.secret(SecretTarget(owner: .authorization(reference, user: user), field: field), stage: .current)
-        }
-        if value == nil {
-            value = try source.secret(SecretTarget(owner: .principal(reference), field: field), stage: .current)
-        }
+        let value = try source.principalSecret(field, of: key, type: principal.type)
         cache[field] = value
         if let value { trace?.secret(value) }
         return value
     }
 
     /// A secret the protocol cannot do without.
+    /// Whose issued credential this principal would use.
+    var key: IssuedCredentialKey { IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil) }
+
     func requireSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try secret(field) else {
             if principal.type == .perUser, let user {

@@ -9,14 +9,17 @@ public import SigilModel
 /// The CLI (`sigil sign`) and, later, the HTTP service call this engine; they never repeat a step.
 public struct SigningEngine: Sendable {
     let source: any CredentialSource
+    /// Obtains issued credentials (STS, OAuth 2.0 tokens); `nil`: principals that need one fail.
+    let issuer: (any CredentialIssuer)?
     let endpoints = EndpointCache()
     /// Parsed templates by their text (templates are configuration, never secrets).
     let templates = Memo<String, MergeTemplate>()
     /// Parsed JWT signing keys by algorithm and the SHA-256 of their material (never the material).
     let signingKeys = Memo<String, JWTSigningKey>(limit: 256)
 
-    public init(source: any CredentialSource) {
+    public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil) {
         self.source = source
+        self.issuer = issuer
     }
 
     /// Decorates `request` for `user` (`nil`: the vault's operator, who may use any named
@@ -29,6 +32,7 @@ public struct SigningEngine: Sendable {
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
         let (resolution, external, context) = try prepare(request, as: user, trace: trace)
+        try await obtainIssued(context)
         let named = resolution.namedCredential
         trace?.step("protocol", "\(external.authProtocol) of external credential \(external.name); Authorization \(named.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
@@ -105,7 +109,8 @@ public struct SigningEngine: Sendable {
         // SigV4 signs after the custom headers are in place (see decorate).
         case .custom, .none, .awsSigV4: nil
         case .oauth2:
-            throw SigilError(.signingFailed, "external credential \(context.external.name) uses protocol \(authProtocol), which this version of Sigil cannot sign yet")
+            // The access token the issuer obtained (obtainIssued ran first).
+            SecretBytes(utf8: "Bearer ", lockingMemory: false).appending(try context.requireSecret("accessToken", for: "OAuth 2.0"), lockingMemory: false)
         }
     }
 
@@ -116,11 +121,42 @@ public struct SigningEngine: Sendable {
         guard external.authProtocol == .awsSigV4 else {
             throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses protocol \(external.authProtocol); only aws-sigv4 credentials presign URLs")
         }
+        try await obtainIssued(context)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
         let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
         return try SigV4Authorization.signer(context).presign(
             SigV4Signer.Request(method: request.method, url: resolution.url, headers: request.headers, payloadHash: payloadHash), at: date, expires: expires
         )
+    }
+
+    /// The issued credential (an OAuth 2.0 access token, STS credentials) that `user`'s requests
+    /// through external credential `name` would carry now, obtained if need be: `sigil token`.
+    nonisolated(nonsending) public func issuedCredential(externalCredential name: String, as user: String? = nil) async throws -> (PrincipalRef, IssuedCredential) {
+        let catalog = try source.catalog()
+        guard let external = catalog.externalCredential(named: name) else {
+            throw SigilError(.notFound, "external credential \(name.sanitizedForMessage) does not exist")
+        }
+        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
+        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
+        guard IssuanceRequest.kind(of: external, principal: principal) != nil else {
+            throw SigilError(.signingFailed, "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
+        }
+        try await obtainIssued(context)
+        return (context.reference, context.issued!)
+    }
+
+    /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
+    /// from the issuer; its fields then take the place of the stored ones.
+    nonisolated(nonsending) private func obtainIssued(_ context: CredentialContext) async throws {
+        guard let kind = IssuanceRequest.kind(of: context.external, principal: context.principal) else { return }
+        guard let issuer else {
+            throw SigilError(.signingFailed, "principal \(context.reference) signs with credentials obtained from a provider (\(kind.rawValue)), and this engine has no issuer to obtain them")
+        }
+        let issued = try await issuer.credential(for: IssuanceRequest(kind: kind, key: context.key, external: context.external, principal: context.principal, source: source))
+        context.issued = issued
+        for value in issued.fields.values { context.trace?.secret(value) }
+        let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
+        context.trace?.step("issued credential", "\(kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
     }
 
     /// The steps every request shares: check the caller's headers, resolve the callout, choose the
@@ -179,7 +215,10 @@ struct MergeResolver {
         case .password:
             return try context.requireSecret("password", for: "$Credential.Password")
         case .oauthToken:
-            throw SigilError(.signingFailed, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
+            guard context.external.authProtocol == .oauth2 else {
+                throw SigilError(.signingFailed, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
+            }
+            return try context.requireSecret("accessToken", for: "$Credential.OAuthToken")
         case .authorizationHeaderValue:
             guard let authorization else {
                 throw SigilError(.signingFailed, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")

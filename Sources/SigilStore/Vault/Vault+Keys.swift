@@ -49,7 +49,7 @@ public struct KeyStatus: Sendable, Codable {
         public var state: String
         public var createdAt: String
         public var wrappedAt: String
-        /// Secrets sealed under this key (data keys only).
+        /// Secrets and issued credentials sealed under this key (data keys only).
         public var secretCount: Int
     }
 
@@ -106,7 +106,8 @@ extension Vault {
             })
             let keys = try Row.fetchAll(db, sql: """
                 SELECT k.id, k.purpose, k.state, k.created_at, k.wrapped_at,
-                       (SELECT count(*) FROM secrets s WHERE s.key_id = k.id) AS secret_count
+                       (SELECT count(*) FROM secrets s WHERE s.key_id = k.id)
+                       + (SELECT count(*) FROM issued_credentials i WHERE i.key_id = k.id) AS secret_count
                 FROM wrapped_keys k ORDER BY k.id
                 """).map {
                 KeyStatus.Key(id: $0["id"], purpose: $0["purpose"], state: $0["state"], createdAt: $0["created_at"],
@@ -181,7 +182,20 @@ extension Vault {
                 let resealed = try keyring.seal(value, keyID: active, context: location.context)
                 try db.execute(sql: "UPDATE secrets SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
             }
-            let remaining = try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0
+            // Issued credentials (STS credentials, OAuth tokens) move with the secrets.
+            let issued = try Row.fetchAll(db, sql: """
+                SELECT id, kind, written_fence, sealed FROM issued_credentials WHERE key_id <> ? ORDER BY id LIMIT ?
+                """, arguments: [active, max(0, limit - rows.count)])
+            for row in issued {
+                guard let kind = IssuedCredential.Kind(rawValue: row["kind"]) else { continue }
+                let context = Vault.issuedContext(id: row["id"], kind: kind, fence: row["written_fence"])
+                let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
+                try ensureKeyLoaded(blob.keyID, db)
+                let resealed = try keyring.seal(try keyring.open(blob, context: context), keyID: active, context: context)
+                try db.execute(sql: "UPDATE issued_credentials SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+            }
+            let remaining = (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
+                + (try Int.fetchOne(db, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active]) ?? 0)
             if remaining == 0 {
                 let retired = try UInt32.fetchAll(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                 if !retired.isEmpty {
@@ -189,10 +203,10 @@ extension Vault {
                     try audit("data-key.destroy", target: "data keys \(retired.map(String.init).joined(separator: ", "))", detail: [:], db)
                 }
             }
-            if !rows.isEmpty {
-                try audit("secret.reseal", target: "\(rows.count) secrets", detail: ["dataKey": "\(active)"], db)
+            if !rows.isEmpty || !issued.isEmpty {
+                try audit("secret.reseal", target: "\(rows.count) secrets, \(issued.count) issued credentials", detail: ["dataKey": "\(active)"], db)
             }
-            return (rows.count, remaining)
+            return (rows.count + issued.count, remaining)
         }
     }
 }

@@ -1,0 +1,73 @@
+public import SigilCore
+public import SigilModel
+
+/// Obtains the credentials a principal does not hold itself but gets from a provider with the
+/// secrets it does hold: AWS STS temporary credentials (a SigV4 principal with a `roleArn`), OAuth
+/// 2.0 access tokens. The engine asks for one per request; an implementation caches them and goes
+/// to the provider only when the value is missing or about to expire (`SigilTokens`'s
+/// `CredentialBroker` does, with the vault).
+public protocol CredentialIssuer: Sendable {
+    /// A credential for `request` that is good for a while yet.
+    nonisolated(nonsending) func credential(for request: IssuanceRequest) async throws -> IssuedCredential
+}
+
+/// What the engine asks an issuer for: whose credential, of which kind, with the principal's
+/// parameters and stored secrets (the keys a provider call is made with).
+public struct IssuanceRequest: Sendable {
+    public let kind: IssuedCredential.Kind
+    public let key: IssuedCredentialKey
+    public let external: ExternalCredential
+    public let principal: Principal
+    let source: any CredentialSource
+
+    public init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) {
+        self.kind = kind
+        self.key = key
+        self.external = external
+        self.principal = principal
+        self.source = source
+    }
+
+    /// Which kind of issued credential a principal of `external` signs with, if any: STS for a
+    /// SigV4 principal with a `roleArn`, an access token for OAuth 2.0.
+    public static func kind(of external: ExternalCredential, principal: Principal) -> IssuedCredential.Kind? {
+        switch external.authProtocol {
+        case .awsSigV4: (principal.parameters["roleArn"] ?? external.parameters["roleArn"]) != nil ? .awsSTS : nil
+        case .oauth2: .oauth2
+        case .basic, .custom, .jwt, .none: nil
+        }
+    }
+
+    /// A parameter of the principal, else of the external credential.
+    public func parameter(_ name: String) -> String? {
+        principal.parameters[name] ?? external.parameters[name]
+    }
+
+    /// A secret the principal holds in the vault (for a per-user principal, the user's own first).
+    public func storedSecret(_ field: String) throws -> SecretBytes? {
+        try source.principalSecret(field, of: key, type: principal.type)
+    }
+
+    /// A stored secret the provider call cannot do without.
+    public func requireStoredSecret(_ field: String, for purpose: String) throws -> SecretBytes {
+        guard let value = try storedSecret(field) else {
+            if let user = key.user, principal.type == .perUser {
+                throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(key.principal) does not have for user \(user); set it with `sigil secret set \(key.principal) \(field) --user \(user)`")
+            }
+            throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(key.principal) does not have; set it with `sigil secret set \(key.principal) \(field)`")
+        }
+        return value
+    }
+}
+
+extension CredentialSource {
+    /// `field` of a principal: for a per-user principal and a user, the user's authorization holds
+    /// their own secrets; fields it lacks come from the principal (a shared client secret, say).
+    func principalSecret(_ field: String, of key: IssuedCredentialKey, type: PrincipalType) throws -> SecretBytes? {
+        if type == .perUser, let user = key.user,
+           let value = try secret(SecretTarget(owner: .authorization(key.principal, user: user), field: field), stage: .current) {
+            return value
+        }
+        return try secret(SecretTarget(owner: .principal(key.principal), field: field), stage: .current)
+    }
+}

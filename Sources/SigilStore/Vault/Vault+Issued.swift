@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import SigilCore
+public import SigilModel
+
+/// The right to ask a provider for a new value of one issued credential, granted to one
+/// refresher at a time across every process sharing the vault.
+public struct RefreshLease: Sendable, Hashable {
+    public let key: IssuedCredentialKey
+    public let kind: IssuedCredential.Kind
+    /// Increases with every lease granted for `key`; a value is written only under the newest one.
+    public let fence: Int64
+    public let holder: String
+    /// Unix seconds after which another refresher may take over.
+    public let until: Int64
+}
+
+/// What ``Vault/acquireRefreshLease(_:kind:holder:duration:)`` found.
+public enum LeaseOutcome: Sendable {
+    case granted(RefreshLease)
+    /// Another refresher holds a live lease until this time (Unix seconds).
+    case held(until: Int64)
+}
+
+/// What the vault records about an issued credential, without its value.
+public struct IssuedCredentialStatus: Sendable, Codable, Hashable {
+    public var principal: String
+    public var user: String?
+    public var kind: String
+    public var obtainedAt: String?
+    public var expiresAt: Int64?
+    public var lastError: String?
+    public var lastErrorAt: String?
+}
+
+extension Vault {
+    /// The issued credential stored for `key`, if it was obtained as `kind` under the parameters
+    /// whose digest is `parametersDigest`; `nil` otherwise.
+    public func issuedCredential(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, parametersDigest: String) throws -> IssuedCredential? {
+        try read { db -> IssuedCredential? in
+            guard let row = try issuedRow(key, db, create: false),
+                  let sealed = row["sealed"] as Data?,
+                  row["kind"] == kind.rawValue, row["parameters_digest"] == parametersDigest
+            else { return nil }
+            let context = Self.issuedContext(id: row["id"], kind: kind, fence: row["written_fence"])
+            let blob: SealedBlob
+            do {
+                blob = try SealedBlob(bytes: [UInt8](sealed))
+            } catch let error as SigilError {
+                throw SigilError(.malformedBlob, "sealed value \(context) is malformed: \(error.reason)")
+            }
+            try ensureKeyLoaded(blob.keyID, db)
+            guard let fields = IssuedCredential.decodeFields(try keyring.open(blob, context: context)) else {
+                throw SigilError(.malformedBlob, "sealed value \(context) does not hold credential fields")
+            }
+            let obtained = (row["obtained_at"] as String?).flatMap { try? Date($0, strategy: .iso8601) }
+            return IssuedCredential(kind: kind, fields: fields, obtainedAt: Int64(obtained?.timeIntervalSince1970 ?? 0), expiresAt: row["expires_at"])
+        }
+    }
+
+    /// Grants the refresh lease of `key` to `holder` for `duration` seconds, unless another holder's
+    /// lease is still live. Each grant raises the fence.
+    public func acquireRefreshLease(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64) throws -> LeaseOutcome {
+        try write { db in
+            guard let row = try issuedRow(key, db, create: true, kind: kind) else {
+                throw SigilError(.notFound, "principal \(key.principal) does not exist")
+            }
+            let now = Int64(clock().timeIntervalSince1970)
+            if let until = row["lease_until"] as Int64?, until > now, row["lease_holder"] != holder {
+                return .held(until: until)
+            }
+            let fence = (row["fence"] as Int64) + 1
+            try db.execute(sql: "UPDATE issued_credentials SET fence = ?, lease_holder = ?, lease_until = ? WHERE id = ?",
+                           arguments: [fence, holder, now + duration, row["id"] as Int64])
+            return .granted(RefreshLease(key: key, kind: kind, fence: fence, holder: holder, until: now + duration))
+        }
+    }
+
+    /// Stores `credential` under `lease`, releasing it. Returns `false`, writing nothing, when a
+    /// newer lease was granted since (this refresher was too slow; the newer value stands).
+    @discardableResult
+    public func storeIssuedCredential(_ credential: IssuedCredential, parametersDigest: String, under lease: RefreshLease) throws -> Bool {
+        try write { db in
+            guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else { return false }
+            let id: Int64 = row["id"]
+            let keyID = try activeKeyID(purpose: "data", db)
+            let sealed = try keyring.seal(credential.encodedFields(), keyID: keyID, context: Self.issuedContext(id: id, kind: lease.kind, fence: lease.fence))
+            let obtained = Date(timeIntervalSince1970: TimeInterval(credential.obtainedAt)).formatted(.iso8601)
+            try db.execute(sql: """
+                UPDATE issued_credentials SET kind = ?, parameters_digest = ?, key_id = ?, sealed = ?, written_fence = ?, obtained_at = ?,
+                    expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
+                WHERE id = ?
+                """, arguments: [lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained, credential.expiresAt, id])
+            var detail = ["kind": lease.kind.rawValue, "fence": "\(lease.fence)"]
+            if let expiresAt = credential.expiresAt { detail["expiresAt"] = Date(timeIntervalSince1970: TimeInterval(expiresAt)).formatted(.iso8601) }
+            try audit("issued.store", target: lease.key.description, detail: detail, db)
+            return true
+        }
+    }
+
+    /// Gives up `lease` without a new value, recording `error` (a message without secrets) as the
+    /// credential's last error when given. With `discardingValue`, the stored value is dropped (its
+    /// refresh token is dead) and a user's authorization is marked as needing re-authorization.
+    public func releaseRefreshLease(_ lease: RefreshLease, error: String? = nil, discardingValue: Bool = false) throws {
+        try write { db in
+            guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else { return }
+            try db.execute(sql: """
+                UPDATE issued_credentials SET lease_holder = NULL, lease_until = NULL,
+                    last_error = coalesce(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                WHERE id = ?
+                """, arguments: [error, error, timestamp(), row["id"] as Int64])
+            if discardingValue {
+                try db.execute(sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
+                if let userID = row["user_id"] as Int64? {
+                    try db.execute(sql: "UPDATE user_authorizations SET status = 'needs-reauthorization', updated_at = ? WHERE principal_id = ? AND user_id = ?",
+                                   arguments: [timestamp(), row["principal_id"] as Int64, userID])
+                }
+                try audit("issued.discard", target: lease.key.description, detail: ["reason": "needs re-authorization"], db)
+            }
+        }
+    }
+
+    /// Forgets the issued credential of `key` (after a revocation, or to force a new one).
+    public func deleteIssuedCredential(_ key: IssuedCredentialKey) throws {
+        try write { db in
+            guard let row = try issuedRow(key, db, create: false) else { return }
+            try db.execute(sql: "DELETE FROM issued_credentials WHERE id = ?", arguments: [row["id"] as Int64])
+            try audit("issued.delete", target: key.description, detail: [:], db)
+        }
+    }
+
+    /// What is recorded about every issued credential, for status commands.
+    public func issuedCredentialStatuses() throws -> [IssuedCredentialStatus] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at
+                FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
+                """).map {
+                IssuedCredentialStatus(
+                    principal: "\($0["credential"] as String)/\($0["principal"] as String)", user: $0["user"], kind: $0["kind"],
+                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"], lastErrorAt: $0["last_error_at"]
+                )
+            }
+        }
+    }
+
+    // MARK: Inside a transaction
+
+    static func issuedContext(id: Int64, kind: IssuedCredential.Kind, fence: Int64) -> SealContext {
+        SealContext(purpose: "issued", components: [String(id), kind.rawValue, String(fence)])
+    }
+
+    /// The row of `key`, created (empty) when `create` is set and the principal (and user) exist.
+    func issuedRow(_ key: IssuedCredentialKey, _ db: Database, create: Bool, kind: IssuedCredential.Kind = .oauth2) throws -> Row? {
+        guard let principal = try principalRow(key.principal, db) else { return nil }
+        var userID: Int64?
+        if let user = key.user {
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [user]) else {
+                if create { throw SigilError(.notFound, "user \(user) does not exist") }
+                return nil
+            }
+            userID = id
+        }
+        let select = "SELECT * FROM issued_credentials WHERE principal_id = ? AND user_id IS ?"
+        if let row = try Row.fetchOne(db, sql: select, arguments: [principal.id, userID]) { return row }
+        guard create else { return nil }
+        try db.execute(sql: "INSERT INTO issued_credentials (principal_id, user_id, kind) VALUES (?, ?, ?)", arguments: [principal.id, userID, kind.rawValue])
+        return try Row.fetchOne(db, sql: select, arguments: [principal.id, userID])
+    }
+}

@@ -1,0 +1,135 @@
+public import Foundation
+import SigilCore
+public import SigilModel
+public import SigilSigning
+public import SigilStore
+import Synchronization
+
+/// Keeps issued credentials (STS temporary credentials, OAuth 2.0 tokens) current for the signing
+/// engine: in memory first, then the vault (sealed), and only then the provider, with exactly one
+/// call to the provider at a time per principal and user:
+/// - within this process, concurrent requests for the same credential wait for one refresh;
+/// - across processes sharing the vault, a refresh lease with a fencing counter lets one process
+///   call the provider while the others wait for the value it stores (and a refresher whose lease
+///   lapsed cannot overwrite a newer value).
+///
+/// A value is used until `refreshMargin` seconds before it expires; while another process
+/// refreshes, a value that has not yet expired is used rather than waited for. An expired value is
+/// never used.
+public final class CredentialBroker: CredentialIssuer {
+    public let vault: Vault
+    public let client: TokenEndpointClient
+    /// How long a refresh lease lasts: longer than one provider call may take.
+    let leaseDuration: Int64
+    let holder: String
+    let clock: @Sendable () -> Date
+    private let providers: [IssuedCredential.Kind: any CredentialProvider]
+    private let memory = Mutex<[IssuedCredentialKey: (digest: String, credential: IssuedCredential)]>([:])
+    private let inFlight = Mutex<[IssuedCredentialKey: Task<IssuedCredential, any Error>]>([:])
+
+    /// `providers` replaces the built-in ones (STS AssumeRole) for the kinds it names.
+    public init(
+        vault: Vault, client: TokenEndpointClient = TokenEndpointClient(), leaseDuration: Int64 = 60,
+        providers: [IssuedCredential.Kind: any CredentialProvider] = [:], clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.vault = vault
+        self.client = client
+        self.leaseDuration = leaseDuration
+        self.clock = clock
+        self.holder = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+        self.providers = [
+            .awsSTS: AssumeRoleProvider(client: client, clock: clock),
+            .oauth2: OAuthProvider(client: client, clock: clock),
+        ].merging(providers) { $1 }
+    }
+
+    /// Closes the provider connections.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    nonisolated(nonsending) public func credential(for request: IssuanceRequest) async throws -> IssuedCredential {
+        guard let provider = providers[request.kind] else {
+            throw SigilError(.signingFailed, "principal \(request.key.principal) needs a \(request.kind.rawValue) credential, which this version of Sigil cannot obtain yet")
+        }
+        let digest = try provider.parametersDigest(request)
+        let margin = try provider.refreshMargin(request)
+        if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest, cached.credential.isFresh(at: now(), margin: margin) {
+            return cached.credential
+        }
+        let task = inFlight.withLock { tasks in
+            if let running = tasks[request.key] { return running }
+            let task = Task {
+                defer { self.inFlight.withLock { $0[request.key] = nil } }
+                return try await self.refresh(request, provider: provider, digest: digest, margin: margin)
+            }
+            tasks[request.key] = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private func now() -> Int64 { Int64(clock().timeIntervalSince1970) }
+
+    /// The vault's value if it is fresh; else a new one from the provider under the refresh lease;
+    /// else, while another process holds the lease, its value once stored.
+    private func refresh(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64) async throws -> IssuedCredential {
+        let key = request.key
+        // Bounded: each pass either returns, or waits for a lease that ends within leaseDuration.
+        for _ in 0..<4 {
+            let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
+            if let stored, stored.isFresh(at: now(), margin: margin) {
+                return remember(stored, key: key, digest: digest)
+            }
+            switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration) {
+            case .granted(let lease):
+                // Another process may have stored a value just before this lease was granted.
+                let latest = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
+                if let latest, latest.isFresh(at: now(), margin: margin) {
+                    try vault.releaseRefreshLease(lease)
+                    return remember(latest, key: key, digest: digest)
+                }
+                let obtained: IssuedCredential
+                do {
+                    obtained = try await provider.obtain(request, previous: latest, now: clock())
+                } catch let error as SigilError where error.code == .reauthorizationRequired {
+                    forget(key)
+                    try? vault.releaseRefreshLease(lease, error: error.reason, discardingValue: true)
+                    throw error
+                } catch {
+                    try? vault.releaseRefreshLease(lease, error: (error as? SigilError)?.reason ?? "\(type(of: error))")
+                    throw error
+                }
+                if try vault.storeIssuedCredential(obtained, parametersDigest: digest, under: lease) {
+                    return remember(obtained, key: key, digest: digest)
+                }
+            // A newer lease was granted while the provider answered: read what its holder stored.
+            case .held(let until):
+                if let stored, stored.isFresh(at: now(), margin: 0) {
+                    return stored
+                }
+                try await waitForValue(key, kind: request.kind, digest: digest, margin: margin, until: until)
+            }
+        }
+        throw SigilError(.providerUnavailable, "\(request.kind.rawValue) credential for \(key): other processes kept the refresh lease without storing a value")
+    }
+
+    /// Polls the vault until another process stores a fresh value or its lease ends.
+    private func waitForValue(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, digest: String, margin: Int64, until: Int64) async throws {
+        while now() <= until {
+            try await Task.sleep(for: .milliseconds(50))
+            if let stored = try vault.issuedCredential(key, kind: kind, parametersDigest: digest), stored.isFresh(at: now(), margin: margin) {
+                return
+            }
+        }
+    }
+
+    private func forget(_ key: IssuedCredentialKey) {
+        _ = memory.withLock { $0.removeValue(forKey: key) }
+    }
+
+    private func remember(_ credential: IssuedCredential, key: IssuedCredentialKey, digest: String) -> IssuedCredential {
+        memory.withLock { $0[key] = (digest, credential) }
+        return credential
+    }
+}

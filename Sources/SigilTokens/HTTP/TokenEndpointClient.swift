@@ -1,0 +1,158 @@
+import AsyncHTTPClient
+import SigilModel
+public import Foundation
+import NIOCore
+import NIOHTTP1
+public import SigilCore
+import Synchronization
+
+/// The HTTP client for providers' token endpoints (STS, OAuth 2.0): redirects are never followed
+/// (a redirect would carry a signed request or a client secret to another place), timeouts are
+/// bounded, and response bodies are capped. Created on first use, so commands that never call a
+/// provider never start one; ``shutdown()`` closes it.
+public final class TokenEndpointClient: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var url: String
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+
+        public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]) {
+            self.method = method
+            self.url = url
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+    }
+
+    /// The longest a provider call may take, connecting included.
+    public let timeout: Duration
+    /// The largest response body read.
+    public let maximumResponseBytes: Int
+    private let client = Mutex<HTTPClient?>(nil)
+
+    public init(timeout: Duration = .seconds(30), maximumResponseBytes: Int = 1 << 20) {
+        self.timeout = timeout
+        self.maximumResponseBytes = maximumResponseBytes
+    }
+
+    /// Sends `request` to a provider, described in errors as `purpose` (e.g. "STS AssumeRole for
+    /// principal Billing/primary"). The body never appears in an error.
+    public func send(_ request: Request, purpose: String) async throws -> Response {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
+        let client = self.client.withLock { client in
+            if let client { return client }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30)))
+            configuration.httpVersion = .automatic
+            let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            client = created
+            return created
+        }
+        do {
+            let response = try await client.execute(outgoing, timeout: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            let body = try await response.body.collect(upTo: maximumResponseBytes)
+            return Response(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                body: Array(buffer: body)
+            )
+        } catch let error as HTTPClientError {
+            throw SigilError(.providerUnavailable, "\(purpose): \(Self.describe(error)) (\(Self.hostDescription(request.url)))")
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            throw SigilError(.providerFailed, "\(purpose): the response is larger than \(maximumResponseBytes) bytes")
+        } catch let error as SigilError {
+            throw error
+        } catch {
+            throw SigilError(.providerUnavailable, "\(purpose): \(type(of: error)) while calling \(Self.hostDescription(request.url))")
+        }
+    }
+
+    /// Closes the connections, if any were opened.
+    public func shutdown() async throws {
+        if let client = self.client.withLock({ client -> HTTPClient? in defer { client = nil }; return client }) {
+            try await client.shutdown()
+        }
+    }
+
+    /// Checks that `url` may receive credentials: `https`, or `http` to a loopback address
+    /// (tests, local emulators). Returns the URL.
+    public static func checkEndpoint(_ url: String, parameter: String, owner: String) throws -> URL {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host, !host.isEmpty else {
+            throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) is not an absolute URL")
+        }
+        guard parsed.user == nil, parsed.password == nil, parsed.fragment == nil else {
+            throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must not carry user information or a fragment")
+        }
+        switch scheme {
+        case "https": return parsed
+        case "http" where isLoopback(host): return parsed
+        case "http": throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must use https (plain http is allowed only to a loopback address)")
+        default: throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must be an https URL, not \(scheme)")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    static func hostDescription(_ url: String) -> String {
+        guard let parsed = URL(string: url), let host = parsed.host else { return "the provider" }
+        return parsed.port.map { "\(host):\($0)" } ?? host
+    }
+
+    static func describe(_ error: HTTPClientError) -> String {
+        switch error {
+        case .connectTimeout: "connecting timed out"
+        case .readTimeout, .deadlineExceeded: "the provider did not answer in time"
+        case .remoteConnectionClosed: "the provider closed the connection"
+        default: "the call failed (\(error.shortDescription))"
+        }
+    }
+}
+
+extension SigilError.Code {
+    /// A provider (STS, an OAuth 2.0 token endpoint) could not be reached or did not answer in time.
+    public static let providerUnavailable = Self("provider-unavailable")
+    /// A provider refused the request or answered with something Sigil cannot use.
+    public static let providerFailed = Self("provider-failed")
+}
+
+/// `application/x-www-form-urlencoded` bodies, with every byte outside RFC 3986's unreserved set
+/// percent-encoded (what AWS and OAuth 2.0 servers accept).
+public enum FormEncoding {
+    public static func encode(_ fields: [(name: String, value: String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "&")) }
+            append(field.name.utf8, to: &out)
+            out.append(UInt8(ascii: "="))
+            append(field.value.utf8, to: &out)
+        }
+        return out
+    }
+
+    static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+    }
+}

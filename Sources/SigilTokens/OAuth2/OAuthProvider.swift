@@ -1,0 +1,123 @@
+import Foundation
+public import SigilCore
+import SigilModel
+import SigilSigning
+
+/// OAuth 2.0 access tokens (RFC 6749) for a principal of an `oauth2` external credential.
+///
+/// With a refresh token from an earlier answer, the token is refreshed (RFC 6749 section 6; a
+/// rotated refresh token replaces the old one in the same write, a missing one keeps it). Without
+/// one, or when the refresh token is refused and the grant needs no user, the principal's grant
+/// runs: client credentials (section 4.4), or a JWT bearer assertion (RFC 7523 section 2.1).
+/// Grants that need a user at a browser (authorization code, device) are started with
+/// `sigil auth login`; when their refresh token dies the authorization needs renewing.
+struct OAuthProvider: CredentialProvider {
+    let client: TokenEndpointClient
+    let clock: @Sendable () -> Date
+
+    func parametersDigest(_ request: IssuanceRequest) throws -> String { try OAuthSettings(request).digest }
+    func refreshMargin(_ request: IssuanceRequest) throws -> Int64 { try OAuthSettings(request).refreshMargin }
+
+    func obtain(_ request: IssuanceRequest, previous: IssuedCredential?, now: Date) async throws -> IssuedCredential {
+        let settings = try OAuthSettings(request)
+        if let refreshToken = previous?.fields["refreshToken"] {
+            do {
+                return try await tokenRequest(settings, request, grant: [("grant_type", "refresh_token"), ("refresh_token", refreshToken.text)],
+                                              purpose: "refreshing the OAuth 2.0 token of \(request.key)", keeping: refreshToken)
+            } catch let error as OAuthRefusal where error.answer.code == "invalid_grant" {
+                guard settings.grant.isUnattended else {
+                    throw SigilError(.reauthorizationRequired, "the OAuth 2.0 authorization of \(request.key) is no longer valid (invalid_grant on refresh); authorize again with `sigil auth login \(request.key.principal.externalCredential)\(request.key.user.map { " --as \($0)" } ?? "")`")
+                }
+                // The grant can run again without a user: fall through to it.
+            }
+        }
+        let purpose = "the OAuth 2.0 \(settings.grant.rawValue) grant for \(request.key)"
+        switch settings.grant {
+        case .clientCredentials:
+            return try await tokenRequest(settings, request, grant: [("grant_type", "client_credentials")], purpose: purpose, keeping: nil)
+        case .jwtBearer:
+            guard let subject = settings.subject else {
+                throw SigilError(.invalidConfiguration, "\(settings.owner): the jwt-bearer grant needs a subject (parameter subject, or a per-user principal)")
+            }
+            let key = try request.requireStoredSecret("privateKey", for: "the JWT bearer grant")
+            let seconds = Int(clock().timeIntervalSince1970)
+            let assertion = try JWTAssertion.sign(claims: [
+                "iss": .string(settings.clientID), "sub": .string(subject), "aud": .string(settings.tokenURL),
+                "iat": .integer(seconds), "exp": .integer(seconds + 180), "jti": .string(JWTAssertion.uniqueID()),
+            ], key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner)
+            return try await tokenRequest(settings, request, grant: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
+                                          purpose: purpose, keeping: nil)
+        case .saml2Bearer, .samlAssertion:
+            throw SigilError(.signingFailed, "\(settings.owner): the \(settings.grant.rawValue) grant is not available in this version of Sigil")
+        case .authorizationCode, .deviceCode:
+            throw SigilError(.reauthorizationRequired, "\(request.key) has no OAuth 2.0 authorization yet; authorize with `sigil auth login \(request.key.principal.externalCredential)\(request.key.user.map { " --as \($0)" } ?? "")`")
+        }
+    }
+
+    /// A refused token request: the provider's RFC 6749 error.
+    struct OAuthRefusal: Error {
+        var status: Int
+        var answer: TokenResponse.ErrorAnswer
+    }
+
+    /// POSTs `grant` (plus scope, audience, resource, extra fields and client authentication) to
+    /// the token endpoint and parses the answer.
+    func tokenRequest(
+        _ settings: OAuthSettings, _ request: IssuanceRequest, grant: [(name: String, value: String)], purpose: String, keeping refreshToken: SecretBytes?
+    ) async throws -> IssuedCredential {
+        var form = grant
+        for (name, value) in [("scope", settings.scope), ("audience", settings.audience), ("resource", settings.resource)] {
+            if let value { form.append((name, value)) }
+        }
+        form += settings.extra
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
+        switch settings.clientAuthentication {
+        case .basic:
+            // RFC 6749 section 2.3.1: each part form-encoded, then Basic.
+            let secret = try request.requireStoredSecret("clientSecret", for: "client authentication (basic)")
+            let pair = FormEncoding.encode([]) + Self.formComponent(settings.clientID) + [UInt8(ascii: ":")] + Self.formComponent(secret.text)
+            headers.append(("Authorization", "Basic " + Data(pair).base64EncodedString()))
+        case .post:
+            let secret = try request.requireStoredSecret("clientSecret", for: "client authentication (post)")
+            form += [("client_id", settings.clientID), ("client_secret", secret.text)]
+        case .privateKeyJWT:
+            // RFC 7523 section 2.2: a short-lived assertion about the client, for the token endpoint.
+            let key = try request.requireStoredSecret("privateKey", for: "client authentication (private_key_jwt)")
+            let seconds = Int(clock().timeIntervalSince1970)
+            let assertion = try JWTAssertion.sign(claims: [
+                "iss": .string(settings.clientID), "sub": .string(settings.clientID), "aud": .string(settings.tokenURL),
+                "iat": .integer(seconds), "exp": .integer(seconds + 60), "jti": .string(JWTAssertion.uniqueID()),
+            ], key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner)
+            form += [("client_id", settings.clientID), ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)]
+        case .none:
+            form.append(("client_id", settings.clientID))
+        }
+        let response = try await client.send(.init(method: "POST", url: settings.tokenURL, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
+        guard response.status == 200 else {
+            if let answer = TokenResponse.error(in: response.body) {
+                if answer.code == "invalid_grant" && grant.first?.value == "refresh_token" { throw OAuthRefusal(status: response.status, answer: answer) }
+                throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(answer.message)")
+            }
+            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), without an OAuth 2.0 error")
+        }
+        return try TokenResponse(parsing: response.body, purpose: purpose)
+            .credential(obtainedAt: Int64(clock().timeIntervalSince1970), keepingRefreshToken: refreshToken)
+    }
+
+    static func formComponent(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        FormEncoding.append(text.utf8, to: &out)
+        return out
+    }
+}
+
+extension SigilError.Code {
+    /// A per-user authorization (or a principal's refresh token) is no longer valid: a person has
+    /// to authorize again.
+    public static let reauthorizationRequired = Self("reauthorization-required")
+}
+
+extension SecretBytes {
+    /// The value as text, for a form field or header the HTTP client needs as a string.
+    var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+}

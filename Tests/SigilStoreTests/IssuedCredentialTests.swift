@@ -1,0 +1,118 @@
+import Foundation
+import SigilCore
+import SigilModel
+import SigilStore
+import Synchronization
+import Testing
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+    var date: Date { now.withLock { $0 } }
+    var seconds: Int64 { Int64(date.timeIntervalSince1970) }
+    func advance(_ seconds: TimeInterval) { now.withLock { $0 += seconds } }
+}
+
+@Suite("Issued credentials: sealed storage and the refresh lease")
+struct IssuedCredentialTests {
+    let clock = TestClock()
+    let key = IssuedCredentialKey(principal: billingRef, user: nil)
+
+    func vault() throws -> (Vault, String) {
+        let path = temporaryDirectory() + "/vault.db"
+        let vault = try Vault.create(at: path, key: .key(MasterKey.generate()), actor: "test", clock: { [clock] in clock.date })
+        try vault.apply(exampleRequest())
+        return (vault, path)
+    }
+
+    func credential(_ token: String, expiresIn seconds: Int64 = 3600) -> IssuedCredential {
+        IssuedCredential(kind: .oauth2, fields: ["accessToken": SecretBytes(utf8: token)], obtainedAt: clock.seconds, expiresAt: clock.seconds + seconds)
+    }
+
+    func lease(_ vault: Vault, holder: String) throws -> RefreshLease {
+        guard case .granted(let lease) = try vault.acquireRefreshLease(key, kind: .oauth2, holder: holder, duration: 60) else {
+            Issue.record("the lease was not granted to \(holder)")
+            throw SigilError(.conflict, "lease held")
+        }
+        return lease
+    }
+
+    @Test("a stored value reads back under the same kind and parameters only, and is sealed on disk")
+    func roundTrip() throws {
+        let (vault, path) = try vault()
+        #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d1") == nil)
+        let lease = try lease(vault, holder: "a")
+        #expect(try vault.storeIssuedCredential(credential("token-value-7f3a9c"), parametersDigest: "d1", under: lease))
+        let read = try #require(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d1"))
+        #expect(read.fields["accessToken"] == SecretBytes(utf8: "token-value-7f3a9c"))
+        #expect(read.expiresAt == clock.seconds + 3600)
+        #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "other") == nil)
+        #expect(try vault.issuedCredential(key, kind: .awsSTS, parametersDigest: "d1") == nil)
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path + suffix))) ?? Data()
+            #expect(bytes.range(of: Data("token-value-7f3a9c".utf8)) == nil, "plaintext in \(path + suffix)")
+        }
+        #expect(try vault.verifyAudit().valid)
+        #expect(try vault.auditEntries().contains { $0.action == "issued.store" })
+    }
+
+    @Test("one refresher at a time; a refresher whose lease lapsed cannot overwrite the newer value")
+    func fencing() throws {
+        let (vault, _) = try vault()
+        let slow = try lease(vault, holder: "slow")
+        guard case .held(let until) = try vault.acquireRefreshLease(key, kind: .oauth2, holder: "fast", duration: 60) else {
+            Issue.record("a second holder got a live lease"); return
+        }
+        #expect(until == clock.seconds + 60)
+        clock.advance(61)
+        let fast = try lease(vault, holder: "fast")
+        #expect(fast.fence == slow.fence + 1)
+        #expect(try vault.storeIssuedCredential(credential("new"), parametersDigest: "d", under: fast))
+        #expect(try !vault.storeIssuedCredential(credential("stale"), parametersDigest: "d", under: slow))
+        #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d")?.fields["accessToken"] == SecretBytes(utf8: "new"))
+        // Storing released the lease: the next refresher gets it at once.
+        _ = try lease(vault, holder: "next")
+    }
+
+    @Test("a failed refresh records its error and frees the lease")
+    func failure() throws {
+        let (vault, _) = try vault()
+        let first = try lease(vault, holder: "a")
+        try vault.releaseRefreshLease(first, error: "HTTP 400, invalid_grant")
+        let status = try #require(try vault.issuedCredentialStatuses().first)
+        #expect(status.principal == billingRef.description)
+        #expect(status.lastError == "HTTP 400, invalid_grant")
+        _ = try lease(vault, holder: "b")
+    }
+
+    @Test("rotating the data key re-seals issued credentials too")
+    func reseal() throws {
+        let (vault, _) = try vault()
+        #expect(try vault.storeIssuedCredential(credential("survives"), parametersDigest: "d", under: try lease(vault, holder: "a")))
+        try vault.rotateDataKey()
+        var remaining = 1
+        for _ in 0..<10 where remaining > 0 { remaining = try vault.resealBatch(limit: 1).remaining }
+        #expect(remaining == 0)
+        #expect(try vault.keyStatus().keys.filter { $0.purpose == "data" }.count == 1)
+        #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d")?.fields["accessToken"] == SecretBytes(utf8: "survives"))
+    }
+
+    @Test("a user's issued credential goes with their authorization; the fields encoding round-trips")
+    func perUser() throws {
+        let (vault, _) = try vault()
+        let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
+        try vault.setSecret(SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password"), value: SecretBytes(utf8: "pw"))
+        let userKey = IssuedCredentialKey(principal: calendar, user: "alice")
+        guard case .granted(let lease) = try vault.acquireRefreshLease(userKey, kind: .oauth2, holder: "a", duration: 60) else { Issue.record("no lease"); return }
+        #expect(try vault.storeIssuedCredential(credential("alice-token"), parametersDigest: "d", under: lease))
+        #expect(try vault.issuedCredential(userKey, kind: .oauth2, parametersDigest: "d") != nil)
+        try vault.delete(.authorization(calendar, user: "alice"))
+        #expect(try vault.issuedCredential(userKey, kind: .oauth2, parametersDigest: "d") == nil)
+        #expect(try vault.issuedCredentialStatuses().isEmpty)
+
+        let fields = ["a": SecretBytes(utf8: ""), "b": SecretBytes(copying: [0, 1, 2, 255])]
+        let decoded = try #require(IssuedCredential.decodeFields(IssuedCredential(kind: .awsSTS, fields: fields, obtainedAt: 0, expiresAt: nil).encodedFields()))
+        #expect(decoded == fields)
+        #expect(IssuedCredential.decodeFields(SecretBytes(copying: [0, 0, 0, 9, 1])) == nil)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SigilCore
+@testable import SigilTokens
+import Testing
+
+@Suite("Token endpoints: where credentials may be sent, form bodies, STS responses")
+struct TokenEndpointTests {
+    @Test("https anywhere; plain http only to a loopback address; no user information")
+    func endpoints() throws {
+        for good in ["https://sts.us-east-1.amazonaws.com", "http://127.0.0.1:8080/token", "http://localhost:9/", "http://[::1]:4000"] {
+            #expect(throws: Never.self, "\(good)") { try TokenEndpointClient.checkEndpoint(good, parameter: "tokenUrl", owner: "EC") }
+        }
+        for (bad, problem) in [
+            ("http://sts.amazonaws.com", "must use https"), ("http://127.0.0.1.evil.example/", "must use https"),
+            ("ftp://127.0.0.1/", "must be an https URL"), ("https://user:pw@example.com/", "user information"),
+            ("/relative", "not an absolute URL"),
+        ] {
+            let error = #expect(throws: SigilError.self, "\(bad)") { try TokenEndpointClient.checkEndpoint(bad, parameter: "tokenUrl", owner: "EC") }
+            #expect(error?.reason.contains(problem) == true, "\(bad): \(error?.reason ?? "")")
+            #expect(error?.reason.contains("pw") == false)
+        }
+    }
+
+    @Test("form bodies percent-encode everything outside the unreserved set")
+    func form() {
+        let body = FormEncoding.encode([("RoleArn", "arn:aws:iam::1:role/a b"), ("x", "ü+&=~._-")])
+        #expect(String(decoding: body, as: UTF8.self) == "RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b&x=%C3%BC%2B%26%3D~._-")
+    }
+
+    @Test("an AssumeRole response yields its credentials; an error response its code and message")
+    func stsResponses() throws {
+        let ok = STSResponse(parsing: Array("""
+            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+              <AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>
+              <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>s3cr3t</SecretAccessKey>
+                <SessionToken>tok</SessionToken><Expiration>2026-11-30T12:00:00Z</Expiration></Credentials>
+            </AssumeRoleResult></AssumeRoleResponse>
+            """.utf8))
+        #expect(ok.values["AccessKeyId"] == SecretBytes(utf8: "ASIAEXAMPLE"))
+        #expect(ok.values["SessionToken"] == SecretBytes(utf8: "tok"))
+        #expect(ok.values["Arn"] == nil)
+        let expires = try #require(ok.values["Expiration"].flatMap(AssumeRoleProvider.parseExpiration))
+        #expect(expires.timeIntervalSince1970 == 1_796_040_000)
+        #expect(AssumeRoleProvider.parseExpiration(SecretBytes(utf8: "2026-11-30T12:00:00.123Z")) != nil)
+
+        let refused = STSResponse(parsing: Array("""
+            <ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error></ErrorResponse>
+            """.utf8))
+        #expect(refused.error?.code == "AccessDenied")
+        #expect(refused.error?.message == "not authorized")
+        #expect(STSResponse(parsing: Array("not xml".utf8)).values.isEmpty)
+    }
+}
