@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "SigilCLITests",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "sigil",
+                "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "sigil",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -1,0 +1,190 @@
+import Foundation
+import SigilCore
+import SigilSigning
+import SigilStore
+import SigilTokens
+import Testing
+
+@Suite("OAuth 2.0 against a real authorization server (Authlib)", .serialized)
+struct OAuthAcceptanceTests {
+    /// Keys for private_key_jwt and the JWT bearer grant, made by openssl.
+    struct Keys {
+        let rsaPath: String
+        let rsaPublic: String
+        let ecPath: String
+        let ecPublic: String
+
+        init(directory: String) throws {
+            rsaPath = directory + "/rsa.pem"
+            ecPath = directory + "/ec.pem"
+            try openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaPath])
+            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ecPath])
+            rsaPublic = try openssl(["pkey", "-in", rsaPath, "-pubout"])
+            ecPublic = try openssl(["pkey", "-in", ecPath, "-pubout"])
+        }
+    }
+
+    func clients(_ keys: Keys) -> [[String: Any]] {
+        [
+            ["client_id": "svc-basic", "client_secret": "basic-secret-9d1c", "token_endpoint_auth_method": "client_secret_basic",
+             "grant_types": ["client_credentials", "refresh_token"], "scope": "read write"],
+            ["client_id": "svc-post", "client_secret": "post-secret-4e7a", "token_endpoint_auth_method": "client_secret_post",
+             "grant_types": ["client_credentials"], "scope": "read"],
+            ["client_id": "svc-jwt", "token_endpoint_auth_method": "private_key_jwt", "public_key_pem": keys.rsaPublic,
+             "grant_types": ["client_credentials"], "scope": "read"],
+            ["client_id": "bearer", "token_endpoint_auth_method": "none", "public_key_pem": keys.ecPublic,
+             "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"], "scope": "read"],
+        ]
+    }
+
+    func configure(_ cli: CLI, _ server: OAuthServer, _ keys: Keys, refreshMargin: String = "60") throws {
+        let config = cli.home + "/oauth.yaml"
+        let token = server.info.token_url
+        try """
+            externalCredentials:
+              - name: Basic
+                protocol: oauth2
+                parameters: { tokenUrl: "\(token)", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, refreshMargin: "\(refreshMargin)" }
+                principals:
+                  - { name: service, secrets: { clientSecret: env:BASIC_SECRET } }
+              - name: Post
+                protocol: oauth2
+                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
+                principals:
+                  - { name: service, secrets: { clientSecret: env:POST_SECRET } }
+              - name: KeyJwt
+                protocol: oauth2
+                parameters: { tokenUrl: "\(token)", clientId: svc-jwt, clientAuth: private_key_jwt }
+                principals:
+                  - { name: service, secrets: { privateKey: "file:\(keys.rsaPath)" } }
+              - name: Bearer
+                protocol: oauth2
+                parameters: { tokenUrl: "\(token)", grantType: jwt-bearer, clientId: bearer, clientAuth: none, assertionAlgorithm: ES256 }
+                principals:
+                  - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:\(keys.ecPath)" } }
+            namedCredentials:
+              - { name: Basic, url: "\(server.info.base_url)", externalCredential: Basic }
+              - { name: Post, url: "\(server.info.base_url)", externalCredential: Post }
+              - { name: KeyJwt, url: "\(server.info.base_url)", externalCredential: KeyJwt }
+              - { name: Bearer, url: "\(server.info.base_url)", externalCredential: Bearer }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", config], environment: ["BASIC_SECRET": "basic-secret-9d1c", "POST_SECRET": "post-secret-4e7a"])
+    }
+
+    func me(_ body: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test("client credentials with secret in Basic, in the body, and a private_key_jwt assertion; the JWT bearer grant; the resource accepts every token")
+    func grantsAndClientAuthentication() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys)])
+        try configure(cli, server, keys)
+        for (name, subject) in [("Basic", "svc-basic"), ("Post", "svc-post"), ("KeyJwt", "svc-jwt"), ("Bearer", "alice@example.com")] {
+            let signed = try cli.ok(["sign", "--json", "callout:\(name)/api/me"]).stdout
+            let response = try await server.send(signedJSON: signed)
+            #expect(response.status == 200, "\(name): \(response.body)")
+            #expect(me(response.body)["sub"] as? String == subject, "\(name): \(response.body)")
+        }
+        let stats = try await server.stats()
+        let methods = stats["auth_methods"] as? [String: Int] ?? [:]
+        #expect(methods["client_secret_basic"] == 1 && methods["client_secret_post"] == 1 && methods["private_key_jwt"] == 1, "\(methods)")
+        #expect((stats["by_grant"] as? [String: Int])?["urn:ietf:params:oauth:grant-type:jwt-bearer"] == 1)
+        // The Post credential's extra token parameters arrived; the last request was its, or a later one.
+        #expect(try await server.tokenRequests() == 4)
+
+        // Cached: a second process reuses the sealed tokens, no new token request.
+        _ = try cli.ok(["sign", "--json", "callout:Basic/api/me"])
+        let token = try cli.ok(["token", "Basic"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await server.tokenRequests() == 4)
+        #expect(!token.isEmpty && !token.contains(" "))
+        let json = try cli.ok(["token", "Basic", "--json"]).stdout
+        #expect(json.contains("\"instance_url\" : \"\(server.info.base_url)\""), "\(json)")
+        let status = try cli.ok(["auth", "status"]).stdout
+        #expect(status.contains("Basic/service") && status.contains("oauth2"))
+        #expect(!status.contains(token))
+        #expect(!status.contains("basic-secret-9d1c"))
+        await server.stop()
+    }
+
+    @Test("extra token parameters reach the token endpoint")
+    func extraParameters() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys)])
+        try configure(cli, server, keys)
+        try cli.ok(["token", "Post"])
+        let parameters = try await server.stats()["last_token_request_params"] as? [String: Any] ?? [:]
+        #expect(parameters["resource"] as? String == "https://api.example", "\(parameters)")
+        #expect(parameters["tenant"] as? String == "t1")
+        #expect(parameters["client_secret"] as? String == "<redacted>")
+        await server.stop()
+    }
+
+    @Test("a refresh token is used and its rotation stored; when it is refused (invalid_grant) the client-credentials grant runs again")
+    func refreshRotation() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: [
+            "clients": clients(keys), "access_token_lifetime": 2, "rotate_refresh_tokens": true, "client_credentials_refresh_token": true,
+        ])
+        try configure(cli, server, keys, refreshMargin: "0")
+        var seen: Set<String> = []
+        seen.insert(try cli.ok(["token", "Basic"]).stdout)
+        for _ in 0..<2 {
+            try await Task.sleep(for: .milliseconds(2300))
+            seen.insert(try cli.ok(["token", "Basic"]).stdout)
+        }
+        #expect(seen.count == 3)
+        #expect(try await server.count(grant: "client_credentials") == 1)
+        #expect(try await server.count(grant: "refresh_token") == 2, "the rotated refresh token was stored and used")
+
+        try await server.admin("/_invalidate_refresh_tokens")
+        try await Task.sleep(for: .milliseconds(2300))
+        let signed = try cli.ok(["sign", "--json", "callout:Basic/api/me"]).stdout
+        #expect(try await server.send(signedJSON: signed).status == 200)
+        #expect(try await server.count(grant: "refresh_token") == 3)
+        #expect(try await server.count(grant: "client_credentials") == 2)
+        await server.stop()
+    }
+
+    @Test("200 concurrent signing calls in one process, then 4 processes, against an expired token: one token request each time")
+    func concurrency() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys), "access_token_lifetime": 2])
+        try configure(cli, server, keys, refreshMargin: "0")
+        try cli.ok(["token", "Basic"])
+        #expect(try await server.tokenRequests() == 1)
+        try await Task.sleep(for: .milliseconds(2300))
+        try await server.admin("/_delay", [("seconds", "0.5")])
+
+        let vault = try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
+        let broker = CredentialBroker(vault: vault)
+        let engine = SigningEngine(source: vault, issuer: broker)
+        let authorizations = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<200 {
+                group.addTask {
+                    try await engine.decorate(OutboundRequest(url: "callout:Basic/api/me")).headers.first { $0.name == "Authorization" }!.value
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        try await broker.shutdown()
+        #expect(authorizations.count == 1)
+        #expect(try await server.tokenRequests() == 2)
+
+        try await Task.sleep(for: .milliseconds(2300))
+        let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try cli.ok(["token", "Basic"]).stdout }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(tokens.count == 1)
+        #expect(try await server.tokenRequests() == 3)
+        await server.stop()
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SigilTokens
+import Testing
+
+/// The Authlib authorization server of `Tests/Interop/oauth_server.py`, started for one test and
+/// stopped when its standard input closes.
+final class OAuthServer {
+    struct Info: Decodable {
+        var base_url: String
+        var token_url: String
+        var authorize_url: String
+        var device_url: String
+        var revoke_url: String
+        var resource_url: String
+    }
+
+    let process = Process()
+    let stdin = Pipe()
+    let info: Info
+    let http = TokenEndpointClient(timeout: .seconds(20))
+
+    /// `config` is the server's CONFIG.json (see oauth_server.py).
+    init(directory: String, config: [String: Any]) throws {
+        let configPath = directory + "/oauth-config.json", infoPath = directory + "/oauth-info.json"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", interop + "/oauth_server.py", configPath, infoPath]
+        process.standardInput = stdin
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: infoPath) && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        guard let data = FileManager.default.contents(atPath: infoPath) else {
+            process.terminate()
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the OAuth server did not start"])
+        }
+        info = try JSONDecoder().decode(Info.self, from: data)
+    }
+
+    func stop() async {
+        try? await http.shutdown()
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    /// `GET /_stats`.
+    func stats() async throws -> [String: Any] {
+        let response = try await http.send(.init(method: "GET", url: info.base_url + "/_stats", headers: [], body: []), purpose: "stats")
+        return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
+    }
+
+    func count(grant: String) async throws -> Int {
+        (try await stats()["by_grant"] as? [String: Any])?[grant] as? Int ?? 0
+    }
+
+    func tokenRequests() async throws -> Int {
+        try await stats()["token_requests"] as? Int ?? 0
+    }
+
+    /// `POST` to an admin endpoint (`/_delay`, `/_invalidate_access_tokens`...).
+    func admin(_ path: String, _ form: [(name: String, value: String)] = []) async throws {
+        let response = try await http.send(.init(method: "POST", url: info.base_url + path, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: FormEncoding.encode(form)), purpose: path)
+        #expect(response.status == 200, "\(path): HTTP \(response.status)")
+    }
+
+    /// Sends a request `sigil sign --json` printed; returns (status, body).
+    func send(signedJSON: String) async throws -> (status: Int, body: String) {
+        struct Signed: Decodable {
+            var method: String
+            var url: String
+            var headers: [[String]]
+            var body_base64: String?
+        }
+        let signed = try JSONDecoder().decode(Signed.self, from: Data(signedJSON.utf8))
+        let response = try await http.send(.init(
+            method: signed.method, url: signed.url, headers: signed.headers.map { ($0[0], $0[1]) },
+            body: signed.body_base64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+        ), purpose: "the resource")
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+}
+
+/// Runs openssl; returns its standard output.
+@discardableResult
+func openssl(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["openssl"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
+    return String(decoding: data, as: UTF8.self)
+}
