@@ -82,6 +82,8 @@ let package = Package(
             name: "SigilTokens",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilSigning",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

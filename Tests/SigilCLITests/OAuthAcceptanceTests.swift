@@ -187,4 +187,42 @@ struct OAuthAcceptanceTests {
         #expect(try await server.tokenRequests() == 3)
         await server.stop()
     }
+
+    @Test("the SAML 2.0 bearer grant and Salesforce's SAML assertion flow: assertions built and signed by Sigil, verified by the server with xmlsec1")
+    func saml() async throws {
+        let cli = CLI()
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cli.home + "/idp.key", "-out", cli.home + "/idp.crt", "-days", "2", "-subj", "/CN=idp.example"])
+        let certificate = try String(contentsOfFile: cli.home + "/idp.crt", encoding: .utf8)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": [[
+            "client_id": "saml", "token_endpoint_auth_method": "none", "saml_idp_certificate_pem": certificate, "saml_issuer": "https://idp.example",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:saml2-bearer", "assertion"], "scope": "read",
+        ] as [String: Any]]])
+        let config = cli.home + "/saml.yaml"
+        try """
+            externalCredentials:
+              - name: Saml2
+                protocol: oauth2
+                parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml2-bearer, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
+                principals:
+                  - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:idp.key", certificate: "file:idp.crt" } }
+              - name: SamlFlow
+                protocol: oauth2
+                parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml-assertion, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
+                principals:
+                  - { name: bob, parameters: { subject: bob@example.com }, secrets: { privateKey: "file:idp.key" } }
+            namedCredentials:
+              - { name: Saml2, url: "\(server.info.base_url)", externalCredential: Saml2 }
+              - { name: SamlFlow, url: "\(server.info.base_url)", externalCredential: SamlFlow }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", config])
+        for (name, subject) in [("Saml2", "alice@example.com"), ("SamlFlow", "bob@example.com")] {
+            let response = try await server.send(signedJSON: try cli.ok(["sign", "--json", "callout:\(name)/api/me"]).stdout)
+            #expect(response.status == 200, "\(name): \(response.body)")
+            #expect(me(response.body)["sub"] as? String == subject, "\(name): \(response.body)")
+        }
+        let grants = try await server.stats()["by_grant"] as? [String: Int] ?? [:]
+        #expect(grants["urn:ietf:params:oauth:grant-type:saml2-bearer"] == 1 && grants["assertion"] == 1, "\(grants)")
+        await server.stop()
+    }
 }

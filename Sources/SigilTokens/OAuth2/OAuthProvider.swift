@@ -48,7 +48,24 @@ struct OAuthProvider: CredentialProvider {
             return try await tokenRequest(settings, request, grant: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
                                           purpose: purpose, keeping: nil)
         case .saml2Bearer, .samlAssertion:
-            throw SigilError(.signingFailed, "\(settings.owner): the \(settings.grant.rawValue) grant is not available in this version of Sigil")
+            guard let subject = settings.subject else {
+                throw SigilError(.invalidConfiguration, "\(settings.owner): the \(settings.grant.rawValue) grant needs a subject (parameter subject, or a per-user principal)")
+            }
+            let key = try request.requireStoredSecret("privateKey", for: "the SAML assertion")
+            let certificate = try request.storedSecret("certificate")?.text ?? request.parameter("certificate")
+            let assertion = SAMLAssertion(
+                issuer: request.parameter("samlIssuer") ?? settings.clientID, subject: subject,
+                audience: request.parameter("samlAudience") ?? settings.tokenURL, recipient: request.parameter("samlRecipient") ?? settings.tokenURL,
+                now: clock()
+            )
+            let signed = try assertion.signed(with: key, certificatePEM: certificate, owner: settings.owner)
+            let grant: [(name: String, value: String)] = settings.grant == .saml2Bearer
+                // RFC 7522 section 2.1: one assertion, base64url.
+                ? [("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer"), ("assertion", Self.base64URL(Array(signed.utf8)))]
+                // Salesforce's assertion flow: a Web SSO response, base64 (then form-encoded).
+                : [("grant_type", "assertion"), ("assertion_type", "urn:oasis:names:tc:SAML:2.0:profiles:SSO:browser"),
+                   ("assertion", Data(assertion.response(wrapping: signed).utf8).base64EncodedString())]
+            return try await tokenRequest(settings, request, grant: grant, purpose: purpose, keeping: nil)
         case .authorizationCode, .deviceCode:
             throw SigilError(.reauthorizationRequired, "\(request.key) has no OAuth 2.0 authorization yet; authorize with `sigil auth login \(request.key.principal.externalCredential)\(request.key.user.map { " --as \($0)" } ?? "")`")
         }
@@ -102,6 +119,11 @@ struct OAuthProvider: CredentialProvider {
         }
         return try TokenResponse(parsing: response.body, purpose: purpose)
             .credential(obtainedAt: Int64(clock().timeIntervalSince1970), keepingRefreshToken: refreshToken)
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     static func formComponent(_ text: String) -> [UInt8] {
