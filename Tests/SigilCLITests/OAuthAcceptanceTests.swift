@@ -225,4 +225,133 @@ struct OAuthAcceptanceTests {
         #expect(grants["urn:ietf:params:oauth:grant-type:saml2-bearer"] == 1 && grants["assertion"] == 1, "\(grants)")
         await server.stop()
     }
+
+    /// `sigil ARGS` running in the background, its standard output read line by line.
+    final class Running {
+        let process = Process()
+        let output = Pipe()
+        var buffer = Data()
+
+        init(_ cli: CLI, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = arguments
+            process.environment = cli.environment
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
+
+        /// The first line containing `text`, and every line after it read so far (bounded: 30 s).
+        func line(containing text: String) throws -> [String] {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+                if let index = lines.firstIndex(where: { $0.contains(text) }), index + 1 < lines.count || !text.hasSuffix(":") {
+                    return Array(lines[index...])
+                }
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+            }
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no line with \(text) in: \(String(decoding: buffer, as: UTF8.self))"])
+        }
+
+        func finish() -> (status: Int32, output: String) {
+            buffer.append(output.fileHandleForReading.readDataToEndOfFile())
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: buffer, as: UTF8.self))
+        }
+    }
+
+    /// Fetches `url` as a browser would, following redirects (to Sigil's loopback listener).
+    func browse(_ url: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read()", url]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("per-user authorization: browser login with PKCE and device login store each user's tokens; a dead refresh token marks the authorization for renewal")
+    func perUserLogin() async throws {
+        let cli = CLI()
+        let redirectPort = Int.random(in: 40_000...60_000)
+        let redirect = "http://127.0.0.1:\(redirectPort)/callback"
+        let server = try OAuthServer(directory: cli.home, config: ["access_token_lifetime": 2, "rotate_refresh_tokens": true, "clients": [[
+            "client_id": "app", "client_secret": "app-secret-77b2", "token_endpoint_auth_method": "client_secret_basic",
+            "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+            "redirect_uris": [redirect], "scope": "read",
+        ] as [String: Any]]])
+        let config = cli.home + "/calendar.yaml"
+        try """
+            externalCredentials:
+              - name: Calendar
+                protocol: oauth2
+                parameters:
+                  tokenUrl: "\(server.info.token_url)"
+                  authorizeUrl: "\(server.info.authorize_url)"
+                  deviceUrl: "\(server.info.device_url)"
+                  redirectUri: "\(redirect)"
+                  grantType: authorization_code
+                  clientId: app
+                  scope: read
+                  refreshMargin: "0"
+                principals:
+                  - { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } }
+            namedCredentials:
+              - { name: Calendar, url: "\(server.info.base_url)", externalCredential: Calendar }
+            users:
+              - { name: alice }
+              - { name: bob }
+            grants:
+              - { principal: Calendar/mine, to: [user:alice, user:bob] }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", config], environment: ["APP_SECRET": "app-secret-77b2"])
+
+        let before = try cli.run(["sign", "--as", "alice", "callout:Calendar/api/me"])
+        #expect(before.status != 0)
+
+        // Browser: the URL carries state and an S256 challenge; the redirect reaches Sigil's listener.
+        let alice = try Running(cli, ["auth", "login", "Calendar", "--as", "alice", "--login-hint", "alice"])
+        let lines = try alice.line(containing: "open this URL in a browser:")
+        let url = try #require(lines.dropFirst().first)
+        #expect(url.contains("code_challenge_method=S256") && url.contains("state="))
+        #expect(try browse(url) == 0)
+        let aliceDone = alice.finish()
+        #expect(aliceDone.status == 0, "\(aliceDone.output)")
+        #expect(!aliceDone.output.contains("app-secret-77b2"))
+
+        // Device: the code is approved at the server's admin endpoint, as a person would at its page.
+        let bob = try Running(cli, ["auth", "login", "Calendar", "--as", "bob", "--device"])
+        let prompt = try #require(try bob.line(containing: "enter the code").first)
+        let userCode = try #require(prompt.split(separator: " ").last.map(String.init))
+        try await server.admin("/_approve_device", [("user_code", userCode), ("user", "bob")])
+        let bobDone = bob.finish()
+        #expect(bobDone.status == 0, "\(bobDone.output)")
+
+        for user in ["alice", "bob"] {
+            let response = try await server.send(signedJSON: try cli.ok(["sign", "--json", "--as", user, "callout:Calendar/api/me"]).stdout)
+            #expect(response.status == 200 && me(response.body)["sub"] as? String == user, "\(user): \(response.body)")
+        }
+        // Expired: the refresh token renews it (the tokens live 2 s, so earlier steps may have refreshed too).
+        let refreshes = try await server.count(grant: "refresh_token")
+        try await Task.sleep(for: .milliseconds(2300))
+        #expect(try await server.send(signedJSON: try cli.ok(["sign", "--json", "--as", "alice", "callout:Calendar/api/me"]).stdout).status == 200)
+        #expect(try await server.count(grant: "refresh_token") == refreshes + 1)
+
+        // The provider forgets the refresh tokens: the authorization needs renewing, and says so.
+        try await server.admin("/_invalidate_refresh_tokens")
+        try await Task.sleep(for: .milliseconds(2300))
+        let dead = try cli.run(["sign", "--as", "alice", "callout:Calendar/api/me"])
+        #expect(dead.status != 0)
+        #expect(dead.stderr.contains("no longer valid (invalid_grant on refresh); authorize again with `sigil auth login Calendar --as alice`"), "\(dead.stderr)")
+        let again = try cli.run(["sign", "--as", "alice", "callout:Calendar/api/me"])
+        #expect(again.stderr.contains("no principal of external credential Calendar is available to user alice"), "\(again.stderr)")
+        #expect(try await server.count(grant: "refresh_token") == refreshes + 2, "a dead authorization is not retried")
+        let status = try cli.ok(["auth", "status"]).stdout
+        #expect(status.contains("invalid_grant"), "\(status)")
+        await server.stop()
+    }
 }

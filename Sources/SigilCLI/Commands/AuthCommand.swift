@@ -1,13 +1,64 @@
 import ArgumentParser
 import Foundation
+import SigilSigning
 import SigilStore
+import SigilTokens
 
 struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth",
         abstract: "Credentials obtained from providers: OAuth 2.0 tokens, STS credentials.",
-        subcommands: [StatusCommand.self]
+        subcommands: [LoginCommand.self, StatusCommand.self]
     )
+
+    struct LoginCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "login",
+            abstract: "Authorize an OAuth 2.0 principal in a browser (authorization code with PKCE) or with a device code.",
+            discussion: """
+                The browser login prints the authorization URL and waits for the provider's redirect on \
+                the principal's redirectUri (a loopback http URL, RFC 8252). --device prints a code to \
+                enter at the provider's verification page and waits for approval. The tokens are sealed \
+                in the vault as the user's authorization; nothing secret is printed.
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Option(name: .customLong("as"), help: "The user who authorizes their per-user principal (default: the credential's first named principal).")
+        var user: String?
+
+        @Flag(help: "Use the device authorization grant (RFC 8628) instead of a browser redirect.")
+        var device = false
+
+        @Option(help: "A login_hint for the provider's login page.")
+        var loginHint: String?
+
+        @Option(help: "Seconds to wait for the authorization (default 300).")
+        var timeout = 300
+
+        @Argument(help: "The external credential (protocol oauth2).")
+        var externalCredential: String
+
+        func run() async throws {
+            try await EngineSession.with(options) { session in
+                let request = try session.engine.loginRequest(externalCredential: externalCredential, as: user)
+                let login = OAuthLogin(broker: session.broker)
+                if device {
+                    let authorization = try await login.beginDevice(request)
+                    Output.line("To authorize \(request.key), open \(authorization.verificationURIComplete ?? authorization.verificationURI) and enter the code \(authorization.userCode)")
+                    try await login.completeDevice(request, authorization)
+                } else {
+                    let authorization = try login.beginCode(request, loginHint: loginHint)
+                    let callback = try await LoopbackRedirect.receive(redirectURI: authorization.redirectURI, timeout: .seconds(timeout)) {
+                        Output.line("To authorize \(request.key), open this URL in a browser:\n\(authorization.url)")
+                    }
+                    try await login.completeCode(request, authorization, callback: callback)
+                }
+                Output.line("authorized \(request.key)")
+            }
+        }
+    }
 
     struct StatusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

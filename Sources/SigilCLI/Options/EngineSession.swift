@@ -8,11 +8,12 @@ import SigilTokens
 struct EngineSession {
     let vault: Vault
     let engine: SigningEngine
+    let broker: CredentialBroker
 
     static func with<T>(_ options: VaultOptions, _ body: (EngineSession) async throws -> T) async throws -> T {
         let vault = try options.open()
         let broker = CredentialBroker(vault: vault)
-        let session = EngineSession(vault: vault, engine: SigningEngine(source: vault, issuer: broker))
+        let session = EngineSession(vault: vault, engine: SigningEngine(source: vault, issuer: broker), broker: broker)
         let result: T
         do {
             result = try await body(session)

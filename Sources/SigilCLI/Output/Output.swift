@@ -8,6 +8,12 @@ enum Output {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
+    /// A line on standard output, written at once (not buffered): for prompts a person or a
+    /// script acts on while the command waits.
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
     /// A line on standard error (notes and warnings, so stdout stays clean for pipes).
     static func note(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -38,4 +38,26 @@ enum PrincipalChooser {
             "no principal of external credential \(credential.name) is available to user \(user): grant one to the user or a group, or authorize a per-user principal"
         )
     }
+
+    /// The principal `user` would authorize with `sigil auth login`: their first granted per-user
+    /// principal, authorized or not; without a user, the first named principal.
+    static func chooseForLogin(in credential: ExternalCredential, user: String?, catalog: Catalog) throws -> Principal {
+        let ordered = credential.principals.sorted { $0.sequence < $1.sequence }
+        guard let user else {
+            guard let principal = ordered.first(where: { $0.type == .named }) else {
+                throw SigilError(.noPrincipal, "external credential \(credential.name) has no named principal; give the user (--as) who authorizes a per-user principal")
+            }
+            return principal
+        }
+        guard let member = catalog.user(named: user) else {
+            throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
+        }
+        let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
+        guard let principal = ordered.first(where: {
+            $0.type == .perUser && !subjects.isDisjoint(with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: $0.name))?.subjects ?? [])
+        }) else {
+            throw SigilError(.noPrincipal, "no per-user principal of external credential \(credential.name) is granted to user \(user)")
+        }
+        return principal
+    }
 }

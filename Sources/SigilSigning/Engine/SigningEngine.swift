@@ -145,6 +145,23 @@ public struct SigningEngine: Sendable {
         return (context.reference, context.issued!)
     }
 
+    /// What an issuer needs to obtain `user`'s credential through external credential `name` for
+    /// the first time (`sigil auth login`): the per-user principal granted to the user, authorized
+    /// or not; without a user, the first named principal.
+    public func loginRequest(externalCredential name: String, as user: String? = nil) throws -> IssuanceRequest {
+        let catalog = try source.catalog()
+        guard let external = catalog.externalCredential(named: name) else {
+            throw SigilError(.notFound, "external credential \(name.sanitizedForMessage) does not exist")
+        }
+        let principal = try PrincipalChooser.chooseForLogin(in: external, user: user, catalog: catalog)
+        guard let kind = IssuanceRequest.kind(of: external, principal: principal) else {
+            throw SigilError(.signingFailed, "external credential \(name) uses protocol \(external.authProtocol); only credentials obtained from a provider are authorized")
+        }
+        let reference = PrincipalRef(externalCredential: name, principal: principal.name)
+        return IssuanceRequest(kind: kind, key: IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil),
+                               external: external, principal: principal, source: source)
+    }
+
     /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
     /// from the issuer; its fields then take the place of the stored ones.
     nonisolated(nonsending) private func obtainIssued(_ context: CredentialContext) async throws {

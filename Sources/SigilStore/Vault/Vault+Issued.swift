@@ -91,6 +91,15 @@ extension Vault {
                     expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
                 WHERE id = ?
                 """, arguments: [lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained, credential.expiresAt, id])
+            // A user's new value is their (re)authorization of the principal.
+            if let userID = row["user_id"] as Int64? {
+                let now = timestamp()
+                try db.execute(sql: """
+                    INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
+                    ON CONFLICT (principal_id, user_id) DO UPDATE SET status = 'authorized', updated_at = excluded.updated_at
+                    WHERE status <> 'authorized'
+                    """, arguments: [row["principal_id"] as Int64, userID, now, now])
+            }
             var detail = ["kind": lease.kind.rawValue, "fence": "\(lease.fence)"]
             if let expiresAt = credential.expiresAt { detail["expiresAt"] = Date(timeIntervalSince1970: TimeInterval(expiresAt)).formatted(.iso8601) }
             try audit("issued.store", target: lease.key.description, detail: detail, db)

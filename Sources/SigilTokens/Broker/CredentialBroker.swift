@@ -57,11 +57,57 @@ public final class CredentialBroker: CredentialIssuer {
         if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest, cached.credential.isFresh(at: now(), margin: margin) {
             return cached.credential
         }
+        return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: nil)
+    }
+
+    /// The resource refused `rejected` (a 401, or a configured status or body such as Salesforce's
+    /// `INVALID_SESSION_ID`): returns a new credential, obtained once however many requests report
+    /// the same rejection. A credential other than `rejected` that is already in use is returned
+    /// as it is.
+    public func replace(rejected: IssuedCredential, for request: IssuanceRequest) async throws -> IssuedCredential {
+        guard let provider = providers[request.kind] else { return try await credential(for: request) }
+        let digest = try provider.parametersDigest(request)
+        let margin = try provider.refreshMargin(request)
+        let token = Self.identity(of: rejected)
+        memory.withLock { cache in
+            if let cached = cache[request.key], Self.identity(of: cached.credential) == token { cache[request.key] = nil }
+        }
+        if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest, cached.credential.isFresh(at: now(), margin: margin) {
+            return cached.credential
+        }
+        return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: token)
+    }
+
+    /// Stores a credential a person just authorized (`sigil auth login`): under the refresh lease,
+    /// so it cannot race a refresh, and marking the user's authorization live.
+    public func store(authorized credential: IssuedCredential, for request: IssuanceRequest) async throws {
+        guard let provider = providers[request.kind] else { return }
+        let digest = try provider.parametersDigest(request)
+        for _ in 0..<3 {
+            switch try vault.acquireRefreshLease(request.key, kind: request.kind, holder: holder, duration: leaseDuration) {
+            case .granted(let lease):
+                if try vault.storeIssuedCredential(credential, parametersDigest: digest, under: lease) {
+                    _ = remember(credential, key: request.key, digest: digest)
+                    return
+                }
+            case .held(let until):
+                while now() <= until { try await Task.sleep(for: .milliseconds(50)) }
+            }
+        }
+        throw SigilError(.providerUnavailable, "the authorization of \(request.key) could not be stored: other processes kept the refresh lease")
+    }
+
+    /// What identifies a value: its access token or access key id, never logged.
+    static func identity(of credential: IssuedCredential) -> SecretBytes? {
+        credential.fields["accessToken"] ?? credential.fields["accessKeyId"]
+    }
+
+    private func singleFlight(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
         let task = inFlight.withLock { tasks in
             if let running = tasks[request.key] { return running }
             let task = Task {
                 defer { self.inFlight.withLock { $0[request.key] = nil } }
-                return try await self.refresh(request, provider: provider, digest: digest, margin: margin)
+                return try await self.refresh(request, provider: provider, digest: digest, margin: margin, rejected: rejected)
             }
             tasks[request.key] = task
             return task
@@ -73,19 +119,24 @@ public final class CredentialBroker: CredentialIssuer {
 
     /// The vault's value if it is fresh; else a new one from the provider under the refresh lease;
     /// else, while another process holds the lease, its value once stored.
-    private func refresh(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64) async throws -> IssuedCredential {
+    private func refresh(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
         let key = request.key
+        /// Fresh, and not the value the resource just refused.
+        func usable(_ credential: IssuedCredential?, margin: Int64) -> Bool {
+            guard let credential, credential.isFresh(at: now(), margin: margin) else { return false }
+            return rejected == nil || Self.identity(of: credential) != rejected
+        }
         // Bounded: each pass either returns, or waits for a lease that ends within leaseDuration.
         for _ in 0..<4 {
             let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
-            if let stored, stored.isFresh(at: now(), margin: margin) {
+            if let stored, usable(stored, margin: margin) {
                 return remember(stored, key: key, digest: digest)
             }
             switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration) {
             case .granted(let lease):
                 // Another process may have stored a value just before this lease was granted.
                 let latest = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
-                if let latest, latest.isFresh(at: now(), margin: margin) {
+                if let latest, usable(latest, margin: margin) {
                     try vault.releaseRefreshLease(lease)
                     return remember(latest, key: key, digest: digest)
                 }
@@ -105,22 +156,20 @@ public final class CredentialBroker: CredentialIssuer {
                 }
             // A newer lease was granted while the provider answered: read what its holder stored.
             case .held(let until):
-                if let stored, stored.isFresh(at: now(), margin: 0) {
+                if let stored, usable(stored, margin: 0) {
                     return stored
                 }
-                try await waitForValue(key, kind: request.kind, digest: digest, margin: margin, until: until)
+                try await waitForValue(until: until) { usable(try self.vault.issuedCredential(key, kind: request.kind, parametersDigest: digest), margin: margin) }
             }
         }
         throw SigilError(.providerUnavailable, "\(request.kind.rawValue) credential for \(key): other processes kept the refresh lease without storing a value")
     }
 
-    /// Polls the vault until another process stores a fresh value or its lease ends.
-    private func waitForValue(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, digest: String, margin: Int64, until: Int64) async throws {
+    /// Polls the vault until another process stores a usable value or its lease ends.
+    private func waitForValue(until: Int64, _ ready: () throws -> Bool) async throws {
         while now() <= until {
             try await Task.sleep(for: .milliseconds(50))
-            if let stored = try vault.issuedCredential(key, kind: kind, parametersDigest: digest), stored.isFresh(at: now(), margin: margin) {
-                return
-            }
+            if try ready() { return }
         }
     }
 

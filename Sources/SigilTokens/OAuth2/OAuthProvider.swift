@@ -87,12 +87,30 @@ struct OAuthProvider: CredentialProvider {
             if let value { form.append((name, value)) }
         }
         form += settings.extra
+        let response = try await post(settings, request, to: settings.tokenURL, form: form, purpose: purpose)
+        guard response.status == 200 else {
+            if let answer = TokenResponse.error(in: response.body) {
+                if (answer.code == "invalid_grant" && grant.first?.value == "refresh_token") || grant.first?.value == "urn:ietf:params:oauth:grant-type:device_code" {
+                    throw OAuthRefusal(status: response.status, answer: answer)
+                }
+                throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(answer.message)")
+            }
+            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), without an OAuth 2.0 error")
+        }
+        return try TokenResponse(parsing: response.body, purpose: purpose)
+            .credential(obtainedAt: Int64(clock().timeIntervalSince1970), keepingRefreshToken: refreshToken)
+    }
+
+    /// POSTs `form` to a provider endpoint (token, device, revocation) with the principal's client
+    /// authentication.
+    func post(_ settings: OAuthSettings, _ request: IssuanceRequest, to url: String, form: [(name: String, value: String)], purpose: String) async throws -> TokenEndpointClient.Response {
+        var form = form
         var headers: [(name: String, value: String)] = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         switch settings.clientAuthentication {
         case .basic:
             // RFC 6749 section 2.3.1: each part form-encoded, then Basic.
             let secret = try request.requireStoredSecret("clientSecret", for: "client authentication (basic)")
-            let pair = FormEncoding.encode([]) + Self.formComponent(settings.clientID) + [UInt8(ascii: ":")] + Self.formComponent(secret.text)
+            let pair = Self.formComponent(settings.clientID) + [UInt8(ascii: ":")] + Self.formComponent(secret.text)
             headers.append(("Authorization", "Basic " + Data(pair).base64EncodedString()))
         case .post:
             let secret = try request.requireStoredSecret("clientSecret", for: "client authentication (post)")
@@ -109,16 +127,7 @@ struct OAuthProvider: CredentialProvider {
         case .none:
             form.append(("client_id", settings.clientID))
         }
-        let response = try await client.send(.init(method: "POST", url: settings.tokenURL, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
-        guard response.status == 200 else {
-            if let answer = TokenResponse.error(in: response.body) {
-                if answer.code == "invalid_grant" && grant.first?.value == "refresh_token" { throw OAuthRefusal(status: response.status, answer: answer) }
-                throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(answer.message)")
-            }
-            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), without an OAuth 2.0 error")
-        }
-        return try TokenResponse(parsing: response.body, purpose: purpose)
-            .credential(obtainedAt: Int64(clock().timeIntervalSince1970), keepingRefreshToken: refreshToken)
+        return try await client.send(.init(method: "POST", url: url, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {
