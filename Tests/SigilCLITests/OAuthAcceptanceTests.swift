@@ -44,12 +44,12 @@ struct OAuthAcceptanceTests {
             externalCredentials:
               - name: Basic
                 protocol: oauth2
-                parameters: { tokenUrl: "\(token)", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, refreshMargin: "\(refreshMargin)" }
+                parameters: { tokenUrl: "\(token)", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, refreshMargin: "\(refreshMargin)", revokeUrl: "\(server.info.revoke_url)" }
                 principals:
                   - { name: service, secrets: { clientSecret: env:BASIC_SECRET } }
               - name: Post
                 protocol: oauth2
-                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
+                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, revokeUrl: "\(server.info.revoke_url)", tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
                 principals:
                   - { name: service, secrets: { clientSecret: env:POST_SECRET } }
               - name: KeyJwt
@@ -352,6 +352,31 @@ struct OAuthAcceptanceTests {
         #expect(try await server.count(grant: "refresh_token") == refreshes + 2, "a dead authorization is not retried")
         let status = try cli.ok(["auth", "status"]).stdout
         #expect(status.contains("invalid_grant"), "\(status)")
+        await server.stop()
+    }
+
+    @Test("revocation (RFC 7009): sigil auth revoke, and deleting a principal, revoke its tokens at the provider and record the outcome")
+    func revocation() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys), "client_credentials_refresh_token": true])
+        try configure(cli, server, keys)
+        let signed = try cli.ok(["sign", "--json", "callout:Basic/api/me"]).stdout
+        #expect(try await server.send(signedJSON: signed).status == 200)
+        let revoked = try cli.ok(["auth", "revoke", "Basic"]).stdout
+        #expect(revoked.contains("Basic/service: revoked (refresh_token)"), "\(revoked)")
+        let rejected = try await server.send(signedJSON: signed)
+        #expect(rejected.status == 401 && rejected.body.contains("INVALID_SESSION_ID"), "the revoked token no longer works")
+        #expect(try await server.stats()["revocations"] as? Int == 1)
+        #expect(try cli.ok(["auth", "status", "--json"]).stdout.contains("Basic/service") == false)
+
+        try cli.ok(["token", "Post"])
+        let deleted = try cli.ok(["delete", "principal", "Post/service"])
+        #expect(deleted.stderr.contains("Post/service: revoked (access_token)"), "\(deleted.stderr)")
+        #expect(try await server.stats()["revocations"] as? Int == 2)
+        let audit = try cli.ok(["audit", "list", "--json"]).stdout
+        #expect(audit.components(separatedBy: "issued.revoke").count - 1 == 2)
+        #expect(try cli.ok(["audit", "verify"]).status == 0)
         await server.stop()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigilSigning
+import SigilModel
 import SigilStore
 import SigilTokens
 
@@ -8,7 +9,7 @@ struct AuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth",
         abstract: "Credentials obtained from providers: OAuth 2.0 tokens, STS credentials.",
-        subcommands: [LoginCommand.self, StatusCommand.self]
+        subcommands: [LoginCommand.self, StatusCommand.self, RevokeCommand.self]
     )
 
     struct LoginCommand: AsyncParsableCommand {
@@ -56,6 +57,32 @@ struct AuthCommand: AsyncParsableCommand {
                     try await login.completeCode(request, authorization, callback: callback)
                 }
                 Output.line("authorized \(request.key)")
+            }
+        }
+    }
+
+    struct RevokeCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke",
+            abstract: "Revoke a principal's tokens at the provider (RFC 7009) and forget them; a user's authorization is removed.",
+            discussion: "The outcome (revoked, not revoked and why, failed) is printed and recorded in the audit log."
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Option(name: .customLong("as"), help: "The user whose authorization is revoked (default: the credential's first named principal).")
+        var user: String?
+
+        @Argument(help: "The external credential.")
+        var externalCredential: String
+
+        func run() async throws {
+            try await EngineSession.with(options) { session in
+                let request = try session.engine.loginRequest(externalCredential: externalCredential, as: user)
+                Output.line("\(request.key): \(try await session.broker.revoke(request))")
+                if let user = request.key.user {
+                    try? session.vault.delete(.authorization(request.key.principal, user: user))
+                }
             }
         }
     }

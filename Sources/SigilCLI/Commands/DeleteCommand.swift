@@ -1,9 +1,11 @@
 import ArgumentParser
 import SigilCore
 import SigilModel
+import SigilSigning
 import SigilStore
+import SigilTokens
 
-struct DeleteCommand: ParsableCommand {
+struct DeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
         abstract: "Delete an item and everything it owns.",
@@ -16,6 +18,8 @@ struct DeleteCommand: ParsableCommand {
               group NAME
               grant EC/NAME [SUBJECT...]    (all of the principal's grants, or only user:X / group:Y)
               authorization EC/NAME USER
+            OAuth 2.0 tokens the deleted item held are first revoked at the provider (RFC 7009, \
+            when the credential has a revokeUrl); the outcome is printed and recorded in the audit log.
             """
     )
 
@@ -36,8 +40,36 @@ struct DeleteCommand: ParsableCommand {
     @Argument(help: "For grant: the subjects to remove; for authorization: the user.")
     var rest: [String] = []
 
-    func run() throws {
-        let vault = try options.open()
+    func run() async throws {
+        try await EngineSession.with(options) { session in
+            try await revokeIssued(session)
+            try delete(session.vault)
+        }
+        print("Deleted \(kind.rawValue) \(([name] + rest).joined(separator: " ")).")
+    }
+
+    /// Revokes the tokens the item's deletion will forget, best effort: a provider that cannot be
+    /// reached does not stop the deletion; the outcome is recorded either way.
+    private func revokeIssued(_ session: EngineSession) async throws {
+        let keys: [IssuedCredentialKey]
+        switch kind {
+        case .externalCredential: keys = try session.vault.issuedCredentialKeys(externalCredential: name)
+        case .principal:
+            let reference = try principal()
+            keys = try session.vault.issuedCredentialKeys(externalCredential: reference.externalCredential, principal: reference.principal)
+        case .authorization where rest.count == 1:
+            let reference = try principal()
+            keys = try session.vault.issuedCredentialKeys(externalCredential: reference.externalCredential, principal: reference.principal, user: rest[0])
+        case .user: keys = try session.vault.issuedCredentialKeys(user: name)
+        default: keys = []
+        }
+        for key in keys {
+            guard let request = try? session.engine.issuanceRequest(for: key) else { continue }
+            Output.note("\(key): \(try await session.broker.revoke(request))")
+        }
+    }
+
+    private func delete(_ vault: Vault) throws {
         switch kind {
         case .externalCredential: try vault.delete(.externalCredential(name))
         case .namedCredential: try vault.delete(.namedCredential(name))
@@ -58,7 +90,6 @@ struct DeleteCommand: ParsableCommand {
             guard rest.count == 1 else { throw ValidationError("delete authorization takes EC/NAME and one USER") }
             try vault.delete(.authorization(try principal(), user: rest[0]))
         }
-        print("Deleted \(kind.rawValue) \(([name] + rest).joined(separator: " ")).")
     }
 
     private func principal() throws -> PrincipalRef {

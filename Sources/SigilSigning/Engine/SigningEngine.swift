@@ -162,6 +162,20 @@ public struct SigningEngine: Sendable {
                                external: external, principal: principal, source: source)
     }
 
+    /// What an issuer needs to act on the issued credential `key` (to revoke it, say).
+    public func issuanceRequest(for key: IssuedCredentialKey) throws -> IssuanceRequest {
+        let catalog = try source.catalog()
+        guard let external = catalog.externalCredential(named: key.principal.externalCredential),
+              let principal = external.principals.first(where: { $0.name == key.principal.principal })
+        else {
+            throw SigilError(.notFound, "principal \(key.principal) does not exist")
+        }
+        guard let kind = IssuanceRequest.kind(of: external, principal: principal) else {
+            throw SigilError(.signingFailed, "principal \(key.principal) signs with its stored secrets; no credential is issued for it")
+        }
+        return IssuanceRequest(kind: kind, key: key, external: external, principal: principal, source: source)
+    }
+
     /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
     /// from the issuer; its fields then take the place of the stored ones.
     nonisolated(nonsending) private func obtainIssued(_ context: CredentialContext) async throws {

@@ -138,6 +138,34 @@ extension Vault {
         }
     }
 
+    /// The issued credentials holding a value whose principal is `principal` (any, when `nil`) of
+    /// external credential `externalCredential` (any, when `nil`), for user `user` (any, when `nil`).
+    public func issuedCredentialKeys(externalCredential: String? = nil, principal: String? = nil, user: String? = nil) throws -> [IssuedCredentialKey] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.name AS credential, p.name AS principal, u.name AS user
+                FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                LEFT JOIN users u ON u.id = i.user_id
+                WHERE i.sealed IS NOT NULL AND (? IS NULL OR e.name = ?) AND (? IS NULL OR p.name = ?) AND (? IS NULL OR u.name = ?)
+                ORDER BY e.name, p.name, u.name
+                """, arguments: [externalCredential, externalCredential, principal, principal, user, user]).map {
+                IssuedCredentialKey(principal: PrincipalRef(externalCredential: $0["credential"], principal: $0["principal"]), user: $0["user"])
+            }
+        }
+    }
+
+    /// The stored value of `key` whatever parameters it was obtained under: for revoking it.
+    public func storedIssuedCredential(_ key: IssuedCredentialKey) throws -> IssuedCredential? {
+        let row = try read { db in try issuedRow(key, db, create: false) }
+        guard let row, let kind = IssuedCredential.Kind(rawValue: row["kind"]), let digest = row["parameters_digest"] as String? else { return nil }
+        return try issuedCredential(key, kind: kind, parametersDigest: digest)
+    }
+
+    /// Records the outcome of revoking `key`'s tokens at the provider (RFC 7009) in the audit log.
+    public func recordRevocation(_ key: IssuedCredentialKey, outcome: String) throws {
+        try write { db in try audit("issued.revoke", target: key.description, detail: ["outcome": outcome], db) }
+    }
+
     /// What is recorded about every issued credential, for status commands.
     public func issuedCredentialStatuses() throws -> [IssuedCredentialStatus] {
         try read { db in

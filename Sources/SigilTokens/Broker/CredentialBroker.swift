@@ -97,6 +97,28 @@ public final class CredentialBroker: CredentialIssuer {
         throw SigilError(.providerUnavailable, "the authorization of \(request.key) could not be stored: other processes kept the refresh lease")
     }
 
+    /// Revokes the stored tokens of `request`'s principal and user at the provider (RFC 7009), records
+    /// the outcome in the audit log and forgets the value. Never throws for the provider's answer:
+    /// the outcome says what happened (`revoked`, `not revoked: ...`, `failed: ...`).
+    public func revoke(_ request: IssuanceRequest) async throws -> String {
+        guard let stored = try vault.storedIssuedCredential(request.key) else { return "nothing to revoke" }
+        let outcome: String
+        switch request.kind {
+        case .oauth2:
+            do {
+                outcome = try await OAuthProvider(client: client, clock: clock).revoke(request, stored)
+            } catch let error as SigilError {
+                outcome = "failed: \(error.reason)"
+            }
+        case .awsSTS:
+            outcome = "not revocable: STS credentials expire on their own"
+        }
+        try vault.recordRevocation(request.key, outcome: outcome)
+        forget(request.key)
+        try vault.deleteIssuedCredential(request.key)
+        return outcome
+    }
+
     /// What identifies a value: its access token or access key id, never logged.
     static func identity(of credential: IssuedCredential) -> SecretBytes? {
         credential.fields["accessToken"] ?? credential.fields["accessKeyId"]

@@ -71,6 +71,19 @@ struct OAuthProvider: CredentialProvider {
         }
     }
 
+    /// Revokes `credential`'s refresh token, else its access token (RFC 7009), at `revokeUrl`.
+    func revoke(_ request: IssuanceRequest, _ credential: IssuedCredential) async throws -> String {
+        let settings = try OAuthSettings(request)
+        guard let revokeURL = settings.revokeURL else { return "not revoked: the credential has no revokeUrl" }
+        let (token, hint) = credential.fields["refreshToken"].map { ($0, "refresh_token") } ?? (credential.fields["accessToken"].map { ($0, "access_token") } ?? (nil, ""))
+        guard let token else { return "nothing to revoke" }
+        let response = try await post(settings, request, to: revokeURL, form: [("token", token.text), ("token_type_hint", hint)], purpose: "revoking the tokens of \(request.key)")
+        guard response.status == 200 else {
+            return "failed: HTTP \(response.status)\(TokenResponse.error(in: response.body).map { ", \($0.message)" } ?? "")"
+        }
+        return "revoked (\(hint))"
+    }
+
     /// A refused token request: the provider's RFC 6749 error.
     struct OAuthRefusal: Error {
         var status: Int
