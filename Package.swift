@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SigilConfig", targets: ["SigilConfig"]),
         .library(name: "SigilSigning", targets: ["SigilSigning"]),
         .library(name: "SigilTokens", targets: ["SigilTokens"]),
+        .library(name: "SigilHTTP", targets: ["SigilHTTP"]),
         .executable(name: "sigil", targets: ["sigil"]),
     ],
     dependencies: [
@@ -91,11 +92,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The executor: sends decorated requests; a refused credential is replaced once and the
+        // request retried once.
+        .target(
+            name: "SigilHTTP",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilSigning",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The commands. Thin: every step is a call into the modules above.
         .target(
             name: "SigilCLI",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens",
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

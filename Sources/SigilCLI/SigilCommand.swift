@@ -13,7 +13,7 @@ public struct SigilCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
-            SecretCommand.self, DeleteCommand.self, SignCommand.self, PresignCommand.self, TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self,
+            SecretCommand.self, DeleteCommand.self, SignCommand.self, CallCommand.self, PresignCommand.self, TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self,
         ]
     )
 

@@ -49,7 +49,7 @@ struct OAuthAcceptanceTests {
                   - { name: service, secrets: { clientSecret: env:BASIC_SECRET } }
               - name: Post
                 protocol: oauth2
-                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, revokeUrl: "\(server.info.revoke_url)", tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
+                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, refreshOnBody: INVALID_SESSION_ID, revokeUrl: "\(server.info.revoke_url)", tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
                 principals:
                   - { name: service, secrets: { clientSecret: env:POST_SECRET } }
               - name: KeyJwt
@@ -377,6 +377,29 @@ struct OAuthAcceptanceTests {
         let audit = try cli.ok(["audit", "list", "--json"]).stdout
         #expect(audit.components(separatedBy: "issued.revoke").count - 1 == 2)
         #expect(try cli.ok(["audit", "verify"]).status == 0)
+        await server.stop()
+    }
+
+    @Test("sigil call: a 401 with INVALID_SESSION_ID makes one new token and one retry, which succeeds; other errors are returned as they are")
+    func reactiveRefresh() async throws {
+        let cli = CLI()
+        let keys = try Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys)])
+        try configure(cli, server, keys)
+        let first = try cli.ok(["call", "callout:Post/api/me"]).stdout
+        #expect(me(first)["sub"] as? String == "svc-post", "\(first)")
+        #expect(try await server.tokenRequests() == 1)
+
+        // The provider ends the session early: the cached token (not yet expired) is refused.
+        try await server.admin("/_invalidate_access_tokens")
+        let retried = try cli.ok(["call", "-i", "callout:Post/api/me"]).stdout
+        #expect(retried.hasPrefix("HTTP/1.1 200"), "\(retried)")
+        #expect(try await server.tokenRequests() == 2, "one new token")
+
+        // Any other answer is the caller's: no new token, and --fail makes an HTTP error an exit status.
+        let denied = try cli.run(["call", "--fail", "callout:Post/api/nowhere"])
+        #expect(denied.status == 22, "\(denied.output)")
+        #expect(try await server.tokenRequests() == 2, "a 404 is not a refused token")
         await server.stop()
     }
 }

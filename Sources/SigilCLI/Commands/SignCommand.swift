@@ -18,20 +18,7 @@ struct SignCommand: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Option(name: .customLong("as"), help: "The acting user (picks per-user and granted principals).")
-    var user: String?
-
-    @Option(name: .short, help: ArgumentHelp("The method.", valueName: "method"))
-    var X: String?
-
-    @Option(name: .short, help: ArgumentHelp("A header, 'Name: value'; repeatable.", valueName: "header"))
-    var H: [String] = []
-
-    @Option(name: .short, help: ArgumentHelp("The body.", valueName: "data"))
-    var d: String?
-
-    @Option(help: ArgumentHelp("Read the body from a file.", valueName: "file"))
-    var dataFile: String?
+    @OptionGroup var request: RequestOptions
 
     @Option(help: ArgumentHelp("Sign as of this instant (ISO 8601, e.g. 2015-08-30T12:36:00Z).", valueName: "time"))
     var at: String?
@@ -42,27 +29,12 @@ struct SignCommand: AsyncParsableCommand {
     @Flag(help: "Print the steps taken (callout, principal, protocol, headers, SigV4 canonical request) instead of the request, every secret replaced by a keyed fingerprint.")
     var explain = false
 
-    @Argument(help: "callout:NAME/path?query, or an absolute URL.")
-    var url: String
-
     func run() async throws {
-        guard d == nil || dataFile == nil else { throw ValidationError("give -d or --data-file, not both") }
-        var headers: [(name: String, value: String)] = []
-        for header in H {
-            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H \(header): expected 'Name: value'") }
-            headers.append((String(header[..<colon]).trimmingCharacters(in: .whitespaces), String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
-        }
-        var body = OutboundRequest.Body.none
-        if let d { body = .bytes(Array(d.utf8)) }
-        if let dataFile {
-            guard let data = FileManager.default.contents(atPath: dataFile) else { throw ValidationError("cannot read --data-file \(dataFile)") }
-            body = .bytes(Array(data))
-        }
+        let outbound = try request.request()
         let date = try SigningTime.parse(at)
-        let method = (X ?? (body == .none ? "GET" : "POST")).uppercased()
         let trace = explain ? SigningTrace() : nil
         let (signed, vault) = try await EngineSession.with(options) { session in
-            (try await session.engine.decorate(OutboundRequest(method: method, url: url, headers: headers, body: body), as: user, at: date, trace: trace), session.vault)
+            (try await session.engine.decorate(outbound, as: request.user, at: date, trace: trace), session.vault)
         }
         if let trace {
             print(trace.render(fingerprint: vault.fingerprint))

@@ -9,6 +9,9 @@ public import SigilModel
 public protocol CredentialIssuer: Sendable {
     /// A credential for `request` that is good for a while yet.
     nonisolated(nonsending) func credential(for request: IssuanceRequest) async throws -> IssuedCredential
+    /// A new credential in place of `rejected`, which the resource refused; obtained once however
+    /// many requests report the same rejection.
+    func replace(rejected: IssuedCredential, for request: IssuanceRequest) async throws -> IssuedCredential
 }
 
 /// What the engine asks an issuer for: whose credential, of which kind, with the principal's

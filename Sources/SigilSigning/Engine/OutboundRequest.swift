@@ -37,6 +37,10 @@ public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugSt
     public var principal: PrincipalRef
     /// The TLS client identity to present, when the named credential has one.
     public var clientIdentity: ClientIdentity?
+    /// The issued credential (OAuth 2.0 token, STS credentials) it carries, if any: what
+    /// ``SigningEngine/rejected(_:status:body:)`` replaces when the resource refuses it.
+    public var issued: IssuedCredential?
+    let issuedKey: IssuedCredentialKey?
 
     public var description: String { "DecoratedRequest(\(method) \(namedCredential), \(headers.count) headers, <redacted>)" }
     public var debugDescription: String { description }

@@ -97,7 +97,7 @@ public struct SigningEngine: Sendable {
         }
         return DecoratedRequest(
             method: request.method, url: url, headers: headers, body: body, namedCredential: named.name,
-            principal: context.reference, clientIdentity: identity
+            principal: context.reference, clientIdentity: identity, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
         )
     }
 
@@ -160,6 +160,23 @@ public struct SigningEngine: Sendable {
         let reference = PrincipalRef(externalCredential: name, principal: principal.name)
         return IssuanceRequest(kind: kind, key: IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil),
                                external: external, principal: principal, source: source)
+    }
+
+    /// Whether the resource's answer refuses the issued credential `decorated` carried: its status
+    /// is one of the external credential's `refreshOnStatus` (default 401; a comma list such as
+    /// `401,403`) and, when `refreshOnBody` is set, the body contains that text (Salesforce's
+    /// `INVALID_SESSION_ID`). When it does, the issuer replaces the credential (once, however many
+    /// requests report it) and this returns `true`: decorate again and retry once, never more.
+    nonisolated(nonsending) public func rejected(_ decorated: DecoratedRequest, status: Int, body: [UInt8]) async throws -> Bool {
+        guard let issued = decorated.issued, let key = decorated.issuedKey, let issuer else { return false }
+        let request = try issuanceRequest(for: key)
+        let statuses = (request.parameter("refreshOnStatus") ?? "401").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard statuses.contains(status) else { return false }
+        if let matcher = request.parameter("refreshOnBody"), !matcher.isEmpty {
+            guard body.count >= matcher.utf8.count, String(decoding: body, as: UTF8.self).contains(matcher) else { return false }
+        }
+        _ = try await issuer.replace(rejected: issued, for: request)
+        return true
     }
 
     /// What an issuer needs to act on the issued credential `key` (to revoke it, say).
