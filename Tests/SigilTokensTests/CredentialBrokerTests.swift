@@ -135,7 +135,7 @@ struct CredentialBrokerTests {
         #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP3"))
     }
 
-    @Test("a provider failure reaches the caller, is recorded, and the next call tries again")
+    @Test("a provider failure reaches the caller and is recorded; the provider is not asked again until the back-off ends")
     func failure() async throws {
         let (vault, _) = try vault()
         let provider = CountingProvider(clock: clock)
@@ -145,8 +145,24 @@ struct CredentialBrokerTests {
         #expect(error?.code == .providerFailed)
         #expect(try vault.issuedCredentialStatuses().first?.lastError == "the provider said no")
         provider.failing.withLock { $0 = false }
+        await #expect(throws: SigilError.self) { try await broker.credential(for: try request(vault)) }
+        #expect(provider.count == 1, "backing off")
+        clock.advance(1.1)
         #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP2"))
         #expect(try vault.issuedCredentialStatuses().first?.lastError == nil)
+    }
+
+    @Test("when the provider fails near expiry, the value that has not expired yet is used; an expired one never is")
+    func failureNearExpiry() async throws {
+        let (vault, _) = try vault()
+        let provider = CountingProvider(clock: clock, lifetime: 900)
+        let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
+        _ = try await broker.credential(for: try request(vault))
+        provider.failing.withLock { $0 = true }
+        clock.advance(900 - 30)  // inside the 60 s margin, not expired
+        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP1"))
+        clock.advance(31)  // expired
+        await #expect(throws: SigilError.self) { try await broker.credential(for: try request(vault)) }
     }
 
     @Test("the engine signs a roleArn principal with the issued credentials, and refuses without an issuer")

@@ -26,6 +26,9 @@ public final class CredentialBroker: CredentialIssuer {
     private let providers: [IssuedCredential.Kind: any CredentialProvider]
     private let memory = Mutex<[IssuedCredentialKey: (digest: String, credential: IssuedCredential)]>([:])
     private let inFlight = Mutex<[IssuedCredentialKey: Task<IssuedCredential, any Error>]>([:])
+    /// Per credential, after provider failures: how many in a row, the last error, and when the
+    /// provider may be asked again (1, 2, 4... up to 60 seconds later).
+    private let failures = Mutex<[IssuedCredentialKey: (count: Int, error: any Error, retryAt: Date)]>([:])
 
     /// `providers` replaces the built-in ones (STS AssumeRole) for the kinds it names.
     public init(
@@ -124,6 +127,13 @@ public final class CredentialBroker: CredentialIssuer {
         credential.fields["accessToken"] ?? credential.fields["accessKeyId"]
     }
 
+    private func backOff(_ key: IssuedCredentialKey, after error: any Error) {
+        failures.withLock { failures in
+            let count = (failures[key]?.count ?? 0) + 1
+            failures[key] = (count, error, clock().addingTimeInterval(min(60, pow(2, Double(count - 1)))))
+        }
+    }
+
     private func singleFlight(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
         let task = inFlight.withLock { tasks in
             if let running = tasks[request.key] { return running }
@@ -143,6 +153,15 @@ public final class CredentialBroker: CredentialIssuer {
     /// else, while another process holds the lease, its value once stored.
     private func refresh(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
         let key = request.key
+        // After a provider failure, callers get the same error until the back-off ends, unless a
+        // value that has not expired is at hand; the provider is not asked again meanwhile.
+        if let failure = failures.withLock({ $0[key] }), clock() < failure.retryAt {
+            if let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest), stored.isFresh(at: now(), margin: 0),
+               rejected == nil || Self.identity(of: stored) != rejected {
+                return stored
+            }
+            throw failure.error
+        }
         /// Fresh, and not the value the resource just refused.
         func usable(_ credential: IssuedCredential?, margin: Int64) -> Bool {
             guard let credential, credential.isFresh(at: now(), margin: margin) else { return false }
@@ -171,8 +190,14 @@ public final class CredentialBroker: CredentialIssuer {
                     throw error
                 } catch {
                     try? vault.releaseRefreshLease(lease, error: (error as? SigilError)?.reason ?? "\(type(of: error))")
+                    backOff(key, after: error)
+                    // The provider failed, but the value in hand has not expired yet: use it.
+                    if let latest, usable(latest, margin: 0) {
+                        return remember(latest, key: key, digest: digest)
+                    }
                     throw error
                 }
+                failures.withLock { $0[key] = nil }
                 if try vault.storeIssuedCredential(obtained, parametersDigest: digest, under: lease) {
                     return remember(obtained, key: key, digest: digest)
                 }
