@@ -352,6 +352,7 @@ struct OAuthAcceptanceTests {
         #expect(try await server.count(grant: "refresh_token") == refreshes + 2, "a dead authorization is not retried")
         let status = try cli.ok(["auth", "status"]).stdout
         #expect(status.contains("invalid_grant"), "\(status)")
+        #expect(status.contains("needs-reauthorization") && status.contains("expired"), "alice must log in again, bob's token is renewed on use: \(status)")
         await server.stop()
     }
 
@@ -368,7 +369,8 @@ struct OAuthAcceptanceTests {
         let rejected = try await server.send(signedJSON: signed)
         #expect(rejected.status == 401 && rejected.body.contains("INVALID_SESSION_ID"), "the revoked token no longer works")
         #expect(try await server.stats()["revocations"] as? Int == 1)
-        #expect(try cli.ok(["auth", "status", "--json"]).stdout.contains("Basic/service") == false)
+        let states = try JSONSerialization.jsonObject(with: Data(try cli.ok(["auth", "status", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(states.first { $0["principal"] as? String == "Basic/service" }?["state"] as? String == "configured", "\(states)")
 
         try cli.ok(["token", "Post"])
         let deleted = try cli.ok(["delete", "principal", "Post/service"])

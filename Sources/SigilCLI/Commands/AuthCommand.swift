@@ -90,7 +90,12 @@ struct AuthCommand: AsyncParsableCommand {
     struct StatusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Per principal and user: kind, when obtained, when it expires, the last error. Never a value."
+            abstract: "Per principal and user of every credential obtained from a provider: state, expiry, last refresh, last error. Never a value.",
+            discussion: """
+                States: configured (nothing obtained yet), current, expired (renewed on next use), \
+                needs-reauthorization (a person must run `sigil auth login` again), not authorized \
+                (a per-user principal the user has not authorized).
+                """
         )
 
         @OptionGroup var options: VaultOptions
@@ -98,25 +103,59 @@ struct AuthCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
+        struct Row: Encodable {
+            var principal: String
+            var user: String?
+            var kind: String
+            var state: String
+            var expiresAt: String?
+            var lastRefresh: String?
+            var lastError: String?
+        }
+
         func run() async throws {
-            let statuses = try options.open().issuedCredentialStatuses()
-            if json {
-                try Output.json(statuses)
-                return
-            }
-            guard !statuses.isEmpty else {
-                print("no credentials obtained from providers yet")
-                return
-            }
+            let vault = try options.open()
+            let catalog = try vault.catalog()
+            let issued = Dictionary(try vault.issuedCredentialStatuses().map { ("\($0.principal)|\($0.user ?? "")", $0) }, uniquingKeysWith: { first, _ in first })
+            let authorizations = try vault.authorizations()
             let now = Int64(Date().timeIntervalSince1970)
-            var rows = [["PRINCIPAL", "USER", "KIND", "OBTAINED", "EXPIRES", "LAST ERROR"]]
-            for status in statuses {
-                let expires = status.expiresAt.map { at in
-                    Date(timeIntervalSince1970: TimeInterval(at)).formatted(.iso8601) + (at <= now ? " (expired)" : "")
-                } ?? (status.obtainedAt == nil ? "-" : "no stated expiry")
-                rows.append([status.principal, status.user ?? "-", status.kind, status.obtainedAt ?? "never", expires, status.lastError ?? "-"])
+            func format(_ seconds: Int64?) -> String? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } }
+            var rows: [Row] = []
+            for external in catalog.externalCredentials {
+                for principal in external.principals.sorted(by: { $0.sequence < $1.sequence }) {
+                    guard let kind = IssuanceRequest.kind(of: external, principal: principal) else { continue }
+                    let reference = "\(external.name)/\(principal.name)"
+                    let users: [String?] = principal.type == .perUser
+                        ? authorizations.filter { $0.principal == reference }.map(\.user) : [nil]
+                    for user in users {
+                        let status = issued["\(reference)|\(user ?? "")"]
+                        let authorization = user.flatMap { user in authorizations.first { $0.principal == reference && $0.user == user } }
+                        var state = "configured"
+                        if authorization?.status == "needs-reauthorization" {
+                            state = "needs-reauthorization"
+                        } else if let status, status.obtainedAt != nil, status.hasValue {
+                            state = (status.expiresAt.map { $0 <= now } ?? false) ? "expired" : "current"
+                        } else if user != nil {
+                            state = "not authorized"
+                        }
+                        rows.append(Row(principal: reference, user: user, kind: kind.rawValue, state: state, expiresAt: status?.hasValue == true ? format(status?.expiresAt) : nil,
+                                        lastRefresh: status?.obtainedAt, lastError: status?.lastError))
+                    }
+                }
             }
-            Output.table(rows, indent: "")
+            if json {
+                try Output.json(rows)
+                return
+            }
+            guard !rows.isEmpty else {
+                print("no credential is obtained from a provider (OAuth 2.0, or AWS with roleArn)")
+                return
+            }
+            var table = [["PRINCIPAL", "USER", "KIND", "STATE", "EXPIRES", "LAST REFRESH", "LAST ERROR"]]
+            for row in rows {
+                table.append([row.principal, row.user ?? "-", row.kind, row.state, row.expiresAt ?? "-", row.lastRefresh ?? "-", row.lastError ?? "-"])
+            }
+            Output.table(table, indent: "")
         }
     }
 }

@@ -31,6 +31,8 @@ public struct IssuedCredentialStatus: Sendable, Codable, Hashable {
     public var expiresAt: Int64?
     public var lastError: String?
     public var lastErrorAt: String?
+    /// Whether a value is stored (it is dropped when its authorization needs renewing).
+    public var hasValue: Bool
 }
 
 extension Vault {
@@ -170,13 +172,15 @@ extension Vault {
     public func issuedCredentialStatuses() throws -> [IssuedCredentialStatus] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at
+                SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at,
+                       i.sealed IS NOT NULL AS has_value
                 FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
                 LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
                 """).map {
                 IssuedCredentialStatus(
                     principal: "\($0["credential"] as String)/\($0["principal"] as String)", user: $0["user"], kind: $0["kind"],
-                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"], lastErrorAt: $0["last_error_at"]
+                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"], lastErrorAt: $0["last_error_at"],
+                    hasValue: $0["has_value"]
                 )
             }
         }
