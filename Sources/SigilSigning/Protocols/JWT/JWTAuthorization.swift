@@ -81,15 +81,15 @@ enum JWTAuthorization {
             let audiences = try audience.split(separator: ",").map { try render($0.trimmingCharacters(in: .whitespaces), "aud") }
             claims["aud"] = audiences.count == 1 ? .string(audiences[0]) : .array(audiences.map(JSONValue.string))
         }
-        var header: [(name: String, value: JSONValue)] = []
-        if let kid = context.parameter("kid") { header.append(("kid", .string(kid))) }
+        var thumbprint: String?
         if let certificate = try context.secret("certificate").map({ $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }) ?? context.parameter("certificate") {
             guard let der = PEM.firstCertificate(in: certificate) else {
                 throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
             }
-            header.append(("x5t#S256", .string(Base64URL.encode(Array(SHA256.hash(data: der))))))
+            thumbprint = Base64URL.encode(Array(SHA256.hash(data: der)))
         }
-        return try JWTSigner(algorithm: algorithm, key: key).token(header: header, claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)
+        return try JWTSigner(algorithm: algorithm, key: key).token(keyID: context.parameter("kid"), certificateThumbprint: thumbprint,
+                                                                   claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)
     }
 }
 
@@ -174,6 +174,14 @@ extension JSONValue {
             }
             output.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// `,"name":value` (no comma first in an object), the value written by `value`.
+    static func writeMember(_ name: String, to output: inout [UInt8], value: (inout [UInt8]) -> Void) {
+        if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) }
+        writeString(name, to: &output)
+        output.append(UInt8(ascii: ":"))
+        value(&output)
     }
 
     /// Decimal digits, without going through `String`.

@@ -93,19 +93,37 @@ enum JWTSigningKey: Sendable {
     }
 
     /// The JWS signature of `input` (RFC 7515 section 5.1; ECDSA as R || S, RFC 7518 section 3.4).
-    func signature(for input: UnsafeRawBufferPointer, algorithm: JWTAlgorithm) throws -> [UInt8] {
+    func signature(for input: UnsafeRawBufferPointer, algorithm: JWTAlgorithm) throws -> Signature {
         switch (self, algorithm) {
-        case (.hmac(let key), .hs256): return HMAC<SHA256>.authenticationCode(for: input, using: key).withUnsafeBytes { Array($0) }
-        case (.hmac(let key), .hs384): return HMAC<SHA384>.authenticationCode(for: input, using: key).withUnsafeBytes { Array($0) }
-        case (.hmac(let key), .hs512): return HMAC<SHA512>.authenticationCode(for: input, using: key).withUnsafeBytes { Array($0) }
-        case (.rsa(let key), .rs256): return Array(try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs384): return Array(try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs512): return Array(try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .ps256): return Array(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
-        case (.p256(let key), .es256): return Array(try key.signature(for: input).rawRepresentation)
-        case (.p384(let key), .es384): return Array(try key.signature(for: input).rawRepresentation)
-        case (.ed25519(let key), .edDSA): return Array(try key.signature(for: input))
+        case (.hmac(let key), .hs256): return .sha256(HMAC<SHA256>.authenticationCode(for: input, using: key))
+        case (.hmac(let key), .hs384): return .sha384(HMAC<SHA384>.authenticationCode(for: input, using: key))
+        case (.hmac(let key), .hs512): return .sha512(HMAC<SHA512>.authenticationCode(for: input, using: key))
+        case (.rsa(let key), .rs256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs384): return .data(try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs512): return .data(try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .ps256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
+        case (.p256(let key), .es256): return .data(try key.signature(for: input).rawRepresentation)
+        case (.p384(let key), .es384): return .data(try key.signature(for: input).rawRepresentation)
+        case (.ed25519(let key), .edDSA): return .data(try key.signature(for: input))
         default: throw SigilError(.signingFailed, "the JWT key does not fit algorithm \(algorithm.rawValue)")
+        }
+    }
+
+    /// A signature's bytes: an HMAC kept as swift-crypto returns it (no allocation), or a signer's
+    /// `Data`.
+    enum Signature {
+        case sha256(HashedAuthenticationCode<SHA256>)
+        case sha384(HashedAuthenticationCode<SHA384>)
+        case sha512(HashedAuthenticationCode<SHA512>)
+        case data(Data)
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch self {
+            case .sha256(let code): code.withUnsafeBytes(body)
+            case .sha384(let code): code.withUnsafeBytes(body)
+            case .sha512(let code): code.withUnsafeBytes(body)
+            case .data(let data): data.withUnsafeBytes(body)
+            }
         }
     }
 
