@@ -51,12 +51,19 @@ public enum SigV4Workload {
         return item.signer.sign(.init(method: item.method, url: item.url, headers: item.headers, payloadHash: payloadHash), at: date)
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var output = [UInt8]()
-        output.reserveCapacity(64)
-        for byte in digest { output.append(digits[Int(byte >> 4)]); output.append(digits[Int(byte & 0x0F)]) }
-        return String(decoding: output, as: UTF8.self)
+    /// Lowercase hex of the payload's digest, written straight into the string (what Go's
+    /// `hex.EncodeToString` and botocore's `hexdigest` do).
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+                let digits: StaticString = "0123456789abcdef"
+                for (index, byte) in bytes.enumerated() {
+                    output[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                    output[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                }
+                return bytes.count * 2
+            }
+        }
     }
 }
 

@@ -40,11 +40,10 @@ struct OAuthProvider: CredentialProvider {
                 throw SigilError(.invalidConfiguration, "\(settings.owner): the jwt-bearer grant needs a subject (parameter subject, or a per-user principal)")
             }
             let key = try request.requireStoredSecret("privateKey", for: "the JWT bearer grant")
-            let seconds = Int(clock().timeIntervalSince1970)
-            let assertion = try JWTAssertion.sign(claims: [
-                "iss": .string(settings.clientID), "sub": .string(subject), "aud": .string(settings.tokenURL),
-                "iat": .integer(seconds), "exp": .integer(seconds + 180), "jti": .string(JWTAssertion.uniqueID()),
-            ], key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner)
+            let assertion = try JWTAssertion.sign(
+                claims: [("iss", settings.clientID), ("sub", subject), ("aud", settings.tokenURL)], lifetime: 180, at: clock(),
+                key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner
+            )
             return try await tokenRequest(settings, request, grant: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
                                           purpose: purpose, keeping: nil)
         case .saml2Bearer, .samlAssertion:
@@ -131,11 +130,10 @@ struct OAuthProvider: CredentialProvider {
         case .privateKeyJWT:
             // RFC 7523 section 2.2: a short-lived assertion about the client, for the token endpoint.
             let key = try request.requireStoredSecret("privateKey", for: "client authentication (private_key_jwt)")
-            let seconds = Int(clock().timeIntervalSince1970)
-            let assertion = try JWTAssertion.sign(claims: [
-                "iss": .string(settings.clientID), "sub": .string(settings.clientID), "aud": .string(settings.tokenURL),
-                "iat": .integer(seconds), "exp": .integer(seconds + 60), "jti": .string(JWTAssertion.uniqueID()),
-            ], key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner)
+            let assertion = try JWTAssertion.sign(
+                claims: [("iss", settings.clientID), ("sub", settings.clientID), ("aud", settings.tokenURL)], lifetime: 60, at: clock(),
+                key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner
+            )
             form += [("client_id", settings.clientID), ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)]
         case .none:
             form.append(("client_id", settings.clientID))

@@ -81,26 +81,15 @@ enum JWTAuthorization {
             let audiences = try audience.split(separator: ",").map { try render($0.trimmingCharacters(in: .whitespaces), "aud") }
             claims["aud"] = audiences.count == 1 ? .string(audiences[0]) : .array(audiences.map(JSONValue.string))
         }
-        let now = Int(date.timeIntervalSince1970)
-        claims["iat"] = .integer(now)
-        claims["nbf"] = .integer(now)
-        claims["exp"] = .integer(now + lifetime)
-        // A unique id, not a secret: the system's random generator, no locked memory.
-        var generator = SystemRandomNumberGenerator()
-        claims["jti"] = .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }))
-
-        var header: [String: JSONValue] = ["alg": .string(algorithm.rawValue), "typ": .string("JWT")]
-        if let kid = context.parameter("kid") { header["kid"] = .string(kid) }
+        var thumbprint: String?
         if let certificate = try context.secret("certificate").map({ $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }) ?? context.parameter("certificate") {
             guard let der = PEM.firstCertificate(in: certificate) else {
                 throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
             }
-            header["x5t#S256"] = .string(Base64URL.encode(Array(SHA256.hash(data: der))))
+            thumbprint = Base64URL.encode(Array(SHA256.hash(data: der)))
         }
-        let encodedHeader = Base64URL.encode(JSONValue.object(header).serialized())
-        let encodedClaims = Base64URL.encode(JSONValue.object(claims).serialized())
-        let signingInput = Array("\(encodedHeader).\(encodedClaims)".utf8)
-        return "\(encodedHeader).\(encodedClaims).\(Base64URL.encode(try key.sign(signingInput, algorithm: algorithm)))"
+        return try JWTSigner(algorithm: algorithm, key: key).token(keyID: context.parameter("kid"), certificateThumbprint: thumbprint,
+                                                                   claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)
     }
 }
 
@@ -161,10 +150,10 @@ extension JSONValue {
         return output
     }
 
-    private func write(to output: inout [UInt8]) {
+    func write(to output: inout [UInt8]) {
         switch self {
         case .string(let value): Self.writeString(value, to: &output)
-        case .integer(let value): output += String(value).utf8
+        case .integer(let value): Self.writeInteger(value, to: &output)
         case .number(let value): output += (value.isFinite ? "\(value)" : "null").utf8
         case .bool(let value): output += (value ? "true" : "false").utf8
         case .null: output += "null".utf8
@@ -187,18 +176,40 @@ extension JSONValue {
         }
     }
 
+    /// `,"name":value` (no comma first in an object), the value written by `value`.
+    static func writeMember(_ name: String, to output: inout [UInt8], value: (inout [UInt8]) -> Void) {
+        if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) }
+        writeString(name, to: &output)
+        output.append(UInt8(ascii: ":"))
+        value(&output)
+    }
+
+    /// Decimal digits, without going through `String`.
+    static func writeInteger(_ value: Int, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = output.count
+        repeat {
+            output.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        output[start...].reverse()
+    }
+
     /// RFC 8259 section 7: quote, backslash and control characters escaped.
-    private static func writeString(_ value: String, to output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+    static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(byte)
+            case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
+            case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
+            case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                output.append(hex.utf8Start[Int(byte >> 4)])
+                output.append(hex.utf8Start[Int(byte & 0x0F)])
             default: output.append(byte)
             }
         }

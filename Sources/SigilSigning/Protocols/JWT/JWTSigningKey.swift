@@ -93,19 +93,48 @@ enum JWTSigningKey: Sendable {
     }
 
     /// The JWS signature of `input` (RFC 7515 section 5.1; ECDSA as R || S, RFC 7518 section 3.4).
-    func sign(_ input: [UInt8], algorithm: JWTAlgorithm) throws -> [UInt8] {
+    func signature(for input: UnsafeRawBufferPointer, algorithm: JWTAlgorithm) throws -> Signature {
         switch (self, algorithm) {
-        case (.hmac(let key), .hs256): return Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
-        case (.hmac(let key), .hs384): return Array(HMAC<SHA384>.authenticationCode(for: input, using: key))
-        case (.hmac(let key), .hs512): return Array(HMAC<SHA512>.authenticationCode(for: input, using: key))
-        case (.rsa(let key), .rs256): return Array(try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs384): return Array(try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs512): return Array(try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .ps256): return Array(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
-        case (.p256(let key), .es256): return Array(try key.signature(for: input).rawRepresentation)
-        case (.p384(let key), .es384): return Array(try key.signature(for: input).rawRepresentation)
-        case (.ed25519(let key), .edDSA): return Array(try key.signature(for: input))
+        case (.hmac(let key), .hs256): return .sha256(HMAC<SHA256>.authenticationCode(for: input, using: key))
+        case (.hmac(let key), .hs384): return .sha384(HMAC<SHA384>.authenticationCode(for: input, using: key))
+        case (.hmac(let key), .hs512): return .sha512(HMAC<SHA512>.authenticationCode(for: input, using: key))
+        case (.rsa(let key), .rs256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs384): return .data(try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs512): return .data(try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .ps256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
+        case (.p256(let key), .es256): return .data(try key.signature(for: input).rawRepresentation)
+        case (.p384(let key), .es384): return .data(try key.signature(for: input).rawRepresentation)
+        case (.ed25519(let key), .edDSA): return .data(try key.signature(for: input))
         default: throw SigilError(.signingFailed, "the JWT key does not fit algorithm \(algorithm.rawValue)")
+        }
+    }
+
+    /// A signature's bytes: an HMAC kept as swift-crypto returns it (no allocation), or a signer's
+    /// `Data`.
+    enum Signature {
+        case sha256(HashedAuthenticationCode<SHA256>)
+        case sha384(HashedAuthenticationCode<SHA384>)
+        case sha512(HashedAuthenticationCode<SHA512>)
+        case data(Data)
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch self {
+            case .sha256(let code): code.withUnsafeBytes(body)
+            case .sha384(let code): code.withUnsafeBytes(body)
+            case .sha512(let code): code.withUnsafeBytes(body)
+            case .data(let data): data.withUnsafeBytes(body)
+            }
+        }
+    }
+
+    /// The length of a signature, for sizing the token's buffer.
+    var signatureByteCount: Int {
+        switch self {
+        case .hmac: 64  // at most SHA-512's
+        case .rsa(let key): key.keySizeInBits / 8
+        case .p256: 64
+        case .p384: 96
+        case .ed25519: 64
         }
     }
 }
@@ -114,23 +143,37 @@ enum JWTSigningKey: Sendable {
 enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// The length of `count` bytes encoded.
+    static func encodedCount(_ count: Int) -> Int { (count * 4 + 2) / 3 }
+
     static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let input = Array(bytes)
         var output: [UInt8] = []
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)], alphabet[Int(chunk >> 6 & 63)], alphabet[Int(chunk & 63)]]
-            index += 3
-        }
-        let rest = input.count - index
-        if rest > 0 {
-            let chunk = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
-            output += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)]]
-            if rest == 2 { output.append(alphabet[Int(chunk >> 6 & 63)]) }
-        }
+        Array(bytes).withUnsafeBytes { append($0, to: &output) }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends `bytes` encoded to `output`.
+    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        output.reserveCapacity(output.count + encodedCount(bytes.count))
+        alphabet.withUnsafeBufferPointer { alphabet in
+            func digit(_ chunk: UInt32, _ shift: UInt32) -> UInt8 { alphabet[Int(chunk >> shift & 63)] }
+            var index = 0
+            while index + 3 <= bytes.count {
+                let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                output.append(digit(chunk, 18))
+                output.append(digit(chunk, 12))
+                output.append(digit(chunk, 6))
+                output.append(digit(chunk, 0))
+                index += 3
+            }
+            let rest = bytes.count - index
+            if rest > 0 {
+                let chunk = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+                output.append(digit(chunk, 18))
+                output.append(digit(chunk, 12))
+                if rest == 2 { output.append(digit(chunk, 6)) }
+            }
+        }
     }
 
     static func decode(_ text: String) -> Data? {
