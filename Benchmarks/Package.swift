@@ -49,5 +49,18 @@ let package = Package(
             path: "Benchmarks/SigningBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TokenBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilModel", package: "sigil"),
+                .product(name: "SigilSigning", package: "sigil"),
+                .product(name: "SigilStore", package: "sigil"),
+                .product(name: "SigilTokens", package: "sigil"),
+            ],
+            path: "Benchmarks/TokenBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -116,3 +116,21 @@ struct IssuedCredentialTests {
         #expect(IssuedCredential.decodeFields(SecretBytes(copying: [0, 0, 0, 9, 1])) == nil)
     }
 }
+
+@Suite("The catalog kept in memory")
+struct CatalogCacheTests {
+    @Test("a change through the same handle is seen at once; through another handle within the revalidation time")
+    func freshness() async throws {
+        let (writer, key, path) = try makeVault()
+        let reader = try Vault.open(at: path, key: .key(key), actor: "reader")
+        #expect(try reader.catalog().externalCredentials.isEmpty)
+        try writer.apply(ApplyRequest(catalog: Catalog(externalCredentials: [ExternalCredential(name: "First", authProtocol: .none)])))
+        #expect(try writer.catalog().externalCredential(named: "First") != nil, "the writer's own change, at once")
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try reader.catalog().externalCredential(named: "First") != nil, "another handle's change, after the revalidation time")
+        try reader.delete(.externalCredential("First"))
+        #expect(try reader.catalog().externalCredential(named: "First") == nil)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try writer.catalog().externalCredential(named: "First") == nil)
+    }
+}

@@ -5,8 +5,12 @@ public import SigilModel
 
 extension Vault {
     /// Everything the vault describes, without secret values.
+    ///
+    /// Read once and kept: a change through this handle is seen at once, a change by another
+    /// handle or process within ``CatalogCache/revalidation`` (100 ms), when the kept copy is checked
+    /// against SQLite's `data_version`. The signing engine reads the catalog on every request.
     public func catalog() throws -> Catalog {
-        try read { db in try readCatalog(db) }
+        try catalogCache.value { try read { db in try readCatalog(db) } }
     }
 
     /// The users' authorizations of per-user principals.

@@ -20,6 +20,8 @@ public final class Vault: Sendable {
     public let actor: String
     let database: DatabasePool
     let clock: @Sendable () -> Date
+    /// The catalog as last read, for the engine's per-request reads (see ``catalog()``).
+    let catalogCache: CatalogCache
 
     private init(path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date) {
         self.path = path
@@ -27,6 +29,7 @@ public final class Vault: Sendable {
         self.keyring = keyring
         self.actor = actor
         self.clock = clock
+        self.catalogCache = CatalogCache(path: path)
     }
 
     // MARK: Creating and opening
@@ -153,7 +156,8 @@ public final class Vault: Sendable {
 
     /// Runs `body` in one write transaction; with `rollback`, undoes it afterwards (dry runs).
     func write<T>(rollback: Bool = false, _ body: (Database) throws -> T) throws -> T {
-        try mapStorageErrors {
+        defer { catalogCache.invalidate() }
+        return try mapStorageErrors {
             try database.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {

@@ -24,7 +24,22 @@ public final class CredentialBroker: CredentialIssuer {
     let holder: String
     let clock: @Sendable () -> Date
     private let providers: [IssuedCredential.Kind: any CredentialProvider]
-    private let memory = Mutex<[IssuedCredentialKey: (digest: String, credential: IssuedCredential)]>([:])
+    private let memory = Mutex<[IssuedCredentialKey: Remembered]>([:])
+
+    /// A value in memory, with the parameters it was obtained under: while they are the same
+    /// dictionaries (the vault's cached catalog shares them, so comparing is cheap), the digest and
+    /// margin need not be worked out again.
+    private struct Remembered {
+        var external: [String: String]
+        var principal: [String: String]
+        var digest: String
+        var margin: Int64
+        var credential: IssuedCredential
+
+        func matches(_ request: IssuanceRequest) -> Bool {
+            principal == request.principal.parameters && external == request.external.parameters
+        }
+    }
     private let inFlight = Mutex<[IssuedCredentialKey: Task<IssuedCredential, any Error>]>([:])
     /// Per credential, after provider failures: how many in a row, the last error, and when the
     /// provider may be asked again (1, 2, 4... up to 60 seconds later).
@@ -55,11 +70,11 @@ public final class CredentialBroker: CredentialIssuer {
         guard let provider = providers[request.kind] else {
             throw SigilError(.signingFailed, "principal \(request.key.principal) needs a \(request.kind.rawValue) credential, which this version of Sigil cannot obtain yet")
         }
-        let digest = try provider.parametersDigest(request)
-        let margin = try provider.refreshMargin(request)
-        if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest, cached.credential.isFresh(at: now(), margin: margin) {
+        if let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now(), margin: cached.margin) {
             return cached.credential
         }
+        let digest = try provider.parametersDigest(request)
+        let margin = try provider.refreshMargin(request)
         return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: nil)
     }
 
@@ -90,7 +105,7 @@ public final class CredentialBroker: CredentialIssuer {
             switch try vault.acquireRefreshLease(request.key, kind: request.kind, holder: holder, duration: leaseDuration) {
             case .granted(let lease):
                 if try vault.storeIssuedCredential(credential, parametersDigest: digest, under: lease) {
-                    _ = remember(credential, key: request.key, digest: digest)
+                    _ = remember(credential, for: request, digest: digest, margin: try provider.refreshMargin(request))
                     return
                 }
             case .held(let until):
@@ -171,7 +186,7 @@ public final class CredentialBroker: CredentialIssuer {
         for _ in 0..<4 {
             let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
             if let stored, usable(stored, margin: margin) {
-                return remember(stored, key: key, digest: digest)
+                return remember(stored, for: request, digest: digest, margin: margin)
             }
             switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration) {
             case .granted(let lease):
@@ -179,7 +194,7 @@ public final class CredentialBroker: CredentialIssuer {
                 let latest = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
                 if let latest, usable(latest, margin: margin) {
                     try vault.releaseRefreshLease(lease)
-                    return remember(latest, key: key, digest: digest)
+                    return remember(latest, for: request, digest: digest, margin: margin)
                 }
                 let obtained: IssuedCredential
                 do {
@@ -193,13 +208,13 @@ public final class CredentialBroker: CredentialIssuer {
                     backOff(key, after: error)
                     // The provider failed, but the value in hand has not expired yet: use it.
                     if let latest, usable(latest, margin: 0) {
-                        return remember(latest, key: key, digest: digest)
+                        return remember(latest, for: request, digest: digest, margin: margin)
                     }
                     throw error
                 }
                 failures.withLock { $0[key] = nil }
                 if try vault.storeIssuedCredential(obtained, parametersDigest: digest, under: lease) {
-                    return remember(obtained, key: key, digest: digest)
+                    return remember(obtained, for: request, digest: digest, margin: margin)
                 }
             // A newer lease was granted while the provider answered: read what its holder stored.
             case .held(let until):
@@ -224,8 +239,10 @@ public final class CredentialBroker: CredentialIssuer {
         _ = memory.withLock { $0.removeValue(forKey: key) }
     }
 
-    private func remember(_ credential: IssuedCredential, key: IssuedCredentialKey, digest: String) -> IssuedCredential {
-        memory.withLock { $0[key] = (digest, credential) }
+    private func remember(_ credential: IssuedCredential, for request: IssuanceRequest, digest: String, margin: Int64) -> IssuedCredential {
+        memory.withLock {
+            $0[request.key] = Remembered(external: request.external.parameters, principal: request.principal.parameters, digest: digest, margin: margin, credential: credential)
+        }
         return credential
     }
 }
