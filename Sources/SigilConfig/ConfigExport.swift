@@ -84,6 +84,12 @@ public enum ConfigExport {
         var allowMergeFieldsInBody: Bool
         var customHeaders: [Header]?
         var clientIdentity: ClientIdentity?
+        var trust: TrustEntry?
+
+        struct TrustEntry: Encodable {
+            var caBundle: String?
+            var pins: [String]?
+        }
 
         init(_ credential: NamedCredential) {
             name = credential.name
@@ -94,6 +100,7 @@ public enum ConfigExport {
             allowMergeFieldsInBody = credential.allowMergeFieldsInBody
             customHeaders = nonEmpty(credential.customHeaders.map { Header(name: $0.name, value: $0.value) })
             clientIdentity = credential.clientCertificate.map(ClientIdentity.init)
+            trust = credential.trust.map { TrustEntry(caBundle: $0.caBundle, pins: $0.pins.isEmpty ? nil : $0.pins) }
         }
     }
 

@@ -17,6 +17,8 @@ public struct ConfigFile: Sendable {
     public private(set) var secretReferences: [SecretTarget: SecretReference] = [:]
     /// Client certificates given as `file:` or `env:` references, by named credential.
     public private(set) var certificateReferences: [String: SecretReference] = [:]
+    /// CA bundles given as paths or references, by named credential.
+    public private(set) var caBundleReferences: [String: SecretReference] = [:]
     /// Where each item starts, for messages.
     private var lines: [ItemRef: Int] = [:]
     private let baseDirectory: String
@@ -31,12 +33,14 @@ public struct ConfigFile: Sendable {
         self.catalog = try reader.read(root)
         self.secretReferences = reader.secretReferences
         self.certificateReferences = reader.certificateReferences
+        self.caBundleReferences = reader.caBundleReferences
         self.lines = reader.lines
     }
 
     /// Whether any secret or certificate reference reads standard input.
     public var readsStandardInput: Bool {
         secretReferences.values.contains(.standardInput) || certificateReferences.values.contains(.standardInput)
+            || caBundleReferences.values.contains(.standardInput)
     }
 
     /// Reads every reference and returns what `apply` writes. Errors name the item and field.
@@ -49,6 +53,13 @@ public struct ConfigFile: Sendable {
                 try reference.resolve(baseDirectory: baseDirectory, standardInput: standardInput)
             }
             namedCredentials[index].clientCertificate = pem.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        }
+        for (name, reference) in caBundleReferences.sorted(by: { $0.key < $1.key }) {
+            guard let index = namedCredentials.firstIndex(where: { $0.name == name }) else { continue }
+            let pem = try attributed(.namedCredential(name), "trust.caBundle") { () throws(SigilError) in
+                try reference.resolve(baseDirectory: baseDirectory, standardInput: standardInput)
+            }
+            namedCredentials[index].trust?.caBundle = pem.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         }
         catalog = Catalog(
             externalCredentials: catalog.externalCredentials, namedCredentials: namedCredentials, users: catalog.users,

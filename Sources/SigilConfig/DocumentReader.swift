@@ -8,6 +8,7 @@ struct DocumentReader {
     let fileName: String
     var secretReferences: [SecretTarget: SecretReference] = [:]
     var certificateReferences: [String: SecretReference] = [:]
+    var caBundleReferences: [String: SecretReference] = [:]
     var lines: [ItemRef: Int] = [:]
     private var standardInputUser: String?
 
@@ -106,7 +107,7 @@ struct DocumentReader {
     private mutating func namedCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> NamedCredential {
         let fields = try mapping(node, path, keys: [
             "name", "url", "externalCredential", "generateAuthorizationHeader", "allowMergeFieldsInHeader",
-            "allowMergeFieldsInBody", "customHeaders", "clientIdentity",
+            "allowMergeFieldsInBody", "customHeaders", "clientIdentity", "trust",
         ])
         let name = try string(fields["name"], path + ".name", in: node)
         let path = "\(path) (\(name))"
@@ -128,6 +129,25 @@ struct DocumentReader {
                 try secret(keyNode, path + ".clientIdentity.privateKey", target: SecretTarget(owner: .namedCredential(name), field: NamedCredential.clientKeyField))
             }
         }
+        var trust: NamedCredential.Trust?
+        if let trustNode = fields["trust"] {
+            let entries = try mapping(trustNode, path + ".trust", keys: ["caBundle", "pins"])
+            trust = NamedCredential.Trust()
+            if let bundleNode = entries["caBundle"] {
+                let text = try string(bundleNode, path + ".trust.caBundle", in: trustNode)
+                if text.contains("-----BEGIN") {
+                    trust?.caBundle = text
+                } else {
+                    // A path (relative to the file), or a file: or env: reference; read at apply.
+                    let reference = SecretReference(parsing: text) ?? .file(text)
+                    caBundleReferences[name] = try claimingStandardInput(reference, bundleNode, path + ".trust.caBundle")
+                    trust?.caBundle = ""
+                }
+            }
+            if let pinsNode = entries["pins"] {
+                trust?.pins = try strings(pinsNode, path + ".trust.pins")
+            }
+        }
         return NamedCredential(
             name: name,
             url: try string(fields["url"], path + ".url", in: node),
@@ -136,7 +156,8 @@ struct DocumentReader {
             allowMergeFieldsInHeader: try fields["allowMergeFieldsInHeader"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInHeader") } ?? false,
             allowMergeFieldsInBody: try fields["allowMergeFieldsInBody"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInBody") } ?? false,
             customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"),
-            clientCertificate: certificate
+            clientCertificate: certificate,
+            trust: trust
         )
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 public import SigilCore
 import SigilModel
 public import SigilSigning
@@ -26,7 +27,8 @@ public final class Executor: Sendable {
     public let engine: SigningEngine
     public let timeout: Duration
     public let maximumResponseBytes: Int
-    private let client = Mutex<HTTPClient?>(nil)
+    /// One pooled client per TLS profile (client identity and trust), made on first use.
+    private let clients = Mutex<[TLSProfile: HTTPClient]>([:])
 
     public init(engine: SigningEngine, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 64 << 20) {
         self.engine = engine
@@ -45,27 +47,25 @@ public final class Executor: Sendable {
         return second
     }
 
-    /// Closes the connections.
+    /// Closes every client's connections.
     public func shutdown() async throws {
-        if let client = self.client.withLock({ client -> HTTPClient? in defer { client = nil }; return client }) {
-            try await client.shutdown()
-        }
+        let all = clients.withLock { clients -> [HTTPClient] in defer { clients = [:] }; return Array(clients.values) }
+        for client in all { try await client.shutdown() }
     }
 
     private func transmit(_ request: DecoratedRequest) async throws -> Response {
-        guard request.clientIdentity == nil else {
-            throw SigilError(.signingFailed, "named credential \(request.namedCredential) presents a client certificate, which this version of Sigil cannot send yet")
-        }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
-        let client = self.client.withLock { client in
-            if let client { return client }
+        let profile = TLSProfile(request)
+        let client = try clients.withLock { clients in
+            if let client = clients[profile] { return client }
             let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(60))
+                tlsConfiguration: try profile.configuration(request), redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(10), read: .seconds(60))
             ))
-            client = created
+            clients[profile] = created
             return created
         }
         do {
@@ -74,6 +74,10 @@ public final class Executor: Sendable {
             return Response(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body), retried: false)
         } catch let error as HTTPClientError {
             throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): \(error.shortDescription)")
+        } catch let error as NIOSSLError {
+            throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): TLS failed: \(TLSProfile.describe(error))")
+        } catch let error as BoringSSLError {
+            throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): TLS failed: \(TLSProfile.describe(error))")
         } catch is NIOTooManyBytesError {
             throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): the response is larger than \(maximumResponseBytes) bytes")
         } catch let error as SigilError {

@@ -12,6 +12,22 @@ public struct NamedCredential: Sendable, Hashable {
     /// The client certificate chain (PEM, leaf first) for mTLS. Its private key is a secret of the
     /// named credential (field ``clientKeyField``).
     public var clientCertificate: String?
+    /// How the server is trusted: a CA bundle instead of the system's roots, SPKI pins.
+    public var trust: Trust?
+
+    /// Which servers a named credential's TLS connections accept.
+    public struct Trust: Sendable, Hashable {
+        /// CA certificates (PEM) that replace the system's roots for this endpoint.
+        public var caBundle: String?
+        /// `sha256/BASE64` of the SubjectPublicKeyInfo of a certificate the server's chain must
+        /// contain (RFC 7469's form); empty: no pinning.
+        public var pins: [String]
+
+        public init(caBundle: String? = nil, pins: [String] = []) {
+            self.caBundle = caBundle
+            self.pins = pins
+        }
+    }
 
     /// The secret field that holds the client identity's private key.
     public static let clientKeyField = "privateKey"
@@ -19,7 +35,7 @@ public struct NamedCredential: Sendable, Hashable {
     public init(
         name: String, url: String, externalCredential: String, generateAuthorizationHeader: Bool = true,
         allowMergeFieldsInHeader: Bool = false, allowMergeFieldsInBody: Bool = false,
-        customHeaders: [CustomHeader] = [], clientCertificate: String? = nil
+        customHeaders: [CustomHeader] = [], clientCertificate: String? = nil, trust: Trust? = nil
     ) {
         self.name = name
         self.url = url
@@ -29,6 +45,7 @@ public struct NamedCredential: Sendable, Hashable {
         self.allowMergeFieldsInBody = allowMergeFieldsInBody
         self.customHeaders = customHeaders
         self.clientCertificate = clientCertificate
+        self.trust = trust
     }
 
     /// The parsed base URL.
@@ -54,6 +71,25 @@ public struct NamedCredential: Sendable, Hashable {
         if let certificate = clientCertificate, !certificate.contains("-----BEGIN CERTIFICATE-----") {
             issues.append(ValidationIssue(item, field: "clientIdentity.certificate", "is not a PEM certificate chain"))
         }
+        if let trust {
+            if let bundle = trust.caBundle, !bundle.contains("-----BEGIN CERTIFICATE-----") {
+                issues.append(ValidationIssue(item, field: "trust.caBundle", "is not a PEM certificate bundle"))
+            }
+            for (index, pin) in trust.pins.enumerated() where !Self.isPin(pin) {
+                issues.append(ValidationIssue(item, field: "trust.pins[\(index)]", "\(pin.sanitizedForMessage) is not sha256/ followed by the base64 of 32 bytes"))
+            }
+            if (try? endpoint)?.scheme == "http" {
+                issues.append(ValidationIssue(item, field: "trust", "applies to https endpoints only"))
+            }
+        }
         return issues
+    }
+
+    /// `sha256/` and 44 characters of standard base64 (32 bytes).
+    static func isPin(_ pin: String) -> Bool {
+        guard pin.hasPrefix("sha256/") else { return false }
+        let value = pin.dropFirst(7).utf8
+        return value.count == 44 && value.last == UInt8(ascii: "=")
+            && value.dropLast().allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F }
     }
 }

@@ -37,6 +37,8 @@ public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugSt
     public var principal: PrincipalRef
     /// The TLS client identity to present, when the named credential has one.
     public var clientIdentity: ClientIdentity?
+    /// How the named credential trusts its server (CA bundle); `nil`: the system's roots.
+    public var trust: NamedCredential.Trust?
     /// The issued credential (OAuth 2.0 token, STS credentials) it carries, if any: what
     /// ``SigningEngine/rejected(_:status:body:)`` replaces when the resource refuses it.
     public var issued: IssuedCredential?

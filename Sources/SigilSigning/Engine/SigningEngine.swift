@@ -97,7 +97,7 @@ public struct SigningEngine: Sendable {
         }
         return DecoratedRequest(
             method: request.method, url: url, headers: headers, body: body, namedCredential: named.name,
-            principal: context.reference, clientIdentity: identity, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
+            principal: context.reference, clientIdentity: identity, trust: named.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
         )
     }
 

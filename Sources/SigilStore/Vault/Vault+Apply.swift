@@ -151,7 +151,7 @@ private struct CatalogWriter {
         let externalID = try Int64.fetchOne(db, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
         let columns: StatementArguments = [
             new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader, new.allowMergeFieldsInBody,
-            try JSONColumn.encode(new.customHeaders), new.clientCertificate,
+            try JSONColumn.encode(new.customHeaders), new.clientCertificate, try new.trust.map(JSONColumn.encode),
         ]
         if let old = current.namedCredential(named: name) {
             var fields: [String] = []
@@ -162,11 +162,12 @@ private struct CatalogWriter {
             if old.allowMergeFieldsInBody != new.allowMergeFieldsInBody { fields.append("allowMergeFieldsInBody") }
             if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
             if old.clientCertificate != new.clientCertificate { fields.append("clientIdentity.certificate") }
+            if old.trust != new.trust { fields.append("trust") }
             if !fields.isEmpty {
                 try db.execute(sql: """
                     UPDATE named_credentials SET url = ?, external_credential_id = ?, generate_authorization_header = ?,
                         allow_merge_fields_in_header = ?, allow_merge_fields_in_body = ?, custom_headers = ?, client_certificate = ?,
-                        updated_at = ?
+                        trust = ?, updated_at = ?
                     WHERE name = ?
                     """, arguments: columns + [now, name])
             }
@@ -174,8 +175,8 @@ private struct CatalogWriter {
         } else {
             try db.execute(sql: """
                 INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
-                    allow_merge_fields_in_body, custom_headers, client_certificate, name, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    allow_merge_fields_in_body, custom_headers, client_certificate, trust, name, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: columns + [name, now, now])
             try record(.create, item, [], action: "named-credential.create")
         }

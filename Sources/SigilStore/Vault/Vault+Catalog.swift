@@ -57,7 +57,8 @@ extension Vault {
                 allowMergeFieldsInHeader: row["allow_merge_fields_in_header"],
                 allowMergeFieldsInBody: row["allow_merge_fields_in_body"],
                 customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]),
-                clientCertificate: row["client_certificate"]
+                clientCertificate: row["client_certificate"],
+                trust: try (row["trust"] as String?).map(JSONColumn.decodeTrust)
             )
         }
         var memberships: [String: [String]] = [:]
@@ -112,6 +113,22 @@ enum JSONColumn {
 
     static func encode(_ headers: [CustomHeader]) throws -> String {
         String(decoding: try JSONEncoder().encode(headers.map { [$0.name, $0.value] }), as: UTF8.self)
+    }
+
+    private struct TrustJSON: Codable {
+        var caBundle: String?
+        var pins: [String]?
+    }
+
+    static func encode(_ trust: NamedCredential.Trust) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(TrustJSON(caBundle: trust.caBundle, pins: trust.pins.isEmpty ? nil : trust.pins)), as: UTF8.self)
+    }
+
+    static func decodeTrust(_ json: String) throws -> NamedCredential.Trust {
+        let value = try JSONDecoder().decode(TrustJSON.self, from: Data(json.utf8))
+        return NamedCredential.Trust(caBundle: value.caBundle, pins: value.pins ?? [])
     }
 
     static func decodeParameters(_ json: String) throws -> [String: String] {

@@ -1,0 +1,87 @@
+import Crypto
+import Foundation
+import NIOSSL
+import SigilCore
+import SigilModel
+import SigilSigning
+
+/// What a TLS connection of a named credential presents and trusts: its client identity (by a
+/// digest of the certificate chain and key, never the key) and its CA bundle. Requests with the
+/// same profile share one pooled client.
+struct TLSProfile: Hashable {
+    var identity: String?
+    var caBundle: String?
+
+    init(_ request: DecoratedRequest) {
+        identity = request.clientIdentity.map { identity in
+            var hash = SHA256()
+            hash.update(data: Array(identity.certificateChainPEM.utf8))
+            identity.privateKeyPEM.withUnsafeBytes { hash.update(bufferPointer: $0) }
+            return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+        caBundle = request.trust?.caBundle
+    }
+
+    /// TLS 1.2 at least; the client certificate chain and key when there is an identity; the CA
+    /// bundle instead of the system's roots when there is one.
+    func configuration(_ request: DecoratedRequest) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        let owner = "named credential \(request.namedCredential)"
+        if let identity = request.clientIdentity {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map { .certificate($0) }
+            } catch {
+                throw SigilError(.signingFailed, "\(owner): the client certificate chain is not valid PEM")
+            }
+            do {
+                // BoringSSL needs the key as bytes; this copy lives only while the key is loaded.
+                let key = try identity.privateKeyPEM.withUnsafeBytes { try NIOSSLPrivateKey(bytes: Array($0), format: .pem) }
+                tls.privateKey = .privateKey(key)
+            } catch {
+                throw SigilError(.signingFailed, "\(owner): the client certificate's private key is not a PEM private key")
+            }
+        }
+        if let bundle = caBundle {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(bundle.utf8)))
+            } catch {
+                throw SigilError(.signingFailed, "\(owner): trust.caBundle is not valid PEM")
+            }
+        }
+        return tls
+    }
+
+    static func describe(_ error: NIOSSLError) -> String {
+        switch error {
+        case .handshakeFailed(let reason): explain("\(reason)")
+        default: "\(error)"
+        }
+    }
+
+    static func describe(_ error: BoringSSLError) -> String {
+        switch error {
+        case .sslError(let stack), .unknownError(let stack): explain("\(stack)")
+        default: "\(error)"
+        }
+    }
+
+    /// BoringSSL's reason, with what it means for a named credential first.
+    static func explain(_ reason: String) -> String {
+        let known: [(String, String)] = [
+            ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted (system roots, or the named credential's trust.caBundle)"),
+            ("CERTIFICATE_REQUIRED", "the server demands a client certificate and the named credential has none (clientIdentity)"),
+            ("UNKNOWN_CA", "the server does not accept the client certificate's issuer"),
+            ("CERTIFICATE_EXPIRED", "the server refused the client certificate as expired"),
+            ("BAD_CERTIFICATE", "the server refused the client certificate"),
+            ("HANDSHAKE_FAILURE", "no protocol version or cipher suite in common (Sigil needs TLS 1.2 or later)"),
+        ]
+        let meaning = known.first { reason.contains($0.0) }?.1
+        let code = reason.split(separator: ":").first { $0.contains("_") && $0.uppercased() == $0 }.map(String.init)
+        return [meaning, code.map { "BoringSSL: \($0)" }].compactMap { $0 }.joined(separator: "; ").nonEmpty ?? reason
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
