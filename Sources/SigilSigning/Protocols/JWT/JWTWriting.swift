@@ -16,7 +16,7 @@ extension ByteWriter {
                 digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
-            for index in start..<digits.count { write(digits[index]) }
+            write(UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 
