@@ -35,6 +35,16 @@ let package = Package(
             dependencies: ["BenchmarkSupport", .product(name: "SigilCore", package: "sigil"), .product(name: "SigilSigning", package: "sigil")],
             path: "Sources/EngineWorkload"
         ),
+        // Signs HMAC JWTs (or only their raw HMAC) N times, for counting instructions with callgrind.
+        .executableTarget(
+            name: "jwt-workload",
+            dependencies: [
+                .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilSigning", package: "sigil"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/JWTWorkload"
+        ),
         .executableTarget(
             name: "SigningBenchmarks",
             dependencies: [

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import SigilCore
 import SigilModel
-import SigilSigning
+@_spi(Benchmarking) import SigilSigning
 import Testing
 
 /// Runs a program and returns its standard output; fails the test on a non-zero exit.
@@ -167,6 +167,50 @@ struct JWTTests {
             try await Self.token(Self.engine(algorithm: "ES256", key: p256, extra: ["claims": #"{"exp": 1}"#]), at: date)
         }
         #expect(reserved?.reason.contains("claims may not set exp") == true)
+    }
+}
+
+@Suite("JWT: JWTSigner's bytes")
+struct JWTSignerTests {
+    static func decode(_ part: Substring) -> [UInt8] {
+        var base64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Array(Data(base64Encoded: base64)!)
+    }
+
+    @Test("header and claims are the exact JSON (members sorted bytewise, strings escaped), and the HMAC is over header.claims")
+    func exactBytes() throws {
+        let key = SecretBytes(copying: Array(repeating: 7, count: 32))
+        let signer = try JWTSigner(algorithm: .hs256, key: key)
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let claims = [(name: "sub", value: "a\"b\\c\n\u{1}é/"), (name: "aud", value: "x"), (name: "zz", value: ""), (name: "Aa", value: "1"), (name: "iss", value: "me")]
+        let token = try signer.token(claims: claims, lifetime: 60, at: date)
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(parts.count == 3)
+        #expect(String(decoding: Self.decode(parts[0]), as: UTF8.self) == #"{"alg":"HS256","typ":"JWT"}"#)
+        let json = String(decoding: Self.decode(parts[1]), as: UTF8.self)
+        let jti = try #require(json.split(separator: "\"").firstIndex(of: "jti").map { String(json.split(separator: "\"")[$0 + 2]) })
+        #expect(jti.utf8.count == 22)
+        #expect(json == #"{"Aa":"1","aud":"x","exp":1700000060,"iat":1700000000,"iss":"me","jti":""# + jti + #"","nbf":1700000000,"sub":"a\"b\\c\n\u0001é/","zz":""}"#)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array((parts[0] + "." + parts[1]).utf8), using: SymmetricKey(data: Array(repeating: UInt8(7), count: 32)))
+        #expect(Self.decode(parts[2]) == Array(mac))
+        // Tokens differ by jti.
+        #expect(try signer.token(claims: claims, lifetime: 60, at: date) != token)
+    }
+
+    @Test("no claims, and many claims (longer than a base64url block)")
+    func claimCounts() throws {
+        let signer = try JWTSigner(algorithm: .hs512, key: SecretBytes(copying: Array(repeating: 1, count: 64)))
+        let date = Date(timeIntervalSince1970: 0)
+        let empty = try signer.token(claims: [], lifetime: 1, at: date)
+        let emptyJSON = String(decoding: Self.decode(empty.split(separator: ".")[1]), as: UTF8.self)
+        #expect(emptyJSON.hasPrefix(#"{"exp":1,"iat":0,"jti":""#) && emptyJSON.hasSuffix(#"","nbf":0}"#))
+        let many = (0..<40).reversed().map { (name: "c\($0 < 10 ? "0" : "")\($0)", value: String(repeating: "v", count: $0)) }
+        let token = try signer.token(claims: many, lifetime: 1, at: date)
+        let object = try JSONSerialization.jsonObject(with: Data(Self.decode(token.split(separator: ".")[1]))) as! [String: Any]
+        #expect(object.count == 44 && object["c39"] as? String == String(repeating: "v", count: 39))
+        let names = String(decoding: Self.decode(token.split(separator: ".")[1]), as: UTF8.self).dropFirst().split(separator: ",").map { $0.split(separator: ":")[0] }
+        #expect(names == names.sorted())
     }
 }
 

@@ -22,8 +22,6 @@ public enum JWTAssertion {
         } catch {
             throw SigilError(.signingFailed, "\(owner): the private key could not be read")
         }
-        return try JWTSigner(algorithm: algorithm, key: signingKey).token(
-            keyID: keyID, certificateThumbprint: nil, claims: claims.map { (name: $0.name, value: .string($0.value)) }, lifetime: lifetime, at: date
-        )
+        return try JWTSigner(algorithm: algorithm, key: signingKey, keyID: keyID).compactToken(claims: claims, lifetime: lifetime, at: date)
     }
 }

@@ -88,8 +88,8 @@ enum JWTAuthorization {
             }
             thumbprint = Base64URL.encode(Array(SHA256.hash(data: der)))
         }
-        return try JWTSigner(algorithm: algorithm, key: key).token(keyID: context.parameter("kid"), certificateThumbprint: thumbprint,
-                                                                   claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)
+        return try JWTSigner(algorithm: algorithm, key: key, keyID: context.parameter("kid"), certificateThumbprint: thumbprint)
+            .compactToken(claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)
     }
 }
 
@@ -137,82 +137,5 @@ enum JSONValue: Codable, Sendable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
-    }
-}
-
-extension JSONValue {
-    /// RFC 8259 text, keys sorted bytewise, `/` not escaped: what JWT headers and claims need,
-    /// without `JSONEncoder`'s generic containers on every request.
-    func serialized() -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(256)
-        write(to: &output)
-        return output
-    }
-
-    func write(to output: inout [UInt8]) {
-        switch self {
-        case .string(let value): Self.writeString(value, to: &output)
-        case .integer(let value): Self.writeInteger(value, to: &output)
-        case .number(let value): output += (value.isFinite ? "\(value)" : "null").utf8
-        case .bool(let value): output += (value ? "true" : "false").utf8
-        case .null: output += "null".utf8
-        case .array(let values):
-            output.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                value.write(to: &output)
-            }
-            output.append(UInt8(ascii: "]"))
-        case .object(let members):
-            output.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.writeString(key, to: &output)
-                output.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &output)
-            }
-            output.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// `,"name":value` (no comma first in an object), the value written by `value`.
-    static func writeMember(_ name: String, to output: inout [UInt8], value: (inout [UInt8]) -> Void) {
-        if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) }
-        writeString(name, to: &output)
-        output.append(UInt8(ascii: ":"))
-        value(&output)
-    }
-
-    /// Decimal digits, without going through `String`.
-    static func writeInteger(_ value: Int, to output: inout [UInt8]) {
-        if value < 0 { output.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = output.count
-        repeat {
-            output.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        output[start...].reverse()
-    }
-
-    /// RFC 8259 section 7: quote, backslash and control characters escaped.
-    static func writeString(_ value: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(byte)
-            case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
-            case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex: StaticString = "0123456789abcdef"
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                output.append(hex.utf8Start[Int(byte >> 4)])
-                output.append(hex.utf8Start[Int(byte & 0x0F)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
     }
 }
