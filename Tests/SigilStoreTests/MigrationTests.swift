@@ -79,14 +79,17 @@ struct ConcurrencyTests {
         async let applied: Void = Task.detached { _ = try writer.apply(request) }.value
         let seen = try await Task.detached {
             var counts: Set<Int> = []
+            // The reader's kept catalog is checked against the file every 100 ms: poll past that.
             for _ in 0..<400 {
                 counts.insert(try reader.catalog().externalCredentials.count)
                 if counts.contains(60) { break }
+                usleep(10_000)
             }
             return counts
         }.value
         try await applied
         #expect(seen.isSubset(of: [0, 60]), "a reader saw \(seen)")
+        try await Task.sleep(for: .milliseconds(150))
         #expect(try reader.catalog().externalCredentials.count == 60)
     }
 
