@@ -232,15 +232,19 @@ public struct SigningEngine: Sendable {
         guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
             throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a CR, LF or NUL after merge fields were filled in")
         }
-        headers.removeAll { $0.name.lowercased() == name.lowercased() }
+        headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
         headers.append((name, text))
     }
 
     /// The caller's headers: valid field names, no CR, LF or NUL in values.
+    /// RFC 9110's `tchar`, by byte.
+    static let tokenCharacters: [Bool] = (0..<256).map { byte in
+        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8.contains(UInt8(byte))
+    }
+
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
-        let token = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for header in headers {
-            guard !header.name.isEmpty, header.name.utf8.allSatisfy(token.contains) else {
+            guard !header.name.isEmpty, header.name.utf8.allSatisfy({ tokenCharacters[Int($0)] }) else {
                 throw SigilError(.signingFailed, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
             }
             guard !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
