@@ -59,6 +59,18 @@ let package = Package(
             path: "Benchmarks/SigningBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Decorates with a cached OAuth 2.0 token N times, for profiling the engine's fixed cost.
+        .executableTarget(
+            name: "token-workload",
+            dependencies: [
+                .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilModel", package: "sigil"),
+                .product(name: "SigilSigning", package: "sigil"),
+                .product(name: "SigilStore", package: "sigil"),
+                .product(name: "SigilTokens", package: "sigil"),
+            ],
+            path: "Sources/TokenWorkload"
+        ),
         .executableTarget(
             name: "TokenBenchmarks",
             dependencies: [

@@ -202,9 +202,11 @@ public struct SigningEngine: Sendable {
         }
         let issued = try await issuer.credential(for: IssuanceRequest(kind: kind, key: context.key, external: context.external, principal: context.principal, source: source))
         context.issued = issued
-        for value in issued.fields.values { context.trace?.secret(value) }
-        let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
-        context.trace?.step("issued credential", "\(kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
+        if let trace = context.trace { for value in issued.fields.values { trace.secret(value) } }
+        if let trace = context.trace {
+            let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
+            trace.step("issued credential", "\(kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
+        }
     }
 
     /// The steps every request shares: check the caller's headers, resolve the callout, choose the
