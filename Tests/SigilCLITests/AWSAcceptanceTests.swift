@@ -13,32 +13,14 @@ final class MotoServer {
         var user_arn: String
     }
 
-    let process = Process()
-    let stdin = Pipe()
-    let info: Info
+    let peer: InteropPeer<Info>
+    var info: Info { peer.info }
 
     init(directory: String) throws {
-        let infoPath = directory + "/moto.json"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", interop + "/moto_fixture.py", infoPath]
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Bounded wait for the server and its IAM set-up.
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: infoPath) && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        guard let data = FileManager.default.contents(atPath: infoPath) else {
-            process.terminate()
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "moto did not start"])
-        }
-        info = try JSONDecoder().decode(Info.self, from: data)
+        peer = try InteropPeer("moto_fixture.py", [directory + "/moto.json"], infoPath: directory + "/moto.json")
     }
 
-    func stop() {
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    func stop() { peer.stop() }
 }
 
 @Suite("AWS SigV4 accepted by a real server that checks signatures (moto, IAM authentication on)", .serialized)

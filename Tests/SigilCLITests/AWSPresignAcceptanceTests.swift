@@ -20,34 +20,14 @@ final class PresignVerifier {
         var session_token: String
     }
 
-    let process = Process()
-    let stdin = Pipe()
-    let info: Info
+    let peer: InteropPeer<Info>
+    var info: Info { peer.info }
 
     init(directory: String) throws {
-        let infoPath = directory + "/verifier.json"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", interop + "/presign_verifier.py", infoPath]
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Bounded wait for the server to listen.
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: infoPath) && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        guard let data = FileManager.default.contents(atPath: infoPath) else {
-            process.terminate()
-            process.waitUntilExit()
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "presign_verifier.py did not start"])
-        }
-        info = try JSONDecoder().decode(Info.self, from: data)
+        peer = try InteropPeer("presign_verifier.py", [directory + "/verifier.json"], infoPath: directory + "/verifier.json")
     }
 
-    /// Closing its standard input ends the server; it is a single process this test started.
-    func stop() {
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    func stop() { peer.stop() }
 }
 
 @Suite("AWS SigV4 presigned URLs accepted by a server that verifies them (botocore's signer); tampered, wrong-key and expired ones refused", .serialized)

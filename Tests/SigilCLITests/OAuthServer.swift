@@ -14,34 +14,20 @@ final class OAuthServer {
         var resource_url: String
     }
 
-    let process = Process()
-    let stdin = Pipe()
-    let info: Info
+    let peer: InteropPeer<Info>
+    var info: Info { peer.info }
     let http = TokenEndpointClient(timeout: .seconds(20))
 
     /// `config` is the server's CONFIG.json (see oauth_server.py).
     init(directory: String, config: [String: Any]) throws {
         let configPath = directory + "/oauth-config.json", infoPath = directory + "/oauth-info.json"
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", interop + "/oauth_server.py", configPath, infoPath]
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: infoPath) && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        guard let data = FileManager.default.contents(atPath: infoPath) else {
-            process.terminate()
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the OAuth server did not start"])
-        }
-        info = try JSONDecoder().decode(Info.self, from: data)
+        peer = try InteropPeer("oauth_server.py", [configPath, infoPath], infoPath: infoPath)
     }
 
     func stop() async {
         try? await http.shutdown()
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        peer.stop()
     }
 
     /// `GET /_stats`.
