@@ -30,21 +30,82 @@ public final class Executor: Sendable {
     /// One pooled client per TLS profile (client identity and trust), made on first use.
     private let clients = Mutex<[TLSProfile: HTTPClient]>([:])
 
-    public init(engine: SigningEngine, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 64 << 20) {
+    /// When a busy or failing server (429, 502, 503, 504) is asked again.
+    public struct RetryPolicy: Sendable {
+        /// Further attempts after the first (0: none).
+        public var retries: Int
+        /// Also retry methods that are not idempotent (POST, PATCH); off by default, since the
+        /// server may have acted on the first attempt.
+        public var nonIdempotent: Bool
+        /// The wait before retry n (1-based) is `base * 2^(n-1)`, unless the answer's `Retry-After`
+        /// says otherwise; never more than `maximumWait`.
+        public var base: Duration
+        public var maximumWait: Duration
+
+        public init(retries: Int = 2, nonIdempotent: Bool = false, base: Duration = .milliseconds(500), maximumWait: Duration = .seconds(30)) {
+            self.retries = retries
+            self.nonIdempotent = nonIdempotent
+            self.base = base
+            self.maximumWait = maximumWait
+        }
+
+        static let statuses: Set<Int> = [429, 502, 503, 504]
+
+        /// An IMF-fixdate (RFC 9110 section 5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+        static func httpDate(_ text: String) -> Date? {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            return formatter.date(from: text)
+        }
+        static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
+
+        /// The wait before retry `attempt`, from `Retry-After` (seconds or an HTTP date) when present.
+        func wait(before attempt: Int, retryAfter: String?, now: Date) -> Duration {
+            var wait = base * Int(1 << min(attempt - 1, 16))
+            if let retryAfter = retryAfter?.trimmingCharacters(in: .whitespaces) {
+                if let seconds = Int(retryAfter), seconds >= 0 {
+                    wait = .seconds(seconds)
+                } else if let date = Self.httpDate(retryAfter) {
+                    wait = .milliseconds(max(0, Int(date.timeIntervalSince(now) * 1000)))
+                }
+            }
+            return min(wait, maximumWait)
+        }
+    }
+
+    public let retry: RetryPolicy
+
+    public init(engine: SigningEngine, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 64 << 20, retry: RetryPolicy = RetryPolicy()) {
         self.engine = engine
         self.timeout = timeout
         self.maximumResponseBytes = maximumResponseBytes
+        self.retry = retry
     }
 
-    /// Decorates `request` for `user`, sends it, and handles a refused credential (refresh once,
-    /// retry once).
+    /// Decorates `request` for `user`, sends it, handles a refused credential (refresh once, retry
+    /// once), and asks a busy server again as ``retry`` allows.
     public func send(_ request: OutboundRequest, as user: String? = nil) async throws -> Response {
         let decorated = try await engine.decorate(request, as: user)
-        let first = try await transmit(decorated)
-        guard try await engine.rejected(decorated, status: first.status, body: first.body) else { return first }
-        var second = try await transmit(try await engine.decorate(request, as: user))
-        second.retried = true
-        return second
+        var response = try await transmitRetrying(decorated)
+        guard try await engine.rejected(decorated, status: response.status, body: response.body) else { return response }
+        response = try await transmitRetrying(try await engine.decorate(request, as: user))
+        response.retried = true
+        return response
+    }
+
+    private func transmitRetrying(_ request: DecoratedRequest) async throws -> Response {
+        var response = try await transmit(request)
+        let allowed = retry.nonIdempotent || RetryPolicy.idempotentMethods.contains(request.method.uppercased())
+        var attempt = 0
+        while allowed, attempt < retry.retries, RetryPolicy.statuses.contains(response.status) {
+            attempt += 1
+            let retryAfter = response.headers.first { $0.name.lowercased() == "retry-after" }?.value
+            try await Task.sleep(for: retry.wait(before: attempt, retryAfter: retryAfter, now: Date()))
+            response = try await transmit(request)
+        }
+        return response
     }
 
     /// Closes every client's connections.

@@ -12,8 +12,9 @@ struct CallCommand: AsyncParsableCommand {
         discussion: """
             Takes the options of `sigil sign`. The request is decorated and sent; when the resource \
             refuses an OAuth 2.0 token or STS credentials (401, or the credential's refreshOnStatus \
-            and refreshOnBody), they are replaced once and the request retried once. Redirects are \
-            not followed. Exit status: 0, or 1 for an error before or while sending; with --fail, \
+            and refreshOnBody), they are replaced once and the request retried once. A 429, 502, 503 \
+            or 504 is retried (--retry times, idempotent methods only unless --retry-all), waiting as \
+            Retry-After says. Redirects are not followed. Exit status: 0, or 1 for an error before or while sending; with --fail, \
             22 for an HTTP status of 400 or more (as curl).
             """
     )
@@ -31,10 +32,16 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "Exit with status 22 when the HTTP status is 400 or more.")
     var fail = false
 
+    @Option(help: "Times to ask again after 429, 502, 503 or 504 (waiting as Retry-After says, else 0.5 s doubling; at most 30 s).")
+    var retry = 2
+
+    @Flag(help: "Retry methods that are not idempotent (POST, PATCH) too.")
+    var retryAll = false
+
     func run() async throws {
         let outbound = try request.request()
         let response = try await EngineSession.with(options) { session in
-            let executor = Executor(engine: session.engine)
+            let executor = Executor(engine: session.engine, retry: .init(retries: max(0, retry), nonIdempotent: retryAll))
             do {
                 let response = try await executor.send(outbound, as: request.user)
                 try await executor.shutdown()
