@@ -17,7 +17,7 @@ struct TLSProfile: Hashable {
             var hash = SHA256()
             hash.update(data: Array(identity.certificateChainPEM.utf8))
             identity.privateKeyPEM.withUnsafeBytes { hash.update(bufferPointer: $0) }
-            return hash.finalize().map { String(format: "%02x", $0) }.joined()
+            return Hex.encode(hash.finalize())
         }
         caBundle = request.trust?.caBundle
     }

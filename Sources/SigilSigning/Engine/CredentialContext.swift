@@ -40,12 +40,17 @@ final class CredentialContext {
 
     func requireSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try secret(field) else {
-            if principal.type == .perUser, let user {
-                throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
-            }
-            throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
+            throw Self.missingSecret(field, purpose: purpose, principal: reference, user: principal.type == .perUser ? user : nil)
         }
         return value
+    }
+
+    /// The error for a secret a step cannot do without, with the command that sets it.
+    static func missingSecret(_ field: String, purpose: String, principal reference: PrincipalRef, user: String?) -> SigilError {
+        if let user {
+            return SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
+        }
+        return SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
     }
 
     /// A parameter of the principal, else of the external credential.

@@ -54,10 +54,7 @@ public struct IssuanceRequest: Sendable {
     /// A stored secret the provider call cannot do without.
     public func requireStoredSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try storedSecret(field) else {
-            if let user = key.user, principal.type == .perUser {
-                throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(key.principal) does not have for user \(user); set it with `sigil secret set \(key.principal) \(field) --user \(user)`")
-            }
-            throw SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(key.principal) does not have; set it with `sigil secret set \(key.principal) \(field)`")
+            throw CredentialContext.missingSecret(field, purpose: purpose, principal: key.principal, user: principal.type == .perUser ? key.user : nil)
         }
         return value
     }

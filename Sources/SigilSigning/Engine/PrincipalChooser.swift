@@ -17,14 +17,7 @@ enum PrincipalChooser {
             }
             return principal
         }
-        guard let member = catalog.user(named: user) else {
-            throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
-        }
-        let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
-        func granted(_ principal: Principal) -> Bool {
-            let reference = PrincipalRef(externalCredential: credential.name, principal: principal.name)
-            return !subjects.isDisjoint(with: catalog.grant(for: reference)?.subjects ?? [])
-        }
+        let granted = try grantCheck(credential, user: user, catalog: catalog)
         for principal in ordered where principal.type == .perUser && granted(principal) {
             if try authorizedUsers(PrincipalRef(externalCredential: credential.name, principal: principal.name)).contains(user) {
                 return principal
@@ -49,15 +42,21 @@ enum PrincipalChooser {
             }
             return principal
         }
+        let granted = try grantCheck(credential, user: user, catalog: catalog)
+        guard let principal = ordered.first(where: { $0.type == .perUser && granted($0) }) else {
+            throw SigilError(.noPrincipal, "no per-user principal of external credential \(credential.name) is granted to user \(user)")
+        }
+        return principal
+    }
+
+    /// Whether a principal of `credential` is granted to `user`, directly or through a group.
+    private static func grantCheck(_ credential: ExternalCredential, user: String, catalog: Catalog) throws -> (Principal) -> Bool {
         guard let member = catalog.user(named: user) else {
             throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
         }
         let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
-        guard let principal = ordered.first(where: {
-            $0.type == .perUser && !subjects.isDisjoint(with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: $0.name))?.subjects ?? [])
-        }) else {
-            throw SigilError(.noPrincipal, "no per-user principal of external credential \(credential.name) is granted to user \(user)")
+        return { principal in
+            !subjects.isDisjoint(with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: principal.name))?.subjects ?? [])
         }
-        return principal
     }
 }

@@ -98,7 +98,8 @@ enum PercentEncoding {
 }
 
 /// Lowercase hexadecimal.
-enum Hex {
+/// Lowercase hexadecimal, for digests and MACs shown as text (one implementation for every module).
+public enum Hex {
     static func append(_ bytes: some Sequence<UInt8>, to buffer: inout [UInt8]) {
         for byte in bytes {
             buffer.append(digits[Int(byte >> 4)])
@@ -108,8 +109,7 @@ enum Hex {
 
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var output: [UInt8] = []
         for byte in bytes { output += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
         return String(decoding: output, as: UTF8.self)

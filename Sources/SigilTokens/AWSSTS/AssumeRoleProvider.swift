@@ -72,7 +72,7 @@ struct AssumeRoleProvider: CredentialProvider {
     func parametersDigest(_ request: IssuanceRequest) throws -> String {
         let p = try parameters(request)
         let text = ["aws-sts/1", p.roleARN, p.externalID ?? "", p.sessionName, "\(p.duration)", p.endpoint, p.region].joined(separator: "\u{0}")
-        return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 
     func refreshMargin(_ request: IssuanceRequest) throws -> Int64 {
@@ -102,7 +102,7 @@ struct AssumeRoleProvider: CredentialProvider {
         let signed = signer.sign(SigV4Signer.Request(
             method: "POST", url: url,
             headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "application/xml")],
-            payloadHash: SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            payloadHash: Hex.encode(SHA256.hash(data: body))
         ), at: now)
         let response = try await client.send(.init(method: "POST", url: signed.url, headers: signed.headers, body: body), purpose: purpose)
         let document = STSResponse(parsing: response.body)

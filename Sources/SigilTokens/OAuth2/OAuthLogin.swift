@@ -41,7 +41,7 @@ public struct OAuthLogin: Sendable {
         }
         let verifier = Self.randomToken(bytes: 32)
         let state = Self.randomToken(bytes: 24)
-        let challenge = OAuthProvider.base64URL(Array(SHA256.hash(data: Array(verifier.utf8))))
+        let challenge = Base64URL.encode(Array(SHA256.hash(data: Array(verifier.utf8))))
         var query: [(name: String, value: String)] = [
             ("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirect), ("state", state),
             ("code_challenge", challenge), ("code_challenge_method", "S256"),
@@ -145,6 +145,6 @@ public struct OAuthLogin: Sendable {
 
     static func randomToken(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return OAuthProvider.base64URL((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return Base64URL.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

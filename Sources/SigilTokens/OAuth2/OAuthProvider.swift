@@ -60,7 +60,7 @@ struct OAuthProvider: CredentialProvider {
             let signed = try assertion.signed(with: key, certificatePEM: certificate, owner: settings.owner)
             let grant: [(name: String, value: String)] = settings.grant == .saml2Bearer
                 // RFC 7522 section 2.1: one assertion, base64url.
-                ? [("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer"), ("assertion", Self.base64URL(Array(signed.utf8)))]
+                ? [("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer"), ("assertion", Base64URL.encode(Array(signed.utf8)))]
                 // Salesforce's assertion flow: a Web SSO response, base64 (then form-encoded).
                 : [("grant_type", "assertion"), ("assertion_type", "urn:oasis:names:tc:SAML:2.0:profiles:SSO:browser"),
                    ("assertion", Data(assertion.response(wrapping: signed).utf8).base64EncodedString())]
@@ -139,11 +139,6 @@ struct OAuthProvider: CredentialProvider {
             form.append(("client_id", settings.clientID))
         }
         return try await client.send(.init(method: "POST", url: url, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 
     static func formComponent(_ text: String) -> [UInt8] {

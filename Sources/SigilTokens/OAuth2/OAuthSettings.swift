@@ -111,6 +111,6 @@ struct OAuthSettings {
     var digest: String {
         let text = (["oauth2/1", tokenURL, grant.rawValue, clientID, clientAuthentication.rawValue, scope ?? "", audience ?? "", resource ?? "", subject ?? ""]
             + extra.map { "\($0.name)=\($0.value)" }).joined(separator: "\u{0}")
-        return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 }

@@ -37,7 +37,7 @@ struct SAMLAssertion {
         guard key.keySizeInBits >= 2048 else {
             throw SigilError(.signingFailed, "\(owner): the RSA key has \(key.keySizeInBits) bits; at least 2048 are required")
         }
-        let id = "_" + (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let id = Self.uniqueID()
         let issued = Self.time(now)
         let expires = Self.time(now.addingTimeInterval(TimeInterval(lifetime)))
         let notBefore = Self.time(now.addingTimeInterval(-60))
@@ -84,11 +84,17 @@ struct SAMLAssertion {
     /// A `<samlp:Response>` carrying `assertion` (Web SSO's shape, which Salesforce's assertion
     /// flow takes); the assertion inside is what is signed.
     func response(wrapping assertion: String) -> String {
-        let id = "_" + (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let id = Self.uniqueID()
         return #"<samlp:Response xmlns:samlp="\#(Self.protocolNamespace)" Destination="\#(Self.attribute(recipient))" ID="\#(id)" IssueInstant="\#(Self.time(now))" Version="2.0">"#
             + #"<saml:Issuer xmlns:saml="\#(Self.assertionNamespace)">\#(Self.text(issuer))</saml:Issuer>"#
             + #"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"></samlp:StatusCode></samlp:Status>"#
             + assertion + "</samlp:Response>"
+    }
+
+    /// An XML ID: `_` and 20 random bytes in hex.
+    static func uniqueID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "_" + Hex.encode((0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func time(_ date: Date) -> String {

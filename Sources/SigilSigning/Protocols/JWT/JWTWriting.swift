@@ -145,7 +145,8 @@ extension JSONValue: JWTClaimValue {
 }
 
 /// Base64url without padding (RFC 7515 section 2).
-enum Base64URL {
+/// base64url without padding (RFC 4648 section 5), as JWTs, PKCE and RFC 7522 use it.
+public enum Base64URL {
     static var alphabet: StaticString { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" }
 
     /// The length of `count` bytes encoded.
@@ -178,7 +179,7 @@ enum Base64URL {
         return written
     }
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         Array(bytes).withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: encodedCount(bytes.count)) { buffer in
                 var writer = ByteWriter(buffer)
