@@ -2,6 +2,7 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilSigning
+import Synchronization
 import Testing
 
 @Suite("Signing engine: callouts, principals, headers")
@@ -164,7 +165,7 @@ struct SigningEngineTests {
         #expect(missing?.reason == "Basic authentication needs secret password, which principal B/p does not have; set it with `sigil secret set B/p password`")
         let unsupported = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:J/")) }
         #expect(unsupported?.reason.contains("signs with credentials obtained from a provider (oauth2), and this engine has no issuer") == true)
-        let withPassword = SigningEngine(source: MemorySource(source.catalogValue, secrets: [principalSecret("B", "p", "password"): "x"]))
+        let withPassword = SigningEngine(source: MemorySource(source.catalogSnapshot.catalog, secrets: [principalSecret("B", "p", "password"): "x"]))
         let colon = await #expect(throws: SigilError.self) { try await withPassword.decorate(OutboundRequest(url: "callout:B/")) }
         #expect(colon?.reason.contains("contains ':'") == true)
     }
@@ -237,5 +238,52 @@ struct SigningEngineTests {
         #expect(text.contains("header Authorization: [secret fp:test]"))
         #expect(text.contains("header X-Echo (named credential Calendar): {!$Credential.AuthorizationHeaderValue} -> [secret fp:test]"))
         #expect(!text.contains("alice-password") && !text.contains("Basic "))
+    }
+}
+
+/// A source whose catalog can be replaced, as the vault's is by `sigil apply` in another process.
+final class ReplaceableSource: CredentialSource {
+    private let current: Mutex<CatalogSnapshot>
+    let secrets: [SecretTarget: SecretBytes]
+
+    init(_ catalog: Catalog, secrets: [SecretTarget: String]) {
+        current = Mutex(CatalogSnapshot(catalog))
+        self.secrets = secrets.mapValues { SecretBytes(utf8: $0) }
+    }
+
+    func replace(_ catalog: Catalog) { current.withLock { $0 = CatalogSnapshot(catalog) } }
+    func catalog() throws -> Catalog { current.withLock { $0.catalog } }
+    func snapshot() throws -> CatalogSnapshot { current.withLock { $0 } }
+    func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? { secrets[target] }
+    func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> { [] }
+}
+
+@Suite("Signing engine: routes kept per catalog snapshot")
+struct RouteTests {
+    static func catalog(url: String, principal: String) -> Catalog {
+        Catalog(
+            externalCredentials: [ExternalCredential(name: "Api", authProtocol: .basic, principals: [
+                Principal(name: "old", type: .named, sequence: 1, parameters: ["username": "old"]),
+                Principal(name: "new", type: .named, sequence: principal == "new" ? 0 : 2, parameters: ["username": "new"]),
+            ])],
+            namedCredentials: [NamedCredential(name: "Api", url: url, externalCredential: "Api")]
+        )
+    }
+
+    @Test("a new snapshot's endpoint and principal order are used at once; an invalid URL fails only its own requests")
+    func newSnapshot() async throws {
+        let source = ReplaceableSource(Self.catalog(url: "https://one.example/v1", principal: "old"), secrets: [
+            principalSecret("Api", "old", "password"): "p1", principalSecret("Api", "new", "password"): "p2",
+        ])
+        let engine = SigningEngine(source: source)
+        let first = try await engine.decorate(OutboundRequest(url: "callout:Api/items"))
+        #expect(first.url == "https://one.example/v1/items" && first.principal.principal == "old")
+        source.replace(Self.catalog(url: "https://two.example/v2", principal: "new"))
+        let second = try await engine.decorate(OutboundRequest(url: "https://two.example/v2/items?x=1"))
+        #expect(second.url == "https://two.example/v2/items?x=1" && second.principal.principal == "new")
+        await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "https://one.example/v1/items")) }
+        source.replace(Self.catalog(url: "ftp://bad", principal: "new"))
+        let error = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:Api/items")) }
+        #expect(error?.reason.contains("named credential Api has an invalid URL") == true)
     }
 }

@@ -4,17 +4,18 @@ import Synchronization
 
 /// An in-memory credential source for unit tests of the engine (the vault is tested on its own).
 final class MemorySource: CredentialSource {
-    let catalogValue: Catalog
+    let catalogSnapshot: CatalogSnapshot
     let secrets: [SecretTarget: SecretBytes]
     let authorizations: [PrincipalRef: Set<String>]
 
     init(_ catalog: Catalog, secrets: [SecretTarget: String] = [:], authorizations: [PrincipalRef: Set<String>] = [:]) {
-        self.catalogValue = catalog
+        self.catalogSnapshot = CatalogSnapshot(catalog)
         self.secrets = secrets.mapValues { SecretBytes(utf8: $0) }
         self.authorizations = authorizations
     }
 
-    func catalog() throws -> Catalog { catalogValue }
+    func catalog() throws -> Catalog { catalogSnapshot.catalog }
+    func snapshot() throws -> CatalogSnapshot { catalogSnapshot }
 
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? {
         stage == .current ? secrets[target] : nil

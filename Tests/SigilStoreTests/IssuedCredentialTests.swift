@@ -133,4 +133,21 @@ struct CatalogCacheTests {
         try await Task.sleep(for: .milliseconds(150))
         #expect(try writer.catalog().externalCredential(named: "First") == nil)
     }
+
+    @Test("the snapshot stays the same object until the catalog changes, even when other writes make it read again")
+    func snapshotIdentity() async throws {
+        let (vault, _, _) = try makeVault()
+        try vault.apply(ApplyRequest(catalog: Catalog(externalCredentials: [
+            ExternalCredential(name: "First", authProtocol: .none, principals: [Principal(name: "p", type: .named, sequence: 1)]),
+        ])))
+        let first = try vault.snapshot()
+        #expect(try vault.snapshot() === first)
+        try vault.apply(ApplyRequest(catalog: Catalog(users: [User(name: "alice")])))
+        let second = try vault.snapshot()
+        #expect(second !== first && second.catalog.user(named: "alice") != nil, "a changed catalog is a new snapshot")
+        _ = try vault.setSecret(SecretTarget(owner: .principal(PrincipalRef(externalCredential: "First", principal: "p")), field: "token"), value: SecretBytes(utf8: "x"))
+        #expect(try vault.snapshot() === second, "a secret written: the catalog read again is equal, so the same snapshot")
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try vault.snapshot() === second)
+    }
 }

@@ -3,15 +3,16 @@ import SigilModel
 
 /// An in-memory credential source, so the benchmarks measure the engine, not SQLite.
 public struct MemoryCredentials: CredentialSource {
-    let catalogValue: Catalog
+    let catalogSnapshot: CatalogSnapshot
     let secrets: [SecretTarget: SecretBytes]
 
     public init(_ catalog: Catalog, secrets: [SecretTarget: SecretBytes]) {
-        self.catalogValue = catalog
+        self.catalogSnapshot = CatalogSnapshot(catalog)
         self.secrets = secrets
     }
 
-    public func catalog() throws -> Catalog { catalogValue }
+    public func catalog() throws -> Catalog { catalogSnapshot.catalog }
+    public func snapshot() throws -> CatalogSnapshot { catalogSnapshot }
     public func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? { secrets[target] }
     public func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> { [] }
 

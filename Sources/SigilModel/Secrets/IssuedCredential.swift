@@ -76,12 +76,27 @@ public struct IssuedCredential: Sendable {
 
 /// Whose issued credential: a principal, and the acting user for a per-user principal.
 public struct IssuedCredentialKey: Sendable, Hashable, CustomStringConvertible {
-    public var principal: PrincipalRef
-    public var user: String?
+    public let principal: PrincipalRef
+    public let user: String?
+    /// The fields' hash, worked out once: the key is looked up on every request that carries an
+    /// issued credential, and is made far less often.
+    private let hashCode: Int
 
     public init(principal: PrincipalRef, user: String?) {
         self.principal = principal
         self.user = user
+        var hasher = Hasher()
+        hasher.combine(principal)
+        hasher.combine(user)
+        hashCode = hasher.finalize()
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hashCode)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.hashCode == rhs.hashCode && lhs.principal == rhs.principal && lhs.user == rhs.user
     }
 
     public var description: String { user.map { "\(principal) for user \($0)" } ?? "\(principal)" }

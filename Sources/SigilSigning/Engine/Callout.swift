@@ -11,57 +11,86 @@ import SigilModel
 /// characters (percent-encode them).
 enum Callout {
     struct Resolution {
-        var namedCredential: NamedCredential
+        var route: Routes.Route
         var url: String
+        var namedCredential: NamedCredential { route.namedCredential }
     }
 
-    static func resolve(_ url: String, in catalog: Catalog, endpoints: EndpointCache) throws(SigilError) -> Resolution {
-        if url.hasPrefix("callout:") {
-            let rest = url.dropFirst("callout:".count)
-            let nameEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-            let name = String(rest[..<nameEnd])
-            guard let credential = catalog.namedCredential(named: name) else {
+    static func resolve(_ url: String, in routes: Routes) throws(SigilError) -> Resolution {
+        if let (nameEnd, name) = calloutName(url) {
+            guard let route = routes.byName[name] else {
                 throw SigilError(.calloutRefused, "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)")
             }
-            let suffix = String(rest[nameEnd...])
-            return try resolution(credential, suffix: suffix, endpoints: endpoints)
+            return try resolution(route, suffix: Substring(url.utf8[url.utf8.index(url.utf8.startIndex, offsetBy: nameEnd)...]))
         }
         // An absolute URL: the named credential with the longest base URL that contains it.
-        let matches = catalog.namedCredentials.compactMap { credential -> (NamedCredential, String, Int)? in
-            guard let base = try? endpoints.endpoint(credential.url).description else { return nil }
-            guard url.lowercased().hasPrefix(base.lowercased()) else { return nil }
-            let suffix = String(url.dropFirst(base.count))
-            guard suffix.isEmpty || suffix.hasPrefix("/") || suffix.hasPrefix("?") else { return nil }
-            return (credential, suffix, base.count)
+        // ASCII case only, so byte offsets in it are offsets in `url`.
+        let lowercased = String(decoding: url.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let matches = routes.byBase.filter { base, _ in
+            guard lowercased.hasPrefix(base) else { return false }
+            let next = lowercased.utf8.dropFirst(base.utf8.count).first
+            return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
         }
-        guard let longest = matches.map(\.2).max() else {
+        guard let longest = matches.first?.base.utf8.count else {
             throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) is under no named credential's base URL; use callout:NAME/path")
         }
-        let best = matches.filter { $0.2 == longest }
+        let best = matches.filter { $0.base.utf8.count == longest }
         guard best.count == 1 else {
-            throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.0.name).joined(separator: ", ")); use callout:NAME/path")
+            throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path")
         }
-        return try resolution(best[0].0, suffix: best[0].1, endpoints: endpoints)
+        return try resolution(best[0].route, suffix: Substring(url.utf8.dropFirst(longest)))
     }
 
-    private static func resolution(_ credential: NamedCredential, suffix: String, endpoints: EndpointCache) throws(SigilError) -> Resolution {
-        let endpoint: EndpointURL
-        do {
-            endpoint = try endpoints.endpoint(credential.url)
-        } catch {
-            throw SigilError(.calloutRefused, "named credential \(credential.name) has an invalid URL: \(error.problem)")
+    /// For `callout:NAME...`: where NAME ends (a UTF-8 offset: at the first `/` or `?`, else the
+    /// end) and NAME.
+    private static func calloutName(_ url: String) -> (Int, String)? {
+        var url = url
+        return url.withUTF8 { bytes in
+            // "callout:" is 8 bytes: one unaligned 64-bit load compares it.
+            let prefix: StaticString = "callout:"
+            guard bytes.count >= 8,
+                  UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(prefix.utf8Start).loadUnaligned(as: UInt64.self)
+            else { return nil }
+            let rest = bytes[8...]
+            let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
+            return (end, String(decoding: bytes[rest.startIndex..<end], as: UTF8.self))
         }
+    }
+
+    private static func resolution(_ route: Routes.Route, suffix: Substring) throws(SigilError) -> Resolution {
+        var url = try route.base.get()
         if let problem = problem(with: suffix) {
-            throw SigilError(.calloutRefused, "callout \(credential.name): \(problem); the credential is sent only to \(endpoint)")
+            throw SigilError(.calloutRefused, "callout \(route.namedCredential.name): \(problem); the credential is sent only to \(url)")
         }
-        return Resolution(namedCredential: credential, url: endpoint.description + suffix)
+        url.append(contentsOf: suffix)
+        return Resolution(route: route, url: url)
     }
 
     /// Why `suffix` (what follows the base URL) is refused, or `nil`. One pass over the bytes.
-    static func problem(with suffix: String) -> String? {
-        let bytes = Array(suffix.utf8)
-        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            return "the URL has spaces, control or non-ASCII characters (percent-encode them)"
+    static func problem(with suffix: Substring) -> String? {
+        var suffix = suffix
+        return suffix.withUTF8(problem(with:))
+    }
+
+    private static func problem(with bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        // One pass for the byte rules; the problems are reported in a fixed order below.
+        var pathEnd = bytes.count
+        var backslash = false, fragment = false, strayPercent = false
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte > 0x20 && byte < 0x7F else {
+                return "the URL has spaces, control or non-ASCII characters (percent-encode them)"
+            }
+            switch byte {
+            case UInt8(ascii: "\\"): backslash = true
+            case UInt8(ascii: "#"): fragment = true
+            case UInt8(ascii: "?"): pathEnd = min(pathEnd, index)
+            case UInt8(ascii: "%"):
+                if !(index + 2 < bytes.count && isHex(bytes[index + 1]) && isHex(bytes[index + 2])) { strayPercent = true }
+            default: break
+            }
+            index += 1
         }
         if let first = bytes.first, first != UInt8(ascii: "/") && first != UInt8(ascii: "?") {
             return "the path must start with / after the credential's name"
@@ -69,9 +98,8 @@ enum Callout {
         if bytes.count >= 2 && bytes[0] == UInt8(ascii: "/") && bytes[1] == UInt8(ascii: "/") {
             return "the path starts with //, which would name another host"
         }
-        if bytes.contains(UInt8(ascii: "\\")) { return "the URL has a backslash" }
-        if bytes.contains(UInt8(ascii: "#")) { return "the URL has a fragment" }
-        let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        if backslash { return "the URL has a backslash" }
+        if fragment { return "the URL has a fragment" }
         // Path segments (after the first "/"): no "." or ".." (also as %2e), no encoded slash.
         var start = 1
         while start <= pathEnd && pathEnd > 0 {
@@ -82,22 +110,12 @@ enum Callout {
             }
             start = end + 1
         }
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else {
-                    return "the URL has a '%' that does not start a percent-encoded byte"
-                }
-                index += 3
-            } else {
-                index += 1
-            }
-        }
+        if strayPercent { return "the URL has a '%' that does not start a percent-encoded byte" }
         return nil
     }
 
     /// Whether a segment is `.` or `..`, written plainly or as `%2e` (any case).
-    private static func isDotSegment(_ segment: ArraySlice<UInt8>) -> Bool {
+    private static func isDotSegment(_ segment: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         var dots = 0
         var index = segment.startIndex
         while index < segment.endIndex {
@@ -116,7 +134,7 @@ enum Callout {
     }
 
     /// Whether `%XX` for `byte` (hex in any case) appears in the segment.
-    private static func containsEncoded(_ segment: ArraySlice<UInt8>, _ byte: UInt8) -> Bool {
+    private static func containsEncoded(_ segment: Slice<UnsafeBufferPointer<UInt8>>, _ byte: UInt8) -> Bool {
         let high = UInt8(ascii: "0") + (byte >> 4)
         let low = byte & 0x0F
         let lowDigit = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10
@@ -140,13 +158,4 @@ extension SigilError.Code {
     public static let noPrincipal = Self("no-principal")
     /// A request cannot be decorated: a missing secret, a bad header, an unsupported protocol.
     public static let signingFailed = Self("signing-failed")
-}
-
-/// Parsed base URLs by their text, so a request does not parse its named credential's URL again.
-typealias EndpointCache = Memo<String, EndpointURL>
-
-extension Memo where Key == String, Value == EndpointURL {
-    func endpoint(_ url: String) throws(EndpointURLError) -> EndpointURL {
-        try value(for: url) { () throws(EndpointURLError) in try EndpointURL(parsing: url) }
-    }
 }

@@ -1,14 +1,38 @@
 import SigilCore
 import SigilModel
 
+/// A principal with its external credential and, for a per-user principal, the acting user: who
+/// signs, which does not change from one request to the next. A named credential's route keeps one
+/// for requests without an acting user, so such requests build none.
+final class PrincipalBinding: Sendable {
+    let external: ExternalCredential
+    let principal: Principal
+    let reference: PrincipalRef
+    /// Whose issued credential the principal uses (with the user only for a per-user principal).
+    let key: IssuedCredentialKey
+    /// What the issuer is asked for, when the principal signs with an issued credential (STS,
+    /// OAuth 2.0).
+    let issuance: IssuanceRequest?
+
+    init(external: ExternalCredential, principal: Principal, user: String?, source: any CredentialSource) {
+        self.external = external
+        self.principal = principal
+        let reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
+        let key = IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil)
+        self.reference = reference
+        self.key = key
+        issuance = IssuanceRequest.kind(of: external, principal: principal).map {
+            IssuanceRequest(kind: $0, key: key, external: external, principal: principal, source: source)
+        }
+    }
+}
+
 /// The chosen principal's secrets and parameters for one request, read at most once each. For a
 /// per-user principal, the acting user's authorization holds their own secrets; fields it lacks
 /// come from the principal (a shared client secret, say).
 final class CredentialContext {
     let source: any CredentialSource
-    let external: ExternalCredential
-    let principal: Principal
-    let reference: PrincipalRef
+    let binding: PrincipalBinding
     let user: String?
     let trace: SigningTrace?
     private var cache: [String: SecretBytes?] = [:]
@@ -16,14 +40,18 @@ final class CredentialContext {
     /// take the place of stored ones of the same name.
     var issued: IssuedCredential?
 
-    init(source: any CredentialSource, external: ExternalCredential, principal: Principal, user: String?, trace: SigningTrace? = nil) {
+    init(source: any CredentialSource, binding: PrincipalBinding, user: String?, trace: SigningTrace? = nil) {
         self.source = source
-        self.trace = trace
-        self.external = external
-        self.principal = principal
-        self.reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
+        self.binding = binding
         self.user = user
+        self.trace = trace
     }
+
+    var external: ExternalCredential { binding.external }
+    var principal: Principal { binding.principal }
+    var reference: PrincipalRef { binding.reference }
+    /// Whose issued credential this principal would use.
+    var key: IssuedCredentialKey { binding.key }
 
     func secret(_ field: String) throws -> SecretBytes? {
         if let value = issued?.fields[field] { return value }
@@ -35,9 +63,6 @@ final class CredentialContext {
     }
 
     /// A secret the protocol cannot do without.
-    /// Whose issued credential this principal would use.
-    var key: IssuedCredentialKey { IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil) }
-
     func requireSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try secret(field) else {
             throw Self.missingSecret(field, purpose: purpose, principal: reference, user: principal.type == .perUser ? user : nil)

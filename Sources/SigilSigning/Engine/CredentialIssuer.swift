@@ -16,19 +16,36 @@ public protocol CredentialIssuer: Sendable {
 
 /// What the engine asks an issuer for: whose credential, of which kind, with the principal's
 /// parameters and stored secrets (the keys a provider call is made with).
+///
+/// Its fields live in one shared box: the engine keeps a request per principal and hands it to the
+/// issuer on every request, so a copy should cost one reference.
 public struct IssuanceRequest: Sendable {
-    public let kind: IssuedCredential.Kind
-    public let key: IssuedCredentialKey
-    public let external: ExternalCredential
-    public let principal: Principal
-    let source: any CredentialSource
+    private final class Fields: Sendable {
+        let kind: IssuedCredential.Kind
+        let key: IssuedCredentialKey
+        let external: ExternalCredential
+        let principal: Principal
+        let source: any CredentialSource
+
+        init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) {
+            self.kind = kind
+            self.key = key
+            self.external = external
+            self.principal = principal
+            self.source = source
+        }
+    }
+
+    private let fields: Fields
+
+    public var kind: IssuedCredential.Kind { fields.kind }
+    public var key: IssuedCredentialKey { fields.key }
+    public var external: ExternalCredential { fields.external }
+    public var principal: Principal { fields.principal }
+    var source: any CredentialSource { fields.source }
 
     public init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) {
-        self.kind = kind
-        self.key = key
-        self.external = external
-        self.principal = principal
-        self.source = source
+        fields = Fields(kind: kind, key: key, external: external, principal: principal, source: source)
     }
 
     /// Which kind of issued credential a principal of `external` signs with, if any: STS for a

@@ -11,7 +11,9 @@ public struct SigningEngine: Sendable {
     let source: any CredentialSource
     /// Obtains issued credentials (STS, OAuth 2.0 tokens); `nil`: principals that need one fail.
     let issuer: (any CredentialIssuer)?
-    let endpoints = EndpointCache()
+    /// Each named credential's endpoint, external credential and operator principal, worked out
+    /// once per catalog snapshot.
+    let routes = RouteCache()
     /// Parsed templates by their text (templates are configuration, never secrets).
     let templates = Memo<String, MergeTemplate>()
     /// Parsed JWT signing keys by algorithm and the SHA-256 of their material (never the material).
@@ -37,12 +39,12 @@ public struct SigningEngine: Sendable {
         trace?.step("protocol", "\(external.authProtocol) of external credential \(external.name); Authorization \(named.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
         var headers = request.headers
-        var authorization: SecretBytes?
+        var authorization: String?
         if named.generateAuthorizationHeader, let value = try self.authorization(for: external.authProtocol, context, at: date) {
             authorization = value
-            trace?.secret(value)
+            trace?.secret(SecretBytes(utf8: value, lockingMemory: false))
             try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
-            trace?.step("header Authorization", value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
+            trace?.step("header Authorization", value)
         }
         let resolver = MergeResolver(context: context, authorization: authorization)
         for (owner, header) in external.customHeaders.map({ ("external credential \(external.name)", $0) })
@@ -101,16 +103,29 @@ public struct SigningEngine: Sendable {
         )
     }
 
-    /// The `Authorization` value a protocol generates, or `nil` when it generates none.
-    func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> SecretBytes? {
+    /// The `Authorization` value a protocol generates, or `nil` when it generates none. A header
+    /// value is a `String` (that is what is sent), so it is made as one directly.
+    func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> String? {
         switch authProtocol {
-        case .basic: try BasicAuthorization.value(context)
-        case .jwt: SecretBytes(utf8: "Bearer " + (try JWTAuthorization.token(context, at: date, keys: signingKeys, templates: templates)), lockingMemory: false)
+        case .basic: try BasicAuthorization.value(context).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        case .jwt: "Bearer " + (try JWTAuthorization.token(context, at: date, keys: signingKeys, templates: templates))
         // SigV4 signs after the custom headers are in place (see decorate).
         case .custom, .none, .awsSigV4: nil
         case .oauth2:
             // The access token the issuer obtained (obtainIssued ran first).
-            SecretBytes(utf8: "Bearer ", lockingMemory: false).appending(try context.requireSecret("accessToken", for: "OAuth 2.0"), lockingMemory: false)
+            try context.requireSecret("accessToken", for: "OAuth 2.0").withUnsafeBytes { Self.bearer($0) }
+        }
+    }
+
+    /// `Bearer TOKEN`, made in one allocation (invalid UTF-8 in the token is replaced, as
+    /// `String(decoding:)` would).
+    static func bearer(_ token: UnsafeRawBufferPointer) -> String {
+        let prefix: StaticString = "Bearer "
+        return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + token.count) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.copyMemory(from: UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+            UnsafeMutableRawBufferPointer(rebasing: raw[prefix.utf8CodeUnitCount...]).copyMemory(from: token)
+            return buffer.count
         }
     }
 
@@ -137,8 +152,8 @@ public struct SigningEngine: Sendable {
             throw SigilError(.notFound, "external credential \(name.sanitizedForMessage) does not exist")
         }
         let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, external: external, principal: principal, user: user)
-        guard IssuanceRequest.kind(of: external, principal: principal) != nil else {
+        let context = CredentialContext(source: source, binding: PrincipalBinding(external: external, principal: principal, user: user, source: source), user: user)
+        guard context.binding.issuance != nil else {
             throw SigilError(.signingFailed, "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
         }
         try await obtainIssued(context)
@@ -196,11 +211,12 @@ public struct SigningEngine: Sendable {
     /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
     /// from the issuer; its fields then take the place of the stored ones.
     nonisolated(nonsending) private func obtainIssued(_ context: CredentialContext) async throws {
-        guard let kind = IssuanceRequest.kind(of: context.external, principal: context.principal) else { return }
+        guard let issuance = context.binding.issuance else { return }
+        let kind = issuance.kind
         guard let issuer else {
             throw SigilError(.signingFailed, "principal \(context.reference) signs with credentials obtained from a provider (\(kind.rawValue)), and this engine has no issuer to obtain them")
         }
-        let issued = try await issuer.credential(for: IssuanceRequest(kind: kind, key: context.key, external: context.external, principal: context.principal, source: source))
+        let issued = try await issuer.credential(for: issuance)
         context.issued = issued
         if let trace = context.trace { for value in issued.fields.values { trace.secret(value) } }
         if let trace = context.trace {
@@ -215,23 +231,32 @@ public struct SigningEngine: Sendable {
         -> (Callout.Resolution, ExternalCredential, CredentialContext)
     {
         try Self.checkHeaders(request.headers)
-        let catalog = try source.catalog()
-        let resolution = try Callout.resolve(request.url, in: catalog, endpoints: endpoints)
+        let routes = self.routes.routes(for: try source.snapshot(), source: source)
+        let resolution = try Callout.resolve(request.url, in: routes)
         let named = resolution.namedCredential
         trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
-        guard let external = catalog.externalCredential(named: named.externalCredential) else {
-            throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+        let external = try resolution.route.externalCredential.get()
+        let binding = if let user {
+            PrincipalBinding(
+                external: external,
+                principal: try PrincipalChooser.choose(in: external, user: user, catalog: routes.snapshot.catalog, authorizedUsers: source.authorizedUsers(of:)),
+                user: user, source: source
+            )
+        } else {
+            try resolution.route.operatorPrincipal.get()
         }
-        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, external: external, principal: principal, user: user, trace: trace)
-        trace?.step("principal", "\(context.reference) (\(principal.type), sequence \(principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
+        let context = CredentialContext(source: source, binding: binding, user: user, trace: trace)
+        trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
         return (resolution, external, context)
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.
     static func set(_ headers: inout [(name: String, value: String)], name: String, value: SecretBytes, credential: String) throws {
-        let text = value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
+        try set(&headers, name: name, value: value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }, credential: credential)
+    }
+
+    static func set(_ headers: inout [(name: String, value: String)], name: String, value text: String, credential: String) throws {
+        guard !hasLineBreakOrNul(text) else {
             throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a CR, LF or NUL after merge fields were filled in")
         }
         headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
@@ -244,12 +269,17 @@ public struct SigningEngine: Sendable {
         "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8.contains(UInt8(byte))
     }
 
+    static func hasLineBreakOrNul(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 } }
+    }
+
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
         for header in headers {
             guard !header.name.isEmpty, header.name.utf8.allSatisfy({ tokenCharacters[Int($0)] }) else {
                 throw SigilError(.signingFailed, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
             }
-            guard !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
+            guard !hasLineBreakOrNul(header.value) else {
                 throw SigilError(.signingFailed, "header \(header.name) has a CR, LF or NUL in its value")
             }
         }
@@ -259,7 +289,7 @@ public struct SigningEngine: Sendable {
 /// Supplies merge-field references from the chosen principal.
 struct MergeResolver {
     let context: CredentialContext
-    let authorization: SecretBytes?
+    let authorization: String?
 
     func resolve(_ reference: MergeReference) throws -> SecretBytes {
         switch reference {
@@ -277,7 +307,7 @@ struct MergeResolver {
             guard let authorization else {
                 throw SigilError(.signingFailed, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")
             }
-            return authorization
+            return SecretBytes(utf8: authorization, lockingMemory: false)
         case .field(let credential, let name):
             guard credential == context.external.name else {
                 throw SigilError(.signingFailed, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")

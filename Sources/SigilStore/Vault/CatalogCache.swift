@@ -6,17 +6,23 @@ import Synchronization
 /// The vault's catalog as last read, so that the signing engine does not read and decode every
 /// table on every request.
 ///
-/// A change made through the same ``Vault`` handle drops the copy at once. A change by another
-/// handle or process is noticed by SQLite's `data_version` on a connection kept for that purpose
-/// (it changes when any other connection commits); the copy is checked against it at most every
-/// ``revalidation``, so such a change is seen within that time.
+/// A change made through the same ``Vault`` handle marks the copy stale at once. A change by
+/// another handle or process is noticed by SQLite's `data_version` on a connection kept for that
+/// purpose (it changes when any other connection commits); the copy is checked against it at most
+/// every ``revalidation``, so such a change is seen within that time.
+///
+/// A catalog read again and found equal to the kept one (most writes are tokens, secrets and audit
+/// entries, not the catalog) keeps the same ``CatalogSnapshot`` object, so what readers worked out
+/// from it stays valid.
 final class CatalogCache: Sendable {
     static let revalidation: Duration = .milliseconds(100)
 
     private struct Entry {
-        var catalog: Catalog
+        var snapshot: CatalogSnapshot
         var dataVersion: Int64
         var checkedAt: ContinuousClock.Instant
+        /// A write through this handle happened since the read: read again before use.
+        var stale: Bool
     }
 
     private let entry = Mutex<Entry?>(nil)
@@ -29,23 +35,29 @@ final class CatalogCache: Sendable {
     }
 
     func invalidate() {
-        entry.withLock { $0 = nil }
+        entry.withLock { $0?.stale = true }
     }
 
-    func value(_ read: () throws -> Catalog) throws -> Catalog {
+    /// The kept snapshot, the same object until the catalog changes; `read` reads it anew.
+    func value(_ read: () throws -> Catalog) throws -> CatalogSnapshot {
         let now = ContinuousClock.now
-        if let cached = entry.withLock({ $0 }), now - cached.checkedAt < Self.revalidation {
-            return cached.catalog
+        if let recent = entry.withLock({ entry in entry.flatMap { !$0.stale && now - $0.checkedAt < Self.revalidation ? $0.snapshot : nil } }) {
+            return recent
         }
         let version = try dataVersion()
-        if let cached = entry.withLock({ $0 }), cached.dataVersion == version {
-            entry.withLock { $0?.checkedAt = now }
-            return cached.catalog
+        let kept = entry.withLock { entry -> CatalogSnapshot? in
+            guard let current = entry, !current.stale, current.dataVersion == version else { return nil }
+            entry?.checkedAt = now
+            return current.snapshot
         }
+        if let kept { return kept }
         // Read after taking the version: a commit in between makes the next check read again.
         let catalog = try read()
-        entry.withLock { $0 = Entry(catalog: catalog, dataVersion: version, checkedAt: now) }
-        return catalog
+        return entry.withLock { entry in
+            let snapshot = entry.flatMap { $0.snapshot.catalog == catalog ? $0.snapshot : nil } ?? CatalogSnapshot(catalog)
+            entry = Entry(snapshot: snapshot, dataVersion: version, checkedAt: now, stale: false)
+            return snapshot
+        }
     }
 
     /// `PRAGMA data_version` on the probe connection (opened on first use, read-only).

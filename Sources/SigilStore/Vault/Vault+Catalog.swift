@@ -10,6 +10,11 @@ extension Vault {
     /// handle or process within ``CatalogCache/revalidation`` (100 ms), when the kept copy is checked
     /// against SQLite's `data_version`. The signing engine reads the catalog on every request.
     public func catalog() throws -> Catalog {
+        try snapshot().catalog
+    }
+
+    /// The catalog as kept (see ``catalog()``): the same snapshot object until it changes.
+    public func snapshot() throws -> CatalogSnapshot {
         try catalogCache.value { try read { db in try readCatalog(db) } }
     }
 

@@ -23,19 +23,29 @@ public final class CredentialBroker: CredentialIssuer {
     let leaseDuration: Int64
     let holder: String
     let clock: @Sendable () -> Date
-    private let providers: [IssuedCredential.Kind: any CredentialProvider]
+    private let stsProvider: any CredentialProvider
+    private let oauthProvider: any CredentialProvider
     private let memory = Mutex<[IssuedCredentialKey: Remembered]>([:])
 
     /// A value in memory, with the parameters it was obtained under: while they are the same
-    /// dictionaries (the vault's cached catalog shares them, so comparing is cheap), the digest and
-    /// margin need not be worked out again.
-    private struct Remembered {
-        var external: [String: String]
-        var principal: [String: String]
-        var digest: String
-        var margin: Int64
-        var credential: IssuedCredential
+    /// dictionaries (the vault's catalog snapshot shares them, so comparing is cheap), the digest and
+    /// margin need not be worked out again. A class, so a lookup copies one reference.
+    private final class Remembered: Sendable {
+        let external: [String: String]
+        let principal: [String: String]
+        let digest: String
+        let margin: Int64
+        let credential: IssuedCredential
 
+        init(external: [String: String], principal: [String: String], digest: String, margin: Int64, credential: IssuedCredential) {
+            self.external = external
+            self.principal = principal
+            self.digest = digest
+            self.margin = margin
+            self.credential = credential
+        }
+
+        /// Dictionaries that share storage compare by identity alone.
         func matches(_ request: IssuanceRequest) -> Bool {
             principal == request.principal.parameters && external == request.external.parameters
         }
@@ -55,10 +65,15 @@ public final class CredentialBroker: CredentialIssuer {
         self.leaseDuration = leaseDuration
         self.clock = clock
         self.holder = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
-        self.providers = [
-            .awsSTS: AssumeRoleProvider(client: client, clock: clock),
-            .oauth2: OAuthProvider(client: client, clock: clock),
-        ].merging(providers) { $1 }
+        self.stsProvider = providers[.awsSTS] ?? AssumeRoleProvider(client: client, clock: clock)
+        self.oauthProvider = providers[.oauth2] ?? OAuthProvider(client: client, clock: clock)
+    }
+
+    private func provider(_ kind: IssuedCredential.Kind) -> any CredentialProvider {
+        switch kind {
+        case .awsSTS: stsProvider
+        case .oauth2: oauthProvider
+        }
     }
 
     /// Closes the provider connections.
@@ -67,12 +82,11 @@ public final class CredentialBroker: CredentialIssuer {
     }
 
     nonisolated(nonsending) public func credential(for request: IssuanceRequest) async throws -> IssuedCredential {
-        guard let provider = providers[request.kind] else {
-            throw SigilError(.signingFailed, "principal \(request.key.principal) needs a \(request.kind.rawValue) credential, which this version of Sigil cannot obtain yet")
-        }
-        if let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now(), margin: cached.margin) {
+        let now = now()
+        if let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now, margin: cached.margin) {
             return cached.credential
         }
+        let provider = provider(request.kind)
         let digest = try provider.parametersDigest(request)
         let margin = try provider.refreshMargin(request)
         return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: nil)
@@ -83,7 +97,7 @@ public final class CredentialBroker: CredentialIssuer {
     /// the same rejection. A credential other than `rejected` that is already in use is returned
     /// as it is.
     public func replace(rejected: IssuedCredential, for request: IssuanceRequest) async throws -> IssuedCredential {
-        guard let provider = providers[request.kind] else { return try await credential(for: request) }
+        let provider = provider(request.kind)
         let digest = try provider.parametersDigest(request)
         let margin = try provider.refreshMargin(request)
         let token = Self.identity(of: rejected)
@@ -99,7 +113,7 @@ public final class CredentialBroker: CredentialIssuer {
     /// Stores a credential a person just authorized (`sigil auth login`): under the refresh lease,
     /// so it cannot race a refresh, and marking the user's authorization live.
     public func store(authorized credential: IssuedCredential, for request: IssuanceRequest) async throws {
-        guard let provider = providers[request.kind] else { return }
+        let provider = provider(request.kind)
         let digest = try provider.parametersDigest(request)
         for _ in 0..<3 {
             switch try vault.acquireRefreshLease(request.key, kind: request.kind, holder: holder, duration: leaseDuration) {

@@ -1,0 +1,67 @@
+import SigilCore
+import SigilModel
+import Synchronization
+
+/// What the engine works out once per catalog snapshot for every named credential, rather than on
+/// every request: its parsed endpoint, its external credential, and the principal a request without
+/// an acting user takes. A failure (an invalid URL, a missing external credential) is kept as the
+/// error the request that needs it will throw.
+final class Routes: Sendable {
+    /// One named credential's route.
+    final class Route: Sendable {
+        let namedCredential: NamedCredential
+        /// The base URL as requests are sent to it (normalized), or why it is invalid.
+        let base: Result<String, SigilError>
+        let externalCredential: Result<ExternalCredential, SigilError>
+        /// The principal of a request made without an acting user (the vault's operator).
+        let operatorPrincipal: Result<PrincipalBinding, any Error>
+
+        init(_ named: NamedCredential, catalog: Catalog, source: any CredentialSource) {
+            namedCredential = named
+            base = Result { () throws(SigilError) in
+                do throws(EndpointURLError) {
+                    return try EndpointURL(parsing: named.url).description
+                } catch {
+                    throw SigilError(.calloutRefused, "named credential \(named.name) has an invalid URL: \(error.problem)")
+                }
+            }
+            let external = Result { () throws(SigilError) in
+                guard let external = catalog.externalCredential(named: named.externalCredential) else {
+                    throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+                }
+                return external
+            }
+            externalCredential = external
+            operatorPrincipal = Result {
+                let external = try external.get()
+                let principal = try PrincipalChooser.choose(in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })
+                return PrincipalBinding(external: external, principal: principal, user: nil, source: source)
+            }
+        }
+    }
+
+    let snapshot: CatalogSnapshot
+    let byName: [String: Route]
+    /// Routes with a valid base URL, lowercased, longest first: where absolute URLs are matched.
+    let byBase: [(base: String, route: Route)]
+
+    init(_ snapshot: CatalogSnapshot, source: any CredentialSource) {
+        self.snapshot = snapshot
+        let routes = snapshot.catalog.namedCredentials.map { Route($0, catalog: snapshot.catalog, source: source) }
+        byName = Dictionary(routes.map { ($0.namedCredential.name, $0) }, uniquingKeysWith: { first, _ in first })
+        byBase = routes.compactMap { route in (try? route.base.get()).map { ($0.lowercased(), route) } }
+            .sorted { $0.base.utf8.count > $1.base.utf8.count }
+    }
+}
+
+/// The routes of the snapshot last seen, replaced when the source hands out another snapshot.
+final class RouteCache: Sendable {
+    private let current = Mutex<Routes?>(nil)
+
+    func routes(for snapshot: CatalogSnapshot, source: any CredentialSource) -> Routes {
+        if let routes = current.withLock({ $0 }), routes.snapshot === snapshot { return routes }
+        let routes = Routes(snapshot, source: source)
+        current.withLock { $0 = routes }
+        return routes
+    }
+}
