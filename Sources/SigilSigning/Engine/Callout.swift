@@ -17,11 +17,12 @@ enum Callout {
     }
 
     static func resolve(_ url: String, in routes: Routes) throws(SigilError) -> Resolution {
-        if let (nameEnd, name) = calloutName(url) {
-            guard let route = routes.byName[name] else {
-                throw SigilError(.calloutRefused, "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)")
+        if let callout = callout(url) {
+            guard let route = routes.byName[callout.name] else {
+                throw SigilError(.calloutRefused, "callout \(callout.name.sanitizedForMessage): no named credential is called \(callout.name.sanitizedForMessage)")
             }
-            return try resolution(route, suffix: Substring(url.utf8[url.utf8.index(url.utf8.startIndex, offsetBy: nameEnd)...]))
+            let suffix = Substring(url.utf8[url.utf8.index(url.utf8.startIndex, offsetBy: callout.nameEnd)...])
+            return try resolution(route, suffix: suffix, problem: callout.problem)
         }
         // An absolute URL: the named credential with the longest base URL that contains it.
         // ASCII case only, so byte offsets in it are offsets in `url`.
@@ -38,14 +39,14 @@ enum Callout {
         guard best.count == 1 else {
             throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path")
         }
-        return try resolution(best[0].route, suffix: Substring(url.utf8.dropFirst(longest)))
+        let suffix = Substring(url.utf8.dropFirst(longest))
+        return try resolution(best[0].route, suffix: suffix, problem: problem(with: suffix))
     }
 
-    /// For `callout:NAME...`: where NAME ends (a UTF-8 offset: at the first `/` or `?`, else the
-    /// end) and NAME.
-    private static func calloutName(_ url: String) -> (Int, String)? {
-        var url = url
-        return url.withUTF8 { bytes in
+    /// For `callout:NAME...`: NAME, where it ends (a UTF-8 offset: at the first `/` or `?`, else
+    /// the end), and what is wrong with the rest, if anything. One look at the bytes.
+    private static func callout(_ url: String) -> (name: String, nameEnd: Int, problem: String?)? {
+        let parse = { (bytes: UnsafeBufferPointer<UInt8>) -> (name: String, nameEnd: Int, problem: String?)? in
             // "callout:" is 8 bytes: one unaligned 64-bit load compares it.
             let prefix: StaticString = "callout:"
             guard bytes.count >= 8,
@@ -53,21 +54,37 @@ enum Callout {
             else { return nil }
             let rest = bytes[8...]
             let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
-            return (end, String(decoding: bytes[rest.startIndex..<end], as: UTF8.self))
+            return (String(decoding: bytes[rest.startIndex..<end], as: UTF8.self), end, problem(with: UnsafeBufferPointer(rebasing: bytes[end...])))
         }
+        if let parsed = url.utf8.withContiguousStorageIfAvailable(parse) { return parsed }
+        var url = url
+        return url.withUTF8(parse)
     }
 
-    private static func resolution(_ route: Routes.Route, suffix: Substring) throws(SigilError) -> Resolution {
-        var url = try route.base.get()
-        if let problem = problem(with: suffix) {
-            throw SigilError(.calloutRefused, "callout \(route.namedCredential.name): \(problem); the credential is sent only to \(url)")
+    private static func resolution(_ route: Routes.Route, suffix: Substring, problem: String?) throws(SigilError) -> Resolution {
+        let base = try route.base.get()
+        if let problem {
+            throw SigilError(.calloutRefused, "callout \(route.namedCredential.name): \(problem); the credential is sent only to \(base)")
         }
-        url.append(contentsOf: suffix)
-        return Resolution(route: route, url: url)
+        return Resolution(route: route, url: concatenate(base, suffix))
+    }
+
+    /// `base + suffix` in one allocation (both are ASCII by now).
+    private static func concatenate(_ base: String, _ suffix: Substring) -> String {
+        guard let url = base.utf8.withContiguousStorageIfAvailable({ base in
+            suffix.utf8.withContiguousStorageIfAvailable { suffix in
+                String(unsafeUninitializedCapacity: base.count + suffix.count) { buffer in
+                    let end = buffer.initialize(fromContentsOf: base)
+                    return buffer[end...].initialize(fromContentsOf: suffix)
+                }
+            }
+        }) ?? nil else { return base + suffix }
+        return url
     }
 
     /// Why `suffix` (what follows the base URL) is refused, or `nil`. One pass over the bytes.
     static func problem(with suffix: Substring) -> String? {
+        if let problem = suffix.utf8.withContiguousStorageIfAvailable(problem(with:)) { return problem }
         var suffix = suffix
         return suffix.withUTF8(problem(with:))
     }

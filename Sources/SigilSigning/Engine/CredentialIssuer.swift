@@ -9,9 +9,16 @@ public import SigilModel
 public protocol CredentialIssuer: Sendable {
     /// A credential for `request` that is good for a while yet.
     nonisolated(nonsending) func credential(for request: IssuanceRequest) async throws -> IssuedCredential
+    /// The credential ``credential(for:)`` would return, when it is at hand now (in memory, good for
+    /// a while yet) and needs no waiting; else `nil`. The engine asks this first on every request.
+    func heldCredential(for request: IssuanceRequest) -> IssuedCredential?
     /// A new credential in place of `rejected`, which the resource refused; obtained once however
     /// many requests report the same rejection.
     func replace(rejected: IssuedCredential, for request: IssuanceRequest) async throws -> IssuedCredential
+}
+
+extension CredentialIssuer {
+    public func heldCredential(for request: IssuanceRequest) -> IssuedCredential? { nil }
 }
 
 /// What the engine asks an issuer for: whose credential, of which kind, with the principal's

@@ -9,7 +9,20 @@ import Synchronization
 final class Routes: Sendable {
     /// One named credential's route.
     final class Route: Sendable {
+        /// A custom header a request gets, its template parsed (or why it does not parse).
+        struct Header: Sendable {
+            /// `external credential NAME` or `named credential NAME`, for messages.
+            let owner: String
+            let name: String
+            let text: String
+            let template: Result<MergeTemplate, SigilError>
+        }
+
         let namedCredential: NamedCredential
+        let name: String
+        let generateAuthorizationHeader: Bool
+        /// The external credential's custom headers, then the named credential's.
+        let headers: [Header]
         /// The base URL as requests are sent to it (normalized), or why it is invalid.
         let base: Result<String, SigilError>
         let externalCredential: Result<ExternalCredential, SigilError>
@@ -18,6 +31,8 @@ final class Routes: Sendable {
 
         init(_ named: NamedCredential, catalog: Catalog, source: any CredentialSource) {
             namedCredential = named
+            name = named.name
+            generateAuthorizationHeader = named.generateAuthorizationHeader
             base = Result { () throws(SigilError) in
                 do throws(EndpointURLError) {
                     return try EndpointURL(parsing: named.url).description
@@ -32,6 +47,17 @@ final class Routes: Sendable {
                 return external
             }
             externalCredential = external
+            let owned = ((try? external.get())?.customHeaders ?? []).map { ("external credential \(named.externalCredential)", $0) }
+                + named.customHeaders.map { ("named credential \(named.name)", $0) }
+            headers = owned.map { owner, header in
+                Header(owner: owner, name: header.name, text: header.value, template: Result { () throws(SigilError) in
+                    do throws(MergeFieldError) {
+                        return try MergeTemplate(parsing: header.value)
+                    } catch {
+                        throw SigilError(.signingFailed, "\(owner), header \(header.name): merge field \(error)")
+                    }
+                })
+            }
             operatorPrincipal = Result {
                 let external = try external.get()
                 let principal = try PrincipalChooser.choose(in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })

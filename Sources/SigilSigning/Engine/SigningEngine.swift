@@ -33,36 +33,33 @@ public struct SigningEngine: Sendable {
     nonisolated(nonsending) public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
-        let (resolution, external, context) = try prepare(request, as: user, trace: trace)
-        try await obtainIssued(context)
-        let named = resolution.namedCredential
-        trace?.step("protocol", "\(external.authProtocol) of external credential \(external.name); Authorization \(named.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
+        let (resolution, context) = try prepare(request, as: user, trace: trace)
+        if try !takeHeldIssued(context) { try await obtainIssued(context) }
+        // Read through the route and the binding (shared, immutable) rather than copied out.
+        let route = resolution.route
+        let external = context.binding
+        trace?.step("protocol", "\(external.external.authProtocol) of external credential \(external.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
         var headers = request.headers
+        headers.reserveCapacity(headers.count + 1 + route.headers.count)
         var authorization: String?
-        if named.generateAuthorizationHeader, let value = try self.authorization(for: external.authProtocol, context, at: date) {
+        if route.generateAuthorizationHeader, let value = try self.authorization(for: external.external.authProtocol, context, at: date) {
             authorization = value
             trace?.secret(SecretBytes(utf8: value, lockingMemory: false))
-            try Self.set(&headers, name: "Authorization", value: value, credential: named.name)
+            try Self.set(&headers, name: "Authorization", value: value, credential: route.name)
             trace?.step("header Authorization", value)
         }
         let resolver = MergeResolver(context: context, authorization: authorization)
-        for (owner, header) in external.customHeaders.map({ ("external credential \(external.name)", $0) })
-            + named.customHeaders.map({ ("named credential \(named.name)", $0) }) {
-            let template: MergeTemplate
-            do {
-                template = try templates.value(for: header.value) { () throws(MergeFieldError) in try MergeTemplate(parsing: header.value) }
-            } catch {
-                throw SigilError(.signingFailed, "\(owner), header \(header.name): merge field \(error)")
-            }
-            if template.hasMergeFields && !named.allowMergeFieldsInHeader {
-                throw SigilError(.signingFailed, "\(owner), header \(header.name) has merge fields, but named credential \(named.name) does not allow them in headers (allowMergeFieldsInHeader)")
+        for header in route.headers {
+            let template = try header.template.get()
+            if template.hasMergeFields && !route.namedCredential.allowMergeFieldsInHeader {
+                throw SigilError(.signingFailed, "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)")
             }
             let rendered = try template.render(resolver.resolve)
             if template.hasMergeFields { trace?.secret(rendered) }
-            try Self.set(&headers, name: header.name, value: rendered, credential: named.name)
-            trace?.step("header \(header.name) (\(owner))", template.hasMergeFields
-                ? "\(header.value) -> \(rendered.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })" : header.value)
+            try Self.set(&headers, name: header.name, value: rendered, credential: route.name)
+            trace?.step("header \(header.name) (\(header.owner))", template.hasMergeFields
+                ? "\(header.text) -> \(rendered.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })" : header.text)
         }
 
         var body: [UInt8]?
@@ -70,17 +67,17 @@ public struct SigningEngine: Sendable {
         case .none, .sha256: body = nil
         case .bytes(let bytes): body = bytes
         }
-        if named.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
+        if route.namedCredential.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
             do {
                 body = try MergeTemplate(parsing: text).render(resolver.resolve).withUnsafeBytes { Array($0) }
                 trace?.step("body", "merge fields filled in (\(body?.count ?? 0) bytes)")
             } catch let error as MergeFieldError {
-                throw SigilError(.signingFailed, "the body of a request to named credential \(named.name): merge field \(error)")
+                throw SigilError(.signingFailed, "the body of a request to named credential \(route.name): merge field \(error)")
             }
         }
         var url = resolution.url
         // SigV4 signs last: over the final headers and body.
-        if external.authProtocol == .awsSigV4 && named.generateAuthorizationHeader {
+        if external.external.authProtocol == .awsSigV4 && route.generateAuthorizationHeader {
             let signer = try SigV4Authorization.signer(context)
             let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
             let signed = signer.sign(SigV4Signer.Request(method: request.method, url: url, headers: headers, payloadHash: payloadHash), at: date, trace: trace)
@@ -89,17 +86,17 @@ public struct SigningEngine: Sendable {
         }
 
         var identity: ClientIdentity?
-        if let chain = named.clientCertificate {
-            guard let key = try source.secret(SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField), stage: .current) else {
-                throw SigilError(.signingFailed, "named credential \(named.name) has a client certificate but no private key")
+        if let chain = route.namedCredential.clientCertificate {
+            guard let key = try source.secret(SecretTarget(owner: .namedCredential(route.name), field: NamedCredential.clientKeyField), stage: .current) else {
+                throw SigilError(.signingFailed, "named credential \(route.name) has a client certificate but no private key")
             }
             identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
             trace?.secret(key)
-            trace?.step("client identity", "certificate chain of named credential \(named.name), private key \(key.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })")
+            trace?.step("client identity", "certificate chain of named credential \(route.name), private key \(key.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })")
         }
         return DecoratedRequest(
-            method: request.method, url: url, headers: headers, body: body, namedCredential: named.name,
-            principal: context.reference, clientIdentity: identity, trust: named.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
+            method: request.method, url: url, headers: headers, body: body, namedCredential: route.name,
+            principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
         )
     }
 
@@ -132,9 +129,9 @@ public struct SigningEngine: Sendable {
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
     /// can then be sent by anyone holding the URL, without Sigil. Only for `aws-sigv4` credentials.
     nonisolated(nonsending) public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
-        let (resolution, external, context) = try prepare(request, as: user, trace: nil)
-        guard external.authProtocol == .awsSigV4 else {
-            throw SigilError(.signingFailed, "named credential \(resolution.namedCredential.name) uses protocol \(external.authProtocol); only aws-sigv4 credentials presign URLs")
+        let (resolution, context) = try prepare(request, as: user, trace: nil)
+        guard context.external.authProtocol == .awsSigV4 else {
+            throw SigilError(.signingFailed, "named credential \(resolution.route.name) uses protocol \(context.external.authProtocol); only aws-sigv4 credentials presign URLs")
         }
         try await obtainIssued(context)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
@@ -211,43 +208,54 @@ public struct SigningEngine: Sendable {
     /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
     /// from the issuer; its fields then take the place of the stored ones.
     nonisolated(nonsending) private func obtainIssued(_ context: CredentialContext) async throws {
-        guard let issuance = context.binding.issuance else { return }
-        let kind = issuance.kind
+        guard let issuance = context.binding.issuance, try !takeHeldIssued(context), let issuer else { return }
+        record(try await issuer.credential(for: issuance), of: issuance, in: context)
+    }
+
+    /// The synchronous part of ``obtainIssued(_:)``: `true` when the principal needs no issued
+    /// credential or the issuer holds a current one (most requests, which then never suspend).
+    private func takeHeldIssued(_ context: CredentialContext) throws -> Bool {
+        guard let issuance = context.binding.issuance else { return true }
         guard let issuer else {
-            throw SigilError(.signingFailed, "principal \(context.reference) signs with credentials obtained from a provider (\(kind.rawValue)), and this engine has no issuer to obtain them")
+            throw SigilError(.signingFailed, "principal \(context.reference) signs with credentials obtained from a provider (\(issuance.kind.rawValue)), and this engine has no issuer to obtain them")
         }
-        let issued = try await issuer.credential(for: issuance)
+        guard let held = issuer.heldCredential(for: issuance) else { return false }
+        record(held, of: issuance, in: context)
+        return true
+    }
+
+    private func record(_ issued: IssuedCredential, of issuance: IssuanceRequest, in context: CredentialContext) {
         context.issued = issued
-        if let trace = context.trace { for value in issued.fields.values { trace.secret(value) } }
         if let trace = context.trace {
+            for value in issued.fields.values { trace.secret(value) }
             let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
-            trace.step("issued credential", "\(kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
+            trace.step("issued credential", "\(issuance.kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
         }
     }
 
     /// The steps every request shares: check the caller's headers, resolve the callout, choose the
     /// principal.
     private func prepare(_ request: OutboundRequest, as user: String?, trace: SigningTrace?) throws
-        -> (Callout.Resolution, ExternalCredential, CredentialContext)
+        -> (Callout.Resolution, CredentialContext)
     {
         try Self.checkHeaders(request.headers)
         let routes = self.routes.routes(for: try source.snapshot(), source: source)
         let resolution = try Callout.resolve(request.url, in: routes)
-        let named = resolution.namedCredential
-        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(named.name) -> \(resolution.url)")
-        let external = try resolution.route.externalCredential.get()
-        let binding = if let user {
-            PrincipalBinding(
+        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(resolution.route.name) -> \(resolution.url)")
+        let binding: PrincipalBinding
+        if let user {
+            let external = try resolution.route.externalCredential.get()
+            binding = PrincipalBinding(
                 external: external,
                 principal: try PrincipalChooser.choose(in: external, user: user, catalog: routes.snapshot.catalog, authorizedUsers: source.authorizedUsers(of:)),
                 user: user, source: source
             )
         } else {
-            try resolution.route.operatorPrincipal.get()
+            binding = try resolution.route.operatorPrincipal.get()
         }
         let context = CredentialContext(source: source, binding: binding, user: user, trace: trace)
         trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
-        return (resolution, external, context)
+        return (resolution, context)
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.
@@ -259,7 +267,9 @@ public struct SigningEngine: Sendable {
         guard !hasLineBreakOrNul(text) else {
             throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a CR, LF or NUL after merge fields were filled in")
         }
-        headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
+        if !headers.isEmpty {
+            headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
+        }
         headers.append((name, text))
     }
 
@@ -270,8 +280,10 @@ public struct SigningEngine: Sendable {
     }
 
     static func hasLineBreakOrNul(_ text: String) -> Bool {
+        let check = { (bytes: UnsafeBufferPointer<UInt8>) in bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 } }
+        if let found = text.utf8.withContiguousStorageIfAvailable(check) { return found }
         var text = text
-        return text.withUTF8 { bytes in bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 } }
+        return text.withUTF8(check)
     }
 
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {

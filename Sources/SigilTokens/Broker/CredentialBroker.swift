@@ -82,14 +82,19 @@ public final class CredentialBroker: CredentialIssuer {
     }
 
     nonisolated(nonsending) public func credential(for request: IssuanceRequest) async throws -> IssuedCredential {
-        let now = now()
-        if let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now, margin: cached.margin) {
-            return cached.credential
-        }
+        if let held = heldCredential(for: request) { return held }
         let provider = provider(request.kind)
         let digest = try provider.parametersDigest(request)
         let margin = try provider.refreshMargin(request)
         return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: nil)
+    }
+
+    /// The value in memory, when it was obtained under the request's parameters and is fresh.
+    public func heldCredential(for request: IssuanceRequest) -> IssuedCredential? {
+        guard let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now(), margin: cached.margin) else {
+            return nil
+        }
+        return cached.credential
     }
 
     /// The resource refused `rejected` (a 401, or a configured status or body such as Salesforce's
