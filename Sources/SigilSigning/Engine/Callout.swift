@@ -17,78 +17,70 @@ enum Callout {
     }
 
     static func resolve(_ url: String, in routes: Routes) throws(SigilError) -> Resolution {
-        if let callout = callout(url) {
-            guard let route = routes.byName[callout.name] else {
-                throw SigilError(.calloutRefused, "callout \(callout.name.sanitizedForMessage): no named credential is called \(callout.name.sanitizedForMessage)")
-            }
-            let suffix = Substring(url.utf8[url.utf8.index(url.utf8.startIndex, offsetBy: callout.nameEnd)...])
-            return try resolution(route, suffix: suffix, problem: callout.problem)
+        // Everything below works on the URL's bytes (native strings are contiguous already).
+        var url = url
+        url.makeContiguousUTF8()
+        let resolved = url.utf8.withContiguousStorageIfAvailable { bytes in
+            callout(bytes, in: routes) ?? absolute(bytes, url, in: routes)
         }
-        // An absolute URL: the named credential with the longest base URL that contains it.
+        return try resolved!.get()
+    }
+
+    /// For `callout:NAME/rest`: NAME's route with the rest appended; `nil` when it is no callout.
+    private static func callout(_ bytes: UnsafeBufferPointer<UInt8>, in routes: Routes) -> Result<Resolution, SigilError>? {
+        // "callout:" is 8 bytes: one unaligned 64-bit load compares it.
+        let prefix: StaticString = "callout:"
+        guard bytes.count >= 8,
+              UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(prefix.utf8Start).loadUnaligned(as: UInt64.self)
+        else { return nil }
+        let end = bytes[8...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
+        let name = String(decoding: bytes[8..<end], as: UTF8.self)
+        guard let route = routes.byName[name] else {
+            return .failure(SigilError(.calloutRefused, "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)"))
+        }
+        return resolution(route, suffix: UnsafeBufferPointer(rebasing: bytes[end...]))
+    }
+
+    /// An absolute URL: the named credential with the longest base URL that contains it.
+    private static func absolute(_ bytes: UnsafeBufferPointer<UInt8>, _ url: String, in routes: Routes) -> Result<Resolution, SigilError> {
         // ASCII case only, so byte offsets in it are offsets in `url`.
-        let lowercased = String(decoding: url.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let lowercased = String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
         let matches = routes.byBase.filter { base, _ in
             guard lowercased.hasPrefix(base) else { return false }
             let next = lowercased.utf8.dropFirst(base.utf8.count).first
             return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
         }
         guard let longest = matches.first?.base.utf8.count else {
-            throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) is under no named credential's base URL; use callout:NAME/path")
+            return .failure(SigilError(.calloutRefused, "\(url.sanitizedForMessage) is under no named credential's base URL; use callout:NAME/path"))
         }
         let best = matches.filter { $0.base.utf8.count == longest }
         guard best.count == 1 else {
-            throw SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path")
+            return .failure(SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"))
         }
-        let suffix = Substring(url.utf8.dropFirst(longest))
-        return try resolution(best[0].route, suffix: suffix, problem: problem(with: suffix))
+        return resolution(best[0].route, suffix: UnsafeBufferPointer(rebasing: bytes[longest...]))
     }
 
-    /// For `callout:NAME...`: NAME, where it ends (a UTF-8 offset: at the first `/` or `?`, else
-    /// the end), and what is wrong with the rest, if anything. One look at the bytes.
-    private static func callout(_ url: String) -> (name: String, nameEnd: Int, problem: String?)? {
-        let parse = { (bytes: UnsafeBufferPointer<UInt8>) -> (name: String, nameEnd: Int, problem: String?)? in
-            // "callout:" is 8 bytes: one unaligned 64-bit load compares it.
-            let prefix: StaticString = "callout:"
-            guard bytes.count >= 8,
-                  UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(prefix.utf8Start).loadUnaligned(as: UInt64.self)
-            else { return nil }
-            let rest = bytes[8...]
-            let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
-            return (String(decoding: bytes[rest.startIndex..<end], as: UTF8.self), end, problem(with: UnsafeBufferPointer(rebasing: bytes[end...])))
+    /// The route's base URL followed by `suffix` (what follows NAME or the base URL), unless the
+    /// suffix would leave the endpoint.
+    private static func resolution(_ route: Routes.Route, suffix: UnsafeBufferPointer<UInt8>) -> Result<Resolution, SigilError> {
+        let base: String
+        switch route.base {
+        case .success(let url): base = url
+        case .failure(let error): return .failure(error)
         }
-        if let parsed = url.utf8.withContiguousStorageIfAvailable(parse) { return parsed }
-        var url = url
-        return url.withUTF8(parse)
-    }
-
-    private static func resolution(_ route: Routes.Route, suffix: Substring, problem: String?) throws(SigilError) -> Resolution {
-        let base = try route.base.get()
-        if let problem {
-            throw SigilError(.calloutRefused, "callout \(route.namedCredential.name): \(problem); the credential is sent only to \(base)")
+        if let problem = problem(with: suffix) {
+            return .failure(SigilError(.calloutRefused, "callout \(route.name): \(problem); the credential is sent only to \(base)"))
         }
-        return Resolution(route: route, url: concatenate(base, suffix))
-    }
-
-    /// `base + suffix` in one allocation (both are ASCII by now).
-    private static func concatenate(_ base: String, _ suffix: Substring) -> String {
-        guard let url = base.utf8.withContiguousStorageIfAvailable({ base in
-            suffix.utf8.withContiguousStorageIfAvailable { suffix in
-                String(unsafeUninitializedCapacity: base.count + suffix.count) { buffer in
-                    let end = buffer.initialize(fromContentsOf: base)
-                    return buffer[end...].initialize(fromContentsOf: suffix)
-                }
+        // base + suffix in one allocation (both are ASCII by now).
+        let url = base.utf8.withContiguousStorageIfAvailable { base in
+            String(unsafeUninitializedCapacity: base.count + suffix.count) { buffer in
+                buffer[buffer.initialize(fromContentsOf: base)...].initialize(fromContentsOf: suffix)
             }
-        }) ?? nil else { return base + suffix }
-        return url
+        } ?? base + String(decoding: suffix, as: UTF8.self)
+        return .success(Resolution(route: route, url: url))
     }
 
     /// Why `suffix` (what follows the base URL) is refused, or `nil`. One pass over the bytes.
-    static func problem(with suffix: Substring) -> String? {
-        if let problem = suffix.utf8.withContiguousStorageIfAvailable(problem(with:)) { return problem }
-        var suffix = suffix
-        return suffix.withUTF8(problem(with:))
-    }
-
     private static func problem(with bytes: UnsafeBufferPointer<UInt8>) -> String? {
         // One pass for the byte rules; the problems are reported in a fixed order below.
         var pathEnd = bytes.count
