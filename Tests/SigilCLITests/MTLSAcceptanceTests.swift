@@ -198,7 +198,7 @@ struct MTLSAcceptanceTests {
         #expect(shown.contains(otherPin))
     }
 
-    @Test("a PKCS#12 identity (openssl pkcs12 -export) is unpacked at apply and connects; a wrong password or a corrupt bundle is refused at apply, naming the field, and changes nothing")
+    @Test("a PKCS#12 identity (openssl pkcs12 -export) is unpacked at apply and connects; a wrong password, a corrupt bundle, or one without key or certificate is refused at apply, naming the field, and changes nothing")
     func pkcs12() throws {
         let cli = CLI()
         let pki = try Self.makePKI(cli)
@@ -209,6 +209,15 @@ struct MTLSAcceptanceTests {
             environment: ["P12_OUT": password]
         )
         #expect(export.status == 0)
+        // Bundles without a key or without a certificate (NIOSSL would stop the process on them).
+        for (name, option) in [("certificates-only", "-nokeys"), ("key-only", "-nocerts")] {
+            let made = try Self.shell(
+                ["openssl", "pkcs12", "-export", option, "-in", pki + "/client.crt", "-inkey", pki + "/client.key",
+                 "-out", pki + "/\(name).p12", "-passout", "env:P12_OUT"],
+                environment: ["P12_OUT": password]
+            )
+            #expect(made.status == 0)
+        }
         try Data("not a PKCS#12 bundle\n".utf8).write(to: URL(fileURLWithPath: pki + "/corrupt.p12"))
         let server = try TLSServer(directory: pki)
         defer { server.stop() }
@@ -235,7 +244,15 @@ struct MTLSAcceptanceTests {
         let corrupt = try cli.run(["apply", "-f", try config("corrupt.p12")], environment: ["P12_PASSWORD": password])
         #expect(corrupt.status == 1)
         #expect(corrupt.stderr.contains("named credential P12, clientIdentity.pkcs12: is not a PKCS#12 bundle"), "\(corrupt.stderr)")
-        for result in [wrong, corrupt] { #expect(!result.output.contains(password) && !result.output.contains("not-the-password")) }
+        let noKey = try cli.run(["apply", "-f", try config("certificates-only.p12")], environment: ["P12_PASSWORD": password])
+        #expect(noKey.status == 1)
+        #expect(noKey.stderr.contains("named credential P12, clientIdentity.pkcs12: the PKCS#12 bundle holds no private key"), "\(noKey.stderr)")
+        let noCertificate = try cli.run(["apply", "-f", try config("key-only.p12")], environment: ["P12_PASSWORD": password])
+        #expect(noCertificate.status == 1)
+        #expect(noCertificate.stderr.contains("named credential P12, clientIdentity.pkcs12: the PKCS#12 bundle holds no certificate"), "\(noCertificate.stderr)")
+        for result in [wrong, corrupt, noKey, noCertificate] {
+            #expect(!result.output.contains(password) && !result.output.contains("not-the-password") && !result.output.contains("Fatal error"))
+        }
         #expect(try cli.ok(["export"]).stdout == before)
 
         let applied = try cli.ok(["apply", "-f", try config("client.p12")], environment: ["P12_PASSWORD": password])
