@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // libsodium, from Debian's libsodium-dev.
@@ -48,7 +50,12 @@ let package = Package(
         // External and named credentials, principals, grants and their rules. No I/O.
         .target(
             name: "SigilModel",
-            dependencies: ["SigilCore"],
+            dependencies: [
+                "SigilCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: strictSettings
         ),
         // The sealed SQLite store: migrations from schema/, secrets, keys, audit chain.
@@ -64,7 +71,12 @@ let package = Package(
         // The configuration file (YAML or JSON): parsing, secret references, export.
         .target(
             name: "SigilConfig",
-            dependencies: ["SigilCore", "SigilModel", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SigilCore", "SigilModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: strictSettings
         ),
         // The signing engine: callouts, principal choice, merge fields, one folder per protocol. No sockets.
@@ -104,6 +116,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strictSettings
         ),

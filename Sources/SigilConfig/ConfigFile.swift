@@ -19,6 +19,8 @@ public struct ConfigFile: Sendable {
     public private(set) var certificateReferences: [String: SecretReference] = [:]
     /// CA bundles given as paths or references, by named credential.
     public private(set) var caBundleReferences: [String: SecretReference] = [:]
+    /// PKCS#12 client identities (bundle and password), by named credential.
+    private(set) var pkcs12References: [String: PKCS12Reference] = [:]
     /// Where each item starts, for messages.
     private var lines: [ItemRef: Int] = [:]
     private let baseDirectory: String
@@ -34,6 +36,7 @@ public struct ConfigFile: Sendable {
         self.secretReferences = reader.secretReferences
         self.certificateReferences = reader.certificateReferences
         self.caBundleReferences = reader.caBundleReferences
+        self.pkcs12References = reader.pkcs12References
         self.lines = reader.lines
     }
 
@@ -41,6 +44,7 @@ public struct ConfigFile: Sendable {
     public var readsStandardInput: Bool {
         secretReferences.values.contains(.standardInput) || certificateReferences.values.contains(.standardInput)
             || caBundleReferences.values.contains(.standardInput)
+            || pkcs12References.values.contains { $0.bundle == .standardInput || $0.password == .standardInput }
     }
 
     /// Reads every reference and returns what `apply` writes. Errors name the item and field.
@@ -54,6 +58,23 @@ public struct ConfigFile: Sendable {
             }
             namedCredentials[index].clientCertificate = pem.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         }
+        var secrets: [SecretTarget: SecretBytes] = [:]
+        for (name, reference) in pkcs12References.sorted(by: { $0.key < $1.key }) {
+            guard let index = namedCredentials.firstIndex(where: { $0.name == name }) else { continue }
+            let bundle = try attributed(.namedCredential(name), "clientIdentity.pkcs12") { () throws(SigilError) in
+                try reference.bundle.resolve(baseDirectory: baseDirectory, standardInput: standardInput, binary: true)
+            }
+            let password = try reference.password.map { password throws(SigilError) in
+                try attributed(.namedCredential(name), "clientIdentity.password") { () throws(SigilError) in
+                    try password.resolve(baseDirectory: baseDirectory, standardInput: standardInput)
+                }
+            }
+            let identity = try attributed(.namedCredential(name), "clientIdentity.pkcs12") { () throws(SigilError) in
+                try PKCS12Identity.unpack(bundle, password: password)
+            }
+            namedCredentials[index].clientCertificate = identity.chainPEM
+            secrets[SecretTarget(owner: .namedCredential(name), field: NamedCredential.clientKeyField)] = identity.key
+        }
         for (name, reference) in caBundleReferences.sorted(by: { $0.key < $1.key }) {
             guard let index = namedCredentials.firstIndex(where: { $0.name == name }) else { continue }
             let pem = try attributed(.namedCredential(name), "trust.caBundle") { () throws(SigilError) in
@@ -65,7 +86,6 @@ public struct ConfigFile: Sendable {
             externalCredentials: catalog.externalCredentials, namedCredentials: namedCredentials, users: catalog.users,
             groups: catalog.groups, grants: catalog.grants
         )
-        var secrets: [SecretTarget: SecretBytes] = [:]
         for (target, reference) in secretReferences.sorted(by: { $0.key.description < $1.key.description }) {
             secrets[target] = try attributed(item(owning: target), "secrets.\(target.field)") { () throws(SigilError) in
                 try reference.resolve(baseDirectory: baseDirectory, standardInput: standardInput)

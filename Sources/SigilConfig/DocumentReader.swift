@@ -9,6 +9,7 @@ struct DocumentReader {
     var secretReferences: [SecretTarget: SecretReference] = [:]
     var certificateReferences: [String: SecretReference] = [:]
     var caBundleReferences: [String: SecretReference] = [:]
+    var pkcs12References: [String: PKCS12Reference] = [:]
     var lines: [ItemRef: Int] = [:]
     private var standardInputUser: String?
 
@@ -114,15 +115,21 @@ struct DocumentReader {
         lines[.namedCredential(name)] = node.line
         var certificate: String?
         if let identityNode = fields["clientIdentity"] {
-            let identity = try mapping(identityNode, path + ".clientIdentity", keys: ["certificate", "privateKey"])
-            let text = try string(identity["certificate"], path + ".clientIdentity.certificate", in: identityNode)
-            if text.contains("-----BEGIN") {
-                certificate = text
-            } else if let reference = SecretReference(parsing: text) {
-                certificateReferences[name] = try claimingStandardInput(reference, identity["certificate"], path + ".clientIdentity.certificate")
-                certificate = ""
+            let identity = try mapping(identityNode, path + ".clientIdentity", keys: ["certificate", "privateKey", "pkcs12", "password"])
+            if let bundleNode = identity["pkcs12"] {
+                certificate = try pkcs12(bundleNode, identity, path + ".clientIdentity", name: name)
+            } else if let passwordNode = identity["password"] {
+                throw error(passwordNode, path + ".clientIdentity.password", "is the password of a PKCS#12 bundle, and there is no pkcs12")
             } else {
-                throw error(identity["certificate"], path + ".clientIdentity.certificate", "is neither a PEM certificate nor a reference (file:PATH, env:NAME)")
+                let text = try string(identity["certificate"], path + ".clientIdentity.certificate", in: identityNode)
+                if text.contains("-----BEGIN") {
+                    certificate = text
+                } else if let reference = SecretReference(parsing: text) {
+                    certificateReferences[name] = try claimingStandardInput(reference, identity["certificate"], path + ".clientIdentity.certificate")
+                    certificate = ""
+                } else {
+                    throw error(identity["certificate"], path + ".clientIdentity.certificate", "is neither a PEM certificate nor a reference (file:PATH, env:NAME)")
+                }
             }
             // Omitted, the stored key is kept (an export carries no secrets); apply checks one exists.
             if let keyNode = identity["privateKey"] {
@@ -159,6 +166,36 @@ struct DocumentReader {
             clientCertificate: certificate,
             trust: trust
         )
+    }
+
+    /// `clientIdentity: { pkcs12: file:PATH | stdin, password: REFERENCE }`: the bundle and its
+    /// password are secrets, read at apply and unpacked there (``ConfigFile/resolve(standardInput:)``).
+    /// The chain and key fields do not go with it.
+    private mutating func pkcs12(_ bundleNode: ConfigNode, _ identity: [String: ConfigNode], _ path: String, name: String) throws(SigilError) -> String {
+        for field in ["certificate", "privateKey"] {
+            if let node = identity[field] {
+                throw error(node, "\(path).\(field)", "cannot be given with pkcs12 (the bundle holds the certificate chain and key)")
+            }
+        }
+        guard case .scalar(let text, _, _) = bundleNode, !bundleNode.isNull else {
+            throw error(bundleNode, path + ".pkcs12", "must be a reference (file:PATH or stdin), not \(bundleNode.kindName)")
+        }
+        guard let bundle = SecretReference(parsing: text) else {
+            throw error(bundleNode, path + ".pkcs12", "is not a reference; a PKCS#12 bundle is given as file:PATH or stdin (the value is not shown)")
+        }
+        if case .environment = bundle {
+            throw error(bundleNode, path + ".pkcs12", "a PKCS#12 bundle is binary and cannot come from an environment variable; use file:PATH or stdin")
+        }
+        var password: SecretReference?
+        if let passwordNode = identity["password"] {
+            guard case .scalar(let text, _, _) = passwordNode, !passwordNode.isNull, let reference = SecretReference(parsing: text) else {
+                throw error(passwordNode, path + ".password", "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)")
+            }
+            password = try claimingStandardInput(reference, passwordNode, path + ".password")
+        }
+        pkcs12References[name] = PKCS12Reference(bundle: try claimingStandardInput(bundle, bundleNode, path + ".pkcs12"), password: password)
+        // Filled in with the bundle's chain at apply.
+        return ""
     }
 
     // MARK: Secrets

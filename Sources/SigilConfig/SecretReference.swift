@@ -36,8 +36,9 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Reads the value. `baseDirectory` anchors relative file paths; `standardInput` supplies stdin
-    /// (read once by the caller, since only one reference may use it).
-    public func resolve(baseDirectory: String, standardInput: () throws(SigilError) -> SecretBytes) throws(SigilError) -> SecretBytes {
+    /// (read once by the caller, since only one reference may use it). A `binary` value (a PKCS#12
+    /// bundle) keeps its last byte even when it is a line ending.
+    public func resolve(baseDirectory: String, standardInput: () throws(SigilError) -> SecretBytes, binary: Bool = false) throws(SigilError) -> SecretBytes {
         let value: SecretBytes
         switch self {
         case .environment(let name):
@@ -46,9 +47,10 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
             }
             value = found
         case .file(let path):
-            value = try SecretBytes.contents(ofFile: Self.path(path, relativeTo: baseDirectory)).removingOneTrailingNewline()
+            let contents = try SecretBytes.contents(ofFile: Self.path(path, relativeTo: baseDirectory))
+            value = binary ? contents : contents.removingOneTrailingNewline()
         case .standardInput:
-            value = try standardInput().removingOneTrailingNewline()
+            value = binary ? try standardInput() : try standardInput().removingOneTrailingNewline()
         }
         guard !value.isEmpty else {
             throw SigilError(.secretSourceUnreadable, "\(self) is empty")

@@ -77,20 +77,31 @@ public final class Executor: Sendable {
 
     public let retry: RetryPolicy
 
-    public init(engine: SigningEngine, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 64 << 20, retry: RetryPolicy = RetryPolicy()) {
+    /// Called with each decorated request before it is sent (the CLI warns there about a client
+    /// certificate that is about to expire).
+    let willSend: (@Sendable (DecoratedRequest) -> Void)?
+
+    public init(
+        engine: SigningEngine, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 64 << 20, retry: RetryPolicy = RetryPolicy(),
+        willSend: (@Sendable (DecoratedRequest) -> Void)? = nil
+    ) {
         self.engine = engine
         self.timeout = timeout
         self.maximumResponseBytes = maximumResponseBytes
         self.retry = retry
+        self.willSend = willSend
     }
 
     /// Decorates `request` for `user`, sends it, handles a refused credential (refresh once, retry
     /// once), and asks a busy server again as ``retry`` allows.
     public func send(_ request: OutboundRequest, as user: String? = nil) async throws -> Response {
         let decorated = try await engine.decorate(request, as: user)
+        willSend?(decorated)
         var response = try await transmitRetrying(decorated)
         guard try await engine.rejected(decorated, status: response.status, body: response.body) else { return response }
-        response = try await transmitRetrying(try await engine.decorate(request, as: user))
+        let again = try await engine.decorate(request, as: user)
+        willSend?(again)
+        response = try await transmitRetrying(again)
         response.retried = true
         return response
     }
@@ -122,10 +133,18 @@ public final class Executor: Sendable {
         let profile = TLSProfile(request)
         let client = try clients.withLock { clients in
             if let client = clients[profile] { return client }
-            let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+            var configuration = HTTPClient.Configuration(
                 tlsConfiguration: try profile.configuration(request), redirectConfiguration: .disallow,
                 timeout: .init(connect: .seconds(10), read: .seconds(60))
-            ))
+            )
+            if let verifier = try profile.pinVerifier(request) {
+                // Checked on each new connection before any request is written to it (see PinVerifier).
+                configuration.http1_1ConnectionDebugInitializer = { verifier.check($0) }
+                configuration.http2ConnectionDebugInitializer = { verifier.check($0) }
+                // A key that is not pinned stays so: fail at once instead of reconnecting until the deadline.
+                configuration.connectionPool.retryConnectionEstablishment = false
+            }
+            let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             clients[profile] = created
             return created
         }
@@ -141,6 +160,11 @@ public final class Executor: Sendable {
             throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): TLS failed: \(TLSProfile.describe(error))")
         } catch is NIOTooManyBytesError {
             throw SigilError(.transportFailed, "\(request.method) to named credential \(request.namedCredential): the response is larger than \(maximumResponseBytes) bytes")
+        } catch let mismatch as PinVerifier.Mismatch {
+            throw SigilError(.transportFailed, """
+                \(request.method) to named credential \(request.namedCredential): TLS failed: the server's key is not pinned \
+                (no certificate of its chain has a key listed in trust.pins); the server's certificate \(mismatch.subject) has pin \(mismatch.pin)
+                """)
         } catch let error as SigilError {
             throw error
         } catch {

@@ -6,11 +6,12 @@ import SigilModel
 import SigilSigning
 
 /// What a TLS connection of a named credential presents and trusts: its client identity (by a
-/// digest of the certificate chain and key, never the key) and its CA bundle. Requests with the
-/// same profile share one pooled client.
+/// digest of the certificate chain and key, never the key), its CA bundle and its SPKI pins.
+/// Requests with the same profile share one pooled client.
 struct TLSProfile: Hashable {
     var identity: String?
     var caBundle: String?
+    var pins: [String]
 
     init(_ request: DecoratedRequest) {
         identity = request.clientIdentity.map { identity in
@@ -20,6 +21,7 @@ struct TLSProfile: Hashable {
             return Hex.encode(hash.finalize())
         }
         caBundle = request.trust?.caBundle
+        pins = request.trust?.pins ?? []
     }
 
     /// TLS 1.2 at least; the client certificate chain and key when there is an identity; the CA
@@ -36,10 +38,13 @@ struct TLSProfile: Hashable {
             }
             do {
                 // BoringSSL needs the key as bytes; this copy lives only while the key is loaded.
-                let key = try identity.privateKeyPEM.withUnsafeBytes { try NIOSSLPrivateKey(bytes: Array($0), format: .pem) }
+                // PEM as configured, or DER as unpacked from a PKCS#12 bundle.
+                let key = try identity.privateKeyPEM.withUnsafeBytes { bytes in
+                    try NIOSSLPrivateKey(bytes: Array(bytes), format: bytes.starts(with: "-----BEGIN".utf8) ? .pem : .der)
+                }
                 tls.privateKey = .privateKey(key)
             } catch {
-                throw SigilError(.signingFailed, "\(owner): the client certificate's private key is not a PEM private key")
+                throw SigilError(.signingFailed, "\(owner): the client certificate's private key is not a PEM or DER private key")
             }
         }
         if let bundle = caBundle {
@@ -50,6 +55,16 @@ struct TLSProfile: Hashable {
             }
         }
         return tls
+    }
+
+    /// What enforces ``pins`` on each new connection; `nil` without pins.
+    func pinVerifier(_ request: DecoratedRequest) throws -> PinVerifier? {
+        guard !pins.isEmpty else { return nil }
+        do {
+            return try PinVerifier(pins: pins, caBundlePEM: caBundle)
+        } catch {
+            throw SigilError(.signingFailed, "named credential \(request.namedCredential): trust.caBundle is not valid PEM")
+        }
     }
 
     static func describe(_ error: NIOSSLError) -> String {

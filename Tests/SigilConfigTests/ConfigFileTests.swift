@@ -122,6 +122,30 @@ struct ConfigFileTests {
         #expect(missing.contains("x.yaml:5: principal B/p, secrets.a: environment variable SIGIL_TEST_SECRET is not set"), "\(missing)")
     }
 
+    @Test("clientIdentity.pkcs12: a file or stdin reference with an optional password reference, alone", arguments: [
+        ("{ pkcs12: file:c.p12, certificate: file:c.crt }", "(N).clientIdentity.certificate: cannot be given with pkcs12"),
+        ("{ pkcs12: file:c.p12, privateKey: file:c.key }", "(N).clientIdentity.privateKey: cannot be given with pkcs12"),
+        ("{ pkcs12: env:P12 }", "(N).clientIdentity.pkcs12: a PKCS#12 bundle is binary and cannot come from an environment variable"),
+        ("{ pkcs12: MIIKZQIBAzCC }", "(N).clientIdentity.pkcs12: is not a reference"),
+        ("{ pkcs12: file:c.p12, password: hunter2-literal }", "(N).clientIdentity.password: is not a reference"),
+        ("{ certificate: file:c.crt, password: env:P }", "(N).clientIdentity.password: is the password of a PKCS#12 bundle, and there is no pkcs12"),
+        ("{ pkcs12: stdin, password: stdin }", "reads stdin, which"),
+    ])
+    func pkcs12Shape(identity: String, expected: String) {
+        let text = message { _ = try parse("namedCredentials:\n  - name: N\n    url: https://a.example\n    externalCredential: B\n    clientIdentity: \(identity)\n") }
+        #expect(text.contains(expected), "\(text)")
+        #expect(!text.contains("hunter2") && !text.contains("MIIKZQ"))
+    }
+
+    @Test("a PKCS#12 identity is read at apply: the bundle as bytes, the password from its reference")
+    func pkcs12References() throws {
+        let file = try parse("namedCredentials:\n  - name: N\n    url: https://a.example\n    externalCredential: B\n    clientIdentity: { pkcs12: file:c.p12, password: env:P12_PASSWORD }\n")
+        #expect(file.catalog.namedCredential(named: "N")?.clientCertificate == "")
+        #expect(file.secretReferences.isEmpty)
+        let garbage = message { _ = try file.resolve { () throws(SigilError) in SecretBytes(utf8: "unused") } }
+        #expect(garbage.contains("named credential N, clientIdentity.pkcs12: "), "\(garbage)")
+    }
+
     @Test("JSON reads the same as YAML")
     func json() throws {
         let yaml = try String(contentsOfFile: examplePath, encoding: .utf8)

@@ -4,6 +4,7 @@ import SigilCore
 import SigilHTTP
 import SigilSigning
 import SigilStore
+import Synchronization
 
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,8 @@ struct CallCommand: AsyncParsableCommand {
 
     @OptionGroup var request: RequestOptions
 
+    @OptionGroup var expiry: ExpiryOptions
+
     @Flag(name: .short, help: "Print the status line and response headers before the body.")
     var i = false
 
@@ -41,7 +44,16 @@ struct CallCommand: AsyncParsableCommand {
     func run() async throws {
         let outbound = try request.request()
         let response = try await EngineSession.with(options) { session in
-            let executor = Executor(engine: session.engine, retry: .init(retries: max(0, retry), nonIdempotent: retryAll))
+            // Once per command, however often the request is sent again.
+            let warned = Mutex(false)
+            let executor = Executor(engine: session.engine, retry: .init(retries: max(0, retry), nonIdempotent: retryAll)) { [expiry] decorated in
+                guard let warning = expiry.warning(for: decorated) else { return }
+                let first = warned.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { Output.note(warning) }
+            }
             do {
                 let response = try await executor.send(outbound, as: request.user)
                 try await executor.shutdown()

@@ -9,11 +9,13 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
+    @OptionGroup var expiry: ExpiryOptions
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() throws {
-        let view = try CatalogView(vault: try options.open())
+        let view = try CatalogView(vault: try options.open(), warningDays: expiry.expiryWarningDays)
         if json {
             try Output.json(view)
             return

@@ -12,6 +12,8 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
+    @OptionGroup var expiry: ExpiryOptions
+
     @Argument(help: "NAME, EC/PRINCIPAL or user:NAME.")
     var name: String
 
@@ -27,7 +29,7 @@ struct ShowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let view = try CatalogView(vault: try options.open())
+        let view = try CatalogView(vault: try options.open(), warningDays: expiry.expiryWarningDays)
         var found = Found()
         if name.hasPrefix("user:") {
             let userName = String(name.dropFirst(5))

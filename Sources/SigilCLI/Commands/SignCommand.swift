@@ -20,6 +20,8 @@ struct SignCommand: AsyncParsableCommand {
 
     @OptionGroup var request: RequestOptions
 
+    @OptionGroup var expiry: ExpiryOptions
+
     @Option(help: ArgumentHelp("Sign as of this instant (ISO 8601, e.g. 2015-08-30T12:36:00Z).", valueName: "time"))
     var at: String?
 
@@ -36,6 +38,7 @@ struct SignCommand: AsyncParsableCommand {
         let (signed, vault) = try await EngineSession.with(options) { session in
             (try await session.engine.decorate(outbound, as: request.user, at: date, trace: trace), session.vault)
         }
+        if let warning = expiry.warning(for: signed, at: date) { Output.note(warning) }
         if let trace {
             print(trace.render(fingerprint: vault.fingerprint))
             return

@@ -1,3 +1,4 @@
+import Foundation
 import SigilModel
 import SigilStore
 
@@ -30,6 +31,45 @@ struct CatalogView: Encodable {
     struct ClientIdentityView: Encodable {
         var certificate: String
         var privateKey: SecretStatus?
+        /// The leaf certificate (public); `nil` when the stored chain cannot be read.
+        var subject: String?
+        var issuer: String?
+        var notBefore: String?
+        var notAfter: String?
+        var daysLeft: Int?
+        /// `valid`, `expires-soon` (within the warning window), `expired`, `not-yet-valid`, or
+        /// `unreadable`.
+        var status: String
+        var warningDays: Int
+        /// Its SPKI pin, the form trust.pins takes.
+        var pin: String?
+        /// One line for people when the certificate needs attention.
+        var warning: String?
+
+        init(chain: String, privateKey: SecretStatus?, at now: Date, warningDays: Int) {
+            certificate = "set"
+            self.privateKey = privateKey
+            self.warningDays = warningDays
+            guard let leaf = try? CertificateInfo.chain(pem: chain).first else {
+                status = "unreadable"
+                warning = "the stored client certificate cannot be read"
+                return
+            }
+            subject = leaf.subject
+            issuer = leaf.issuer
+            notBefore = leaf.notBefore.formatted(.iso8601)
+            notAfter = leaf.notAfter.formatted(.iso8601)
+            daysLeft = leaf.daysLeft(at: now)
+            pin = leaf.pin
+            let state = leaf.status(at: now, warningDays: warningDays)
+            status = state.rawValue
+            if state != .valid { warning = "client certificate " + leaf.summary(at: now, warningDays: warningDays) }
+        }
+    }
+
+    struct TrustView: Encodable {
+        var caBundle: String
+        var pins: [String]
     }
 
     struct NamedCredentialView: Encodable {
@@ -41,6 +81,7 @@ struct CatalogView: Encodable {
         var allowMergeFieldsInBody: Bool
         var customHeaders: [Header]
         var clientIdentity: ClientIdentityView?
+        var trust: TrustView?
     }
 
     struct UserView: Encodable {
@@ -54,7 +95,8 @@ struct CatalogView: Encodable {
     var groups: [String] = []
     var authorizations: [AuthorizationStatus] = []
 
-    init(vault: Vault) throws {
+    /// `warningDays`: how long before a client certificate expires it is reported (as of `now`).
+    init(vault: Vault, warningDays: Int = 30, now: Date = Date()) throws {
         let catalog = try vault.catalog()
         for credential in catalog.externalCredentials {
             var principals: [PrincipalView] = []
@@ -74,15 +116,16 @@ struct CatalogView: Encodable {
         }
         for credential in catalog.namedCredentials {
             var identity: ClientIdentityView?
-            if credential.clientCertificate != nil {
+            if let chain = credential.clientCertificate {
                 let key = try vault.secretStatuses(of: .namedCredential(credential.name)).first { $0.field == NamedCredential.clientKeyField }
-                identity = ClientIdentityView(certificate: "set", privateKey: key)
+                identity = ClientIdentityView(chain: chain, privateKey: key, at: now, warningDays: warningDays)
             }
             namedCredentials.append(NamedCredentialView(
                 name: credential.name, url: credential.url, externalCredential: credential.externalCredential,
                 generateAuthorizationHeader: credential.generateAuthorizationHeader,
                 allowMergeFieldsInHeader: credential.allowMergeFieldsInHeader, allowMergeFieldsInBody: credential.allowMergeFieldsInBody,
-                customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) }, clientIdentity: identity
+                customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) }, clientIdentity: identity,
+                trust: credential.trust.map { TrustView(caBundle: $0.caBundle == nil ? "system roots" : "set", pins: $0.pins) }
             ))
         }
         users = catalog.users.map { UserView(name: $0.name, groups: $0.groups) }
@@ -126,6 +169,17 @@ struct CatalogView: Encodable {
         }
         if let identity = credential.clientIdentity {
             print("  client identity: certificate set; private key \(identity.privateKey.map { Self.describe([$0]) } ?? "unset")")
+            if detailed, let subject = identity.subject, let issuer = identity.issuer, let notBefore = identity.notBefore,
+               let notAfter = identity.notAfter, let daysLeft = identity.daysLeft {
+                print("    subject: \(subject)")
+                print("    issuer: \(issuer)")
+                print("    valid: \(notBefore) to \(notAfter) (\(daysLeft < 0 ? "expired" : "\(daysLeft) days left"))")
+                if let pin = identity.pin { print("    pin: \(pin)") }
+            }
+            if let warning = identity.warning { print("  warning: \(warning)") }
+        }
+        if detailed, let trust = credential.trust {
+            print("  trust: CA bundle \(trust.caBundle); pins: \(trust.pins.isEmpty ? "none" : trust.pins.joined(separator: ", "))")
         }
     }
 }

@@ -68,8 +68,12 @@ public struct NamedCredential: Sendable, Hashable {
         for (index, header) in customHeaders.enumerated() {
             issues += header.issues(item: item, field: "customHeaders[\(index)]")
         }
-        if let certificate = clientCertificate, !certificate.contains("-----BEGIN CERTIFICATE-----") {
-            issues.append(ValidationIssue(item, field: "clientIdentity.certificate", "is not a PEM certificate chain"))
+        if let certificate = clientCertificate {
+            do {
+                _ = try CertificateInfo.chain(pem: certificate)
+            } catch {
+                issues.append(ValidationIssue(item, field: "clientIdentity.certificate", error.problem))
+            }
         }
         if let trust {
             if let bundle = trust.caBundle, !bundle.contains("-----BEGIN CERTIFICATE-----") {

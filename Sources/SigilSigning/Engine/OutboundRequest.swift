@@ -51,6 +51,8 @@ public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugSt
 
 /// A certificate chain and its private key, for mTLS.
 public struct ClientIdentity: Sendable {
+    /// The chain, leaf first.
     public var certificateChainPEM: String
+    /// PEM as configured, or DER when it was unpacked from a PKCS#12 bundle.
     public var privateKeyPEM: SecretBytes
 }

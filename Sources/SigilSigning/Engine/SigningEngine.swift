@@ -91,8 +91,8 @@ public struct SigningEngine: Sendable {
                 throw SigilError(.signingFailed, "named credential \(route.name) has a client certificate but no private key")
             }
             identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
-            trace?.secret(key)
-            trace?.step("client identity", "certificate chain of named credential \(route.name), private key \(key.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })")
+            // The key is named, not fingerprinted: one unpacked from PKCS#12 is DER, not text.
+            trace?.step("client identity", "certificate chain of named credential \(route.name), private key in its sealed field \(NamedCredential.clientKeyField)")
         }
         return DecoratedRequest(
             method: request.method, url: url, headers: headers, body: body, namedCredential: route.name,
