@@ -65,7 +65,7 @@ public struct SigningEngine: Sendable {
 
         var body: [UInt8]?
         switch request.body {
-        case .none, .sha256: body = nil
+        case .none, .sha256, .streamed: body = nil
         case .bytes(let bytes): body = bytes
         }
         if named.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
@@ -112,6 +112,20 @@ public struct SigningEngine: Sendable {
             // The access token the issuer obtained (obtainIssued ran first).
             SecretBytes(utf8: "Bearer ", lockingMemory: false).appending(try context.requireSecret("accessToken", for: "OAuth 2.0"), lockingMemory: false)
         }
+    }
+
+    /// Whether decorating `request` signs the SHA-256 of its body (an `aws-sigv4` credential with
+    /// `payloadSigning: signed` that generates the `Authorization` header): a caller streaming the
+    /// body from a file then hashes it first and passes ``OutboundRequest/Body/sha256(_:)``.
+    public func signsPayloadHash(_ request: OutboundRequest, as user: String? = nil) throws -> Bool {
+        let (resolution, external, context) = try prepare(request, as: user, trace: nil)
+        guard external.authProtocol == .awsSigV4 && resolution.namedCredential.generateAuthorizationHeader else { return false }
+        return try SigV4Authorization.payloadHash(context, body: nil, declared: .none) != SigV4Signer.unsignedPayload
+    }
+
+    /// The name of the named credential whose endpoint `request` targets (its callout resolved).
+    public func namedCredential(of request: OutboundRequest) throws -> String {
+        try Callout.resolve(request.url, in: source.catalog(), endpoints: endpoints).namedCredential.name
     }
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
