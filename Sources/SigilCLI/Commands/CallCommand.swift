@@ -4,6 +4,11 @@ import SigilCore
 import SigilHTTP
 import SigilSigning
 import SigilStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +19,14 @@ struct CallCommand: AsyncParsableCommand {
             refuses an OAuth 2.0 token or STS credentials (401, or the credential's refreshOnStatus \
             and refreshOnBody), they are replaced once and the request retried once. A 429, 502, 503 \
             or 504 is retried (--retry times, idempotent methods only unless --retry-all), waiting as \
-            Retry-After says. Redirects are not followed. Exit status: 0, or 1 for an error before or while sending; with --fail, \
-            22 for an HTTP status of 400 or more (as curl).
+            Retry-After says. Redirects inside the named credential's endpoint are followed and \
+            decorated again; one that leaves it is refused, or with --redirects drop-credentials \
+            followed without any credential (--redirects off follows none). --data-file streams the \
+            body (a file, or '-' for standard input); for SigV4 a file is hashed first, unless the \
+            credential signs UNSIGNED-PAYLOAD or --payload-sha256 gives the hash. A progress bar is \
+            shown on standard error when it is a terminal and the transfer is over 4 MiB (not with \
+            --silent). Exit status: 0, or 1 for an error before or while sending; with --fail, 22 \
+            for an HTTP status of 400 or more (as curl).
             """
     )
 
@@ -38,12 +49,43 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "Retry methods that are not idempotent (POST, PATCH) too.")
     var retryAll = false
 
+    @Option(help: ArgumentHelp("A redirect that leaves the named credential's endpoint: refuse (an error), drop-credentials (followed without any credential), or off (no redirect is followed; the 3xx is the answer).", valueName: "mode"))
+    var redirects = "refuse"
+
+    @Option(help: "Redirects followed at most.")
+    var maxRedirs = 5
+
+    @Option(help: ArgumentHelp("Seconds that connecting (TCP and TLS) may take.", valueName: "seconds"))
+    var connectTimeout: Double = 10
+
+    @Option(help: ArgumentHelp("Seconds that the whole call may take, retries and redirects included (default: no limit).", valueName: "seconds"))
+    var maxTime: Double?
+
+    @Flag(name: [.short, .long], help: "No progress bar.")
+    var silent = false
+
+    func validate() throws {
+        guard Executor.RedirectPolicy.Mode(rawValue: redirects) != nil else {
+            throw ValidationError("--redirects \(redirects): expected refuse, drop-credentials or off")
+        }
+        guard maxRedirs >= 0 else { throw ValidationError("--max-redirs \(maxRedirs): expected 0 or more") }
+        guard connectTimeout > 0, connectTimeout <= 3600 else { throw ValidationError("--connect-timeout \(connectTimeout): expected more than 0 and at most 3600 seconds") }
+        if let maxTime { guard maxTime > 0, maxTime <= 86400 else { throw ValidationError("--max-time \(maxTime): expected more than 0 and at most 86400 seconds") } }
+    }
+
     func run() async throws {
-        let outbound = try request.request()
+        let (outbound, body) = try request.streamedRequest()
+        let bar = !silent && isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         let response = try await EngineSession.with(options) { session in
-            let executor = Executor(engine: session.engine, retry: .init(retries: max(0, retry), nonIdempotent: retryAll))
+            let executor = Executor(
+                engine: session.engine, connectTimeout: .milliseconds(Int(connectTimeout * 1000)), maximumTime: maxTime.map { .milliseconds(Int($0 * 1000)) },
+                retry: .init(retries: max(0, retry), nonIdempotent: retryAll),
+                redirects: .init(mode: Executor.RedirectPolicy.Mode(rawValue: redirects) ?? .refuse, maximum: maxRedirs),
+                progress: bar.map { bar in { @Sendable progress in bar.update(progress) } }
+            )
+            defer { bar?.finish() }
             do {
-                let response = try await executor.send(outbound, as: request.user)
+                let response = try await executor.send(outbound, body: body, as: request.user)
                 try await executor.shutdown()
                 return response
             } catch {
