@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+public import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -20,6 +20,7 @@ public final class Executor: Sendable {
     public struct Response: Sendable {
         public var status: Int
         public var headers: [(name: String, value: String)]
+        /// The body; empty when a 2xx body went to the caller's `download` sink.
         public var body: [UInt8]
         /// Whether the first answer refused the credential and this is the retry's.
         public var retried: Bool
@@ -146,12 +147,16 @@ public final class Executor: Sendable {
     ///
     /// With `body`, the body is streamed from it and `request.body` is `.none` (for SigV4 a file is
     /// hashed first, unless the credential signs `UNSIGNED-PAYLOAD`), `.sha256` (the caller's hash)
-    /// or `.streamed`.
-    public func send(_ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil) async throws -> Response {
-        guard let maximumTime else { return try await exchange(request, body: body, as: user) }
+    /// or `.streamed`. With `download`, the final answer's body, when its status is 2xx, is handed
+    /// to it chunk by chunk instead of being held in memory (no ``maximumResponseBytes`` limit);
+    /// other answers (errors, redirects, retries) are read into memory as usual.
+    public func send(
+        _ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil, download: (@Sendable (Data) async throws -> Void)? = nil
+    ) async throws -> Response {
+        guard let maximumTime else { return try await exchange(request, body: body, as: user, download: download) }
         let credential = try engine.namedCredential(of: request)
         return try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask { try await self.exchange(request, body: body, as: user) }
+            group.addTask { try await self.exchange(request, body: body, as: user, download: download) }
             group.addTask {
                 try await Task.sleep(for: maximumTime)
                 return nil
@@ -172,11 +177,14 @@ public final class Executor: Sendable {
         var headers: [(name: String, value: String)]
         var body: [UInt8]?
         var stream: StreamedBody?
+        /// Where a 2xx body goes instead of memory.
+        var download: (@Sendable (Data) async throws -> Void)?
         var decorated: DecoratedRequest?
         /// Who is called, for messages.
         var target: String
 
-        init(_ decorated: DecoratedRequest, stream: StreamedBody?) {
+        init(_ decorated: DecoratedRequest, stream: StreamedBody?, download: (@Sendable (Data) async throws -> Void)?) {
+            self.download = download
             method = decorated.method
             url = decorated.url
             headers = decorated.headers
@@ -186,7 +194,11 @@ public final class Executor: Sendable {
             target = "named credential \(decorated.namedCredential)"
         }
 
-        init(plain method: String, url: String, host: String, headers: [(name: String, value: String)], body: [UInt8]?, stream: StreamedBody?, from credential: String) {
+        init(
+            plain method: String, url: String, host: String, headers: [(name: String, value: String)], body: [UInt8]?, stream: StreamedBody?,
+            download: (@Sendable (Data) async throws -> Void)?, from credential: String
+        ) {
+            self.download = download
             self.method = method
             self.url = url
             self.headers = headers
@@ -196,13 +208,15 @@ public final class Executor: Sendable {
         }
     }
 
-    private func exchange(_ request: OutboundRequest, body stream: StreamedBody?, as user: String?) async throws -> Response {
+    private func exchange(
+        _ request: OutboundRequest, body stream: StreamedBody?, as user: String?, download: (@Sendable (Data) async throws -> Void)?
+    ) async throws -> Response {
         var request = request
         var stream = stream
         if let stream { request.body = try await declaredBody(request, stream, as: user) }
         var followed = 0
         while true {
-            let (decorated, response) = try await sendDecorated(request, stream: stream, as: user)
+            let (decorated, response) = try await sendDecorated(request, stream: stream, as: user, download: download)
             guard redirects.mode != .off, let location = redirectLocation(response) else { return response }
             let credential = decorated.namedCredential
             let target = try engine.redirect(from: decorated.url, namedCredential: credential, to: location)
@@ -229,7 +243,7 @@ public final class Executor: Sendable {
             }.map { $0.name.lowercased() }).union(["authorization", "proxy-authorization", "cookie"])
             let headers = request.headers.filter { !credentialHeaders.contains($0.name.lowercased()) }
             let bytes: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
-            let wire = Wire(plain: request.method, url: target.url, host: target.host, headers: headers, body: bytes, stream: stream, from: credential)
+            let wire = Wire(plain: request.method, url: target.url, host: target.host, headers: headers, body: bytes, stream: stream, download: download, from: credential)
             return try await followPlain(wire, followed: followed, credential: credential)
         }
     }
@@ -282,14 +296,16 @@ public final class Executor: Sendable {
         }
     }
 
-    private func sendDecorated(_ request: OutboundRequest, stream: StreamedBody?, as user: String?) async throws -> (DecoratedRequest, Response) {
+    private func sendDecorated(
+        _ request: OutboundRequest, stream: StreamedBody?, as user: String?, download: (@Sendable (Data) async throws -> Void)?
+    ) async throws -> (DecoratedRequest, Response) {
         let decorated = try await engine.decorate(request, as: user)
-        var response = try await transmitRetrying(Wire(decorated, stream: stream))
+        var response = try await transmitRetrying(Wire(decorated, stream: stream, download: download))
         guard stream?.replayable != false, try await engine.rejected(decorated, status: response.status, body: response.body) else {
             return (decorated, response)
         }
         let again = try await engine.decorate(request, as: user)
-        response = try await transmitRetrying(Wire(again, stream: stream))
+        response = try await transmitRetrying(Wire(again, stream: stream, download: download))
         response.retried = true
         return (again, response)
     }
@@ -356,6 +372,18 @@ public final class Executor: Sendable {
             // Time limits: connect and read on the client, the whole call in send.
             let response = try await client.execute(outgoing, deadline: .distantFuture)
             let total = response.headers.first(name: "content-length").flatMap { Int($0) }
+            let status = Int(response.status.code)
+            // A 2xx is never retried, redirected or refused (a refresh trigger is a 4xx), so it is
+            // the final answer: its body may go straight to the caller.
+            if let download = request.download, (200..<300).contains(status) {
+                var received = 0
+                for try await chunk in response.body {
+                    received += chunk.readableBytes
+                    try await download(Data(chunk.readableBytesView))
+                    progress?(TransferProgress(direction: .download, bytes: received, total: total))
+                }
+                return Response(status: status, headers: response.headers.map { ($0.name, $0.value) }, body: [], retried: false)
+            }
             if let total, total > maximumResponseBytes { throw NIOTooManyBytesError(maxBytes: maximumResponseBytes) }
             var body = ByteBuffer()
             for try await var chunk in response.body {
@@ -363,7 +391,7 @@ public final class Executor: Sendable {
                 body.writeBuffer(&chunk)
                 progress?(TransferProgress(direction: .download, bytes: body.readableBytes, total: total))
             }
-            return Response(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body), retried: false)
+            return Response(status: status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body), retried: false)
         } catch let error as HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:

@@ -8,6 +8,7 @@ Paths, on either server, under any prefix (/api/redirect, /sigv4/loop/0):
 - .../redirect?code=C&to=URL  answers C with `Location: URL` (relative or absolute, as given)
 - .../loop/N                  answers 302 to loop/N+1 (relative), for ever
 - .../silent                  reads the request and never answers (until the client goes, at most 60 s)
+- .../download?mib=N          200 with N MiB of fixed text (hex digits), its SHA-256 in X-Content-SHA256
 - /_log                       the requests received so far, as JSON (not logged itself)
 - /sigv4/...                  as the others, and also checks the request's SigV4 signature with
                               botocore's signer ("sigv4": "valid", or the reason it is not)
@@ -34,6 +35,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+BLOCK = b"".join(hashlib.sha256(i.to_bytes(4, "big")).hexdigest().encode() for i in range(16384))  # 1 MiB of text
 ACCESS_KEY = "AKIA" + secrets.token_hex(8).upper()
 SECRET_KEY = secrets.token_urlsafe(30)
 log = []
@@ -123,6 +125,17 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(int(query["code"][0]), b"moved", [("Location", query["to"][0])])
         elif "/loop/" in url.path:
             self.answer(302, b"again", [("Location", str(int(url.path.rsplit("/", 1)[1]) + 1))])
+        elif url.path.endswith("/download"):
+            mebibytes = int(query["mib"][0])
+            digest = hashlib.sha256()
+            for _ in range(mebibytes):
+                digest.update(BLOCK)
+            self.send_response(200)
+            self.send_header("Content-Length", str(mebibytes * len(BLOCK)))
+            self.send_header("X-Content-SHA256", digest.hexdigest())
+            self.end_headers()
+            for _ in range(mebibytes):
+                self.wfile.write(BLOCK)
         elif url.path.endswith("/silent"):
             deadline = time.monotonic() + 60
             self.connection.settimeout(0.2)

@@ -164,9 +164,10 @@ struct TransferAcceptanceTests {
         let cli = server.cli
 
         var started = Date()
-        let silent = try cli.run(["call", "--max-time", "1", "callout:Api/silent"])
+        let silent = try cli.run(["call", "--max-time", "1", "-o", cli.home + "/never.json", "callout:Api/silent"])
         #expect(silent.status == 1)
         #expect(silent.stderr.contains("GET to named credential Api timed out after 1 s"), "\(silent.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.home + "/never.json"), "a failed call leaves no -o file")
         #expect(Date().timeIntervalSince(started) < 15)
 
         started = Date()
@@ -180,7 +181,7 @@ struct TransferAcceptanceTests {
         #expect(bad.stderr.contains("--max-time"))
     }
 
-    @Test("--data-file streams a 20 MiB file (Content-Length) and standard input (chunked); the server gets every byte")
+    @Test("--data-file streams a 20 MiB file (Content-Length) and standard input (chunked); -o receives a 70 MiB answer; every byte arrives")
     func streamed() throws {
         let server = try TransferServer()
         defer { server.stop() }
@@ -194,6 +195,17 @@ struct TransferAcceptanceTests {
         let received = try #require(try server.entries("/api/upload/big").first)
         #expect(received.header("Content-Length") == String(20 << 20))
         #expect(received.header("Authorization")?.hasPrefix("Basic ") == true)
+
+        // A 2xx answer goes to -o (or standard output) as it arrives, beyond the 64 MiB kept in memory.
+        let answer = cli.home + "/download.bin"
+        let head = try cli.ok(["call", "-i", "-o", answer, "callout:Api/download?mib=70"]).stdout
+        let announced = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-content-sha256: ") }?.dropFirst("x-content-sha256: ".count)
+        #expect(try FileManager.default.attributesOfItem(atPath: answer)[.size] as? Int == 70 << 20)
+        #expect(try sha256(of: answer) == announced.map(String.init))
+        let streamedOut = try cli.ok(["call", "callout:Api/download?mib=65"])
+        #expect(streamedOut.stdout.utf8.count == 65 << 20, "standard output receives it as it arrives too")
+        let tooLarge = try cli.run(["call", "-i", "callout:Api/download?mib=65"])
+        #expect(tooLarge.stderr.contains("the response is larger than 67108864 bytes"), "with -i the body waits in memory for the head, up to 64 MiB")
 
         let text = String(repeating: "streamed from standard input\n", count: 1000)
         let piped = try TransferServer.echo(cli.ok(["call", "--data-file", "-", "callout:Api/upload/stdin"], stdin: text))
@@ -238,13 +250,15 @@ struct TransferAcceptanceTests {
         #expect(authorization(signed) != nil && authorization(signed) == authorization(inMemory))
     }
 
-    @Test("a progress bar on standard error when it is a terminal (a pty) and the upload is over 4 MiB; none with --silent")
+    @Test("a progress bar on standard error when it is a terminal (a pty) and the upload or download is over 4 MiB; none with --silent")
     func progress() throws {
         let server = try TransferServer()
         defer { server.stop() }
         let path = try makeFile(server.cli.home + "/big.bin", mebibytes: 8)
         let shown = try withTerminal(server.cli, ["call", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json", "callout:Api/upload/progress"])
         #expect(shown.contains("upload   8.0 MiB / 8.0 MiB [##############################] 100%"), "\(shown.debugDescription)")
+        let download = try withTerminal(server.cli, ["call", "-o", server.cli.home + "/download.bin", "callout:Api/download?mib=5"])
+        #expect(download.contains("download 5.0 MiB / 5.0 MiB [##############################] 100%"), "\(download.debugDescription)")
         let silent = try withTerminal(server.cli, ["call", "-s", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json", "callout:Api/upload/quiet"])
         #expect(silent.isEmpty, "\(silent.debugDescription)")
         #expect(try server.entries("/api/upload/quiet").first?.length == 8 << 20)

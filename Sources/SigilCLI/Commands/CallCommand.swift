@@ -52,7 +52,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A redirect that leaves the named credential's endpoint: refuse (an error), drop-credentials (followed without any credential), or off (no redirect is followed; the 3xx is the answer).", valueName: "mode"))
     var redirects = "refuse"
 
-    @Option(help: "Redirects followed at most.")
+    @Option(help: ArgumentHelp("Redirects followed at most.", valueName: "n"))
     var maxRedirs = 5
 
     @Option(help: ArgumentHelp("Seconds that connecting (TCP and TLS) may take.", valueName: "seconds"))
@@ -84,12 +84,25 @@ struct CallCommand: AsyncParsableCommand {
                 progress: bar.map { bar in { @Sendable progress in bar.update(progress) } }
             )
             defer { bar?.finish() }
+            // A 2xx body goes to -o or standard output as it arrives, not through memory (with -i
+            // the head is printed first, so the body waits for it).
+            let file = try o.map { path in
+                guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                    throw SigilError(.storage, "cannot write the response to \(path)")
+                }
+                return handle
+            }
+            defer { try? file?.close() }
+            let destination = file ?? (i ? nil : FileHandle.standardOutput)
             do {
-                let response = try await executor.send(outbound, body: body, as: request.user)
+                let response = try await executor.send(outbound, body: body, as: request.user, download: destination.map { destination in
+                    { @Sendable data in try destination.write(contentsOf: data) }
+                })
                 try await executor.shutdown()
                 return response
             } catch {
                 try? await executor.shutdown()
+                if let o { try? FileManager.default.removeItem(atPath: o) }  // no partial answer left behind
                 throw error
             }
         }
@@ -99,8 +112,10 @@ struct CallCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((head + "\r\n").utf8))
         }
         if let o {
-            guard FileManager.default.createFile(atPath: o, contents: Data(response.body)) else {
-                throw SigilError(.storage, "cannot write the response to \(o)")
+            if !response.body.isEmpty {
+                guard let handle = FileHandle(forWritingAtPath: o) else { throw SigilError(.storage, "cannot write the response to \(o)") }
+                defer { try? handle.close() }
+                try handle.write(contentsOf: response.body)
             }
         } else {
             FileHandle.standardOutput.write(Data(response.body))
