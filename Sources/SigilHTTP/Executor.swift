@@ -221,6 +221,9 @@ public final class Executor: Sendable {
             let credential = decorated.namedCredential
             let target = try engine.redirect(from: decorated.url, namedCredential: credential, to: location)
             try countRedirect(&followed, to: target.host, credential: credential)
+            guard target.callout != nil || redirects.mode == .dropCredentials else {
+                throw SigilError(.calloutRefused, "named credential \(credential): the server redirected (\(response.status)) to host \(target.host), outside the credential's endpoint; not followed (redirects: refuse)")
+            }
             let next = RedirectPolicy.method(after: response.status, request.method)
             request.method = next.method
             if !next.keepsBody {
@@ -233,9 +236,6 @@ public final class Executor: Sendable {
             if let callout = target.callout {
                 request.url = callout
                 continue
-            }
-            guard redirects.mode == .dropCredentials else {
-                throw SigilError(.calloutRefused, "named credential \(credential): the server redirected (\(response.status)) to host \(target.host), outside the credential's endpoint; not followed (redirects: refuse)")
             }
             // Leaving the endpoint: the caller's own headers only, without any the credential set.
             let credentialHeaders = Set(decorated.headers.filter { header in
