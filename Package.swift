@@ -114,6 +114,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -173,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "SigilCLITests",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "sigil",
+                "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilHTTP", "SigilCLI", "sigil",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -150,4 +150,48 @@ struct AWSAcceptanceTests {
         #expect(wrong.stderr.contains("STS AssumeRole of \(moto.info.role_arn) for principal AwsWrong/deployer was refused: HTTP 403"), "\(wrong.stderr)")
         #expect(!wrong.output.contains("not-the-secret-key-at-all"))
     }
+
+    @Test("sigil call end to end through moto: GetCallerIdentity with the stored keys (body in memory and streamed from a file), and with an STS AssumeRole principal")
+    func callThroughMoto() throws {
+        let cli = CLI()
+        let moto = try MotoServer(directory: cli.home)
+        defer { moto.stop() }
+        try cli.ok(["init"])
+        let config = cli.home + "/aws.yaml"
+        try """
+            externalCredentials:
+              - name: Aws
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts }
+                principals:
+                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+              - name: Role
+                protocol: aws-sigv4
+                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+                principals:
+                  - name: deployer
+                    parameters: { roleArn: "\(moto.info.role_arn)", roleSessionName: sigil-call }
+                    secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
+            namedCredentials:
+              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+              - { name: StsRole, url: "\(moto.info.endpoint)", externalCredential: Role }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key])
+        let form = ["-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"]
+        let action = "Action=GetCallerIdentity&Version=2011-06-15"
+
+        let identity = try cli.ok(["call", "--fail"] + form + ["-d", action, "callout:Sts/"]).stdout
+        #expect(element("Arn", in: identity) == moto.info.user_arn, "\(identity)")
+
+        // Streamed from a file: hashed in a first pass, then sent; moto recomputes the hash.
+        let path = cli.home + "/action.txt"
+        try action.write(toFile: path, atomically: true, encoding: .utf8)
+        let streamed = try cli.ok(["call", "--fail"] + form + ["--data-file", path, "callout:Sts/"]).stdout
+        #expect(element("Arn", in: streamed) == moto.info.user_arn, "\(streamed)")
+        let wrong = try cli.run(["call", "--fail"] + form + ["--data-file", path, "--payload-sha256", String(repeating: "ab", count: 32), "callout:Sts/"])
+        #expect(wrong.status == 22, "a wrong declared hash is refused: \(wrong.output)")
+
+        let assumed = try cli.ok(["call", "--fail"] + form + ["-d", action, "callout:StsRole/"]).stdout
+        #expect(element("Arn", in: assumed)?.hasSuffix("assumed-role/deployer/sigil-call") == true, "\(assumed)")
+    }
 }

@@ -9,6 +9,10 @@ public struct OutboundRequest: Sendable {
         case bytes([UInt8])
         /// Lowercase hex SHA-256 of a body sent separately.
         case sha256(String)
+        /// A body sent separately whose SHA-256 is not known (read once from standard input, say):
+        /// SigV4 signs it as `UNSIGNED-PAYLOAD` when its credential says `payloadSigning: unsigned`,
+        /// and refuses it otherwise. Merge fields are not filled in.
+        case streamed
     }
 
     public var method: String

@@ -64,7 +64,7 @@ public struct SigningEngine: Sendable {
 
         var body: [UInt8]?
         switch request.body {
-        case .none, .sha256: body = nil
+        case .none, .sha256, .streamed: body = nil
         case .bytes(let bytes): body = bytes
         }
         if route.namedCredential.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
@@ -124,6 +124,20 @@ public struct SigningEngine: Sendable {
             UnsafeMutableRawBufferPointer(rebasing: raw[prefix.utf8CodeUnitCount...]).copyMemory(from: token)
             return buffer.count
         }
+    }
+
+    /// Whether decorating `request` signs the SHA-256 of its body (an `aws-sigv4` credential with
+    /// `payloadSigning: signed` that generates the `Authorization` header): a caller streaming the
+    /// body from a file then hashes it first and passes ``OutboundRequest/Body/sha256(_:)``.
+    public func signsPayloadHash(_ request: OutboundRequest, as user: String? = nil) throws -> Bool {
+        let (resolution, context) = try prepare(request, as: user, trace: nil)
+        guard context.external.authProtocol == .awsSigV4 && resolution.route.generateAuthorizationHeader else { return false }
+        return try SigV4Authorization.payloadHash(context, body: nil, declared: .none) != SigV4Signer.unsignedPayload
+    }
+
+    /// The name of the named credential whose endpoint `request` targets (its callout resolved).
+    public func namedCredential(of request: OutboundRequest) throws -> String {
+        try Callout.resolve(request.url, in: routes.routes(for: source.snapshot(), source: source)).route.name
     }
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request

@@ -44,6 +44,9 @@ enum SigV4Authorization {
             }
             return hex
         }
+        if declared == .streamed {
+            throw SigilError(.signingFailed, "external credential \(context.external.name) signs the payload (payloadSigning: signed), but the body is streamed and its SHA-256 is not known: declare it (sigil call --payload-sha256) or set payloadSigning: unsigned")
+        }
         guard let body, !body.isEmpty else { return SigV4Signer.emptyPayloadHash }
         return Hex.encode(SHA256.hash(data: body))
     }
