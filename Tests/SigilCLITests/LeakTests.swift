@@ -84,18 +84,9 @@ struct LeakTests {
     }
 }
 
-/// A real self-signed certificate (P-256, CN=Sigil test client, valid until 2126): client
-/// certificates are parsed when applied.
-let testCertificatePEM = """
------BEGIN CERTIFICATE-----
-MIIBjzCCATWgAwIBAgIUdqCYUsSHQg9Urktg3UtrWPs0E6cwCgYIKoZIzj0EAwIw
-HDEaMBgGA1UEAwwRU2lnaWwgdGVzdCBjbGllbnQwIBcNMjYxMjAxMDAwNTA2WhgP
-MjEyNjExMDcwMDA1MDZaMBwxGjAYBgNVBAMMEVNpZ2lsIHRlc3QgY2xpZW50MFkw
-EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEWsSRQETxKWYfwqHh6+QYbAP8GbMP5Yp+
-fBNtJaQrw0lp0x/dZBMEyhZ6DLIf3PebIKP8A+xQ3CnPx/Xo4feCNaNTMFEwHQYD
-VR0OBBYEFO0CrkjFfow4dV3rzyvtjtaa1/wwMB8GA1UdIwQYMBaAFO0CrkjFfow4
-dV3rzyvtjtaa1/wwMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIh
-AP6udI1YvJe+MlKLZdYoSUtFguUymPexEdKvElXlSIv2AiBCH5AM3NdmdG6LqBR6
-MLOdJZbIo8uQZneP87InnXQ7Ug==
------END CERTIFICATE-----
-"""
+/// A real self-signed certificate (P-256, CN=Sigil test client, valid until 2126; client
+/// certificates are parsed when applied), shared by the test targets: `Tests/Fixtures`.
+let testCertificatePEM = try! String(
+    contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/test-client.crt"),
+    encoding: .utf8
+)

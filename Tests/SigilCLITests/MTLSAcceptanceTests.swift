@@ -66,23 +66,8 @@ struct MTLSAcceptanceTests {
     static func makePKI(_ cli: CLI) throws -> String {
         let pki = cli.home + "/pki"
         try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
-        #expect(try Self.shell(["python3", interop + "/make_pki.py", pki]).status == 0)
+        #expect(try shell(["python3", interop + "/make_pki.py", pki]).status == 0)
         return pki
-    }
-
-    /// Runs a command (no shell unless asked) and returns its status and standard output.
-    static func shell(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// The certificate's SPKI pin as openssl computes it (curl's documented recipe for
@@ -203,7 +188,7 @@ struct MTLSAcceptanceTests {
         let cli = CLI()
         let pki = try Self.makePKI(cli)
         let password = "p12-password-5e0b7c2d9a41"
-        let export = try Self.shell(
+        let export = try shell(
             ["openssl", "pkcs12", "-export", "-in", pki + "/client.crt", "-inkey", pki + "/client.key", "-certfile", pki + "/ca.crt",
              "-name", "client", "-out", pki + "/client.p12", "-passout", "env:P12_OUT"],
             environment: ["P12_OUT": password]
@@ -211,7 +196,7 @@ struct MTLSAcceptanceTests {
         #expect(export.status == 0)
         // Bundles without a key or without a certificate (NIOSSL would stop the process on them).
         for (name, option) in [("certificates-only", "-nokeys"), ("key-only", "-nocerts")] {
-            let made = try Self.shell(
+            let made = try shell(
                 ["openssl", "pkcs12", "-export", option, "-in", pki + "/client.crt", "-inkey", pki + "/client.key",
                  "-out", pki + "/\(name).p12", "-passout", "env:P12_OUT"],
                 environment: ["P12_OUT": password]

@@ -70,15 +70,22 @@ final class OAuthServer {
 /// Runs openssl; returns its standard output.
 @discardableResult
 func openssl(_ arguments: [String]) throws -> String {
+    let result = try shell(["openssl"] + arguments)
+    #expect(result.status == 0, "openssl \(arguments.joined(separator: " "))")
+    return result.stdout
+}
+
+/// Runs a command (no shell unless asked) and returns its status and standard output.
+func shell(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["openssl"] + arguments
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
-    return String(decoding: data, as: UTF8.self)
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

@@ -150,4 +150,21 @@ struct CatalogCacheTests {
         try await Task.sleep(for: .milliseconds(150))
         #expect(try vault.snapshot() === second)
     }
+
+    @Test("live authorizations of per-user principals are read with the catalog and follow this handle's changes at once")
+    func authorizationsInSnapshot() throws {
+        let (vault, _, _) = try makeVault()
+        let principal = PrincipalRef(externalCredential: "Cal", principal: "mine")
+        try vault.apply(ApplyRequest(catalog: Catalog(
+            externalCredentials: [ExternalCredential(name: "Cal", authProtocol: .basic, principals: [Principal(name: "mine", type: .perUser, sequence: 1)])],
+            users: [User(name: "alice")]
+        )))
+        #expect(try vault.snapshot().authorizedUsers?[principal] == nil)
+        _ = try vault.setSecret(SecretTarget(owner: .authorization(principal, user: "alice"), field: "password"), value: SecretBytes(utf8: "pw"))
+        let authorized = try vault.snapshot()
+        #expect(authorized.authorizedUsers?[principal] == ["alice"])
+        #expect(try vault.authorizedUsers(of: principal) == ["alice"])
+        try vault.delete(.authorization(principal, user: "alice"))
+        #expect(try vault.snapshot() !== authorized && vault.authorizedUsers(of: principal).isEmpty)
+    }
 }

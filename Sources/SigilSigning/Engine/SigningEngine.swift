@@ -261,7 +261,11 @@ public struct SigningEngine: Sendable {
             let external = try resolution.route.externalCredential.get()
             binding = PrincipalBinding(
                 external: external,
-                principal: try PrincipalChooser.choose(in: external, user: user, catalog: routes.snapshot.catalog, authorizedUsers: source.authorizedUsers(of:)),
+                principal: try PrincipalChooser.choose(in: external, user: user, catalog: routes.snapshot.catalog) { reference in
+                    // Read with the catalog when the source did (the vault does), else asked now.
+                    if let authorized = routes.snapshot.authorizedUsers { return authorized[reference] ?? [] }
+                    return try source.authorizedUsers(of: reference)
+                },
                 user: user, source: source
             )
         } else {

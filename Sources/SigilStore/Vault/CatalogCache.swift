@@ -11,9 +11,10 @@ import Synchronization
 /// purpose (it changes when any other connection commits); the copy is checked against it at most
 /// every ``revalidation``, so such a change is seen within that time.
 ///
-/// A catalog read again and found equal to the kept one (most writes are tokens, secrets and audit
-/// entries, not the catalog) keeps the same ``CatalogSnapshot`` object, so what readers worked out
-/// from it stays valid.
+/// The users' live authorizations of per-user principals are read with it. A catalog read again and
+/// found equal to the kept one, authorizations included (most writes are tokens, secrets and audit
+/// entries), keeps the same ``CatalogSnapshot`` object, so what readers worked out from it stays
+/// valid.
 final class CatalogCache: Sendable {
     static let revalidation: Duration = .milliseconds(100)
 
@@ -39,7 +40,7 @@ final class CatalogCache: Sendable {
     }
 
     /// The kept snapshot, the same object until the catalog changes; `read` reads it anew.
-    func value(_ read: () throws -> Catalog) throws -> CatalogSnapshot {
+    func value(_ read: () throws -> CatalogSnapshot) throws -> CatalogSnapshot {
         let now = ContinuousClock.now
         if let recent = entry.withLock({ entry in entry.flatMap { !$0.stale && now - $0.checkedAt < Self.revalidation ? $0.snapshot : nil } }) {
             return recent
@@ -52,9 +53,9 @@ final class CatalogCache: Sendable {
         }
         if let kept { return kept }
         // Read after taking the version: a commit in between makes the next check read again.
-        let catalog = try read()
+        let read = try read()
         return entry.withLock { entry in
-            let snapshot = entry.flatMap { $0.snapshot.catalog == catalog ? $0.snapshot : nil } ?? CatalogSnapshot(catalog)
+            let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
             entry = Entry(snapshot: snapshot, dataVersion: version, checkedAt: now, stale: false)
             return snapshot
         }

@@ -14,8 +14,11 @@ extension Vault {
     }
 
     /// The catalog as kept (see ``catalog()``): the same snapshot object until it changes.
+    /// With it, in the same read, which users have live authorizations of per-user principals.
     public func snapshot() throws -> CatalogSnapshot {
-        try catalogCache.value { try read { db in try readCatalog(db) } }
+        try catalogCache.value {
+            try read { db in CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db)) }
+        }
     }
 
     /// The users' authorizations of per-user principals.
