@@ -251,7 +251,9 @@ final class ReplaceableSource: CredentialSource {
         self.secrets = secrets.mapValues { SecretBytes(utf8: $0) }
     }
 
-    func replace(_ catalog: Catalog) { current.withLock { $0 = CatalogSnapshot(catalog) } }
+    func replace(_ catalog: Catalog, authorized: [PrincipalRef: Set<String>]? = nil) {
+        current.withLock { $0 = CatalogSnapshot(catalog, authorizedUsers: authorized) }
+    }
     func catalog() throws -> Catalog { current.withLock { $0.catalog } }
     func snapshot() throws -> CatalogSnapshot { current.withLock { $0 } }
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? { secrets[target] }
@@ -285,5 +287,33 @@ struct RouteTests {
         source.replace(Self.catalog(url: "ftp://bad", principal: "new"))
         let error = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:Api/items")) }
         #expect(error?.reason.contains("named credential Api has an invalid URL") == true)
+    }
+
+    @Test("a user's principal is chosen again for each snapshot: authorizing or losing a per-user principal takes effect at once")
+    func perUserChoice() async throws {
+        let mine = PrincipalRef(externalCredential: "Api", principal: "mine")
+        let catalog = Catalog(
+            externalCredentials: [ExternalCredential(name: "Api", authProtocol: .basic, principals: [
+                Principal(name: "shared", type: .named, sequence: 1, parameters: ["username": "shared"]),
+                Principal(name: "mine", type: .perUser, sequence: 2, parameters: ["username": "alice"]),
+            ])],
+            namedCredentials: [NamedCredential(name: "Api", url: "https://api.example/v1", externalCredential: "Api")],
+            users: [User(name: "alice")],
+            grants: [Grant(principal: PrincipalRef(externalCredential: "Api", principal: "shared"), subjects: [.user("alice")]),
+                     Grant(principal: mine, subjects: [.user("alice")])]
+        )
+        let source = ReplaceableSource(catalog, secrets: [
+            principalSecret("Api", "shared", "password"): "p1",
+            SecretTarget(owner: .authorization(mine, user: "alice"), field: "password"): "p2",
+        ])
+        source.replace(catalog, authorized: [:])
+        let engine = SigningEngine(source: source)
+        #expect(try await engine.decorate(OutboundRequest(url: "callout:Api/x"), as: "alice").principal.principal == "shared")
+        #expect(try await engine.decorate(OutboundRequest(url: "callout:Api/x"), as: "alice").principal.principal == "shared")
+        source.replace(catalog, authorized: [mine: ["alice"]])
+        #expect(try await engine.decorate(OutboundRequest(url: "callout:Api/x"), as: "alice").principal.principal == "mine")
+        source.replace(catalog, authorized: [:])
+        #expect(try await engine.decorate(OutboundRequest(url: "callout:Api/x"), as: "alice").principal.principal == "shared")
+        await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:Api/x"), as: "mallory") }
     }
 }

@@ -21,9 +21,11 @@ let benchmarks: @Sendable () -> Void = {
             externalCredentials: [ExternalCredential(
                 name: "Api", authProtocol: .oauth2,
                 parameters: ["tokenUrl": "https://login.example.com/oauth/token", "clientId": "svc", "scope": "read"],
-                principals: [Principal(name: "service", type: .named, sequence: 1)]
+                principals: [Principal(name: "service", type: .named, sequence: 1), Principal(name: "mine", type: .perUser, sequence: 2)]
             )],
-            namedCredentials: [NamedCredential(name: "Api", url: "https://api.example.com/v1", externalCredential: "Api")]
+            namedCredentials: [NamedCredential(name: "Api", url: "https://api.example.com/v1", externalCredential: "Api")],
+            users: [User(name: "alice@example.com")],
+            grants: [Grant(principal: PrincipalRef(externalCredential: "Api", principal: "mine"), subjects: [.user("alice@example.com")])]
         ),
         secrets: [SecretTarget(owner: .principal(principal), field: "clientSecret"): SecretBytes(utf8: "client-secret")]
     ))
@@ -42,6 +44,16 @@ let benchmarks: @Sendable () -> Void = {
     })) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try await engine.decorate(OutboundRequest(url: "callout:Api/items")))
+        }
+    }
+
+    // The same for a user's own token (a per-user principal the user authorized).
+    Benchmark("OAuth 2.0 decorate, cached token, per-user principal", configuration: .init(scalingFactor: .kilo, setup: {
+        try await broker.store(authorized: token, for: try engine.loginRequest(externalCredential: "Api", as: "alice@example.com"))
+        _ = try await engine.decorate(OutboundRequest(url: "callout:Api/items"), as: "alice@example.com")
+    })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await engine.decorate(OutboundRequest(url: "callout:Api/items"), as: "alice@example.com"))
         }
     }
 }

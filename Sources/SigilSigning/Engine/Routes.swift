@@ -3,9 +3,10 @@ import SigilModel
 import Synchronization
 
 /// What the engine works out once per catalog snapshot for every named credential, rather than on
-/// every request: its parsed endpoint, its external credential, and the principal a request without
-/// an acting user takes. A failure (an invalid URL, a missing external credential) is kept as the
-/// error the request that needs it will throw.
+/// every request: its parsed endpoint, its external credential, its custom headers parsed, the
+/// principal a request without an acting user takes, and (when the snapshot holds the users'
+/// authorizations) the principal each acting user takes. A failure (an invalid URL, a missing
+/// external credential) is kept as the error the request that needs it will throw.
 final class Routes: Sendable {
     /// One named credential's route.
     final class Route: Sendable {
@@ -28,6 +29,11 @@ final class Routes: Sendable {
         let externalCredential: Result<ExternalCredential, SigilError>
         /// The principal of a request made without an acting user (the vault's operator).
         let operatorPrincipal: Result<PrincipalBinding, any Error>
+        /// The principals chosen for acting users. Kept only when the snapshot holds the users'
+        /// live authorizations, since the choice then depends on the snapshot alone; past
+        /// ``userLimit`` users it starts over.
+        private let userPrincipals = Mutex<[String: PrincipalBinding]>([:])
+        static let userLimit = 4096
 
         init(_ named: NamedCredential, catalog: Catalog, source: any CredentialSource) {
             namedCredential = named
@@ -63,6 +69,26 @@ final class Routes: Sendable {
                 let principal = try PrincipalChooser.choose(in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })
                 return PrincipalBinding(external: external, principal: principal, user: nil, source: source)
             }
+        }
+
+        /// The principal `user`'s requests take (see ``PrincipalChooser``).
+        func principal(for user: String, in snapshot: CatalogSnapshot, source: any CredentialSource) throws -> PrincipalBinding {
+            if let kept = userPrincipals.withLock({ $0[user] }) { return kept }
+            let external = try externalCredential.get()
+            let authorized = snapshot.authorizedUsers
+            let principal = try PrincipalChooser.choose(in: external, user: user, catalog: snapshot.catalog) { reference in
+                // Read with the catalog when the source did (the vault does), else asked now.
+                if let authorized { return authorized[reference] ?? [] }
+                return try source.authorizedUsers(of: reference)
+            }
+            let binding = PrincipalBinding(external: external, principal: principal, user: user, source: source)
+            if authorized != nil {
+                userPrincipals.withLock { kept in
+                    if kept.count >= Self.userLimit { kept.removeAll() }
+                    kept[user] = binding
+                }
+            }
+            return binding
         }
     }
 

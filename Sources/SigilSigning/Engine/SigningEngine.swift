@@ -256,20 +256,10 @@ public struct SigningEngine: Sendable {
         let routes = self.routes.routes(for: try source.snapshot(), source: source)
         let resolution = try Callout.resolve(request.url, in: routes)
         trace?.step("callout", "\(request.method) \(request.url) -> named credential \(resolution.route.name) -> \(resolution.url)")
-        let binding: PrincipalBinding
-        if let user {
-            let external = try resolution.route.externalCredential.get()
-            binding = PrincipalBinding(
-                external: external,
-                principal: try PrincipalChooser.choose(in: external, user: user, catalog: routes.snapshot.catalog) { reference in
-                    // Read with the catalog when the source did (the vault does), else asked now.
-                    if let authorized = routes.snapshot.authorizedUsers { return authorized[reference] ?? [] }
-                    return try source.authorizedUsers(of: reference)
-                },
-                user: user, source: source
-            )
+        let binding = if let user {
+            try resolution.route.principal(for: user, in: routes.snapshot, source: source)
         } else {
-            binding = try resolution.route.operatorPrincipal.get()
+            try resolution.route.operatorPrincipal.get()
         }
         let context = CredentialContext(source: source, binding: binding, user: user, trace: trace)
         trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
