@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import SigilCore
 import SigilModel
@@ -7,6 +10,31 @@ import Testing
 
 @Suite("Secrets never reach the disk or the output in plaintext")
 struct LeakTests {
+    @Test("a crash prints one fixed line: no backtrace, registers or memory (which could hold secrets)")
+    func crashReport() throws {
+        let cli = CLI()
+        let example = try cli.copyExample()
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", example], environment: CLITests().exampleEnvironment)
+        // `secret set` waits for its standard input; a fatal signal arrives meanwhile.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["secret", "set", "Billing/billing-org", "apiKey"]
+        process.environment = cli.environment
+        let input = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, SIGSEGV)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 70, "\(process.terminationReason) \(process.terminationStatus)")
+        #expect(stderr == "sigil: internal error (a fatal signal); no crash report is printed, since it could show secrets\n", "\(stderr)")
+    }
+
     @Test("known secrets written through apply and secret set are absent from the database, its WAL and shm, and all CLI output")
     func scan() throws {
         let cli = CLI()
