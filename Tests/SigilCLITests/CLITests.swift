@@ -189,6 +189,9 @@ struct SignCommandTests {
         #expect(json["method"] as? String == "POST")
         #expect(json["headers"] as? [[String]] == [["X-Api-Key", "sign-test-key"]])
         #expect(json["body_base64"] as? String == Data("{\"a\":1}".utf8).base64EncodedString())
+        // Standard output is a file here, as in a pipe: the head, a blank line, then the body.
+        let withBody = try cli.ok(["sign", "--as", "alice", "-d", "{\"a\":1}", "callout:Billing/x"]).stdout
+        #expect(withBody == "POST https://api.billing.example/v1/x\nX-Api-Key: sign-test-key\n\n{\"a\":1}", "\(withBody)")
         let refused = try cli.run(["sign", "callout:Billing/../admin"])
         #expect(refused.status == 1 && refused.stderr.contains("'..' segment"))
         let noPrincipal = try cli.run(["sign", "--as", "bob", "callout:Billing/x"])

@@ -56,11 +56,12 @@ struct SignCommand: AsyncParsableCommand {
             ))
             return
         }
-        print("\(signed.method) \(signed.url)")
-        for header in signed.headers { print("\(header.name): \(header.value)") }
+        // One unbuffered channel for the head and the body, so a pipe gets them in order.
+        var head = "\(signed.method) \(signed.url)\n"
+        for header in signed.headers { head += "\(header.name): \(header.value)\n" }
+        FileHandle.standardOutput.write(Data(head.utf8))
         if let bytes = signed.body {
-            print("")
-            FileHandle.standardOutput.write(Data(bytes))
+            FileHandle.standardOutput.write(Data("\n".utf8) + Data(bytes))
         }
     }
 }
