@@ -13,7 +13,6 @@ enum Callout {
     struct Resolution {
         var route: Routes.Route
         var url: String
-        var namedCredential: NamedCredential { route.namedCredential }
     }
 
     static func resolve(_ url: String, in routes: Routes) throws(SigilError) -> Resolution {

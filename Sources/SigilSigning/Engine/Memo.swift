@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A small thread-safe memo of values that are costly to compute and never change for their key:
-/// parsed endpoints, parsed merge-field templates, parsed signing keys. Only successful results are
+/// parsed merge-field templates (JWT claims), parsed signing keys. Only successful results are
 /// kept; past `limit` entries it starts over, which bounds its memory whatever the catalog does.
 final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let entries = Mutex<[Key: Value]>([:])
