@@ -53,7 +53,10 @@ public struct SecretBytes: Sendable {
     /// Copies `bytes`. The caller remains responsible for wiping its own copy.
     public init(copying bytes: some Collection<UInt8>, lockingMemory: Bool = true) {
         self.init(count: bytes.count, lockingMemory: lockingMemory) { buffer in
-            _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+            // Contiguous bytes (arrays, buffers, strings' UTF-8) in one copy; others byte by byte.
+            if bytes.withContiguousStorageIfAvailable({ buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+            }
         }
     }
 

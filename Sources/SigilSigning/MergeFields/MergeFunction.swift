@@ -111,7 +111,8 @@ public enum Hex {
 
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var output: [UInt8] = []
-        for byte in bytes { output += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        output.reserveCapacity(bytes.underestimatedCount * 2)
+        append(bytes, to: &output)
         return String(decoding: output, as: UTF8.self)
     }
 }
