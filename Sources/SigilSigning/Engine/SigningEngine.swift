@@ -17,7 +17,7 @@ public struct SigningEngine: Sendable {
     /// Parsed templates by their text (templates are configuration, never secrets).
     let templates = Memo<String, MergeTemplate>()
     /// Parsed JWT signing keys by algorithm and the SHA-256 of their material (never the material).
-    let signingKeys = Memo<String, JWTSigningKey>(limit: 256)
+    let signingKeys = Memo<JWTAuthorization.KeyID, JWTSigningKey>(limit: 256)
 
     public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil) {
         self.source = source

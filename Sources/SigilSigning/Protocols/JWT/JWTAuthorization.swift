@@ -18,7 +18,14 @@ enum JWTAuthorization {
     static let parsedClaims = Memo<String, JSONValue>(limit: 256)
     static let maximumLifetime = 86_400
 
-    static func token(_ context: CredentialContext, at date: Date, keys: Memo<String, JWTSigningKey>, templates: Memo<String, MergeTemplate>) throws -> String {
+    /// Where a parsed signing key is kept: its algorithm and the SHA-256 of its material (never
+    /// the material itself).
+    struct KeyID: Hashable, Sendable {
+        var algorithm: JWTAlgorithm
+        var digest: SHA256Digest
+    }
+
+    static func token(_ context: CredentialContext, at date: Date, keys: Memo<KeyID, JWTSigningKey>, templates: Memo<String, MergeTemplate>) throws -> String {
         let owner = "external credential \(context.external.name), principal \(context.reference)"
         guard let algorithmName = context.parameter("algorithm") else {
             throw SigilError(.signingFailed, "\(owner): parameter algorithm is missing; use one of \(JWTAlgorithm.allNames)")
@@ -29,7 +36,7 @@ enum JWTAuthorization {
         let material = try context.requireSecret("signingKey", for: "JWT signing")
         // Parsing a PEM RSA key costs as much as signing; keep parsed keys, found by a digest of the
         // material (never the material itself) and the algorithm.
-        let keyID = algorithm.rawValue + ":" + material.withUnsafeBytes { Hex.encode(SHA256.hash(data: $0)) }
+        let keyID = KeyID(algorithm: algorithm, digest: material.withUnsafeBytes { SHA256.hash(data: $0) })
         let key = try keys.value(for: keyID) { () throws(SigilError) in
             do { return try JWTSigningKey(material, algorithm: algorithm, owner: owner) } catch let error as SigilError { throw error } catch {
                 throw SigilError(.signingFailed, "\(owner): the JWT signing key could not be read")
