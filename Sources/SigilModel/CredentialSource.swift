@@ -9,6 +9,13 @@ public protocol CredentialSource: Sendable {
     func snapshot() throws -> CatalogSnapshot
     /// The value of `target` in `stage`, or `nil` when it has none.
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes?
+    /// Every current secret one request may use from principal `key.principal` (for a per-user
+    /// principal and `key.user`, that user's own fields, then the principal's for fields the user
+    /// lacks), read together: fields changed together (a username and its password) are seen
+    /// together. Throws ``SigilError/Code/catalogChanged`` when the catalog changed since
+    /// `snapshot` (the one the request was prepared from) was read. `nil`: this source reads fields one
+    /// by one through ``secret(_:stage:)`` (the default).
+    func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]?
     /// The users whose authorization of per-user principal `principal` is live.
     func authorizedUsers(of principal: PrincipalRef) throws -> Set<String>
     /// A short fingerprint of a secret, for `--explain` and messages (see the default below).
@@ -18,7 +25,14 @@ public protocol CredentialSource: Sendable {
 extension CredentialSource {
     public func snapshot() throws -> CatalogSnapshot { CatalogSnapshot(try catalog()) }
 
+    public func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? { nil }
+
     /// A short fingerprint of a secret for logs and `--explain`. Sources that hold a key should
     /// override this with a keyed one (the vault does); this default only says a secret was there.
     public func fingerprint(_ value: SecretBytes) -> String { "redacted" }
+}
+
+extension SigilError.Code {
+    /// The catalog or a secret changed while a request was being prepared: prepare it again.
+    public static let catalogChanged = Self("catalog-changed")
 }

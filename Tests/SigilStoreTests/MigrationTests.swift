@@ -38,6 +38,9 @@ struct MigrationTests {
             #expect(try vault.secret(apiKeyTarget) == SecretBytes(utf8: "fixture-secret-v2"))
             #expect(try vault.secret(apiKeyTarget, stage: .previous) == SecretBytes(utf8: "fixture-secret-v1"))
             #expect(try vault.verifyAudit().valid)
+            // A vault from before schema 4 gets its catalog MACs with the upgrade, and says so.
+            #expect(try vault.verifyCatalog().isEmpty, "schema v\(version)")
+            if version < 4 { #expect(try vault.auditEntries(limit: 1).last?.action == "catalog.authenticate") }
         }
     }
 

@@ -52,7 +52,7 @@ struct ApplyCommand: ParsableCommand {
             }
         }
         // The store checks the same rules again inside its transaction; this pass gives file lines.
-        if let problems = config.problems(in: try vault.catalog(), resolved: request.catalog) { throw problems }
+        if let problems = config.problems(in: try vault.storedCatalog(), resolved: request.catalog) { throw problems }
         let report = try vault.apply(request, dryRun: dryRun)
         if json {
             try Output.json(report)

@@ -6,7 +6,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Read and verify the audit log.",
-        subcommands: [List.self, Verify.self],
+        subcommands: [List.self, Verify.self, AcceptCatalog.self],
         defaultSubcommand: List.self
     )
 
@@ -37,7 +37,7 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Check the audit chain: exits 1 when an entry was edited, removed or reordered.",
+            abstract: "Check the audit chain and the catalog: exits 1 when an entry was edited, removed or reordered, or a catalog row was changed, added or removed without the vault's key.",
             discussion: "Record the printed head elsewhere: the chain cannot show the removal of its newest entries by itself."
         )
 
@@ -50,13 +50,54 @@ struct AuditCommand: ParsableCommand {
             let result = try options.open().verifyAudit()
             if json {
                 try Output.json(result)
-            } else if result.valid {
-                print("Audit chain intact: \(result.entries) entries; head \(result.headSeq) \(result.headMAC).")
             } else {
-                print("Audit chain BROKEN (\(result.entries) entries):")
-                for problem in result.problems { print("  \(problem)") }
+                if result.chainIntact {
+                    print("Audit chain intact: \(result.entries) entries; head \(result.headSeq) \(result.headMAC).")
+                } else {
+                    print("Audit chain BROKEN (\(result.entries) entries):")
+                    for problem in result.problems { print("  \(problem)") }
+                }
+                if result.catalogProblems.isEmpty {
+                    print("Catalog authentic: every credential, principal, grant, user, group, authorization and secret stage is as Sigil wrote it.")
+                } else {
+                    print("Catalog CHANGED WITHOUT THE KEY (Sigil refuses to sign until it is repaired):")
+                    for problem in result.catalogProblems { print("  \(problem)") }
+                    print("Repair: re-apply the affected items from your configuration (`sigil apply`), delete them, or restore the vault from a backup; once the catalog is as you want it, `sigil audit accept-catalog` authenticates it as it stands.")
+                }
             }
             if !result.valid { throw ExitCode.failure }
+        }
+    }
+
+    struct AcceptCatalog: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "accept-catalog",
+            abstract: "Authenticate the catalog as it is now, after checking what `sigil audit verify` reported.",
+            discussion: """
+                Every row the catalog check flags (changed, added or removed without the vault's key) \
+                becomes authentic: only do this once you have checked that the vault says what you want, \
+                for example after restoring a table from a backup. The audit log records what was accepted. \
+                Needs --yes.
+                """
+        )
+
+        @OptionGroup var options: VaultOptions
+
+        @Flag(help: "Confirm that the catalog, as it is now, is to be trusted.")
+        var yes = false
+
+        func run() throws {
+            let vault = try options.open()
+            guard yes else {
+                let problems = try vault.verifyCatalog()
+                if problems.isEmpty { print("The catalog authenticates; nothing to accept."); return }
+                print("These would be accepted as authentic:")
+                for problem in problems { print("  \(problem)") }
+                throw ValidationError("give --yes to accept them")
+            }
+            let accepted = try vault.acceptCatalog().accepted
+            print(accepted.isEmpty ? "The catalog authenticated already; its MACs were computed again." : "Accepted \(accepted.count) change\(accepted.count == 1 ? "" : "s") made without the key:")
+            for problem in accepted { print("  \(problem)") }
         }
     }
 }

@@ -98,11 +98,14 @@ struct CallCommand: AsyncParsableCommand {
             defer { bar?.finish() }
             // A 2xx body goes to -o or standard output as it arrives, not through memory (with -i
             // the head is printed first, so the body waits for it).
+            // An answer may carry what the credential unlocked: a new file is private (0600) from
+            // its first byte, whatever the umask; an existing file keeps its mode.
             let file = try o.map { path in
-                guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                    throw SigilError(.storage, "cannot write the response to \(path)")
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+                guard descriptor >= 0 else {
+                    throw SigilError(.storage, "cannot write the response to \(path): \(String(cString: strerror(errno)))")
                 }
-                return handle
+                return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             }
             defer { try? file?.close() }
             let destination = file ?? (i ? nil : FileHandle.standardOutput)

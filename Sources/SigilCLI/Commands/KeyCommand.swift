@@ -60,10 +60,16 @@ struct KeyCommand: ParsableCommand {
         var kdfProfile: KDFParameters.Profile = .moderate
 
         func run() throws {
+            // Held from before the key file is read until the new key file is in place.
+            try KeyOperationLock.withLock(vaultPath: options.vaultPath) { try rotateHoldingLock() }
+        }
+
+        private func rotateHoldingLock() throws {
             let profile = kdfProfile
             let stdin = StandardInput()
             let current = try options.keySource(stdin: stdin)
-            let vault = try options.open(stdin: stdin)
+            if case .keyFile(let keyPath) = current { try Self.settleInterruptedRotation(keyFile: keyPath, options: options) }
+            let vault = try options.open(with: current)
             if newPassphraseStdin || SecretBytes.environment("SIGIL_NEW_PASSPHRASE") != nil {
                 let passphrase = newPassphraseStdin
                     ? try stdin.read(for: "the new passphrase").removingOneTrailingNewline()
@@ -88,6 +94,34 @@ struct KeyCommand: ParsableCommand {
                 throw SigilError(.invalidMasterKey, "the master key was rotated but \(next) could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
             }
             print("Rotated the master key of \(vault.path); \(keyPath) holds the new key.")
+        }
+
+        /// Settles a `KEYFILE.next` left by a rotation that was killed (the caller holds the lock, so
+        /// no rotation is under way). The rotation wrote `.next`, then committed, then renamed it:
+        /// - if `KEYFILE` still opens the vault, the rotation never committed and `.next` protects
+        ///   nothing: it is removed;
+        /// - if only `.next` opens it, the rotation committed: `.next` is moved over `KEYFILE`;
+        /// - if neither does, nothing is touched and the error says so.
+        static func settleInterruptedRotation(keyFile keyPath: String, options: VaultOptions) throws {
+            let next = keyPath + ".next"
+            guard access(next, F_OK) == 0 else { return }
+            let vaultPath = options.vaultPath
+            func opens(_ path: String) -> Bool {
+                (try? Vault.open(at: vaultPath, key: .keyFile(path: path), actor: VaultOptions.actor)) != nil
+            }
+            if opens(keyPath) {
+                guard unlink(next) == 0 else {
+                    throw SigilError(.invalidMasterKey, "\(next) is left from an interrupted rotation that never took effect (\(keyPath) opens the vault), but it could not be removed: \(String(cString: strerror(errno)))")
+                }
+                Output.note("sigil: removed \(next): an interrupted `sigil key rotate` left it, and it never protected the vault (\(keyPath) opens it)")
+            } else if opens(next) {
+                guard rename(next, keyPath) == 0 else {
+                    throw SigilError(.invalidMasterKey, "an interrupted rotation left the vault's key in \(next), which could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
+                }
+                Output.note("sigil: finished an interrupted `sigil key rotate`: \(next), which opens the vault, replaced \(keyPath)")
+            } else {
+                throw SigilError(.wrongMasterKey, "neither \(keyPath) nor \(next) opens vault \(vaultPath); nothing was changed")
+            }
         }
 
         /// Writes a new random key to `path` (flushed, 0600) before re-wrapping, so the vault is
@@ -121,16 +155,28 @@ struct KeyCommand: ParsableCommand {
 
         func run() throws {
             guard batch > 0 else { throw ValidationError("--batch must be positive") }
+            try KeyOperationLock.withLock(vaultPath: options.vaultPath) { try rotateHoldingLock() }
+        }
+
+        private func rotateHoldingLock() throws {
             let vault = try options.open()
             if !resumeOnly {
                 let id = try vault.rotateDataKey()
                 print("New data key \(id) is active.")
             }
             var total = 0
+            var unreadable: [ResealProgress.Unreadable] = []
             while true {
-                let (resealed, remaining) = try vault.resealBatch(limit: batch)
-                total += resealed
-                if remaining == 0 || resealed == 0 { break }
+                let progress = try vault.resealBatch(limit: batch, skipping: Set(unreadable.map(\.id)))
+                total += progress.resealed
+                unreadable += progress.unreadable
+                if progress.remaining == 0 || (progress.resealed == 0 && progress.unreadable.isEmpty) { break }
+            }
+            guard unreadable.isEmpty else {
+                print("Re-sealed \(total) secrets. \(unreadable.count) value\(unreadable.count == 1 ? "" : "s") did not open and stay under the older data key, which is kept:")
+                for value in unreadable { print("  \(value.location): \(value.reason)") }
+                print("Set a new value for each (`sigil secret set`), or delete its owner, then run `sigil key rotate-data-key --resume-only` to destroy the older key.")
+                throw ExitCode.failure
             }
             print("Re-sealed \(total) secrets; older data keys destroyed.")
         }

@@ -27,7 +27,7 @@ public struct VaultOptions: ParsableArguments {
     public init() {}
 
     var vaultPath: String {
-        vault ?? ProcessInfo.processInfo.environment["SIGIL_VAULT"] ?? Self.xdg("XDG_DATA_HOME", fallback: ".local/share") + "/sigil/vault.db"
+        vault ?? Self.environment("SIGIL_VAULT") ?? Self.xdg("XDG_DATA_HOME", fallback: ".local/share") + "/sigil/vault.db"
     }
 
     var defaultKeyFile: String {
@@ -38,35 +38,54 @@ public struct VaultOptions: ParsableArguments {
     func keySource(stdin: StandardInput = StandardInput()) throws -> MasterKeySource {
         if let keyFile { return .keyFile(path: keyFile) }
         if passphraseStdin { return .passphrase(try stdin.read(for: "the passphrase").removingOneTrailingNewline()) }
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["SIGIL_KEY_FILE"], !path.isEmpty { return .keyFile(path: path) }
+        if let path = Self.environment("SIGIL_KEY_FILE"), !path.isEmpty { return .keyFile(path: path) }
         if let key = SecretBytes.environment("SIGIL_MASTER_KEY"), !key.isEmpty { return .key(try MasterKey(base64: key)) }
         if let passphrase = SecretBytes.environment("SIGIL_PASSPHRASE"), !passphrase.isEmpty { return .passphrase(passphrase) }
         return .keyFile(path: defaultKeyFile)
     }
 
-    /// Opens the vault. A wrong key after an interrupted key-file rotation gets a hint.
+    /// Opens the vault with the key source of these options.
     func open(stdin: StandardInput = StandardInput()) throws -> Vault {
-        let source = try keySource(stdin: stdin)
+        try open(with: try keySource(stdin: stdin))
+    }
+
+    /// Opens the vault with `source`, read once by the caller (a passphrase on standard input
+    /// cannot be read twice).
+    ///
+    /// With a key file: a `sigil key rotate` writes the new key to `KEYFILE.next`, commits, then
+    /// renames it over `KEYFILE`. A process that opens the vault between the commit and the rename
+    /// (or after a rotation killed there) finds that `KEYFILE` no longer opens it: it then uses
+    /// `KEYFILE.next` if that opens it, and reads `KEYFILE` once more in case the rename happened
+    /// meanwhile. The next `sigil key rotate` moves the file into place.
+    func open(with source: MasterKeySource) throws -> Vault {
         do {
             return try Vault.open(at: vaultPath, key: source, actor: Self.actor)
         } catch let error as SigilError where error.code == .wrongMasterKey {
-            if case .keyFile(let path) = source, access(path + ".next", F_OK) == 0 {
-                throw SigilError(error.code, error.reason + ". An interrupted `sigil key rotate` left \(path).next: if it opens the vault, move it over \(path).")
+            guard case .keyFile(let path) = source else { throw error }
+            if access(path + ".next", F_OK) == 0, let vault = try? Vault.open(at: vaultPath, key: .keyFile(path: path + ".next"), actor: Self.actor) {
+                return vault
             }
+            if let vault = try? Vault.open(at: vaultPath, key: source, actor: Self.actor) { return vault }
             throw error
         }
     }
 
     /// Who the audit log names: SIGIL_ACTOR, else `cli:` and the login name.
     static var actor: String {
-        if let actor = ProcessInfo.processInfo.environment["SIGIL_ACTOR"], !actor.isEmpty { return actor }
+        if let actor = environment("SIGIL_ACTOR"), !actor.isEmpty { return actor }
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return "cli:" + String(cString: name) }
         return "cli:uid-\(geteuid())"
     }
 
+    /// A variable that holds no secret (a path, a name). Read with `getenv` alone: Foundation's
+    /// `ProcessInfo.environment` would copy every variable, secrets included (`SIGIL_MASTER_KEY`,
+    /// the ones `env:` references name), into Swift `String`s that are never wiped.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     private static func xdg(_ variable: String, fallback: String) -> String {
-        if let value = ProcessInfo.processInfo.environment[variable], value.hasPrefix("/") { return value }
+        if let value = environment(variable), value.hasPrefix("/") { return value }
         return NSHomeDirectory() + "/" + fallback
     }
 }

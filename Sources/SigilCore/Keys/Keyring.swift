@@ -65,6 +65,14 @@ public final class Keyring: Sendable {
         keys.withLock { $0[id] = key }
     }
 
+    /// Whether the master key opens `wrapped` (a key's wrapping as stored now), without loading it:
+    /// how a key operation checks, inside its transaction, that no other process has replaced the
+    /// master key since this keyring was made.
+    public func masterKeyOpens(_ wrapped: SealedBlob, context: SealContext) -> Bool {
+        guard wrapped.keyID == Self.masterKeyID else { return false }
+        return (try? open(wrapped, key: masterKey.bytes, context: context)) != nil
+    }
+
     /// Generates a key suitable for sealing.
     public static func generateKey() -> SecretBytes {
         .random(count: XChaCha20Poly1305.keyByteCount)

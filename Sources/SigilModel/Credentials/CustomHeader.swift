@@ -29,6 +29,9 @@ public struct CustomHeader: Sendable, Hashable {
         if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
             issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) has a CR, LF or NUL in its value"))
         }
+        if let problem = Names.privateKeyProblem(in: value) {
+            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) " + problem))
+        }
         return issues
     }
 }

@@ -69,6 +69,9 @@ enum Parameters {
             if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
                 issues.append(ValidationIssue(item, field: "parameters.\(key)", "has a CR, LF or NUL"))
             }
+            if let problem = Names.privateKeyProblem(in: value) {
+                issues.append(ValidationIssue(item, field: "parameters.\(key)", problem))
+            }
             if value.utf8.count > maximumValueLength {
                 issues.append(ValidationIssue(item, field: "parameters.\(key)", "is longer than \(maximumValueLength) bytes"))
             }

@@ -68,7 +68,9 @@ public struct NamedCredential: Sendable, Hashable {
         for (index, header) in customHeaders.enumerated() {
             issues += header.issues(item: item, field: "customHeaders[\(index)]")
         }
-        if let certificate = clientCertificate {
+        if let certificate = clientCertificate, let problem = Names.privateKeyProblem(in: certificate) {
+            issues.append(ValidationIssue(item, field: "clientIdentity.certificate", problem))
+        } else if let certificate = clientCertificate {
             do {
                 _ = try CertificateInfo.chain(pem: certificate)
             } catch {
@@ -76,7 +78,9 @@ public struct NamedCredential: Sendable, Hashable {
             }
         }
         if let trust {
-            if let bundle = trust.caBundle, !bundle.contains("-----BEGIN CERTIFICATE-----") {
+            if let bundle = trust.caBundle, let problem = Names.privateKeyProblem(in: bundle) {
+                issues.append(ValidationIssue(item, field: "trust.caBundle", problem))
+            } else if let bundle = trust.caBundle, !bundle.contains("-----BEGIN CERTIFICATE-----") {
                 issues.append(ValidationIssue(item, field: "trust.caBundle", "is not a PEM certificate bundle"))
             }
             for (index, pin) in trust.pins.enumerated() where !Self.isPin(pin) {

@@ -39,6 +39,23 @@ public enum Names {
         return nil
     }
 
+    /// Why `text`, which goes into a public field (stored in plaintext, printed by `sigil export`),
+    /// must not: it holds a PEM private-key block (`BEGIN PRIVATE KEY`, `BEGIN RSA PRIVATE KEY`,
+    /// `BEGIN ENCRYPTED PRIVATE KEY`, `BEGIN OPENSSH PRIVATE KEY`...). `nil` when it holds none. The
+    /// message never quotes the text.
+    public static func privateKeyProblem(in text: String) -> String? {
+        guard text.contains("PRIVATE KEY") else { return nil }
+        var rest = text[...]
+        var found = false
+        while let begin = rest.firstRange(of: "-----BEGIN ") {
+            rest = rest[begin.upperBound...]
+            guard let end = rest.firstRange(of: "-----") else { break }
+            if rest[..<end.lowerBound].contains("PRIVATE KEY") { found = true; break }
+        }
+        guard found else { return nil }
+        return "holds a private key (a PEM \"PRIVATE KEY\" block); this field is public (stored unsealed and exported), so a private key goes in its sealed place: clientIdentity.privateKey, or a secret of the principal"
+    }
+
     private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }

@@ -27,23 +27,33 @@ final class PrincipalBinding: Sendable {
     }
 }
 
-/// The chosen principal's secrets and parameters for one request, read at most once each. For a
-/// per-user principal, the acting user's authorization holds their own secrets; fields it lacks
-/// come from the principal (a shared client secret, say).
+/// The chosen principal's secrets and parameters for one request. For a per-user principal, the
+/// acting user's authorization holds their own secrets; fields it lacks come from the principal (a
+/// shared client secret, say).
+///
+/// The secrets are read together, on first use, from one reading of the vault that matches the
+/// catalog snapshot the request was prepared from: a request never combines a username from one
+/// `apply` with a password from the next (a source that cannot read them together is read field
+/// by field, each at most once).
 final class CredentialContext {
     let source: any CredentialSource
     let binding: PrincipalBinding
     let user: String?
     let trace: SigningTrace?
+    /// The catalog the request was prepared from (`nil`: secrets are read field by field).
+    let snapshot: CatalogSnapshot?
+    /// Every current secret, once read together.
+    private var secrets: [String: SecretBytes]?
     private var cache: [String: SecretBytes?] = [:]
     /// What a provider issued for this principal (STS credentials, an access token): its fields
     /// take the place of stored ones of the same name.
     var issued: IssuedCredential?
 
-    init(source: any CredentialSource, binding: PrincipalBinding, user: String?, trace: SigningTrace? = nil) {
+    init(source: any CredentialSource, binding: PrincipalBinding, user: String?, snapshot: CatalogSnapshot? = nil, trace: SigningTrace? = nil) {
         self.source = source
         self.binding = binding
         self.user = user
+        self.snapshot = snapshot
         self.trace = trace
     }
 
@@ -55,6 +65,11 @@ final class CredentialContext {
 
     func secret(_ field: String) throws -> SecretBytes? {
         if let value = issued?.fields[field] { return value }
+        if secrets == nil, let snapshot, let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
+            secrets = all
+            if let trace { for value in all.values { trace.secret(value) } }
+        }
+        if let secrets { return secrets[field] }
         if let cached = cache[field] { return cached }
         let value = try source.principalSecret(field, of: key, type: principal.type)
         cache[field] = value

@@ -33,6 +33,26 @@ public struct SigningEngine: Sendable {
     nonisolated(nonsending) public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
+        // A change of the catalog or of a secret between preparing the request and reading its
+        // secrets (another process's `apply`, say) makes the source refuse the mix: prepare again.
+        var attempt = 1
+        while true {
+            do {
+                return try await decorateOnce(request, as: user, at: date, trace: trace)
+            } catch let error as SigilError where error.code == .catalogChanged && attempt < Self.preparationAttempts {
+                // A little later each time, so that a burst of changes can pass.
+                try await Task.sleep(for: .milliseconds(attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// How many times a request is prepared again when the catalog keeps changing under it.
+    static let preparationAttempts = 8
+
+    nonisolated(nonsending) private func decorateOnce(
+        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?
+    ) async throws -> DecoratedRequest {
         let (resolution, context) = try prepare(request, as: user, trace: trace)
         if try !takeHeldIssued(context) { try await obtainIssued(context) }
         // Read through the route and the binding (shared, immutable) rather than copied out.
@@ -261,7 +281,7 @@ public struct SigningEngine: Sendable {
         } else {
             try resolution.route.operatorPrincipal.get()
         }
-        let context = CredentialContext(source: source, binding: binding, user: user, trace: trace)
+        let context = CredentialContext(source: source, binding: binding, user: user, snapshot: routes.snapshot, trace: trace)
         trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
         return (resolution, context)
     }

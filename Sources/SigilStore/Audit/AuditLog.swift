@@ -13,9 +13,12 @@ public struct AuditEntry: Sendable, Codable, Hashable {
     public var detail: [String: String]
 }
 
-/// The outcome of checking the audit chain.
+/// The outcome of checking the audit chain and the catalog's authentication.
 public struct AuditVerification: Sendable, Codable, Hashable {
+    /// The chain is intact and the catalog authenticates.
     public var valid: Bool
+    /// The chain alone is intact.
+    public var chainIntact: Bool
     public var entries: Int
     /// The last entry's sequence number and MAC (hex): record it elsewhere to detect a later
     /// truncation of the log's tail, which the chain alone cannot show.
@@ -23,6 +26,8 @@ public struct AuditVerification: Sendable, Codable, Hashable {
     public var headMAC: String
     /// Each break found, first first: `entry 7 was altered or moved`.
     public var problems: [String]
+    /// What the catalog check found: rows changed, added or removed without the vault's key.
+    public var catalogProblems: [CatalogProblem]
 }
 
 extension Vault {
@@ -33,13 +38,13 @@ extension Vault {
     /// the first entry's `prev_mac` 32 zero bytes.
     func audit(_ action: String, target: String, detail: [String: String], _ db: Database) throws {
         let keyID = try activeKeyID(purpose: "audit", db)
-        let last = try Row.fetchOne(db, sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try db.row(sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let previous = last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32)
         let entry = AuditEntry(seq: seq, at: timestamp(), actor: actor, action: action, target: target, detail: detail)
         let detailJSON = try entry.detailJSON()
         let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, keyID, Data(previous), Data(mac)])
     }
@@ -53,7 +58,8 @@ extension Vault {
     }
 
     /// Recomputes the chain: every entry must follow the one before it (sequence numbers without
-    /// gaps, `prev_mac` equal to the previous MAC) and carry the MAC of its own content.
+    /// gaps, `prev_mac` equal to the previous MAC) and carry the MAC of its own content (compared in
+    /// constant time). Checks the catalog's MACs in the same read (``verifyCatalog()``).
     public func verifyAudit() throws -> AuditVerification {
         try read { db in
             var problems: [String] = []
@@ -77,15 +83,16 @@ extension Vault {
                 let keyID: UInt32 = row["key_id"]
                 try ensureKeyLoaded(keyID, db)
                 let computed = try auditMAC(entry, detailJSON: row["detail"], keyID: keyID, previous: storedPrevious)
-                if computed != stored {
+                if !computed.withUnsafeBytes({ a in stored.withUnsafeBytes { b in constantTimeEqual(a, b) } }) {
                     problems.append("entry \(entry.seq) was altered or moved")
                 }
                 previous = stored
                 expectedSeq = entry.seq + 1
             }
+            let catalogProblems = try catalogProblems(db)
             return AuditVerification(
-                valid: problems.isEmpty, entries: count, headSeq: expectedSeq - 1,
-                headMAC: previous.map { String(format: "%02x", $0) }.joined(), problems: problems
+                valid: problems.isEmpty && catalogProblems.isEmpty, chainIntact: problems.isEmpty, entries: count, headSeq: expectedSeq - 1,
+                headMAC: previous.map { String(format: "%02x", $0) }.joined(), problems: problems, catalogProblems: catalogProblems
             )
         }
     }

@@ -12,12 +12,16 @@ public enum Schema {
     /// The version this build writes: the number of the last migration.
     public static var latestVersion: Int { EmbeddedSchema.migrations.count }
 
-    /// A migrator over the embedded migrations.
-    public static func migrator() -> DatabaseMigrator {
+    /// A migrator over the embedded migrations. `completions` run after the SQL of the migration
+    /// they are keyed by, in its transaction: work that needs the vault's keys (computing the
+    /// catalog's MACs when `004_catalog_macs` adds them).
+    static func migrator(completions: [String: @Sendable (Database) throws -> Void] = [:]) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in EmbeddedSchema.migrations {
+            let completion = completions[migration.identifier]
             migrator.registerMigration(migration.identifier) { db in
                 try db.execute(sql: migration.sql)
+                try completion?(db)
             }
         }
         return migrator

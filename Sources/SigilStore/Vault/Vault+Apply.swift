@@ -42,7 +42,7 @@ extension Vault {
                 writer.changes.append(ApplyReport.Change(action: result.changed ? .create : .unchanged, item: target.description, fields: ["version \(result.version)"]))
             }
             for credential in merged.namedCredentials where credential.clientCertificate != nil {
-                let hasKey = try Int.fetchOne(db, sql: """
+                let hasKey = try db.value(Int.self, sql: """
                     SELECT count(*) FROM secrets s JOIN named_credentials n ON s.owner_kind = 'named-credential' AND s.owner_id = n.id
                     WHERE n.name = ? AND s.field = ? AND s.stage = 'current'
                     """, arguments: [credential.name, NamedCredential.clientKeyField]) ?? 0
@@ -75,8 +75,9 @@ private struct CatalogWriter {
         for credential in request.externalCredentials {
             try writeExternalCredential(named: credential.name, principals: credential.principals.map(\.name))
         }
-        for group in merged.groups where !current.groups.contains(group) {
-            try db.execute(sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
+        for group in merged.groups where !current.hasGroup(group) {
+            try db.run(sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
+            try vault.authenticateRow(.groups, id: db.lastInsertedRowID, db)
             try record(.create, .group(group), [], action: "group.create")
         }
         for user in request.users {
@@ -101,18 +102,20 @@ private struct CatalogWriter {
             if old.parameters != new.parameters { fields.append("parameters") }
             if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
             if !fields.isEmpty {
-                try db.execute(sql: """
+                try db.run(sql: """
                     UPDATE external_credentials SET protocol = ?, parameters = ?, custom_headers = ?, updated_at = ? WHERE name = ?
                     """, arguments: [new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, name])
+                try vault.authenticateRows(.externalCredentials, where: "t.name = ?", [name], db)
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "external-credential.update")
         } else {
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO external_credentials (name, protocol, parameters, custom_headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [name, new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, now])
+            try vault.authenticateRow(.externalCredentials, id: db.lastInsertedRowID, db)
             try record(.create, item, [], action: "external-credential.create")
         }
-        let credentialID = try Int64.fetchOne(db, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])!
+        let credentialID = try db.value(Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])!
         for principalName in principals {
             guard let principal = new.principal(named: principalName) else { continue }
             let reference = PrincipalRef(externalCredential: name, principal: principalName)
@@ -123,22 +126,24 @@ private struct CatalogWriter {
                 if existing.sequence != principal.sequence { fields.append("sequence") }
                 if existing.parameters != principal.parameters { fields.append("parameters") }
                 if existing.type == .perUser, principal.type == .named,
-                   let count = try Int.fetchOne(db, sql: """
+                   let count = try db.value(Int.self, sql: """
                        SELECT count(*) FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
                        WHERE p.external_credential_id = ? AND p.name = ?
                        """, arguments: [credentialID, principalName]), count > 0 {
                     throw SigilError(.conflict, "\(principalItem): cannot become a named principal while \(count) user authorizations exist; delete them first")
                 }
                 if !fields.isEmpty {
-                    try db.execute(sql: """
+                    try db.run(sql: """
                         UPDATE principals SET type = ?, sequence = ?, parameters = ?, updated_at = ? WHERE external_credential_id = ? AND name = ?
                         """, arguments: [principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, credentialID, principalName])
+                    try vault.authenticateRows(.principals, where: "t.external_credential_id = ? AND t.name = ?", [credentialID, principalName], db)
                 }
                 try record(fields.isEmpty ? .unchanged : .update, principalItem, fields, action: "principal.update")
             } else {
-                try db.execute(sql: """
+                try db.run(sql: """
                     INSERT INTO principals (external_credential_id, name, type, sequence, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [credentialID, principalName, principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, now])
+                try vault.authenticateRow(.principals, id: db.lastInsertedRowID, db)
                 try record(.create, principalItem, [], action: "principal.create")
             }
         }
@@ -148,7 +153,7 @@ private struct CatalogWriter {
         guard let new = merged.namedCredential(named: name) else { return }
         let item = ItemRef.namedCredential(name)
         let now = vault.timestamp()
-        let externalID = try Int64.fetchOne(db, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
+        let externalID = try db.value(Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
         let columns: StatementArguments = [
             new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader, new.allowMergeFieldsInBody,
             try JSONColumn.encode(new.customHeaders), new.clientCertificate, try new.trust.map(JSONColumn.encode),
@@ -164,20 +169,22 @@ private struct CatalogWriter {
             if old.clientCertificate != new.clientCertificate { fields.append("clientIdentity.certificate") }
             if old.trust != new.trust { fields.append("trust") }
             if !fields.isEmpty {
-                try db.execute(sql: """
+                try db.run(sql: """
                     UPDATE named_credentials SET url = ?, external_credential_id = ?, generate_authorization_header = ?,
                         allow_merge_fields_in_header = ?, allow_merge_fields_in_body = ?, custom_headers = ?, client_certificate = ?,
                         trust = ?, updated_at = ?
                     WHERE name = ?
                     """, arguments: columns + [now, name])
+                try vault.authenticateRows(.namedCredentials, where: "t.name = ?", [name], db)
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "named-credential.update")
         } else {
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
                     allow_merge_fields_in_body, custom_headers, client_certificate, trust, name, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: columns + [name, now, now])
+            try vault.authenticateRow(.namedCredentials, id: db.lastInsertedRowID, db)
             try record(.create, item, [], action: "named-credential.create")
         }
     }
@@ -188,17 +195,19 @@ private struct CatalogWriter {
         let now = vault.timestamp()
         let old = current.user(named: name)
         if old == nil {
-            try db.execute(sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
+            try db.run(sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
+            try vault.authenticateRow(.users, id: db.lastInsertedRowID, db)
         }
         let changedGroups = old?.groups != new.groups
         if changedGroups {
-            let userID = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!
-            try db.execute(sql: "DELETE FROM group_members WHERE user_id = ?", arguments: [userID])
+            let userID = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!
+            try db.run(sql: "DELETE FROM group_members WHERE user_id = ?", arguments: [userID])
             for group in new.groups {
-                try db.execute(sql: "INSERT INTO group_members (group_id, user_id) SELECT id, ? FROM groups WHERE name = ?", arguments: [userID, group])
+                try db.run(sql: "INSERT INTO group_members (group_id, user_id) SELECT id, ? FROM groups WHERE name = ?", arguments: [userID, group])
             }
+            try vault.authenticateRows(.groupMembers, where: "t.user_id = ?", [userID], db)
             if old != nil {
-                try db.execute(sql: "UPDATE users SET updated_at = ? WHERE id = ?", arguments: [now, userID])
+                try db.run(sql: "UPDATE users SET updated_at = ? WHERE id = ?", arguments: [now, userID])
             }
         }
         if old == nil {
@@ -220,18 +229,19 @@ private struct CatalogWriter {
         for subject in old.subtracting(new) {
             switch subject {
             case .user(let name):
-                try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)", arguments: [principalID, name])
+                try db.run(sql: "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)", arguments: [principalID, name])
             case .group(let name):
-                try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)", arguments: [principalID, name])
+                try db.run(sql: "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)", arguments: [principalID, name])
             }
         }
         for subject in new.subtracting(old).sorted() {
             switch subject {
             case .user(let name):
-                try db.execute(sql: "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+                try db.run(sql: "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
             case .group(let name):
-                try db.execute(sql: "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+                try db.run(sql: "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
             }
+            try vault.authenticateRow(.grants, id: db.lastInsertedRowID, db)
         }
         let fields = new.subtracting(old).sorted().map { "+\($0)" } + old.subtracting(new).sorted().map { "-\($0)" }
         try record(old.isEmpty ? .create : .update, item, fields, action: "grant.update")

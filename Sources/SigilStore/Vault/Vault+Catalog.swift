@@ -17,8 +17,18 @@ extension Vault {
     /// With it, in the same read, which users have live authorizations of per-user principals.
     public func snapshot() throws -> CatalogSnapshot {
         try catalogCache.value {
-            try read { db in CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db)) }
+            try read { db in
+                // Refuse a catalog changed without the key before anything is taken from it.
+                try requireAuthenticCatalog(db)
+                return CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db), version: try catalogVersion(db))
+            }
         }
+    }
+
+    /// The catalog as stored, read now, whether or not it authenticates: for `apply`, which checks a
+    /// file against it and rewrites (so mends) every item the file names. Never for signing.
+    public func storedCatalog() throws -> Catalog {
+        try read { db in try readCatalog(db) }
     }
 
     /// The users' authorizations of per-user principals.

@@ -1,4 +1,7 @@
+import Crypto
+import Foundation
 import GRDB
+public import SigilCore
 public import SigilModel
 
 extension Vault: CredentialSource {
@@ -6,6 +9,48 @@ extension Vault: CredentialSource {
     /// process's within the catalog's revalidation time.
     public func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> {
         try snapshot().authorizedUsers?[principal] ?? []
+    }
+
+    /// Every current secret of the principal (and, for a per-user principal, of the user's
+    /// authorization) in one read transaction, each row's MAC checked; throws
+    /// ``SigilError/Code/catalogChanged`` (and drops the kept catalog) when the catalog changed since
+    /// `snapshot` was read, so that no request combines a parameter of one `apply` with a secret of
+    /// the next.
+    public func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? {
+        try read { db in
+            if let version = snapshot.version, try catalogVersion(db) != version {
+                catalogCache.invalidate()
+                throw SigilError(.catalogChanged, "the catalog of vault \(path) changed while a request was being prepared")
+            }
+            var owners: [SecretOwner] = [.principal(key.principal)]
+            if type == .perUser, let user = key.user { owners.append(.authorization(key.principal, user: user)) }
+            var values: [String: SecretBytes] = [:]
+            // The user's own fields come last and replace the principal's.
+            for owner in owners {
+                guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
+                for secret in try Row.fetchAll(db, sql: """
+                    SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                    WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
+                    """, arguments: [row.kind, row.id]) {
+                    try requireAuthenticRow(.secrets, secret, db)
+                    values[secret["field"]] = try openSecret(secret, db)
+                }
+            }
+            return values
+        }
+    }
+
+    /// A digest of the catalog's row-set MACs, secrets left out: it changes with every change of the
+    /// catalog (each changes a row MAC, hence its table's row-set MAC), and only then. Secrets are
+    /// left out because a request reads all of its secrets in one transaction anyway, and a new
+    /// secret version then keeps the catalog snapshot (and the routes worked out from it).
+    func catalogVersion(_ db: Database) throws -> [UInt8] {
+        var hash = SHA256()
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name")) {
+            hash.update(data: Array((row["name"] as String).utf8) + [0])
+            hash.update(data: row["mac"] as Data)
+        }
+        return Array(hash.finalize())
     }
 
     /// Every live authorization of a per-user principal, by principal.

@@ -44,6 +44,8 @@ extension Vault {
                   let sealed = row["sealed"] as Data?,
                   row["kind"] == kind.rawValue, row["parameters_digest"] == parametersDigest
             else { return nil }
+            // The blob binds its row id only: the row's MAC binds it to its principal and user.
+            try requireAuthenticRow(.issuedCredentials, row, db)
             let context = Self.issuedContext(id: row["id"], kind: kind, fence: row["written_fence"])
             let blob: SealedBlob
             do {
@@ -63,7 +65,7 @@ extension Vault {
     /// Grants the refresh lease of `key` to `holder` for `duration` seconds, unless another holder's
     /// lease is still live. Each grant raises the fence.
     public func acquireRefreshLease(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64) throws -> LeaseOutcome {
-        try write { db in
+        try write(catalog: false) { db in
             guard let row = try issuedRow(key, db, create: true, kind: kind) else {
                 throw SigilError(.notFound, "principal \(key.principal) does not exist")
             }
@@ -93,6 +95,7 @@ extension Vault {
                     expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
                 WHERE id = ?
                 """, arguments: [lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained, credential.expiresAt, id])
+            try authenticateRow(.issuedCredentials, id: id, db)
             // A user's new value is their (re)authorization of the principal.
             if let userID = row["user_id"] as Int64? {
                 let now = timestamp()
@@ -101,6 +104,9 @@ extension Vault {
                     ON CONFLICT (principal_id, user_id) DO UPDATE SET status = 'authorized', updated_at = excluded.updated_at
                     WHERE status <> 'authorized'
                     """, arguments: [row["principal_id"] as Int64, userID, now, now])
+                if db.changesCount > 0 {
+                    try authenticateRows(.userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?", [row["principal_id"] as Int64, userID], db)
+                }
             }
             var detail = ["kind": lease.kind.rawValue, "fence": "\(lease.fence)"]
             if let expiresAt = credential.expiresAt { detail["expiresAt"] = Date(timeIntervalSince1970: TimeInterval(expiresAt)).formatted(.iso8601) }
@@ -113,7 +119,7 @@ extension Vault {
     /// credential's last error when given. With `discardingValue`, the stored value is dropped (its
     /// refresh token is dead) and a user's authorization is marked as needing re-authorization.
     public func releaseRefreshLease(_ lease: RefreshLease, error: String? = nil, discardingValue: Bool = false) throws {
-        try write { db in
+        try write(catalog: discardingValue) { db in
             guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else { return }
             try db.execute(sql: """
                 UPDATE issued_credentials SET lease_holder = NULL, lease_until = NULL,
@@ -125,6 +131,7 @@ extension Vault {
                 if let userID = row["user_id"] as Int64? {
                     try db.execute(sql: "UPDATE user_authorizations SET status = 'needs-reauthorization', updated_at = ? WHERE principal_id = ? AND user_id = ?",
                                    arguments: [timestamp(), row["principal_id"] as Int64, userID])
+                    try authenticateRows(.userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?", [row["principal_id"] as Int64, userID], db)
                 }
                 try audit("issued.discard", target: lease.key.description, detail: ["reason": "needs re-authorization"], db)
             }
@@ -133,7 +140,7 @@ extension Vault {
 
     /// Forgets the issued credential of `key` (after a revocation, or to force a new one).
     public func deleteIssuedCredential(_ key: IssuedCredentialKey) throws {
-        try write { db in
+        try write(catalog: false) { db in
             guard let row = try issuedRow(key, db, create: false) else { return }
             try db.execute(sql: "DELETE FROM issued_credentials WHERE id = ?", arguments: [row["id"] as Int64])
             try audit("issued.delete", target: key.description, detail: [:], db)
@@ -165,7 +172,7 @@ extension Vault {
 
     /// Records the outcome of revoking `key`'s tokens at the provider (RFC 7009) in the audit log.
     public func recordRevocation(_ key: IssuedCredentialKey, outcome: String) throws {
-        try write { db in try audit("issued.revoke", target: key.description, detail: ["outcome": outcome], db) }
+        try write(catalog: false) { db in try audit("issued.revoke", target: key.description, detail: ["outcome": outcome], db) }
     }
 
     /// What is recorded about every issued credential, for status commands.

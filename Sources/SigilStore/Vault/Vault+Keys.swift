@@ -74,15 +74,28 @@ extension Vault {
 
     /// The id of the active key for `purpose`, loaded.
     func activeKeyID(purpose: String, _ db: Database) throws -> UInt32 {
-        guard let id = try UInt32.fetchOne(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'", arguments: [purpose]) else {
+        guard let id = try db.value(UInt32.self, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'", arguments: [purpose]) else {
             throw SigilError(.unknownKey, "vault \(path) has no active \(purpose) key")
         }
         try ensureKeyLoaded(id, db)
         return id
     }
 
+    /// Throws unless this handle's master key opens every key wrapping stored now. Run inside a key
+    /// operation's write transaction (which no other writer can interleave): a key wrapped under a
+    /// master key that another process has just replaced would open under neither key.
+    func checkMasterKeyIsCurrent(_ db: Database) throws {
+        for row in try WrappedKeyRow.fetchAll(db) where !keyring.masterKeyOpens(row.wrapped, context: WrappedKeyRow.context(purpose: row.purpose, id: row.id)) {
+            throw SigilError(
+                .masterKeyRotated,
+                "the master key of vault \(path) was replaced by another process since this one opened it (key \(row.id) no longer opens with it); nothing was changed: open the vault again with the new key"
+            )
+        }
+    }
+
     /// Generates a key for `purpose`, wraps it under the master key and stores it as active.
     func insertWrappedKey(purpose: String, _ db: Database) throws -> UInt32 {
+        try checkMasterKeyIsCurrent(db)
         let now = timestamp()
         // The id is part of the wrapping's additional data, so reserve the row first.
         try db.execute(
@@ -132,7 +145,8 @@ extension Vault {
         case .passphrase(let passphrase): masterKey = try MasterKey.derive(passphrase: passphrase, parameters: kdfParameters)
         }
         let rotated = keyring.replacingMasterKey(with: masterKey)
-        try write { db in
+        try write(catalog: false) { db in
+            try checkMasterKeyIsCurrent(db)
             let now = timestamp()
             for row in try WrappedKeyRow.fetchAll(db) {
                 try ensureKeyLoaded(row.id, db)
@@ -156,7 +170,7 @@ extension Vault {
     /// through ``resealBatch(limit:)``. Returns the new key's id.
     @discardableResult
     public func rotateDataKey() throws -> UInt32 {
-        try write { db in
+        try write(catalog: false) { db in
             try db.execute(sql: "UPDATE wrapped_keys SET state = 'retired' WHERE purpose = 'data' AND state = 'active'")
             let id = try insertWrappedKey(purpose: "data", db)
             try audit("data-key.rotate", target: "data key \(id)", detail: [:], db)
@@ -167,46 +181,95 @@ extension Vault {
     /// Re-seals up to `limit` secrets still under a retired data key, in one short transaction, so
     /// other readers and writers interleave between batches. When none are left, retired data keys
     /// are deleted (their wrapped bytes overwritten, `secure_delete` being on). Returns how many
-    /// were re-sealed and how many remain.
-    public func resealBatch(limit: Int = 100) throws -> (resealed: Int, remaining: Int) {
-        try write { db in
+    /// were re-sealed and how many remain (not counting those in `skipping`).
+    ///
+    /// A value that does not open (its blob or its row was altered) is not re-sealed and does not
+    /// stop the rotation: a secret is reported in ``ResealProgress/unreadable`` (pass their ids back
+    /// in `skipping`) and stays under its old key, which is then kept until the value is replaced
+    /// or deleted; an issued credential (a cache of what a provider issued) is dropped, to be
+    /// obtained again.
+    public func resealBatch(limit: Int = 100, skipping: Set<Int64> = []) throws -> ResealProgress {
+        try write(catalog: false) { db in
             let active = try activeKeyID(purpose: "data", db)
+            let skipped = String(decoding: try JSONEncoder().encode(skipping.sorted()), as: UTF8.self)
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets WHERE key_id <> ? ORDER BY id LIMIT ?
-                """, arguments: [active, limit])
+                SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets
+                WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?
+                """, arguments: [active, skipped, limit])
+            var progress = ResealProgress(resealed: 0, remaining: 0, unreadable: [])
             for row in rows {
                 let location = SecretLocation(row: row)
-                let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
-                try ensureKeyLoaded(blob.keyID, db)
-                let value = try keyring.open(blob, context: location.context)
+                let value: SecretBytes
+                do {
+                    value = try openSecret(row, db)
+                } catch let error as SigilError where error.code == .blobAuthenticationFailed || error.code == .malformedBlob {
+                    progress.unreadable.append(.init(id: row["id"], location: location.context.description, reason: error.reason))
+                    continue
+                }
                 let resealed = try keyring.seal(value, keyID: active, context: location.context)
                 try db.execute(sql: "UPDATE secrets SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+                progress.resealed += 1
             }
             // Issued credentials (STS credentials, OAuth tokens) move with the secrets.
             let issued = try Row.fetchAll(db, sql: """
                 SELECT id, kind, written_fence, sealed FROM issued_credentials WHERE key_id <> ? ORDER BY id LIMIT ?
                 """, arguments: [active, max(0, limit - rows.count)])
+            var dropped = 0
             for row in issued {
                 guard let kind = IssuedCredential.Kind(rawValue: row["kind"]) else { continue }
                 let context = Vault.issuedContext(id: row["id"], kind: kind, fence: row["written_fence"])
-                let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
-                try ensureKeyLoaded(blob.keyID, db)
-                let resealed = try keyring.seal(try keyring.open(blob, context: context), keyID: active, context: context)
+                let value: SecretBytes
+                do {
+                    let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
+                    try ensureKeyLoaded(blob.keyID, db)
+                    value = try keyring.open(blob, context: context)
+                } catch let error as SigilError where error.code == .blobAuthenticationFailed || error.code == .malformedBlob {
+                    try db.execute(sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
+                    dropped += 1
+                    continue
+                }
+                let resealed = try keyring.seal(value, keyID: active, context: context)
                 try db.execute(sql: "UPDATE issued_credentials SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+                progress.resealed += 1
             }
-            let remaining = (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
+            let unreadable = skipping.union(progress.unreadable.map(\.id))
+            let unreadableJSON = String(decoding: try JSONEncoder().encode(unreadable.sorted()), as: UTF8.self)
+            progress.remaining = (try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM secrets WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?))
+                """, arguments: [active, unreadableJSON]) ?? 0)
                 + (try Int.fetchOne(db, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active]) ?? 0)
-            if remaining == 0 {
+            // A retired key goes only when nothing at all is sealed under it any more.
+            let underOldKeys = (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
+            if progress.remaining == 0 && underOldKeys == 0 {
                 let retired = try UInt32.fetchAll(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                 if !retired.isEmpty {
                     try db.execute(sql: "DELETE FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                     try audit("data-key.destroy", target: "data keys \(retired.map(String.init).joined(separator: ", "))", detail: [:], db)
                 }
             }
-            if !rows.isEmpty || !issued.isEmpty {
-                try audit("secret.reseal", target: "\(rows.count) secrets, \(issued.count) issued credentials", detail: ["dataKey": "\(active)"], db)
+            if progress.resealed > 0 || dropped > 0 || !progress.unreadable.isEmpty {
+                var detail = ["dataKey": "\(active)"]
+                if dropped > 0 { detail["droppedUnreadableIssued"] = "\(dropped)" }
+                if !progress.unreadable.isEmpty { detail["unreadable"] = progress.unreadable.map(\.location).joined(separator: ",") }
+                try audit("secret.reseal", target: "\(rows.count - progress.unreadable.count) secrets, \(issued.count - dropped) issued credentials", detail: detail, db)
             }
-            return (rows.count + issued.count, remaining)
+            return progress
         }
     }
+}
+
+/// What one ``Vault/resealBatch(limit:skipping:)`` did.
+public struct ResealProgress: Sendable {
+    /// A secret version that did not open, left under its old key.
+    public struct Unreadable: Sendable, Hashable {
+        public var id: Int64
+        /// Where it is: `secret/principal/3/apiKey/2`.
+        public var location: String
+        public var reason: String
+    }
+
+    public var resealed: Int
+    /// Values still under an older key, besides the unreadable ones.
+    public var remaining: Int
+    public var unreadable: [Unreadable]
 }

@@ -2,6 +2,8 @@ public import Foundation
 import GRDB
 public import SigilCore
 import SigilModel
+import Synchronization
+import Crypto
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,6 +24,8 @@ public final class Vault: Sendable {
     let clock: @Sendable () -> Date
     /// The catalog as last read, for the engine's per-request reads (see ``catalog()``).
     let catalogCache: CatalogCache
+    /// The key of the catalog's MACs, derived from the audit key on first use.
+    let catalogKeyCache = Mutex<HMAC<SHA256>?>(nil)
 
     private init(path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date) {
         self.path = path
@@ -56,6 +60,7 @@ public final class Vault: Sendable {
                 }
                 _ = try vault.insertWrappedKey(purpose: "data", db)
                 _ = try vault.insertWrappedKey(purpose: "audit", db)
+                try vault.authenticateWholeCatalog(db)
                 try vault.audit("vault.create", target: "vault \(vaultID.hex)", detail: ["schemaVersion": "\(Schema.latestVersion)"], db)
             }
             return vault
@@ -109,8 +114,16 @@ public final class Vault: Sendable {
                 throw SigilError(.wrongMasterKey, "the master key does not open vault \(path): it is the wrong key, or the vault's keys were tampered with")
             }
         }
-        try Schema.migrator().migrate(database)
-        return Vault(path: path, database: database, keyring: keyring, actor: actor, clock: clock)
+        let vault = Vault(path: path, database: database, keyring: keyring, actor: actor, clock: clock)
+        // A vault made before the catalog was authenticated gets its MACs with the migration that
+        // adds them, in the same transaction: the catalog as it stands at the upgrade is trusted.
+        try Schema.migrator(completions: [
+            "004_catalog_macs": { db in
+                try vault.authenticateWholeCatalog(db)
+                try vault.audit("catalog.authenticate", target: "vault \(vaultID.hex)", detail: ["reason": "upgrade to schema version 4"], db)
+            },
+        ]).migrate(database)
+        return vault
     }
 
     /// A handle on the same database with another keyring (after a master-key rotation).
@@ -155,13 +168,20 @@ public final class Vault: Sendable {
     // MARK: Transactions
 
     /// Runs `body` in one write transaction; with `rollback`, undoes it afterwards (dry runs).
-    func write<T>(rollback: Bool = false, _ body: (Database) throws -> T) throws -> T {
+    ///
+    /// With `catalog` (the default), the transaction may change the catalog: the tables whose row
+    /// sets authenticate at its start get their row-set MACs recomputed at its end (`body`
+    /// authenticates each row it writes). Key operations and issued-credential bookkeeping, which
+    /// change no catalog table, pass `false` and skip that work.
+    func write<T>(rollback: Bool = false, catalog: Bool = true, _ body: (Database) throws -> T) throws -> T {
         defer { catalogCache.invalidate() }
         return try mapStorageErrors {
             try database.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
+                    let authentic = catalog ? try tablesWithAuthenticRowSets(db) : []
                     result = try body(db)
+                    if catalog && !rollback { try storeRowSetMACs(authentic, db) }
                     return rollback ? .rollback : .commit
                 }
                 return result!

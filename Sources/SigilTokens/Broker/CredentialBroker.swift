@@ -64,7 +64,7 @@ public final class CredentialBroker: CredentialIssuer {
         self.client = client
         self.leaseDuration = leaseDuration
         self.clock = clock
-        self.holder = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+        self.holder = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         self.stsProvider = providers[.awsSTS] ?? AssumeRoleProvider(client: client, clock: clock)
         self.oauthProvider = providers[.oauth2] ?? OAuthProvider(client: client, clock: clock)
     }
