@@ -84,9 +84,17 @@ public struct VaultOptions: ParsableArguments {
         getenv(name).map { String(cString: $0) }
     }
 
+    /// `HOME`, else the password database's home folder (not `NSHomeDirectory`, which reads
+    /// Foundation's copy of the whole environment).
+    private static var home: String {
+        if let home = environment("HOME"), !home.isEmpty { return home }
+        if let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir { return String(cString: directory) }
+        return "/"
+    }
+
     private static func xdg(_ variable: String, fallback: String) -> String {
         if let value = environment(variable), value.hasPrefix("/") { return value }
-        return NSHomeDirectory() + "/" + fallback
+        return home + "/" + fallback
     }
 }
 
