@@ -29,6 +29,22 @@ struct KeyOperationSafetyTests {
         #expect(try reopened.verifyAudit().valid)
     }
 
+    @Test("a writer that meets a data key wrapped under a newer master key is told the key was rotated, not tampered with")
+    func writerAfterRotation() throws {
+        let (first, oldKey, path) = try makeVault()
+        try first.apply(exampleRequest())
+        let writer = try Vault.open(at: path, key: .key(oldKey), actor: "writer")
+        let newKey = MasterKey.generate()
+        let rotated = try first.rotateMasterKey(to: .key(newKey))
+        try rotated.rotateDataKey()
+        let error = #expect(throws: SigilError.self) { try writer.setSecret(apiKeyTarget, value: SecretBytes(utf8: "late")) }
+        #expect(error?.code == .masterKeyRotated)
+        #expect(error?.reason.contains("run the command again") == true)
+        // Opened again with the new key, the same write goes through.
+        try Vault.open(at: path, key: .key(newKey), actor: "writer").setSecret(apiKeyTarget, value: SecretBytes(utf8: "late"))
+        #expect(try rotated.secret(apiKeyTarget) == SecretBytes(utf8: "late"))
+    }
+
     @Test("the key-operation lock makes a second holder wait, and a timeout says why")
     func lock() throws {
         let path = temporaryDirectory() + "/vault.db"

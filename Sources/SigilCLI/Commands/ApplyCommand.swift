@@ -45,15 +45,18 @@ struct ApplyCommand: ParsableCommand {
             baseDirectory = (file as NSString).deletingLastPathComponent
         }
         let config = try ConfigFile(text: text, fileName: file == "-" ? "<stdin>" : file, baseDirectory: baseDirectory)
-        let vault = try options.open(stdin: stdin)
+        let source = try options.keySource(stdin: stdin)
+        let vault = try options.open(with: source)
         let request = try config.resolve { () throws(SigilError) in
             do { return try stdin.read(for: "a secret of \(config.fileName)") } catch let error as SigilError { throw error } catch {
                 throw SigilError(.secretSourceUnreadable, "cannot read standard input")
             }
         }
         // The store checks the same rules again inside its transaction; this pass gives file lines.
-        if let problems = config.problems(in: try vault.storedCatalog(), resolved: request.catalog) { throw problems }
-        let report = try vault.apply(request, dryRun: dryRun)
+        let report = try options.retryingAfterKeyRotation(vault, source: source) { vault in
+            if let problems = config.problems(in: try vault.storedCatalog(), resolved: request.catalog) { throw problems }
+            return try vault.apply(request, dryRun: dryRun)
+        }
         if json {
             try Output.json(report)
             return

@@ -52,9 +52,10 @@ struct SecretCommand: ParsableCommand {
                 throw ValidationError("--stage must be current or pending")
             }
             let stdin = StandardInput()
-            let vault = try options.open(stdin: stdin)
+            let source = try options.keySource(stdin: stdin)
+            let vault = try options.open(with: source)
             let value = try readValue(for: target, stdin: stdin)
-            let version = try vault.setSecret(target, value: value, stage: stage)
+            let version = try options.retryingAfterKeyRotation(vault, source: source) { try $0.setSecret(target, value: value, stage: stage) }
             if json {
                 try Output.json(["target": target.description, "version": "\(version)", "stage": stage.rawValue])
             } else {

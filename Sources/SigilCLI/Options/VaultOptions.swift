@@ -70,6 +70,20 @@ public struct VaultOptions: ParsableArguments {
         }
     }
 
+    /// Runs the write `body` on `vault` (opened with `source`); when another process replaced the
+    /// master key in between (`sigil key rotate` committed after this command opened the vault and a
+    /// data key was added since), opens the vault again with the key file as it is now and runs
+    /// `body` once more. The first attempt changed nothing. Only a key file can hold a new key; a
+    /// passphrase or `SIGIL_MASTER_KEY` is the value given.
+    func retryingAfterKeyRotation<T>(_ vault: Vault, source: MasterKeySource, _ body: (Vault) throws -> T) throws -> T {
+        do {
+            return try body(vault)
+        } catch let error as SigilError where error.code == .masterKeyRotated {
+            guard case .keyFile = source else { throw error }
+            return try body(try open(with: source))
+        }
+    }
+
     /// Who the audit log names: SIGIL_ACTOR, else `cli:` and the login name.
     static var actor: String {
         if let actor = environment("SIGIL_ACTOR"), !actor.isEmpty { return actor }

@@ -69,7 +69,14 @@ extension Vault {
         guard let row = try WrappedKeyRow.fetchOne(db, id: id) else {
             throw SigilError(.unknownKey, "vault \(path) has no key \(id)")
         }
-        try row.install(into: keyring)
+        do {
+            try row.install(into: keyring)
+        } catch let error as SigilError where error.code == .wrongMasterKey {
+            // Most often another process rotated the master key after this one opened the vault and
+            // a key was added since: say so, rather than suggest tampering.
+            try checkMasterKeyIsCurrent(db)
+            throw error
+        }
     }
 
     /// The id of the active key for `purpose`, loaded.
@@ -88,7 +95,7 @@ extension Vault {
         for row in try WrappedKeyRow.fetchAll(db) where !keyring.masterKeyOpens(row.wrapped, context: WrappedKeyRow.context(purpose: row.purpose, id: row.id)) {
             throw SigilError(
                 .masterKeyRotated,
-                "the master key of vault \(path) was replaced by another process since this one opened it (key \(row.id) no longer opens with it); nothing was changed: open the vault again with the new key"
+                "the master key of vault \(path) was replaced by another process since this one opened it (key \(row.id) no longer opens with it); nothing was changed: run the command again (it reads the new key)"
             )
         }
     }
