@@ -63,8 +63,13 @@ struct VaultPromiseTests {
 
         // Killed after its transaction, before the rename: only .next opens the vault.
         try cli.ok(["key", "rotate", "--new-key-file", next])
-        // Every command still opens the vault (with .next), and the next rotation finishes the move.
-        #expect(try cli.ok(["sign", "callout:Billing/x"]).stdout.contains("promise-api-key"))
+        // The next command opens the vault with .next and, no rotation being under way, finishes the
+        // move (a rotation in progress holds the lock: then .next is only used).
+        let settled = try cli.ok(["sign", "callout:Billing/x"])
+        #expect(settled.stdout.contains("promise-api-key"))
+        #expect(settled.stderr.contains("finished an interrupted `sigil key rotate`"))
+        #expect(!FileManager.default.fileExists(atPath: next))
+        try cli.ok(["key", "rotate", "--new-key-file", next])
         let finished = try cli.ok(["key", "rotate"])
         #expect(finished.stderr.contains("finished an interrupted `sigil key rotate`"))
         #expect(!FileManager.default.fileExists(atPath: next))

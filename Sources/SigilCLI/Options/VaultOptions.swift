@@ -56,13 +56,18 @@ public struct VaultOptions: ParsableArguments {
     /// renames it over `KEYFILE`. A process that opens the vault between the commit and the rename
     /// (or after a rotation killed there) finds that `KEYFILE` no longer opens it: it then uses
     /// `KEYFILE.next` if that opens it, and reads `KEYFILE` once more in case the rename happened
-    /// meanwhile. The next `sigil key rotate` moves the file into place.
+    /// meanwhile. When no key operation holds the lock (the rotation was killed, not merely under
+    /// way), it finishes the move itself and says so: a `KEYFILE` that no longer opens the vault must
+    /// not be left beside a `.next` that looks stray.
     func open(with source: MasterKeySource) throws -> Vault {
         do {
             return try Vault.open(at: vaultPath, key: source, actor: Self.actor)
         } catch let error as SigilError where error.code == .wrongMasterKey {
             guard case .keyFile(let path) = source else { throw error }
             if access(path + ".next", F_OK) == 0, let vault = try? Vault.open(at: vaultPath, key: .keyFile(path: path + ".next"), actor: Self.actor) {
+                _ = try? KeyOperationLock.withLock(vaultPath: vaultPath, timeout: 0) {
+                    try KeyCommand.Rotate.settleInterruptedRotation(keyFile: path, options: self)
+                }
                 return vault
             }
             if let vault = try? Vault.open(at: vaultPath, key: source, actor: Self.actor) { return vault }
