@@ -29,7 +29,7 @@ struct PresignCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try SigningTime.parse(at)
-        let presigned = try await EngineSession.with(options) { session in
+        let presigned = try await EngineSession.with(options, retryingAfterKeyRotation: true) { session in
             try await session.engine.presign(OutboundRequest(method: X.uppercased(), url: url), as: user, at: date, expires: expires)
         }
         print(presigned)

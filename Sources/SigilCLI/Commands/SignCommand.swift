@@ -35,7 +35,7 @@ struct SignCommand: AsyncParsableCommand {
         let outbound = try request.request()
         let date = try SigningTime.parse(at)
         let trace = explain ? SigningTrace() : nil
-        let (signed, vault) = try await EngineSession.with(options) { session in
+        let (signed, vault) = try await EngineSession.with(options, retryingAfterKeyRotation: true) { session in
             (try await session.engine.decorate(outbound, as: request.user, at: date, trace: trace), session.vault)
         }
         if let warning = expiry.warning(for: signed, at: date) { Output.note(warning) }

@@ -27,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
     var externalCredential: String
 
     func run() async throws {
-        let (principal, issued) = try await EngineSession.with(options) { session in
+        let (principal, issued) = try await EngineSession.with(options, retryingAfterKeyRotation: true) { session in
             try await session.engine.issuedCredential(externalCredential: externalCredential, as: user)
         }
         guard issued.kind == .oauth2, let token = issued.fields["accessToken"] else {

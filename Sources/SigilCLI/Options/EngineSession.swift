@@ -1,3 +1,4 @@
+import SigilCore
 import SigilSigning
 import SigilStore
 import SigilTokens
@@ -10,8 +11,23 @@ struct EngineSession {
     let engine: SigningEngine
     let broker: CredentialBroker
 
-    static func with<T>(_ options: VaultOptions, _ body: (EngineSession) async throws -> T) async throws -> T {
-        let vault = try options.open()
+    /// With `retryingAfterKeyRotation` (commands that send nothing: `sign`, `presign`, `token`), a
+    /// `master-key-rotated` failure (another process rotated the master key after this one opened
+    /// the vault, and a key was added since) opens the vault again with the key file as it is now
+    /// and runs `body` once more.
+    static func with<T>(
+        _ options: VaultOptions, retryingAfterKeyRotation: Bool = false, _ body: (EngineSession) async throws -> T
+    ) async throws -> T {
+        let source = try options.keySource()
+        do {
+            return try await with(try options.open(with: source), body)
+        } catch let error as SigilError where error.code == .masterKeyRotated {
+            guard retryingAfterKeyRotation, case .keyFile = source else { throw error }
+            return try await with(try options.open(with: source), body)
+        }
+    }
+
+    private static func with<T>(_ vault: Vault, _ body: (EngineSession) async throws -> T) async throws -> T {
         let broker = CredentialBroker(vault: vault)
         let session = EngineSession(vault: vault, engine: SigningEngine(source: vault, issuer: broker), broker: broker)
         let result: T
