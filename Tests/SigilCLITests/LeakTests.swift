@@ -10,6 +10,17 @@ import Testing
 
 @Suite("Secrets never reach the disk or the output in plaintext")
 struct LeakTests {
+    @Test("no source reads Foundation's copy of the environment, which would hold every secret variable in unwiped Strings")
+    func noEnvironmentCopy() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources").standardized
+        let files = FileManager.default.enumerator(atPath: sources.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 50)
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains("processInfo.environment") && !text.contains("NSHomeDirectory()"), "\(file) reads ProcessInfo.environment (use getenv; SecretBytes.environment for secrets)")
+        }
+    }
+
     @Test("a crash prints one fixed line: no backtrace, registers or memory (which could hold secrets)")
     func crashReport() throws {
         let cli = CLI()

@@ -201,6 +201,8 @@ struct TransferAcceptanceTests {
         let head = try cli.ok(["call", "-i", "-o", answer, "callout:Api/download?mib=70"]).stdout
         let announced = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-content-sha256: ") }?.dropFirst("x-content-sha256: ".count)
         #expect(try FileManager.default.attributesOfItem(atPath: answer)[.size] as? Int == 70 << 20)
+        // What the credential unlocked is private from the first byte, whatever the umask (022 here).
+        #expect(try FileManager.default.attributesOfItem(atPath: answer)[.posixPermissions] as? Int == 0o600)
         #expect(try sha256(of: answer) == announced.map(String.init))
         let streamedOut = try cli.ok(["call", "callout:Api/download?mib=65"])
         #expect(streamedOut.stdout.utf8.count == 65 << 20, "standard output receives it as it arrives too")
