@@ -163,8 +163,7 @@ extension Vault {
                 if !rowAuthenticates(table, row, key: key) { failing.append(row.copy()) }
             }
             for row in failing {
-                let keyFilter = table.key.map { "t.\($0) = ?" }.joined(separator: " AND ")
-                let labelled = try Row.fetchOne(db, sql: table.selectSQL(where: keyFilter, labels: true), arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
+                let labelled = try labelled(table, row, db)
                 let what = labelled["mac"] == nil ? "added without the vault's key (it has no MAC)" : "changed without the vault's key (its MAC does not match)"
                 problems.append(CatalogProblem(table: table.name, item: table.describe(labelled), problem: what))
             }
@@ -188,12 +187,16 @@ extension Vault {
     /// authenticates: for a row read on its own at use (a secret, an issued credential).
     func requireAuthenticRow(_ table: AuthenticatedTable, _ row: Row, _ db: Database) throws {
         guard !rowAuthenticates(table, row, key: try catalogKey(db)) else { return }
-        let keyFilter = table.key.map { "t.\($0) = ?" }.joined(separator: " AND ")
-        let labelled = try Row.fetchOne(db, sql: table.selectSQL(where: keyFilter, labels: true), arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
         throw SigilError(
             .catalogTampered,
-            "vault \(path) does not authenticate: \(table.describe(labelled)): changed without the vault's key (its MAC does not match). Sigil will not use it; `sigil audit verify` lists every problem"
+            "vault \(path) does not authenticate: \(table.describe(try labelled(table, row, db))): changed without the vault's key (its MAC does not match). Sigil will not use it; `sigil audit verify` lists every problem"
         )
+    }
+
+    /// `row` read again with what messages name it by (the names of the rows it refers to).
+    private func labelled(_ table: AuthenticatedTable, _ row: Row, _ db: Database) throws -> Row {
+        let keyFilter = table.key.map { "t.\($0) = ?" }.joined(separator: " AND ")
+        return try Row.fetchOne(db, sql: table.selectSQL(where: keyFilter, labels: true), arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
     }
 
     // MARK: Writing
