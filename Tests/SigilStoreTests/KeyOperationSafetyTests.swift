@@ -45,6 +45,20 @@ struct KeyOperationSafetyTests {
         #expect(try rotated.secret(apiKeyTarget) == SecretBytes(utf8: "late"))
     }
 
+    @Test("a key added by another process whose wrapping was altered is reported as altered, not as a rotation")
+    func alteredNewKey() throws {
+        let (first, key, path) = try makeVault()
+        try first.apply(exampleRequest())
+        let other = try Vault.open(at: path, key: .key(key), actor: "other")
+        let added = try other.rotateDataKey()
+        try DatabaseQueue(path: path).write {
+            try $0.execute(sql: "UPDATE wrapped_keys SET wrapped = CAST(substr(wrapped, 1, 30) || CASE WHEN substr(wrapped, 31, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(wrapped, 32) AS BLOB) WHERE id = ?", arguments: [added])
+        }
+        let error = #expect(throws: SigilError.self) { try first.setSecret(apiKeyTarget, value: SecretBytes(utf8: "x")) }
+        #expect(error?.code == .wrongMasterKey)
+        #expect(error?.reason.contains("key \(added)") == true && error?.reason.contains("wrapping was altered") == true, "\(error?.reason ?? "")")
+    }
+
     @Test("the key-operation lock makes a second holder wait, and a timeout says why")
     func lock() throws {
         let path = temporaryDirectory() + "/vault.db"

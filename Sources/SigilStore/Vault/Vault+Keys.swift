@@ -91,13 +91,24 @@ extension Vault {
     /// Throws unless this handle's master key opens every key wrapping stored now. Run inside a key
     /// operation's write transaction (which no other writer can interleave): a key wrapped under a
     /// master key that another process has just replaced would open under neither key.
+    ///
+    /// When a key this handle already holds no longer opens, another process replaced the master
+    /// key (`master-key-rotated`); when only keys it never loaded fail, their wrappings were altered.
     func checkMasterKeyIsCurrent(_ db: Database) throws {
-        for row in try WrappedKeyRow.fetchAll(db) where !keyring.masterKeyOpens(row.wrapped, context: WrappedKeyRow.context(purpose: row.purpose, id: row.id)) {
+        let failing = try WrappedKeyRow.fetchAll(db).filter {
+            !keyring.masterKeyOpens($0.wrapped, context: WrappedKeyRow.context(purpose: $0.purpose, id: $0.id))
+        }
+        guard let first = failing.first else { return }
+        if let held = failing.first(where: { keyring.hasKey(id: $0.id) }) {
             throw SigilError(
                 .masterKeyRotated,
-                "the master key of vault \(path) was replaced by another process since this one opened it (key \(row.id) no longer opens with it); nothing was changed: run the command again (it reads the new key)"
+                "the master key of vault \(path) was replaced by another process since this one opened it (key \(held.id) no longer opens with it); nothing was changed: run the command again (it reads the new key)"
             )
         }
+        throw SigilError(
+            .wrongMasterKey,
+            "the master key does not open key \(first.id) of vault \(path), though it opens the keys this process holds: its wrapping was altered; nothing was changed"
+        )
     }
 
     /// Generates a key for `purpose`, wraps it under the master key and stores it as active.
