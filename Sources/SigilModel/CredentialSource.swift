@@ -33,6 +33,6 @@ extension CredentialSource {
 }
 
 extension SigilError.Code {
-    /// The catalog or a secret changed while a request was being prepared: prepare it again.
+    /// The catalog changed while a request was being prepared: prepare it again.
     public static let catalogChanged = Self("catalog-changed")
 }

@@ -33,8 +33,8 @@ public struct SigningEngine: Sendable {
     nonisolated(nonsending) public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
-        // A change of the catalog or of a secret between preparing the request and reading its
-        // secrets (another process's `apply`, say) makes the source refuse the mix: prepare again.
+        // A change of the catalog between preparing the request and reading its secrets (another
+        // process's `apply`, say) makes the source refuse the mix: prepare again.
         var attempt = 1
         while true {
             do {

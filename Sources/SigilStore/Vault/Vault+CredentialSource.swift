@@ -28,10 +28,10 @@ extension Vault: CredentialSource {
             // The user's own fields come last and replace the principal's.
             for owner in owners {
                 guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
-                for secret in try Row.fetchAll(db, sql: """
+                for secret in try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
                     WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
-                    """, arguments: [row.kind, row.id]) {
+                    """), arguments: [row.kind, row.id]) {
                     try requireAuthenticRow(.secrets, secret, db)
                     values[secret["field"]] = try openSecret(secret, db)
                 }
