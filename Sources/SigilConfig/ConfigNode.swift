@@ -45,13 +45,26 @@ indirect enum ConfigNode {
     /// Parses `text`. Errors give the line and the parser's problem, never a snippet of the text
     /// (a secret pasted into the file by mistake must not be echoed).
     static func parse(_ text: String, format: Format, fileName: String) throws(SigilError) -> ConfigNode {
-        switch format {
+        guard text.utf8.count <= maximumBytes else {
+            throw SigilError(.invalidConfiguration, "\(fileName): the file is \(text.utf8.count) bytes; the limit is \(maximumBytes)")
+        }
+        return switch format {
         case .yaml: try parseYAML(text, fileName: fileName)
         case .json: try parseJSON(text, fileName: fileName)
         }
     }
 
+    /// The largest configuration file read (a vault of 20,000 users fits in a tenth of it).
+    static let maximumBytes = 32 << 20
+
+    /// How deep documents may nest (JSON and YAML alike); Sigil's own format needs six levels.
+    static let maximumDepth = StrictJSON.maximumDepth
+
     private static func parseYAML(_ text: String, fileName: String) throws(SigilError) -> ConfigNode {
+        // Yams composes recursively: bound the nesting before it sees the text.
+        if let line = tooDeepYAML(text) {
+            throw SigilError(.invalidConfiguration, "\(fileName):\(line): not valid YAML: nested more than \(maximumDepth) levels deep")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -62,6 +75,35 @@ indirect enum ConfigNode {
         }
         guard let root else { return .mapping([], line: 1) }
         return try convert(root, fileName: fileName)
+    }
+
+    /// The line where `text` nests flow collections (`[`, `{`) more than ``maximumDepth`` deep, or
+    /// indents a line more than four spaces per level allowed; `nil` when it does neither. Brackets
+    /// inside quotes or comments count too: a real configuration is nowhere near the bound.
+    static func tooDeepYAML(_ text: String) -> Int? {
+        var line = 1, depth = 0, indent = 0, atLineStart = true
+        for byte in text.utf8 {
+            switch byte {
+            case 0x0A:
+                line += 1
+                indent = 0
+                atLineStart = true
+                continue
+            case 0x20 where atLineStart:
+                indent += 1
+                if indent > 4 * maximumDepth { return line }
+                continue
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maximumDepth { return line }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth = max(0, depth - 1)
+            default:
+                break
+            }
+            atLineStart = false
+        }
+        return nil
     }
 
     private static func describe(_ error: YamlError) -> String {
@@ -101,56 +143,6 @@ indirect enum ConfigNode {
     }
 
     private static func parseJSON(_ text: String, fileName: String) throws(SigilError) -> ConfigNode {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).node
-        } catch let error as DecodingError {
-            var where_ = ""
-            if case .dataCorrupted(let context) = error, let underlying = context.underlyingError as NSError?,
-               let index = underlying.userInfo["NSJSONSerializationErrorIndex"] as? Int {
-                where_ = " near line \(text.utf8.prefix(index).filter { $0 == 0x0A }.count + 1)"
-            }
-            throw SigilError(.invalidConfiguration, "\(fileName): not valid JSON\(where_)")
-        } catch {
-            throw SigilError(.invalidConfiguration, "\(fileName): not valid JSON")
-        }
-    }
-}
-
-/// JSON into ``ConfigNode`` (JSON has no line numbers here; messages name the path instead).
-private struct JSONValue: Decodable {
-    let node: ConfigNode
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: any Decoder) throws {
-        if let object = try? decoder.container(keyedBy: Key.self) {
-            var pairs: [(key: String, value: ConfigNode)] = []
-            for key in object.allKeys {
-                pairs.append((key.stringValue, try object.decode(JSONValue.self, forKey: key).node))
-            }
-            node = .mapping(pairs, line: nil)
-        } else if var array = try? decoder.unkeyedContainer() {
-            var items: [ConfigNode] = []
-            while !array.isAtEnd { items.append(try array.decode(JSONValue.self).node) }
-            node = .sequence(items, line: nil)
-        } else {
-            let value = try decoder.singleValueContainer()
-            if value.decodeNil() {
-                node = .scalar("null", plain: true, line: nil)
-            } else if let bool = try? value.decode(Bool.self) {
-                node = .scalar(bool ? "true" : "false", plain: true, line: nil)
-            } else if let int = try? value.decode(Int.self) {
-                node = .scalar(String(int), plain: true, line: nil)
-            } else if let double = try? value.decode(Double.self) {
-                node = .scalar(String(double), plain: true, line: nil)
-            } else {
-                node = .scalar(try value.decode(String.self), plain: false, line: nil)
-            }
-        }
+        try StrictJSON.parse(text, fileName: fileName)
     }
 }

@@ -244,7 +244,9 @@ struct DocumentReader {
         var result: [String: ConfigNode] = [:]
         for (key, value) in pairs {
             guard keys.contains(key) else {
-                throw error(value, path, "unknown key \"\(key.sanitizedForMessage)\"; expected one of \(keys.sorted().joined(separator: ", "))")
+                // Quoted only when it looks like a key: anything else may be a value pasted in its place.
+                let shown = Names.problem(withFieldName: key) == nil ? "\"\(key)\"" : "(not shown: it is not a name)"
+                throw error(value, path, "unknown key \(shown); expected one of \(keys.sorted().joined(separator: ", "))")
             }
             if !value.isNull { result[key] = value }
         }

@@ -373,6 +373,7 @@ public final class Executor: Sendable {
     }
 
     private func transmit(_ request: Wire) async throws -> Response {
+        try RequestTarget.check(request.url, for: "\(request.method) to \(request.target)")
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }

@@ -94,6 +94,34 @@ struct TransferAcceptanceTests {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
     }
 
+    @Test("the path sent is the path checked: escapes that are not UTF-8, '..;' and caller Host headers never reach the server")
+    func hostilePaths() throws {
+        let server = try TransferServer()
+        defer { server.stop() }
+        let cli = server.cli
+        // Once sent as "GET /" and "GET /?q=1" with the credential (Foundation drops such paths).
+        for url in ["callout:Api/%ff", "callout:Api/a/%c0%ae%c0%ae/admin?q=1", "callout:Api/..;/admin", "callout:Api/x/%2e%2e;a=b/admin"] {
+            for command in ["call", "sign"] {
+                let refused = try cli.run([command, url])
+                #expect(refused.status == 1 && refused.stderr.contains("callout Api: the path has"), "\(command) \(url): \(refused.stderr)")
+            }
+        }
+        // Domain fronting: the caller's Host would pick another virtual host behind a shared front end.
+        for header in ["Host: other.example", "Content-Length: 0", "Transfer-Encoding: chunked", "Connection: close, Authorization"] {
+            let refused = try cli.run(["call", "-H", header, "callout:Api/echo/h"])
+            #expect(refused.status == 1 && refused.stderr.contains("is set by the HTTP client"), "\(header): \(refused.stderr)")
+        }
+        let received = try server.log()
+        #expect(received.allSatisfy { $0.path.hasPrefix("/_log") }, "\(received.map(\.path))")
+
+        // What the HTTP client would encode is encoded first: the path signed is the path received.
+        let signed = try cli.ok(["sign", "--json", "callout:Api/echo/%e2%82%ac/x;v=1?filter[a]={b|c}&q=%ff"]).stdout
+        let url = try #require(try JSONSerialization.jsonObject(with: Data(signed.utf8)) as? [String: Any])["url"] as? String
+        let echo = try TransferServer.echo(cli.ok(["call", "callout:Api/echo/%e2%82%ac/x;v=1?filter[a]={b|c}&q=%ff"]))
+        #expect(echo.path == "/api/echo/%e2%82%ac/x;v=1?filter%5Ba%5D=%7Bb%7Cc%7D&q=%ff")
+        #expect(url == server.info.base_url + echo.path)
+    }
+
     @Test("redirects inside the endpoint are followed and decorated again; leaving it is refused, or followed without any credential; loops end")
     func redirects() throws {
         let server = try TransferServer()

@@ -154,6 +154,60 @@ struct ConfigFileTests {
         #expect(try parse(exported, json: true).catalog == fromYAML.catalog)
         #expect(message { _ = try parse("{\"users\": [", json: true) }.contains("not valid JSON"))
     }
+
+    @Test("a JSON key given twice is refused, naming the line: jq, Python and JavaScript read the last, Foundation the first")
+    func duplicateJSONKeys() {
+        let text = """
+            {"namedCredentials": [{"name": "Billing",
+              "url": "https://evil.example/v1", "externalCredential": "B",
+              "url": "https://api.example/v1"}]}
+            """
+        let error = message { _ = try parse(text, json: true) }
+        #expect(error.contains("test.json:3: not valid JSON: key \"url\" appears twice in the object at line 1"), "\(error)")
+        // A key that is not a name is not quoted (it may be a pasted secret).
+        let pasted = message { _ = try parse(#"{"s3cr3t/value+x": 1, "s3cr3t/value+x": 2}"#, json: true) }
+        #expect(pasted.contains("a key appears twice") && !pasted.contains("s3cr3t"), "\(pasted)")
+    }
+
+    @Test("strict JSON: escapes, numbers and line numbers; malformed input names its line", arguments: [
+        (#"{"users": [{"name": "a\u00e9\ud83d\ude00\n"}]}"#, nil),
+        (#"{"users": [1.5e3]}"#, "test.json:1: users[0]: must be a mapping"),
+        ("{\n\n\"users\": [,]}", "test.json:3: not valid JSON: expected a value"),
+        (#"{"users": "a\u12"}"#, "four hex digits"),
+        (#"{"users": "\ud800"}"#, "surrogate pair"),
+        ("{\"users\": \"a\tb\"}", "control character"),
+        (#"{"users": 01}"#, "expected ',' or '}'"),
+        (#"{"users": []} x"#, "after the document"),
+        (#"{"users": tru}"#, "expected a value"),
+    ] as [(String, String?)])
+    func strictJSON(text: String, expected: String?) {
+        let error = message { _ = try parse(text, json: true) }
+        if let expected {
+            #expect(error.contains(expected), "\(text): \(error)")
+        } else {
+            #expect(error == "no error" || !error.contains("not valid JSON"), "\(text): \(error)")
+        }
+    }
+
+    @Test("nesting is bounded in JSON and YAML: no input exhausts the parser's stack")
+    func nestingBounded() {
+        for depth in [65, 100_000] {
+            let json = message { _ = try parse(String(repeating: "[", count: depth) + String(repeating: "]", count: depth), json: true) }
+            #expect(json.contains("nested more than 64 levels deep"), "\(json.prefix(200))")
+            let flow = message { _ = try parse("users: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)) }
+            #expect(flow.contains("nested more than 64 levels deep"), "\(flow.prefix(200))")
+        }
+        let block = (0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n")
+        #expect(message { _ = try parse(block) }.contains("nested more than 64 levels deep"))
+        #expect(message { _ = try parse(String(repeating: "[", count: 60) + String(repeating: "]", count: 60), json: true) }.contains("must be a mapping"))
+    }
+
+    @Test("an unknown key is quoted only when it looks like a name")
+    func unknownKeyNotQuoted() {
+        #expect(message { _ = try parse("users: []\nusres: []\n") }.contains("unknown key \"usres\""))
+        let pasted = message { _ = try parse("users: []\n\"hunter2!pa$$\": []\n") }
+        #expect(pasted.contains("unknown key (not shown: it is not a name)") && !pasted.contains("hunter2"), "\(pasted)")
+    }
 }
 
 @Suite("Configuration file: export")

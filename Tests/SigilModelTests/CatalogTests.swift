@@ -39,11 +39,11 @@ struct CatalogTests {
         )
         let text = catalog.issues().map(\.description)
         let expected = [
-            "external credential Bad.Name, name: \"Bad.Name\" must be a letter, then letters, digits, '_' or '-'",
+            "external credential Bad.Name, name: must be a letter, then letters, digits, '_' or '-' (character 4 of 8 is not)",
             "principal Bad.Name/second, sequence: 1 is already the sequence of principal billing-org",
-            "external credential Bad.Name, customHeaders[1]: header X-Evil has a CR, LF or NUL in its value",
+            "external credential Bad.Name, customHeaders[1]: header X-Evil has a control character (CR, LF, NUL, BEL...) in its value",
             "external credential Bad.Name, customHeaders[2]: header Host is set by the HTTP client and cannot be a custom header",
-            "external credential Bad.Name, parameters: parameter name \"scope-x\" must be a letter, then letters, digits or '_'",
+            "external credential Bad.Name, parameters: parameter name must be a letter, then letters, digits or '_' (character 6 of 7 is not)",
             "named credential Plain, url: http://api.example uses plain http to api.example; http is allowed only to loopback addresses, use https",
             "named credential Plain, externalCredential: names Missing, which does not exist",
             "grants of principal Nope/p, principal: principal Nope/p does not exist",

@@ -36,6 +36,10 @@ struct EndpointURLTests {
         ("https://api example", "spaces"),
         ("api.example/v1", "not an absolute URL"),
         ("https://api.example/caf\u{e9}", "non-ASCII"),
+        ("https://api.example/v1/%ff", "not UTF-8"),
+        ("https://api.example/%c0%ae%c0%ae/admin", "not UTF-8"),
+        ("https://api.example/..;/admin", "'..'"),
+        ("https://api.example/v1/.;x", "'.'"),
     ])
     func refused(input: String, reason: String) {
         let error = #expect(throws: EndpointURLError.self) { try EndpointURL(parsing: input) }

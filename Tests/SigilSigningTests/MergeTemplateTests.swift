@@ -1,4 +1,5 @@
 import SigilCore
+import SigilModel
 import SigilSigning
 import Testing
 
@@ -54,5 +55,31 @@ struct MergeTemplateTests {
         let error = #expect(throws: MergeFieldError.self) { try MergeTemplate(parsing: source) }
         #expect(error?.position == position, "\(source): \(error?.description ?? "")")
         #expect(error?.problem.contains(problem) == true, "\(source): \(error?.description ?? "")")
+    }
+
+    @Test("nesting is bounded when parsing: 10,000 nested calls are an error, not a crash")
+    func nestingBounded() {
+        for depth in [17, 10_000] {
+            let source = "{!" + String(repeating: "BASE64ENCODE(", count: depth) + "'a'" + String(repeating: ")", count: depth) + "}"
+            let error = #expect(throws: MergeFieldError.self) { try MergeTemplate(parsing: source) }
+            #expect(error?.problem.contains("nested more than 16 deep") == true, "\(error?.description ?? "")")
+        }
+        #expect(throws: Never.self) { try MergeTemplate(parsing: "{!" + String(repeating: "HEX(", count: 16) + "'a'" + String(repeating: ")", count: 16) + "}") }
+    }
+
+    @Test("values are bounded when rendering: HEX doubling per level stops at 1 MiB, with the position")
+    func sizeBounded() throws {
+        // 16 levels of HEX over a 64-byte value would be 4 MiB.
+        let source = "x{!" + String(repeating: "HEX(", count: 16) + "$Credential.Password" + String(repeating: ")", count: 16) + "}"
+        let error = #expect(throws: MergeFieldError.self) { try render(source, [.password: String(repeating: "p", count: 64)]) }
+        #expect(error?.problem.contains("larger than 1 MiB") == true, "\(error?.description ?? "")")
+        // Many fields of 1 MiB each: the evaluation as a whole is bounded too.
+        let many = "{!" + Array(repeating: "$Credential.Password", count: 12).joined(separator: " & ") + "}"
+        let total = #expect(throws: MergeFieldError.self) { try render(many, [.password: String(repeating: "p", count: 1 << 20)]) }
+        #expect(total != nil)
+        let spread = (0..<12).map { _ in "{!$Credential.Password}" }.joined()
+        let sum = #expect(throws: MergeFieldError.self) { try render(spread, [.password: String(repeating: "p", count: 1 << 20)]) }
+        #expect(sum?.problem.contains("more than 8 MiB") == true, "\(sum?.description ?? "")")
+        #expect(try render("{!HEX(HEX($Credential.Password))}", [.password: "ab"]) == "36313632")
     }
 }

@@ -100,10 +100,34 @@ struct SigningEngineTests {
         "https://api.billing.example:444/v1/x",
         "http://api.billing.example/v1/x",
         "https://user@api.billing.example/v1/x",
+        // Escapes that are not UTF-8: Foundation drops such a path and the request went to "/".
+        "callout:Billing/%ff",
+        "callout:Billing/a/%c0%ae%c0%ae/admin?q=1",
+        "callout:Billing/%e2%82",
+        "callout:Billing/%ed%a0%80",
+        // Path parameters after a dot segment: servlet containers resolve "..;" as "..".
+        "callout:Billing/..;/admin",
+        "callout:Billing/a/.;x/b",
+        "callout:Billing/%2e%2e;jsessionid=1/admin",
+        "callout:Billing/..%3b/admin",
     ])
     func refused(url: String) async {
         let error = await #expect(throws: SigilError.self) { try await sign(url) }
         #expect(error?.code == .calloutRefused, "\(url): \(error?.reason ?? "")")
+    }
+
+    @Test("the URL signed is the URL sent: characters HTTP clients encode are encoded first, UTF-8 escapes pass")
+    func encodedAsSent() async throws {
+        #expect(try await sign("callout:Billing/items?filter[name]={a|b}").url == "https://api.billing.example/v1/items?filter%5Bname%5D=%7Ba%7Cb%7D")
+        #expect(try await sign("callout:Billing/%e2%82%ac/x;v=1?q=%ff").url == "https://api.billing.example/v1/%e2%82%ac/x;v=1?q=%ff")
+        #expect(try await sign("callout:Billing/.../..x/x..").url == "https://api.billing.example/v1/.../..x/x..")
+    }
+
+    @Test("a URL's user information is never quoted in an error")
+    func userInformationNotQuoted() async {
+        let error = await #expect(throws: SigilError.self) { try await sign("https://alice:hunter2@evil.example/v1") }
+        #expect(error?.reason.contains("hunter2") == false)
+        #expect(error?.reason.contains("https://***@evil.example/v1") == true)
     }
 
     @Test("principal choice: authorized per-user first, then granted named principals by sequence")
@@ -188,10 +212,19 @@ struct SigningEngineTests {
 
         let injecting = SigningEngine(source: MemorySource(Self.catalog, secrets: [principalSecret("Billing", "primary", "apiKey"): "k\r\nX-Injected: 1"]))
         let injection = await #expect(throws: SigilError.self) { try await injecting.decorate(OutboundRequest(url: "callout:Billing/x")) }
-        #expect(injection?.reason.contains("CR, LF or NUL after merge fields") == true)
+        #expect(injection?.reason.contains("control character (CR, LF, NUL...) after merge fields") == true)
 
         let badCaller = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [("X-A", "1\r\nX-B: 2")]) }
-        #expect(badCaller?.reason.contains("CR, LF or NUL") == true)
+        #expect(badCaller?.reason.contains("control character") == true)
+        let bell = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [("X-A", "ring\u{07}")]) }
+        #expect(bell?.reason.contains("control character") == true)
+        #expect(try await sign("callout:Billing/x", headers: [("X-A", "tab\tand caf\u{e9}")]).headers.contains { $0.value == "tab\tand caf\u{e9}" })
+        // Routing and framing headers belong to the HTTP client, for every front door: a caller's
+        // Host would send the credential to another virtual host on a shared front end.
+        for name in ["Host", "content-length", "Transfer-Encoding", "Connection", "TE", "Upgrade", "Proxy-Connection", "Keep-Alive", "Trailer"] {
+            let reserved = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [(name, "other.example")]) }
+            #expect(reserved?.reason.contains("header \(name) is set by the HTTP client") == true, "\(name)")
+        }
         let badName = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [("X A", "1")]) }
         #expect(badName?.reason.contains("not a valid HTTP field name") == true)
 

@@ -82,8 +82,10 @@ struct RequestOptions: ParsableArguments {
 
     private func outbound(body: OutboundRequest.Body, hasBody: Bool) throws -> OutboundRequest {
         var headers: [(name: String, value: String)] = []
-        for header in H {
-            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H \(header): expected 'Name: value'") }
+        headers.reserveCapacity(H.count)
+        for (number, header) in H.enumerated() {
+            // Not quoted: a header without a colon may be a pasted secret.
+            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H number \(number + 1) of \(H.count): expected 'Name: value'") }
             headers.append((String(header[..<colon]).trimmingCharacters(in: .whitespaces), String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
         }
         let method = (X ?? (hasBody ? "POST" : "GET")).uppercased()

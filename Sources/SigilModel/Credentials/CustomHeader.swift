@@ -9,25 +9,21 @@ public struct CustomHeader: Sendable, Hashable {
         self.value = value
     }
 
-    /// Headers a credential may never set: they frame the message or route it, and belong to the
-    /// HTTP client.
-    static let reserved: Set<String> = [
-        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
-        "proxy-authorization", "proxy-connection",
-    ]
-
     /// Problems with this header, described for the field `field` of `item`.
     func issues(item: ItemRef, field: String) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        // RFC 9110 section 5.6.2: field names are tokens.
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
-        if name.isEmpty || !name.utf8.allSatisfy(tokenCharacters.contains) {
+        if !HTTPFieldRules.isValidName(name) {
             issues.append(ValidationIssue(item, field: field, "header name \"\(name.sanitizedForMessage)\" is not a valid HTTP field name"))
-        } else if Self.reserved.contains(name.lowercased()) {
+        } else if HTTPFieldRules.isReserved(name) {
             issues.append(ValidationIssue(item, field: field, "header \(name) is set by the HTTP client and cannot be a custom header"))
         }
-        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) has a CR, LF or NUL in its value"))
+        if HTTPFieldRules.hasControlCharacter(value) {
+            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) has a control character (CR, LF, NUL, BEL...) in its value"))
+        }
+        do {
+            _ = try MergeTemplate(parsing: value)
+        } catch {
+            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage): merge field \(error)"))
         }
         if let problem = Names.privateKeyProblem(in: value) {
             issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) " + problem))

@@ -1,8 +1,8 @@
 /// A named credential's base URL, parsed strictly (RFC 3986 section 3) and normalised.
 ///
 /// Rules: `https`, or plain `http` only to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
-/// for development and tests; a host; an optional port; an optional path without `.`/`..`
-/// segments (nor their percent-encoded forms) or encoded slashes; no userinfo, query or fragment.
+/// for development and tests; a host; an optional port; an optional path that meets
+/// ``URLPathRules``; no userinfo, query or fragment.
 /// The normalised form has a lowercase scheme and host and no trailing slash.
 public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String
@@ -93,23 +93,22 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         guard path.utf8.allSatisfy(allowed.contains) else {
             throw EndpointURLError("has characters in its path that must be percent-encoded")
         }
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-            let decoded = segment.replacing("%2e", with: ".").replacing("%2E", with: ".")
-            if decoded == "." || decoded == ".." {
-                throw EndpointURLError("has a '.' or '..' path segment")
-            }
+        for segment in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
             if segment.isEmpty {
                 throw EndpointURLError("has an empty path segment (//)")
             }
-            if segment.lowercased().contains("%2f") || segment.lowercased().contains("%5c") {
-                throw EndpointURLError("has an encoded slash in its path")
+            if let problem = URLPathRules.segmentProblem(segment) {
+                throw EndpointURLError("has \(problem) in its path")
             }
+        }
+        guard URLPathRules.escapesDecodeToUTF8(path.utf8) else {
+            throw EndpointURLError("has percent-escapes in its path that are not UTF-8 (such as %ff)")
         }
         let utf8 = Array(path.utf8)
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%") {
-                guard index + 2 < utf8.count, Self.isHex(utf8[index + 1]), Self.isHex(utf8[index + 2]) else {
+                guard index + 2 < utf8.count, URLPathRules.hexValue(utf8[index + 1]) != nil, URLPathRules.hexValue(utf8[index + 2]) != nil else {
                     throw EndpointURLError("has a '%' that does not start a percent-encoded byte")
                 }
                 index += 3
@@ -117,10 +116,6 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
                 index += 1
             }
         }
-    }
-
-    private static func isHex(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
 
     /// `scheme://host[:port]`.

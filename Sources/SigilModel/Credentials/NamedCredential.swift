@@ -63,7 +63,7 @@ public struct NamedCredential: Sendable, Hashable {
         do {
             _ = try endpoint
         } catch {
-            issues.append(ValidationIssue(item, field: "url", "\(url.sanitizedForMessage) \(error.problem)"))
+            issues.append(ValidationIssue(item, field: "url", "\(url.urlForMessage) \(error.problem)"))
         }
         for (index, header) in customHeaders.enumerated() {
             issues += header.issues(item: item, field: "customHeaders[\(index)]")

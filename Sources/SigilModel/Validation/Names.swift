@@ -33,8 +33,9 @@ public enum Names {
         let bytes = Array(name.utf8)
         if bytes.isEmpty { return "is empty" }
         if bytes.count > maximum { return "is \(bytes.count) characters long; the limit is \(maximum)" }
-        guard first(bytes[0]), bytes.dropFirst().allSatisfy(rest) else {
-            return "\"\(name.sanitizedForMessage)\" must be \(rule)"
+        // A name that breaks the rule is not quoted: it may be a secret pasted in the wrong place.
+        if let bad = bytes.indices.first(where: { $0 == 0 ? !first(bytes[0]) : !rest(bytes[$0]) }) {
+            return "must be \(rule) (character \(bad + 1) of \(bytes.count) is not)"
         }
         return nil
     }
@@ -61,6 +62,18 @@ public enum Names {
 }
 
 extension String {
+    /// A URL for an error message: its user information (`user:password@`) replaced by `***@`,
+    /// and then ``sanitizedForMessage``. Messages never quote the password a URL carried.
+    public var urlForMessage: String {
+        var url = self[...]
+        let authorityStart = url.firstRange(of: "://")?.upperBound ?? url.startIndex
+        let authorityEnd = url[authorityStart...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        if let at = url[authorityStart..<authorityEnd].lastIndex(of: "@") {
+            url.replaceSubrange(authorityStart...at, with: "***@")
+        }
+        return String(url).sanitizedForMessage
+    }
+
     /// The string with control characters escaped and cut to a reasonable length, for quoting a
     /// (non-secret) value inside an error message.
     public var sanitizedForMessage: String {

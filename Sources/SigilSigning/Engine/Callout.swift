@@ -6,9 +6,11 @@ import SigilModel
 ///
 /// `callout:NAME/path?query` appends to NAME's base URL. An absolute URL must lie under exactly one
 /// named credential's base URL (at a path-segment boundary). Either way the rest of the URL may not
-/// change the scheme, host or port (`//host`, `\`), leave the base path (`.`/`..` segments and their
-/// percent-encoded forms, encoded slashes), carry a fragment, or hold spaces, control or non-ASCII
-/// characters (percent-encode them).
+/// change the scheme, host or port (`//host`, `\`), break ``URLPathRules`` (leave the base path
+/// with `.`/`..` segments in any spelling, encoded slashes, escapes that are not UTF-8), carry a
+/// fragment, or hold spaces, control or non-ASCII characters (percent-encode them). Characters
+/// that HTTP libraries percent-encode on the way out (`[`, `{`, `|`...) are encoded here, so the URL
+/// checked, signed and printed is the URL sent.
 enum Callout {
     struct Resolution {
         var route: Routes.Route
@@ -50,11 +52,11 @@ enum Callout {
             return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
         }
         guard let longest = matches.first?.base.utf8.count else {
-            return .failure(SigilError(.calloutRefused, "\(url.sanitizedForMessage) is under no named credential's base URL; use callout:NAME/path"))
+            return .failure(SigilError(.calloutRefused, "\(url.urlForMessage) is under no named credential's base URL; use callout:NAME/path"))
         }
         let best = matches.filter { $0.base.utf8.count == longest }
         guard best.count == 1 else {
-            return .failure(SigilError(.calloutRefused, "\(url.sanitizedForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"))
+            return .failure(SigilError(.calloutRefused, "\(url.urlForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"))
         }
         return resolution(best[0].route, suffix: UnsafeBufferPointer(rebasing: bytes[longest...]))
     }
@@ -70,12 +72,28 @@ enum Callout {
         if let problem = problem(with: suffix) {
             return .failure(SigilError(.calloutRefused, "callout \(route.name): \(problem); the credential is sent only to \(base)"))
         }
-        // base + suffix in one allocation (both are ASCII by now).
+        // base + suffix in one allocation (both are ASCII by now), with the characters Foundation
+        // would percent-encode on the way out encoded here, so the URL signed is the URL sent.
+        let encoded = suffix.reduce(0) { $0 + (URLPathRules.mustBeEncoded($1) ? 2 : 0) }
         let url = base.utf8.withContiguousStorageIfAvailable { base in
-            String(unsafeUninitializedCapacity: base.count + suffix.count) { buffer in
-                buffer[buffer.initialize(fromContentsOf: base)...].initialize(fromContentsOf: suffix)
+            String(unsafeUninitializedCapacity: base.count + suffix.count + encoded) { buffer in
+                var end = buffer.initialize(fromContentsOf: base)
+                if encoded == 0 { return buffer[end...].initialize(fromContentsOf: suffix) }
+                let hex: StaticString = "0123456789ABCDEF"
+                for byte in suffix {
+                    if URLPathRules.mustBeEncoded(byte) {
+                        buffer[end] = UInt8(ascii: "%")
+                        buffer[end + 1] = hex.utf8Start[Int(byte >> 4)]
+                        buffer[end + 2] = hex.utf8Start[Int(byte & 0x0F)]
+                        end += 3
+                    } else {
+                        buffer[end] = byte
+                        end += 1
+                    }
+                }
+                return end
             }
-        } ?? base + String(decoding: suffix, as: UTF8.self)
+        }!
         return .success(Resolution(route: route, url: url))
     }
 
@@ -95,7 +113,7 @@ enum Callout {
             case UInt8(ascii: "#"): fragment = true
             case UInt8(ascii: "?"): pathEnd = min(pathEnd, index)
             case UInt8(ascii: "%"):
-                if !(index + 2 < bytes.count && isHex(bytes[index + 1]) && isHex(bytes[index + 2])) { strayPercent = true }
+                if !(index + 2 < bytes.count && URLPathRules.hexValue(bytes[index + 1]) != nil && URLPathRules.hexValue(bytes[index + 2]) != nil) { strayPercent = true }
             default: break
             }
             index += 1
@@ -108,54 +126,18 @@ enum Callout {
         }
         if backslash { return "the URL has a backslash" }
         if fragment { return "the URL has a fragment" }
-        // Path segments (after the first "/"): no "." or ".." (also as %2e), no encoded slash.
+        // Path segments (after the first "/"), then the path's escapes (URLPathRules).
         var start = 1
         while start <= pathEnd && pathEnd > 0 {
             let end = bytes[start..<pathEnd].firstIndex(of: UInt8(ascii: "/")) ?? pathEnd
-            if isDotSegment(bytes[start..<end]) { return "the path has a '.' or '..' segment that would leave the base path" }
-            if containsEncoded(bytes[start..<end], 0x2F) || containsEncoded(bytes[start..<end], 0x5C) {
-                return "the path has an encoded slash"
-            }
+            if let problem = URLPathRules.segmentProblem(bytes[start..<end]) { return "the path has \(problem)" }
             start = end + 1
         }
         if strayPercent { return "the URL has a '%' that does not start a percent-encoded byte" }
+        if !URLPathRules.escapesDecodeToUTF8(bytes[..<pathEnd]) {
+            return "the path has percent-escapes that are not UTF-8 (such as %ff or %c0%ae), which HTTP libraries drop"
+        }
         return nil
-    }
-
-    /// Whether a segment is `.` or `..`, written plainly or as `%2e` (any case).
-    private static func isDotSegment(_ segment: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        var dots = 0
-        var index = segment.startIndex
-        while index < segment.endIndex {
-            if segment[index] == UInt8(ascii: ".") {
-                index += 1
-            } else if segment[index] == UInt8(ascii: "%"), index + 2 < segment.endIndex,
-                      segment[index + 1] == UInt8(ascii: "2"), segment[index + 2] | 0x20 == UInt8(ascii: "e") {
-                index += 3
-            } else {
-                return false
-            }
-            dots += 1
-            if dots > 2 { return false }
-        }
-        return dots == 1 || dots == 2
-    }
-
-    /// Whether `%XX` for `byte` (hex in any case) appears in the segment.
-    private static func containsEncoded(_ segment: Slice<UnsafeBufferPointer<UInt8>>, _ byte: UInt8) -> Bool {
-        let high = UInt8(ascii: "0") + (byte >> 4)
-        let low = byte & 0x0F
-        let lowDigit = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10
-        var index = segment.startIndex
-        while index + 2 < segment.endIndex {
-            if segment[index] == UInt8(ascii: "%") && segment[index + 1] == high && segment[index + 2] | 0x20 == lowDigit { return true }
-            index += 1
-        }
-        return false
-    }
-
-    private static func isHex(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
     }
 }
 

@@ -36,7 +36,7 @@ extension SigningEngine {
               var parts = URLComponents(url: resolved, resolvingAgainstBaseURL: false),
               let scheme = parts.scheme?.lowercased(), let rawHost = parts.host, !rawHost.isEmpty
         else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.sanitizedForMessage) is not a valid URL")
+            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
         }
         guard scheme == "https" || scheme == "http" else {
             throw SigilError(.calloutRefused, "\(owner): the redirect leads to a \(scheme.sanitizedForMessage) URL; only http and https are followed")
@@ -50,7 +50,7 @@ extension SigningEngine {
         }
         parts.fragment = nil
         guard let absolute = parts.string else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.sanitizedForMessage) is not a valid URL")
+            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
         }
 
         func defaultPort(_ scheme: String) -> Int { scheme == "https" ? 443 : 80 }

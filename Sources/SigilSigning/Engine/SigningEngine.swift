@@ -75,7 +75,12 @@ public struct SigningEngine: Sendable {
             if template.hasMergeFields && !route.namedCredential.allowMergeFieldsInHeader {
                 throw SigilError(.signingFailed, "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)")
             }
-            let rendered = try template.render(resolver.resolve)
+            let rendered: SecretBytes
+            do {
+                rendered = try template.render(resolver.resolve)
+            } catch let error as MergeFieldError {
+                throw SigilError(.signingFailed, "\(header.owner), header \(header.name): merge field \(error)")
+            }
             if template.hasMergeFields { trace?.secret(rendered) }
             try Self.set(&headers, name: header.name, value: rendered, credential: route.name)
             trace?.step("header \(header.name) (\(header.owner))", template.hasMergeFields
@@ -292,8 +297,8 @@ public struct SigningEngine: Sendable {
     }
 
     static func set(_ headers: inout [(name: String, value: String)], name: String, value text: String, credential: String) throws {
-        guard !hasLineBreakOrNul(text) else {
-            throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a CR, LF or NUL after merge fields were filled in")
+        guard !HTTPFieldRules.hasControlCharacter(text) else {
+            throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a control character (CR, LF, NUL...) after merge fields were filled in")
         }
         if !headers.isEmpty {
             headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
@@ -301,26 +306,18 @@ public struct SigningEngine: Sendable {
         headers.append((name, text))
     }
 
-    /// The caller's headers: valid field names, no CR, LF or NUL in values.
-    /// RFC 9110's `tchar`, by byte.
-    static let tokenCharacters: [Bool] = (0..<256).map { byte in
-        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8.contains(UInt8(byte))
-    }
-
-    static func hasLineBreakOrNul(_ text: String) -> Bool {
-        let check = { (bytes: UnsafeBufferPointer<UInt8>) in bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 } }
-        if let found = text.utf8.withContiguousStorageIfAvailable(check) { return found }
-        var text = text
-        return text.withUTF8(check)
-    }
-
+    /// The caller's headers (from every front door): valid field names, no control characters in
+    /// values, none of the headers only the HTTP client sets (`Host`, `Content-Length`...).
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
         for header in headers {
-            guard !header.name.isEmpty, header.name.utf8.allSatisfy({ tokenCharacters[Int($0)] }) else {
+            guard HTTPFieldRules.isValidName(header.name) else {
                 throw SigilError(.signingFailed, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
             }
-            guard !hasLineBreakOrNul(header.value) else {
-                throw SigilError(.signingFailed, "header \(header.name) has a CR, LF or NUL in its value")
+            guard !HTTPFieldRules.isReserved(header.name) else {
+                throw SigilError(.signingFailed, "header \(header.name) is set by the HTTP client (Host from the named credential's URL, framing from the body); a request may not set it")
+            }
+            guard !HTTPFieldRules.hasControlCharacter(header.value) else {
+                throw SigilError(.signingFailed, "header \(header.name) has a control character (CR, LF, NUL, BEL...) in its value")
             }
         }
     }

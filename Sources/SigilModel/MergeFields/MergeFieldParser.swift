@@ -1,8 +1,13 @@
 /// A recursive-descent parser for ``MergeTemplate``'s grammar, over Unicode scalars so positions
 /// count characters as people do.
 struct MergeFieldParser {
+    /// How deep function calls may nest (`HEX(HASH('SHA256', ...))` is two): the parser and the
+    /// evaluator recurse, so a deeper template would exhaust the stack.
+    static let maximumDepth = 16
+
     private let scalars: [Unicode.Scalar]
     private var index = 0
+    private var depth = 0
 
     init(_ scalars: [Unicode.Scalar]) {
         self.scalars = scalars
@@ -78,6 +83,11 @@ struct MergeFieldParser {
         }
         skipSpaces()
         guard peek == "(" else { throw MergeFieldError(position: position, "expected ( after \(name)") }
+        guard depth < Self.maximumDepth else {
+            throw MergeFieldError(position: start, "functions are nested more than \(Self.maximumDepth) deep")
+        }
+        depth += 1
+        defer { depth -= 1 }
         index += 1
         skipSpaces()
         var arguments: [MergeTemplate.Expression] = []

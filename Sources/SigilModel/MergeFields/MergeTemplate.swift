@@ -1,4 +1,3 @@
-public import SigilCore
 
 /// A header value or body with merge fields, parsed once.
 ///
@@ -21,20 +20,20 @@ public import SigilCore
 /// Spaces are allowed between tokens of an expression. Nothing else is evaluated: an unknown
 /// name is an error at its position.
 public struct MergeTemplate: Sendable, Hashable {
-    indirect enum Expression: Sendable, Hashable {
+    package indirect enum Expression: Sendable, Hashable {
         case string([UInt8])
         case reference(MergeReference, position: Int)
         case call(MergeFunction, [Expression], position: Int)
         case concatenation([Expression])
     }
 
-    enum Part: Sendable, Hashable {
+    package enum Part: Sendable, Hashable {
         case text([UInt8])
         case expression(Expression)
     }
 
     public let source: String
-    let parts: [Part]
+    package let parts: [Part]
 
     /// Parses `source`. Errors give the 1-based character position and the problem.
     public init(parsing source: String) throws(MergeFieldError) {
@@ -61,42 +60,6 @@ public struct MergeTemplate: Sendable, Hashable {
         }
         for case .expression(let expression) in parts { walk(expression) }
         return found
-    }
-
-    /// Evaluates the template; `resolve` supplies each reference's value.
-    public func render(_ resolve: (MergeReference) throws -> SecretBytes) throws -> SecretBytes {
-        var output: [UInt8] = []
-        defer { output.wipe() }
-        for part in parts {
-            switch part {
-            case .text(let bytes): output += bytes
-            case .expression(let expression): output += try evaluate(expression, resolve)
-            }
-        }
-        // Lives for one request (it becomes a header value): wiped, not locked.
-        return SecretBytes(copying: output, lockingMemory: false)
-    }
-
-    private func evaluate(_ expression: Expression, _ resolve: (MergeReference) throws -> SecretBytes) throws -> [UInt8] {
-        switch expression {
-        case .string(let bytes):
-            return bytes
-        case .reference(let reference, _):
-            return try resolve(reference).withUnsafeBytes { Array($0) }
-        case .concatenation(let terms):
-            return try terms.flatMap { try evaluate($0, resolve) }
-        case .call(let function, let arguments, let position):
-            let values = try arguments.map { try evaluate($0, resolve) }
-            return try function.apply(values, position: position)
-        }
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Overwrites the bytes before the array is released (best effort: copies made earlier by
-    /// the standard library are not reached).
-    mutating func wipe() {
-        for index in indices { self[index] = 0 }
     }
 }
 

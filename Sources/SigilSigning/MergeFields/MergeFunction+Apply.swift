@@ -1,32 +1,15 @@
 import Crypto
 import Foundation
+import SigilModel
 
-/// The functions merge fields may call. Each takes and returns bytes.
-public enum MergeFunction: String, Sendable, Hashable, CaseIterable {
-    /// Standard base64 (RFC 4648 section 4) with padding.
-    case base64Encode = "BASE64ENCODE"
-    /// Percent-encoding of everything but RFC 3986 unreserved characters.
-    case urlEncode = "URLENCODE"
-    /// Lowercase hexadecimal.
-    case hex = "HEX"
-    /// `HASH(algorithm, value)`: the raw digest.
-    case hash = "HASH"
-    /// `HMAC(algorithm, value, key)`: the raw MAC.
-    case hmac = "HMAC"
-
-    var arity: Int {
+extension MergeFunction {
+    /// The most bytes `apply` can return for `arguments`, worked out without applying it.
+    func outputBound(_ arguments: [[UInt8]]) -> Int {
         switch self {
-        case .base64Encode, .urlEncode, .hex: 1
-        case .hash: 2
-        case .hmac: 3
-        }
-    }
-
-    /// Which argument names the algorithm (checked when parsing).
-    var algorithmArgument: Int? {
-        switch self {
-        case .hash, .hmac: 0
-        default: nil
+        case .base64Encode: (arguments[0].count + 2) / 3 * 4
+        case .urlEncode: arguments[0].count * 3
+        case .hex: arguments[0].count * 2
+        case .hash, .hmac: 64
         }
     }
 
@@ -47,9 +30,7 @@ public enum MergeFunction: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The digests merge fields offer, from swift-crypto.
-enum HashAlgorithm: String {
-    case sha1 = "SHA1", sha256 = "SHA256", sha384 = "SHA384", sha512 = "SHA512"
-
+extension HashAlgorithm {
     func digest(_ data: [UInt8]) -> [UInt8] {
         switch self {
         case .sha1: Array(Insecure.SHA1.hash(data: data))
