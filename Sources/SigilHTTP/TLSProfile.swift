@@ -69,34 +69,15 @@ struct TLSProfile: Hashable {
 
     static func describe(_ error: NIOSSLError) -> String {
         switch error {
-        case .handshakeFailed(let reason): explain("\(reason)")
+        case .handshakeFailed(let reason): TLSFailure.explain("\(reason)")
         default: "\(error)"
         }
     }
 
     static func describe(_ error: BoringSSLError) -> String {
         switch error {
-        case .sslError(let stack), .unknownError(let stack): explain("\(stack)")
+        case .sslError(let stack), .unknownError(let stack): TLSFailure.explain("\(stack)")
         default: "\(error)"
         }
     }
-
-    /// BoringSSL's reason, with what it means for a named credential first.
-    static func explain(_ reason: String) -> String {
-        let known: [(String, String)] = [
-            ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted (system roots, or the named credential's trust.caBundle)"),
-            ("CERTIFICATE_REQUIRED", "the server demands a client certificate and the named credential has none (clientIdentity)"),
-            ("UNKNOWN_CA", "the server does not accept the client certificate's issuer"),
-            ("CERTIFICATE_EXPIRED", "the server refused the client certificate as expired"),
-            ("BAD_CERTIFICATE", "the server refused the client certificate"),
-            ("HANDSHAKE_FAILURE", "no protocol version or cipher suite in common (Sigil needs TLS 1.2 or later)"),
-        ]
-        let meaning = known.first { reason.contains($0.0) }?.1
-        let code = reason.split(separator: ":").first { $0.contains("_") && $0.uppercased() == $0 }.map(String.init)
-        return [meaning, code.map { "BoringSSL: \($0)" }].compactMap { $0 }.joined(separator: "; ").nonEmpty ?? reason
-    }
-}
-
-extension String {
-    var nonEmpty: String? { isEmpty ? nil : self }
 }

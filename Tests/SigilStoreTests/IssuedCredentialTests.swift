@@ -60,13 +60,22 @@ struct IssuedCredentialTests {
     func fencing() throws {
         let (vault, _) = try vault()
         let slow = try lease(vault, holder: "slow")
-        guard case .held(let until) = try vault.acquireRefreshLease(key, kind: .oauth2, holder: "fast", duration: 60) else {
+        guard case .held(let until, let fence, let holder) = try vault.acquireRefreshLease(key, kind: .oauth2, holder: "fast", duration: 60) else {
             Issue.record("a second holder got a live lease"); return
         }
-        #expect(until == clock.seconds + 60)
+        #expect(until == clock.seconds + 60 && fence == slow.fence && holder == "slow")
+        let state = try #require(try vault.refreshLeaseState(key))
+        #expect(state.fence == slow.fence && state.holder == "slow" && state.until == until && state.writtenFence != slow.fence && !state.hasValue)
+        // A holder known to be gone (a process of this machine that no longer runs) is taken over.
+        guard case .granted(let takeover) = try vault.acquireRefreshLease(key, kind: .oauth2, holder: "other", duration: 60, takingOverFrom: "slow") else {
+            Issue.record("a gone holder's lease was not taken over"); return
+        }
+        try vault.releaseRefreshLease(takeover, error: "provider said no")
+        #expect(try vault.refreshLeaseState(key)?.lastError == "provider said no")
+        #expect(try vault.refreshLeaseState(key)?.holder == nil)
         clock.advance(61)
         let fast = try lease(vault, holder: "fast")
-        #expect(fast.fence == slow.fence + 1)
+        #expect(fast.fence == slow.fence + 2)
         #expect(try vault.storeIssuedCredential(credential("new"), parametersDigest: "d", under: fast))
         #expect(try !vault.storeIssuedCredential(credential("stale"), parametersDigest: "d", under: slow))
         #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d")?.fields["accessToken"] == SecretBytes(utf8: "new"))

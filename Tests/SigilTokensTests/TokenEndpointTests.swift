@@ -1,5 +1,6 @@
 import Foundation
 import SigilCore
+import SigilModel
 @testable import SigilTokens
 import Testing
 
@@ -19,6 +20,40 @@ struct TokenEndpointTests {
             #expect(error?.reason.contains(problem) == true, "\(bad): \(error?.reason ?? "")")
             #expect(error?.reason.contains("pw") == false)
         }
+    }
+
+    @Test("expires_in: a positive whole number, capped at ten years so no expiry time overflows")
+    func expiresIn() throws {
+        func parse(_ expires: String) throws -> TokenResponse {
+            try TokenResponse(parsing: Array(#"{"access_token":"t","token_type":"Bearer","expires_in":\#(expires)}"#.utf8), purpose: "test")
+        }
+        #expect(try parse("9223372036854775807").expiresIn == TokenResponse.maximumLifetime)
+        #expect(try parse("9223372036854775807").credential(obtainedAt: 1_800_000_000, keepingRefreshToken: nil).expiresAt == 1_800_000_000 + TokenResponse.maximumLifetime)
+        #expect(try parse("\"3600\"").expiresIn == 3600)
+        for bad in ["0", "-5", "1e30", "\"abc\"", "92233720368547758070"] {
+            #expect(throws: SigilError.self, "\(bad)") { try parse(bad) }
+        }
+    }
+
+    @Test("a token is used for at least half its life, whatever the refresh margin")
+    func margin() {
+        let short = IssuedCredential(kind: .oauth2, fields: [:], obtainedAt: 1000, expiresAt: 1005)
+        #expect(short.isFresh(at: 1002, margin: 60))
+        #expect(!short.isFresh(at: 1003, margin: 60))
+        let long = IssuedCredential(kind: .oauth2, fields: [:], obtainedAt: 1000, expiresAt: 4600)
+        #expect(long.isFresh(at: 4539, margin: 60) && !long.isFresh(at: 4540, margin: 60))
+        let odd = IssuedCredential(kind: .oauth2, fields: [:], obtainedAt: Int64.min, expiresAt: Int64.max)
+        #expect(odd.isFresh(at: 0, margin: 60))
+    }
+
+    @Test("what a provider echoes is not quoted: secrets sent, and anything shaped like a token")
+    func providerText() {
+        let body = Array(#"{"error":"invalid_client","error_description":"secret 's3cr3t-value' is wrong"}"#.utf8)
+        let cleaned = String(decoding: ProviderText.removing(["s3cr3t-value"], from: body), as: UTF8.self)
+        #expect(cleaned == #"{"error":"invalid_client","error_description":"secret '[redacted]' is wrong"}"#)
+        #expect(ProviderText.redactingTokens("client secret 'hp-client-secret-9fc53f9240bd1384' is not valid for client web")
+            == "client secret '[redacted]' is not valid for client web")
+        #expect(ProviderText.redactingTokens("The request is missing a required parameter") == "The request is missing a required parameter")
     }
 
     @Test("form bodies percent-encode everything outside the unreserved set")

@@ -22,10 +22,15 @@ public struct IssuedCredential: Sendable {
         self.expiresAt = expiresAt
     }
 
-    /// Whether it is still good at `now` with `margin` seconds to spare.
+    /// Whether it is still good at `now` with `margin` seconds to spare. The margin is at most half
+    /// the value's lifetime, so a value that lives less than twice the margin (a 5-second token
+    /// under the default 60-second margin) is still used for the first half of its life instead of
+    /// being replaced on every use.
     public func isFresh(at now: Int64, margin: Int64) -> Bool {
         guard let expiresAt else { return true }
-        return expiresAt - margin > now
+        let lifetime = expiresAt.subtractingReportingOverflow(obtainedAt)
+        let effective = lifetime.overflow ? margin : min(margin, max(0, lifetime.partialValue / 2))
+        return expiresAt.subtractingReportingOverflow(effective).partialValue > now
     }
 
     /// The fields as one byte string for sealing: for each field, sorted by name, the name's and the

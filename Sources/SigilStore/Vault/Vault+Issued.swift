@@ -15,11 +15,25 @@ public struct RefreshLease: Sendable, Hashable {
     public let until: Int64
 }
 
-/// What ``Vault/acquireRefreshLease(_:kind:holder:duration:)`` found.
+/// What ``Vault/acquireRefreshLease(_:kind:holder:duration:takingOverFrom:)`` found.
 public enum LeaseOutcome: Sendable {
     case granted(RefreshLease)
-    /// Another refresher holds a live lease until this time (Unix seconds).
-    case held(until: Int64)
+    /// Another refresher (`holder`) holds a live lease, numbered `fence`, until `until` (Unix seconds).
+    case held(until: Int64, fence: Int64, holder: String)
+}
+
+/// Where the refresh of an issued credential stands, for a process waiting on another's lease.
+public struct RefreshLeaseState: Sendable, Hashable {
+    /// The newest lease granted.
+    public var fence: Int64
+    /// Its holder while it is held; `nil` once released (with a value, an error, or neither).
+    public var holder: String?
+    public var until: Int64?
+    /// The lease under which the stored value was written.
+    public var writtenFence: Int64?
+    /// The last refresh's error, as recorded when its lease was released.
+    public var lastError: String?
+    public var hasValue: Bool
 }
 
 /// What the vault records about an issued credential, without its value.
@@ -63,20 +77,34 @@ extension Vault {
     }
 
     /// Grants the refresh lease of `key` to `holder` for `duration` seconds, unless another holder's
-    /// lease is still live. Each grant raises the fence.
-    public func acquireRefreshLease(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64) throws -> LeaseOutcome {
+    /// lease is still live. Each grant raises the fence. `takingOverFrom` names a holder known to be
+    /// gone (a process on this machine that no longer runs): its live lease is taken over.
+    public func acquireRefreshLease(
+        _ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64, takingOverFrom gone: String? = nil
+    ) throws -> LeaseOutcome {
         try write(catalog: false) { db in
             guard let row = try issuedRow(key, db, create: true, kind: kind) else {
                 throw SigilError(.notFound, "principal \(key.principal) does not exist")
             }
             let now = Int64(clock().timeIntervalSince1970)
-            if let until = row["lease_until"] as Int64?, until > now, row["lease_holder"] != holder {
-                return .held(until: until)
+            if let until = row["lease_until"] as Int64?, until > now, let current = row["lease_holder"] as String?, current != holder, current != gone {
+                return .held(until: until, fence: row["fence"], holder: current)
             }
             let fence = (row["fence"] as Int64) + 1
             try db.execute(sql: "UPDATE issued_credentials SET fence = ?, lease_holder = ?, lease_until = ? WHERE id = ?",
                            arguments: [fence, holder, now + duration, row["id"] as Int64])
             return .granted(RefreshLease(key: key, kind: kind, fence: fence, holder: holder, until: now + duration))
+        }
+    }
+
+    /// Where the refresh of `key` stands (`nil` when nothing was ever stored or leased for it).
+    public func refreshLeaseState(_ key: IssuedCredentialKey) throws -> RefreshLeaseState? {
+        try read { db in
+            guard let row = try issuedRow(key, db, create: false) else { return nil }
+            return RefreshLeaseState(
+                fence: row["fence"], holder: row["lease_holder"], until: row["lease_until"], writtenFence: row["written_fence"],
+                lastError: row["last_error"], hasValue: (row["sealed"] as Data?) != nil
+            )
         }
     }
 

@@ -108,7 +108,7 @@ struct AssumeRoleProvider: CredentialProvider {
         let document = STSResponse(parsing: response.body)
         guard response.status == 200 else {
             let detail = document.error.map { "\($0.code): \($0.message)" } ?? "no AWS error in the response"
-            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(detail.sanitizedForMessage.prefix(400))")
+            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(ProviderText.redactingTokens(detail).sanitizedForMessage.prefix(400))")
         }
         guard let keyID = document.values["AccessKeyId"], let secret = document.values["SecretAccessKey"],
               let token = document.values["SessionToken"], let expiration = document.values["Expiration"],

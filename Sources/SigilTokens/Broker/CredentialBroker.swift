@@ -64,7 +64,7 @@ public final class CredentialBroker: CredentialIssuer {
         self.client = client
         self.leaseDuration = leaseDuration
         self.clock = clock
-        self.holder = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        self.holder = LeaseHolder.current()
         self.stsProvider = providers[.awsSTS] ?? AssumeRoleProvider(client: client, clock: clock)
         self.oauthProvider = providers[.oauth2] ?? OAuthProvider(client: client, clock: clock)
     }
@@ -127,8 +127,8 @@ public final class CredentialBroker: CredentialIssuer {
                     _ = remember(credential, for: request, digest: digest, margin: try provider.refreshMargin(request))
                     return
                 }
-            case .held(let until):
-                while now() <= until { try await Task.sleep(for: .milliseconds(50)) }
+            case .held(let until, let fence, let other):
+                _ = try await waitForHolder(request.key, fence: fence, holder: other, until: until)
             }
         }
         throw SigilError(.providerUnavailable, "the authorization of \(request.key) could not be stored: other processes kept the refresh lease")
@@ -201,13 +201,15 @@ public final class CredentialBroker: CredentialIssuer {
             guard let credential, credential.isFresh(at: now(), margin: margin) else { return false }
             return rejected == nil || Self.identity(of: credential) != rejected
         }
-        // Bounded: each pass either returns, or waits for a lease that ends within leaseDuration.
-        for _ in 0..<4 {
+        // Bounded: each pass either returns, or waits until a lease is released or ends (within
+        // leaseDuration). A holder known to be gone is taken over on the next pass.
+        var gone: String?
+        for _ in 0..<6 {
             let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
             if let stored, usable(stored, margin: margin) {
                 return remember(stored, for: request, digest: digest, margin: margin)
             }
-            switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration) {
+            switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration, takingOverFrom: gone) {
             case .granted(let lease):
                 // Another process may have stored a value just before this lease was granted.
                 let latest = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
@@ -236,21 +238,52 @@ public final class CredentialBroker: CredentialIssuer {
                     return remember(obtained, for: request, digest: digest, margin: margin)
                 }
             // A newer lease was granted while the provider answered: read what its holder stored.
-            case .held(let until):
+            case .held(let until, let fence, let other):
                 if let stored, usable(stored, margin: 0) {
                     return stored
                 }
-                try await waitForValue(until: until) { usable(try self.vault.issuedCredential(key, kind: request.kind, parametersDigest: digest), margin: margin) }
+                switch try await waitForHolder(key, fence: fence, holder: other, until: until) {
+                case .failed(let reason):
+                    // Shared, not retried: every waiter would otherwise ask the provider in turn.
+                    let error = SigilError(.providerFailed, "\(request.kind.rawValue) credential for \(key): the provider refused another process's request at the same moment: \(reason)")
+                    backOff(key, after: error)
+                    throw error
+                case .gone:
+                    gone = other
+                case .released:
+                    break
+                }
             }
         }
         throw SigilError(.providerUnavailable, "\(request.kind.rawValue) credential for \(key): other processes kept the refresh lease without storing a value")
     }
 
-    /// Polls the vault until another process stores a usable value or its lease ends.
-    private func waitForValue(until: Int64, _ ready: () throws -> Bool) async throws {
-        while now() <= until {
-            try await Task.sleep(for: .milliseconds(50))
-            if try ready() { return }
+    /// How a wait for another process's lease ended.
+    enum WaitOutcome: Equatable {
+        /// Released: with a value, without one, or superseded by a newer lease; look again.
+        case released
+        /// Released with the error the provider gave its holder.
+        case failed(String)
+        /// Its holder, a process on this machine, no longer runs: take the lease over.
+        case gone
+    }
+
+    /// Waits while `holder` holds lease `fence` of `key`: polls the lease's row (not its expiry)
+    /// with a short back-off, so a waiter wakes as soon as the holder stores a value or gives up,
+    /// and learns the holder's error instead of asking the provider again. Ends at `until` at the
+    /// latest, and at once when the caller's task is cancelled (its deadline).
+    func waitForHolder(_ key: IssuedCredentialKey, fence: Int64, holder other: String, until: Int64) async throws -> WaitOutcome {
+        var pause = 10
+        while true {
+            try await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 200)
+            guard let state = try vault.refreshLeaseState(key), state.fence == fence else { return .released }
+            if state.holder == nil {
+                if state.writtenFence != fence, let error = state.lastError { return .failed(error) }
+                return .released
+            }
+            if now() > until { return .released }
+            if LeaseHolder.isGone(other) { return .gone }
         }
     }
 

@@ -3,6 +3,8 @@ import SigilModel
 public import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 public import SigilCore
 import Synchronization
 
@@ -51,7 +53,12 @@ public final class TokenEndpointClient: Sendable {
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
         let client = self.client.withLock { client in
             if let client { return client }
-            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30)))
+            // TLS 1.2 at least, as for named credentials: a token request carries the client secret.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30))
+            )
             configuration.httpVersion = .automatic
             let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             client = created
@@ -69,10 +76,17 @@ public final class TokenEndpointClient: Sendable {
         } catch let error as NIOTooManyBytesError {
             _ = error
             throw SigilError(.providerFailed, "\(purpose): the response is larger than \(maximumResponseBytes) bytes")
+        } catch let error as NIOSSLError {
+            let reason = if case .handshakeFailed(let reason) = error { "\(reason)" } else { "\(error)" }
+            throw SigilError(.providerUnavailable, "\(purpose): TLS failed: \(TLSFailure.explain(reason)) (\(Self.hostDescription(request.url)))")
+        } catch let error as BoringSSLError {
+            throw SigilError(.providerUnavailable, "\(purpose): TLS failed: \(TLSFailure.explain("\(error)")) (\(Self.hostDescription(request.url)))")
         } catch let error as SigilError {
             throw error
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
-            throw SigilError(.providerUnavailable, "\(purpose): \(type(of: error)) while calling \(Self.hostDescription(request.url))")
+            throw SigilError(.providerUnavailable, "\(purpose): \(Self.describe(other: error)) while calling \(Self.hostDescription(request.url))")
         }
     }
 
@@ -110,6 +124,20 @@ public final class TokenEndpointClient: Sendable {
     static func hostDescription(_ url: String) -> String {
         guard let parsed = URL(string: url), let host = parsed.host else { return "the provider" }
         return parsed.port.map { "\(host):\($0)" } ?? host
+    }
+
+    /// A connection or parsing failure in words (NIO's errors print only their type name).
+    static func describe(other error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            error.connectionErrors.first.map { "connecting failed (\($0.error))" } ?? "connecting failed"
+        case is HTTPParserError:
+            "the answer is not valid HTTP (cut short, or malformed)"
+        case let error as IOError:
+            "the connection failed (\(error.description))"
+        default:
+            "the call failed (\(type(of: error)))"
+        }
     }
 
     static func describe(_ error: HTTPClientError) -> String {

@@ -138,8 +138,21 @@ struct OAuthProvider: CredentialProvider {
         case .none:
             form.append(("client_id", settings.clientID))
         }
-        return try await client.send(.init(method: "POST", url: url, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
+        var response = try await client.send(.init(method: "POST", url: url, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
+        if response.status != 200 {
+            // A provider that quotes what it was sent back in its error (some echo the client
+            // secret) must not make Sigil print it: every secret sent is cut out of the answer.
+            var sent = form.filter { Self.secretFormFields.contains($0.name) }.map(\.value)
+            if settings.clientAuthentication == .basic, let secret = try? request.requireStoredSecret("clientSecret", for: "") { sent.append(secret.text) }
+            response.body = ProviderText.removing(sent, from: response.body)
+        }
+        return response
     }
+
+    /// Form fields whose values are secrets (RFC 6749, 7009, 7523, 7636, 8628).
+    static let secretFormFields: Set<String> = [
+        "client_secret", "client_assertion", "refresh_token", "code", "code_verifier", "assertion", "device_code", "password", "token",
+    ]
 
     static func formComponent(_ text: String) -> [UInt8] {
         var out: [UInt8] = []

@@ -34,7 +34,7 @@ struct TokenResponse {
         var description: String?
 
         var message: String {
-            description.map { "\(code) (\($0.sanitizedForMessage.prefix(300)))" } ?? code
+            description.map { "\(code) (\(ProviderText.redactingTokens($0).sanitizedForMessage.prefix(300)))" } ?? code
         }
     }
 
@@ -67,6 +67,9 @@ struct TokenResponse {
         }
     }
 
+    /// The longest lifetime taken from `expires_in`: ten years.
+    static let maximumLifetime: Int64 = 10 * 366 * 86_400
+
     /// Parses a successful answer; `purpose` names the call in errors, which never quote a token.
     init(parsing body: [UInt8], purpose: String) throws {
         let wire: Wire
@@ -95,7 +98,8 @@ struct TokenResponse {
             guard let seconds = Int64(expires.text), seconds > 0 else {
                 throw SigilError(.providerFailed, "\(purpose): expires_in must be a positive whole number of seconds")
             }
-            expiresIn = seconds
+            // A lifetime past any real token's (up to Int64.max) would overflow the expiry time.
+            expiresIn = min(seconds, Self.maximumLifetime)
         }
         scope = wire.scope
         instanceURL = wire.instance_url
