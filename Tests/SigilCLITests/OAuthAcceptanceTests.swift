@@ -273,6 +273,60 @@ struct OAuthAcceptanceTests {
         return process.terminationStatus
     }
 
+    /// GETs `url` once (no redirects followed): the status and the page.
+    func fetch(_ url: String) throws -> (status: Int, body: String) {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import sys, urllib.request, urllib.error
+            try:
+                r = urllib.request.urlopen(sys.argv[1], timeout=20); print(r.status); print(r.read().decode())
+            except urllib.error.HTTPError as e:
+                print(e.code); print(e.read().decode())
+            """, url]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let lines = text.split(separator: "\n", maxSplits: 1).map(String.init)
+        return (Int(lines.first ?? "") ?? 0, lines.count > 1 ? lines[1] : "")
+    }
+
+    @Test("auth login: the page says what happened (the provider's error decoded), and --timeout ends an abandoned login")
+    func loginCallbacks() async throws {
+        let cli = CLI()
+        let redirectPort = Int.random(in: 40_000...60_000)
+        let redirect = "http://127.0.0.1:\(redirectPort)/callback"
+        try """
+            externalCredentials:
+              - name: Calendar
+                protocol: oauth2
+                parameters: { tokenUrl: "http://127.0.0.1:9/token", authorizeUrl: "http://127.0.0.1:9/authorize", redirectUri: "\(redirect)", grantType: authorization_code, clientId: app }
+                principals: [ { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } } ]
+            users: [ { name: alice } ]
+            grants: [ { principal: Calendar/mine, to: [user:alice] } ]
+            """.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["APP_SECRET": "s"])
+
+        // The provider's refusal, form-encoded ("+" is a space), reaches the page and the terminal.
+        let refused = try Running(cli, ["auth", "login", "Calendar", "--as", "alice"])
+        let url = try #require(try refused.line(containing: "open this URL in a browser:").dropFirst().first)
+        let state = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value)
+        let page = try fetch("\(redirect)?error=access_denied&error_description=The+user+said+no%21&state=\(state)")
+        #expect(page.status == 200 && page.body.contains("The provider did not authorize Sigil (access_denied: The user said no!)"), "\(page)")
+        let outcome = refused.finish()
+        #expect(outcome.status == 1 && outcome.output.contains("the authorization was refused: access_denied (The user said no!)"), "\(outcome.output)")
+
+        // Abandoned: --timeout ends it, and the port is free again at once.
+        let started = Date()
+        let abandoned = try cli.run(["auth", "login", "Calendar", "--as", "alice", "--timeout", "1"])
+        #expect(abandoned.status == 1 && abandoned.stderr.contains("no authorization callback arrived within 1 seconds"), "\(abandoned.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try fetch("\(redirect)?code=late&state=x").status == 0, "nothing listens after the login ended")
+    }
+
     @Test("per-user authorization: browser login with PKCE and device login store each user's tokens; a dead refresh token marks the authorization for renewal")
     func perUserLogin() async throws {
         let cli = CLI()
@@ -318,6 +372,9 @@ struct OAuthAcceptanceTests {
         let lines = try alice.line(containing: "open this URL in a browser:")
         let url = try #require(lines.dropFirst().first)
         #expect(url.contains("code_challenge_method=S256") && url.contains("state="))
+        // A forged callback (another state) is answered and ignored: the login goes on waiting.
+        let forged = try fetch("\(redirect)?code=attacker-code&state=forged")
+        #expect(forged.status == 400 && forged.body.contains("state does not match"), "\(forged)")
         #expect(try browse(url) == 0)
         let aliceDone = alice.finish()
         #expect(aliceDone.status == 0, "\(aliceDone.output)")
@@ -379,6 +436,28 @@ struct OAuthAcceptanceTests {
         let audit = try cli.ok(["audit", "list", "--json"]).stdout
         #expect(audit.components(separatedBy: "issued.revoke").count - 1 == 2)
         #expect(try cli.ok(["audit", "verify"]).status == 0)
+
+        // Check first, act after: a deletion the vault refuses revokes nothing.
+        let again = try cli.ok(["sign", "--json", "callout:Basic/api/me"]).stdout
+        let refused = try cli.run(["delete", "external-credential", "Basic"])
+        #expect(refused.status == 1 && refused.stderr.contains("is used by named credential Basic"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("revoked"), "\(refused.stderr)")
+        #expect(try await server.stats()["revocations"] as? Int == 2)
+        #expect(try await server.send(signedJSON: again).status == 200, "the token still works")
+
+        // A token obtained under other settings is not sent (with the client's secret) to what the
+        // settings name now.
+        let moved = cli.home + "/moved.yaml"
+        try """
+            externalCredentials:
+              - name: Basic
+                protocol: oauth2
+                parameters: { tokenUrl: "\(server.info.token_url)?moved=1", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, revokeUrl: "\(server.info.revoke_url)" }
+            """.write(toFile: moved, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", moved])
+        let forgotten = try cli.ok(["auth", "revoke", "Basic"]).stdout
+        #expect(forgotten.contains("Basic/service: not revoked: it was obtained under other settings"), "\(forgotten)")
+        #expect(try await server.stats()["revocations"] as? Int == 2)
         await server.stop()
     }
 

@@ -51,7 +51,7 @@ struct AuthCommand: AsyncParsableCommand {
                     try await login.completeDevice(request, authorization)
                 } else {
                     let authorization = try login.beginCode(request, loginHint: loginHint)
-                    let callback = try await LoopbackRedirect.receive(redirectURI: authorization.redirectURI, timeout: .seconds(timeout)) {
+                    let callback = try await LoopbackRedirect.receive(redirectURI: authorization.redirectURI, state: authorization.state, timeout: .seconds(timeout)) {
                         Output.line("To authorize \(request.key), open this URL in a browser:\n\(authorization.url)")
                     }
                     try await login.completeCode(request, authorization, callback: callback)

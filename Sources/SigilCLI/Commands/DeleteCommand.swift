@@ -42,8 +42,11 @@ struct DeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await EngineSession.with(options) { session in
+            // Check first, act after: a deletion the vault refuses (an external credential still in
+            // use, an item that does not exist) must not revoke anything at the provider.
+            try delete(session.vault, dryRun: true)
             try await revokeIssued(session)
-            try delete(session.vault)
+            try delete(session.vault, dryRun: false)
         }
         print("Deleted \(kind.rawValue) \(([name] + rest).joined(separator: " ")).")
     }
@@ -69,17 +72,17 @@ struct DeleteCommand: AsyncParsableCommand {
         }
     }
 
-    private func delete(_ vault: Vault) throws {
+    private func delete(_ vault: Vault, dryRun: Bool) throws {
         switch kind {
-        case .externalCredential: try vault.delete(.externalCredential(name))
-        case .namedCredential: try vault.delete(.namedCredential(name))
-        case .user: try vault.delete(.user(name))
-        case .group: try vault.delete(.group(name))
-        case .principal: try vault.delete(.principal(try principal()))
+        case .externalCredential: try vault.delete(.externalCredential(name), dryRun: dryRun)
+        case .namedCredential: try vault.delete(.namedCredential(name), dryRun: dryRun)
+        case .user: try vault.delete(.user(name), dryRun: dryRun)
+        case .group: try vault.delete(.group(name), dryRun: dryRun)
+        case .principal: try vault.delete(.principal(try principal()), dryRun: dryRun)
         case .grant:
             if rest.isEmpty {
-                try vault.delete(.grant(try principal()))
-            } else {
+                try vault.delete(.grant(try principal()), dryRun: dryRun)
+            } else if !dryRun {
                 let subjects = try rest.map { text in
                     guard let subject = GrantSubject(parsing: text) else { throw ValidationError("\(text) is not user:NAME or group:NAME") }
                     return subject
@@ -88,7 +91,7 @@ struct DeleteCommand: AsyncParsableCommand {
             }
         case .authorization:
             guard rest.count == 1 else { throw ValidationError("delete authorization takes EC/NAME and one USER") }
-            try vault.delete(.authorization(try principal(), user: rest[0]))
+            try vault.delete(.authorization(try principal(), user: rest[0]), dryRun: dryRun)
         }
     }
 

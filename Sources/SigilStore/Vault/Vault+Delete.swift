@@ -5,9 +5,11 @@ public import SigilModel
 extension Vault {
     /// Deletes `item` and what it owns (a credential's principals, their secrets, grants and
     /// authorizations), in one transaction. An external credential that named credentials still use
-    /// is not deleted; the error names them.
-    public func delete(_ item: ItemRef) throws {
-        try write { db in
+    /// is not deleted; the error names them. With `dryRun`, everything is checked and nothing
+    /// written: callers that act outside the vault first (revoking tokens at the provider) check
+    /// with it, so a refused deletion does nothing at all.
+    public func delete(_ item: ItemRef, dryRun: Bool = false) throws {
+        try write(rollback: dryRun) { db in
             let deleted: Int
             switch item {
             case .externalCredential(let name):

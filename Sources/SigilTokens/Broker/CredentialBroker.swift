@@ -142,10 +142,18 @@ public final class CredentialBroker: CredentialIssuer {
         let outcome: String
         switch request.kind {
         case .oauth2:
-            do {
-                outcome = try await OAuthProvider(client: client, clock: clock).revoke(request, stored)
-            } catch let error as SigilError {
-                outcome = "failed: \(error.reason)"
+            // Only to the provider that issued it: a token obtained under other settings (token
+            // endpoint, client, grant) would go, with the client's credentials, to whatever the
+            // settings name now.
+            let digest = try? provider(.oauth2).parametersDigest(request)
+            if let digest, try vault.issuedCredential(request.key, kind: .oauth2, parametersDigest: digest) == nil {
+                outcome = "not revoked: it was obtained under other settings (tokenUrl, client or grant changed since); forgotten"
+            } else {
+                do {
+                    outcome = try await OAuthProvider(client: client, clock: clock).revoke(request, stored)
+                } catch let error as SigilError {
+                    outcome = "failed: \(error.reason)"
+                }
             }
         case .awsSTS:
             outcome = "not revocable: STS credentials expire on their own"

@@ -4,21 +4,31 @@ import NIOHTTP1
 import NIOPosix
 import SigilCore
 import SigilModel
+import Synchronization
 
-/// Receives the authorization callback of a native app (RFC 8252 section 7.3): a one-shot HTTP
-/// listener on the loopback address and port of the redirect URI, which answers the browser with a
-/// short page and returns the callback's query parameters.
+/// Receives the authorization callback of a native app (RFC 8252 section 7.3): an HTTP listener on
+/// the loopback address and port of the redirect URI, which answers the browser with a page that
+/// says what happened and returns the callback's query parameters.
+///
+/// Only a callback carrying the login's own `state` (RFC 6749 section 10.12) ends the wait: any
+/// other request (a forged or stale link, a browser's second tab, a probe) is answered and ignored,
+/// so one stray request cannot abort the login. The wait ends at `timeout` or when the calling task
+/// is cancelled, and the listener closes then: a later callback finds nothing listening.
 public enum LoopbackRedirect {
     /// Listens on `redirectURI` (an `http` loopback URL), calls `listening` once it accepts
-    /// connections, and returns the query of the first request to its path carrying `code` or
-    /// `error`. Gives up after `timeout`.
-    public static func receive(redirectURI: String, timeout: Duration, listening: @Sendable () -> Void) async throws -> [String: String] {
+    /// connections, and returns the query (form-decoded: `+` is a space) of the first request to its
+    /// path whose `state` is `state` and which carries `code` or `error`.
+    public static func receive(
+        redirectURI: String, state: String, timeout: Duration, listening: @Sendable () -> Void
+    ) async throws -> [String: String] {
         guard let url = URL(string: redirectURI), url.scheme == "http", let host = url.host, TokenEndpointClient.isLoopback(host), let port = url.port else {
             throw SigilError(.invalidConfiguration, "redirectUri must be an http URL on a loopback address with a port (e.g. http://127.0.0.1:53682/callback) for a login from the command line")
         }
         let path = url.path.isEmpty ? "/" : url.path
         let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: [String: String].self)
+        let loop = group.next()
+        let promise = loop.makePromise(of: [String: String].self)
+        let waiting = Waiting(promise)
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -26,31 +36,82 @@ public enum LoopbackRedirect {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        try channel.pipeline.syncOperations.addHandler(CallbackHandler(path: path, promise: promise))
+                        try channel.pipeline.syncOperations.addHandler(CallbackHandler(path: path, state: state, waiting: waiting))
                     }
                 }
                 .bind(host: host, port: port).get()
         } catch {
             throw SigilError(.providerUnavailable, "cannot listen on \(host):\(port) for the authorization callback (is another login running?)")
         }
-        listening()
-        do {
-            let query = try await withThrowingTaskGroup(of: [String: String]?.self) { tasks in
-                tasks.addTask { try await promise.futureResult.get() }
-                tasks.addTask { try await Task.sleep(for: timeout); return nil }
-                defer { tasks.cancelAll() }
-                guard let first = try await tasks.next(), let query = first else {
-                    throw SigilError(.providerUnavailable, "no authorization callback arrived within \(timeout.components.seconds) seconds")
-                }
-                return query
-            }
-            try? await channel.close()
-            return query
-        } catch {
-            promise.fail(error)
-            try? await channel.close()
-            throw error
+        let seconds = timeout.components.seconds
+        let timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+            waiting.fail(SigilError(.providerUnavailable, "no authorization callback arrived within \(seconds) seconds; the login was abandoned"))
         }
+        listening()
+        defer {
+            timer.cancel()
+            channel.close(promise: nil)
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            waiting.fail(CancellationError())
+        }
+    }
+
+    /// The one wait, completed once: by the right callback, the timeout, or cancellation.
+    final class Waiting: Sendable {
+        private let promise: EventLoopPromise<[String: String]>
+        private let done = Mutex(false)
+
+        init(_ promise: EventLoopPromise<[String: String]>) {
+            self.promise = promise
+        }
+
+        /// Whether the login is still waiting.
+        var isOpen: Bool { !done.withLock { $0 } }
+
+        func succeed(_ query: [String: String]) {
+            if done.withLock({ done in defer { done = true }; return !done }) { promise.succeed(query) }
+        }
+
+        func fail(_ error: any Error) {
+            if done.withLock({ done in defer { done = true }; return !done }) { promise.fail(error) }
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` query parameters (RFC 6749 section 4.1.2 sends them so:
+    /// `+` is a space); a name given twice keeps its first value.
+    static func formQuery(_ query: Substring) -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]), let value = decode(parts.count == 2 ? parts[1] : "") else { continue }
+            if values[name] == nil { values[name] = value }
+        }
+        return values
+    }
+
+    /// The page the browser shows, and whether the callback ends the wait.
+    static func answer(to uri: String, path: String, state expected: String, open: Bool) -> (status: HTTPResponseStatus, text: String, query: [String: String]?) {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts[0] == path else { return (.notFound, "Not found.", nil) }
+        let query = parts.count == 2 ? formQuery(parts[1]) : [:]
+        guard query["code"] != nil || query["error"] != nil else {
+            return (.badRequest, "This is Sigil's authorization callback; it expects the provider's answer (code or error).", nil)
+        }
+        guard let state = query["state"], Array(state.utf8).withUnsafeBytes({ given in Array(expected.utf8).withUnsafeBytes { constantTimeEqual(given, $0) } }) else {
+            return (.badRequest, "Sigil ignored this callback: its state does not match the login in progress (a stale or forged link). Nothing was stored.", nil)
+        }
+        guard open else {
+            return (.gone, "This login has already ended; start it again with `sigil auth login`. Nothing was stored.", nil)
+        }
+        if let error = query["error"] {
+            let description = query["error_description"].map { ": \(String($0.sanitizedForMessage.prefix(300)))" } ?? ""
+            return (.ok, "The provider did not authorize Sigil (\(error.sanitizedForMessage.prefix(80))\(description)). Nothing was stored; you can close this window.", query)
+        }
+        return (.ok, "Sigil received the authorization and is completing it; the terminal shows the result. You can close this window.", query)
     }
 
     private final class CallbackHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -58,36 +119,34 @@ public enum LoopbackRedirect {
         typealias OutboundOut = HTTPServerResponsePart
 
         let path: String
-        let promise: EventLoopPromise<[String: String]>
-        var query: [String: String]?
+        let state: String
+        let waiting: Waiting
+        var uri = ""
 
-        init(path: String, promise: EventLoopPromise<[String: String]>) {
+        init(path: String, state: String, waiting: Waiting) {
             self.path = path
-            self.promise = promise
+            self.state = state
+            self.waiting = waiting
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
-                query = nil
-                if let components = URLComponents(string: head.uri), components.path == path {
-                    let items = (components.queryItems ?? []).compactMap { item in item.value.map { (item.name, $0) } }
-                    let values = Dictionary(items, uniquingKeysWith: { first, _ in first })
-                    if values["code"] != nil || values["error"] != nil { query = values }
-                }
+                uri = head.uri
             case .body:
                 break
             case .end:
-                let found = query != nil
-                let text = found ? "Sigil received the authorization. You can close this window.\n" : "Not found.\n"
-                var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "\(text.utf8.count)"), ("Connection", "close")])
+                let (status, text, query) = LoopbackRedirect.answer(to: uri, path: path, state: state, open: waiting.isOpen)
+                let body = text + "\n"
+                var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "\(body.utf8.count)"), ("Connection", "close")])
                 headers.add(name: "Cache-Control", value: "no-store")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
-                let query = self.query, promise = self.promise, channel = context.channel
+                headers.add(name: "Referrer-Policy", value: "no-referrer")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+                let waiting = self.waiting, channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                     channel.close(promise: nil)
-                    if let query { promise.succeed(query) }
+                    if let query { waiting.succeed(query) }
                 }
             }
         }

@@ -22,7 +22,8 @@ public struct OAuthLogin: Sendable {
     public struct CodeAuthorization: Sendable {
         public let url: String
         public let redirectURI: String
-        let state: String
+        /// The `state` the callback must carry (RFC 6749 section 10.12).
+        public let state: String
         let verifier: SecretBytes
     }
 

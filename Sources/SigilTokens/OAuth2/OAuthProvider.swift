@@ -74,6 +74,12 @@ struct OAuthProvider: CredentialProvider {
     func revoke(_ request: IssuanceRequest, _ credential: IssuedCredential) async throws -> String {
         let settings = try OAuthSettings(request)
         guard let revokeURL = settings.revokeURL else { return "not revoked: the credential has no revokeUrl" }
+        // The token and the client's credentials go only to the host that issued the token.
+        guard let revoke = URL(string: revokeURL), let issuer = URL(string: settings.tokenURL),
+              revoke.scheme?.lowercased() == issuer.scheme?.lowercased(), revoke.host?.lowercased() == issuer.host?.lowercased(), revoke.port == issuer.port
+        else {
+            return "not revoked: revokeUrl is not on the token endpoint's host (\(TokenEndpointClient.hostDescription(settings.tokenURL)))"
+        }
         let (token, hint) = credential.fields["refreshToken"].map { ($0, "refresh_token") } ?? (credential.fields["accessToken"].map { ($0, "access_token") } ?? (nil, ""))
         guard let token else { return "nothing to revoke" }
         let response = try await post(settings, request, to: revokeURL, form: [("token", token.text), ("token_type_hint", hint)], purpose: "revoking the tokens of \(request.key)")
