@@ -1,7 +1,8 @@
 import NIOSSL
-import SigilCore
+public import SigilCore
 import SigilModel
 import SwiftASN1
+import Synchronization
 
 /// Where a PKCS#12 client identity comes from: the bundle (`file:` or `stdin`, read as bytes) and
 /// its password (any reference; none for a bundle without one). Both are secrets.
@@ -14,8 +15,28 @@ struct PKCS12Reference: Sendable, Hashable {
 /// becomes the named credential's public `clientCertificate` and its key the sealed `privateKey`
 /// secret (DER), so neither the bundle nor its password is stored, and everything downstream
 /// (sealing, export, expiry display, the TLS handshake) treats it like a PEM identity.
-enum PKCS12Identity {
+public enum PKCS12Identity {
+    /// Opens a bundle: its certificate chain as PEM and its private key as DER.
+    public typealias Unpacker = @Sendable (SecretBytes, SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes)
+
+    /// Set by the `sigil` executable: opens bundles in a child process. NIOSSL stops the process
+    /// (`fatalError`) when BoringSSL opens a bundle whose key matches none of its certificates,
+    /// which no check of the bundle's visible layers can rule out (the certificates are usually
+    /// encrypted), so the executable lets a child take that risk and reports its failure.
+    private static let isolated = Mutex<Unpacker?>(nil)
+
+    /// Makes ``unpack(_:password:)`` open bundles with `unpacker` from now on.
+    public static func isolate(with unpacker: @escaping Unpacker) {
+        isolated.withLock { $0 = unpacker }
+    }
+
     static func unpack(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes) {
+        if let unpacker = isolated.withLock({ $0 }) { return try unpacker(bundle, password) }
+        return try unpackInProcess(bundle, password: password)
+    }
+
+    /// Opens a bundle in this process (what the child process of ``isolate(with:)`` runs).
+    public static func unpackInProcess(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes) {
         let parsed: NIOSSLPKCS12Bundle
         do {
             // BoringSSL reads the bundle from an array; this copy is wiped as soon as it is parsed.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SigilCLI
 import SigilCore
+import Foundation
 
 @main
 struct Sigil {
@@ -9,6 +10,9 @@ struct Sigil {
         ProcessHardening.disableCoreDumps()
         // Nor print a backtrace with registers and memory to the terminal.
         ProcessHardening.replaceCrashReports()
+        // A child opening one PKCS#12 bundle for its parent (see PKCS12Child).
+        if CommandLine.arguments.dropFirst().first == PKCS12Child.argument { exit(PKCS12Child.run()) }
+        PKCS12Child.install()
         await SigilCommand.main()
     }
 }

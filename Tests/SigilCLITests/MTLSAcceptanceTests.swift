@@ -204,6 +204,20 @@ struct MTLSAcceptanceTests {
             #expect(made.status == 0)
         }
         try Data("not a PKCS#12 bundle\n".utf8).write(to: URL(fileURLWithPath: pki + "/corrupt.p12"))
+        // A key that matches none of the bundle's certificates (NIOSSL's fatalError once stopped
+        // the process on it): made with Python's cryptography, since openssl refuses to write one.
+        let mismatched = try shell(["python3", "-c", """
+            import os, sys
+            from cryptography import x509
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.serialization import pkcs12
+            key = serialization.load_pem_private_key(open(sys.argv[1] + "/client.key", "rb").read(), None)
+            other = x509.load_pem_x509_certificate(open(sys.argv[1] + "/other.crt", "rb").read())
+            data = pkcs12.serialize_key_and_certificates(b"mismatch", key, None, [other],
+                serialization.BestAvailableEncryption(os.environ["P12_OUT"].encode()))
+            open(sys.argv[1] + "/mismatched.p12", "wb").write(data)
+            """, pki], environment: ["P12_OUT": password])
+        #expect(mismatched.status == 0, "\(mismatched.stdout)")
         let server = try TLSServer(directory: pki)
         defer { server.stop() }
         func config(_ bundle: String) throws -> String {
@@ -235,7 +249,10 @@ struct MTLSAcceptanceTests {
         let noCertificate = try cli.run(["apply", "-f", try config("key-only.p12")], environment: ["P12_PASSWORD": password])
         #expect(noCertificate.status == 1)
         #expect(noCertificate.stderr.contains("named credential P12, clientIdentity.pkcs12: the PKCS#12 bundle holds no certificate"), "\(noCertificate.stderr)")
-        for result in [wrong, corrupt, noKey, noCertificate] {
+        let unmatched = try cli.run(["apply", "-f", try config("mismatched.p12")], environment: ["P12_PASSWORD": password])
+        #expect(unmatched.status == 1)
+        #expect(unmatched.stderr.contains("named credential P12, clientIdentity.pkcs12: the PKCS#12 bundle cannot be opened: its private key matches none of its certificates"), "\(unmatched.stderr)")
+        for result in [wrong, corrupt, noKey, noCertificate, unmatched] {
             #expect(!result.output.contains(password) && !result.output.contains("not-the-password") && !result.output.contains("Fatal error"))
         }
         #expect(try cli.ok(["export"]).stdout == before)

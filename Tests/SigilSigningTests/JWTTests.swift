@@ -42,12 +42,15 @@ struct JWTTests {
             ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"],
             ["openssl", "genpkey", "-algorithm", "ed25519", "-out", "ed25519.pem"],
             ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "rsa1024.pem"],
+            // 2050 bits: a signature of 257 bytes (once a buffer sized by keySizeInBits / 8 trapped).
+            ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2050", "-out", "rsa2050.pem"],
         ]
         for command in commands { try shell(command, in: directory) }
-        for name in ["rsa8", "p256", "p384", "ed25519"] {
+        for name in ["rsa8", "p256", "p384", "ed25519", "rsa2050"] {
             try shell(["openssl", "pkey", "-in", "\(name).pem", "-pubout", "-out", "\(name).pub"], in: directory)
         }
         try shell(["openssl", "req", "-x509", "-key", "rsa8.pem", "-subj", "/CN=sigil-test", "-days", "2", "-out", "cert.pem"], in: directory)
+        try shell(["openssl", "req", "-x509", "-key", "p384.pem", "-subj", "/CN=sigil-p384", "-days", "2", "-out", "cert-p384.pem"], in: directory)
         return [
             Case(name: "RS256 PKCS#8", algorithm: "RS256", privateKey: "rsa8.pem", publicKey: "rsa8.pub"),
             Case(name: "RS384 PKCS#1", algorithm: "RS384", privateKey: "rsa1.pem", publicKey: "rsa8.pub"),
@@ -56,6 +59,7 @@ struct JWTTests {
             Case(name: "ES256 SEC1", algorithm: "ES256", privateKey: "p256.pem", publicKey: "p256.pub"),
             Case(name: "ES384 PKCS#8", algorithm: "ES384", privateKey: "p384.pem", publicKey: "p384.pub"),
             Case(name: "EdDSA", algorithm: "EdDSA", privateKey: "ed25519.pem", publicKey: "ed25519.pub"),
+            Case(name: "RS256 2050-bit", algorithm: "RS256", privateKey: "rsa2050.pem", publicKey: "rsa2050.pub"),
         ]
     }
 
@@ -112,7 +116,7 @@ struct JWTTests {
         var manifest: [[String: Any]] = []
         for item in cases {
             let key = try String(contentsOfFile: "\(directory)/\(item.privateKey)", encoding: .utf8)
-            let token = try await Self.token(Self.engine(algorithm: item.algorithm, key: key, certificate: item.algorithm == "RS256" ? certificate : nil), at: date)
+            let token = try await Self.token(Self.engine(algorithm: item.algorithm, key: key, certificate: item.name == "RS256 PKCS#8" ? certificate : nil), at: date)
             for tamper in [false, true] {
                 manifest.append(["name": item.name + (tamper ? " tampered" : ""), "alg": item.algorithm, "token": token, "key": "\(directory)/\(item.publicKey)", "tamper": tamper])
             }
@@ -167,6 +171,22 @@ struct JWTTests {
             try await Self.token(Self.engine(algorithm: "ES256", key: p256, extra: ["claims": #"{"exp": 1}"#]), at: date)
         }
         #expect(reserved?.reason.contains("claims may not set exp") == true)
+
+        // A certificate must hold the key's public key: its x5t#S256 names it as the verifier.
+        let p384Certificate = try String(contentsOfFile: directory + "/cert-p384.pem", encoding: .utf8)
+        let wrongCertificate = await #expect(throws: SigilError.self) {
+            try await Self.token(Self.engine(algorithm: "ES256", key: p256, certificate: p384Certificate), at: date)
+        }
+        #expect(wrongCertificate?.reason.contains("holds another public key than the JWT signing key") == true, "\(wrongCertificate?.reason ?? "")")
+        // The same checks when the secrets are written (apply, secret set), naming the secret.
+        let target = principalSecret("Api", "p", "signingKey")
+        let written = try SecretChecks.problems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { stored in
+            stored.field == "certificate" ? SecretBytes(utf8: p384Certificate) : nil
+        }
+        #expect(written.count == 1 && written[0].contains("principal Api/p, secret signingKey") && written[0].contains("another public key"), "\(written)")
+        #expect(try SecretChecks.problems(in: Self.catalog(algorithm: "RS256"), changed: [target: SecretBytes(utf8: weakRSA)]) { _ in nil }.first?
+            .contains("1024-bit RSA key") == true)
+        #expect(try SecretChecks.problems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { _ in nil }.isEmpty)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import SigilConfig
 import SigilCore
 import SigilModel
+import SigilSigning
 import SigilStore
 
 struct ApplyCommand: ParsableCommand {
@@ -54,7 +55,13 @@ struct ApplyCommand: ParsableCommand {
         }
         // The store checks the same rules again inside its transaction; this pass gives file lines.
         let report = try options.retryingAfterKeyRotation(vault, source: source) { vault in
-            if let problems = config.problems(in: try vault.storedCatalog(), resolved: request.catalog) { throw problems }
+            let stored = try vault.storedCatalog()
+            if let problems = config.problems(in: stored, resolved: request.catalog) { throw problems }
+            // Secrets as the engine will read them (a JWT key for its algorithm, its certificate).
+            let secretProblems = try SecretChecks.problems(in: stored.merging(request.catalog), changed: request.secrets) { try vault.secret($0) }
+            if !secretProblems.isEmpty {
+                throw SigilError(.invalidConfiguration, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
+            }
             return try vault.apply(request, dryRun: dryRun)
         }
         if json {

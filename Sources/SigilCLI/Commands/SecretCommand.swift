@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SigilCore
 import SigilModel
+import SigilSigning
 import SigilStore
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,13 @@ struct SecretCommand: ParsableCommand {
             let source = try options.keySource(stdin: stdin)
             let vault = try options.open(with: source)
             let value = try readValue(for: target, stdin: stdin)
-            let version = try options.retryingAfterKeyRotation(vault, source: source) { try $0.setSecret(target, value: value, stage: stage) }
+            let version = try options.retryingAfterKeyRotation(vault, source: source) { vault in
+                // Checked as the engine will read it (a JWT key for its algorithm, its certificate).
+                if stage == .current, let problem = try SecretChecks.problems(in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }).first {
+                    throw SigilError(.invalidConfiguration, problem)
+                }
+                return try vault.setSecret(target, value: value, stage: stage)
+            }
             if json {
                 try Output.json(["target": target.description, "version": "\(version)", "stage": stage.rawValue])
             } else {

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import SwiftASN1
+import X509
 import SigilCore
 import SigilModel
 
@@ -23,6 +25,50 @@ enum JWTAuthorization {
     struct KeyID: Hashable, Sendable {
         var algorithm: JWTAlgorithm
         var digest: SHA256Digest
+    }
+
+    /// Certificates already checked against a key, and their SHA-256 (configuration: a
+    /// certificate is public, and the key is named by a digest of its material).
+    struct CertificateCheck: Hashable, Sendable {
+        var key: KeyID
+        var certificate: String
+    }
+    static let checkedCertificates = Memo<CertificateCheck, [UInt8]>(limit: 256)
+
+    /// The SHA-256 of `certificate`'s first certificate (for `x5t#S256`, RFC 7515 section 4.1.8),
+    /// once it is known to hold `key`'s public key: a thumbprint of another key's certificate would
+    /// name a certificate that cannot verify the token.
+    static func certificateDigest(_ certificate: String, matching key: JWTSigningKey, owner: String) throws(SigilError) -> [UInt8] {
+        guard let der = PEM.firstCertificate(in: certificate) else {
+            throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
+        }
+        guard let parsed = try? Certificate(derEncoded: Array(der)) else {
+            throw SigilError(.signingFailed, "\(owner): certificate is not a valid X.509 certificate")
+        }
+        guard let expected = key.certificatePublicKey else {
+            throw SigilError(.signingFailed, "\(owner): an HMAC key has no certificate; remove certificate")
+        }
+        guard parsed.publicKey == expected else {
+            throw SigilError(.signingFailed, "\(owner): certificate \(parsed.subject) holds another public key than the JWT signing key (its x5t#S256 would name a certificate that cannot verify the token)")
+        }
+        return Array(SHA256.hash(data: der))
+    }
+
+    /// Why `key` (with `certificate`, when given) cannot sign with `algorithm`, checked as
+    /// signing would: for `apply` and `secret set`, so a bad key fails when it is written.
+    static func check(algorithm name: String?, key material: SecretBytes?, certificate: String?, owner: String) throws(SigilError) {
+        guard let name else {
+            throw SigilError(.signingFailed, "\(owner): parameter algorithm is missing; use one of \(JWTAlgorithm.allNames)")
+        }
+        guard let algorithm = JWTAlgorithm(rawValue: name) else {
+            throw SigilError(.signingFailed, "\(owner): algorithm \(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
+        }
+        guard let material else { return }
+        let key: JWTSigningKey
+        do { key = try JWTSigningKey(material, algorithm: algorithm, owner: owner) } catch let error as SigilError { throw error } catch {
+            throw SigilError(.signingFailed, "\(owner): the JWT signing key could not be read")
+        }
+        if let certificate { _ = try certificateDigest(certificate, matching: key, owner: owner) }
     }
 
     static func token(_ context: CredentialContext, at date: Date, keys: Memo<KeyID, JWTSigningKey>, templates: Memo<String, MergeTemplate>) throws -> String {
@@ -90,10 +136,10 @@ enum JWTAuthorization {
         }
         var thumbprint: String?
         if let certificate = try context.secret("certificate").map({ $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }) ?? context.parameter("certificate") {
-            guard let der = PEM.firstCertificate(in: certificate) else {
-                throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
+            let digest = try checkedCertificates.value(for: CertificateCheck(key: keyID, certificate: certificate)) { () throws(SigilError) in
+                try certificateDigest(certificate, matching: key, owner: owner)
             }
-            thumbprint = Base64URL.encode(Array(SHA256.hash(data: der)))
+            thumbprint = Base64URL.encode(digest)
         }
         return try JWTSigner(algorithm: algorithm, key: key, keyID: context.parameter("kid"), certificateThumbprint: thumbprint)
             .compactToken(claims: claims.map { (name: $0.key, value: $0.value) }, lifetime: lifetime, at: date)

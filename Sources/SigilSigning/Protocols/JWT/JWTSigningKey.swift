@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import SigilCore
+import X509
 
 /// A JWT signing key, parsed from PEM (PKCS#1, PKCS#8 or SEC1), from a JWK, or (HMAC) from raw
 /// bytes, and checked against the algorithm: RSA keys of at least 2048 bits, HMAC keys at least as
@@ -127,11 +128,22 @@ enum JWTSigningKey: Sendable {
         }
     }
 
+    /// The public key a certificate for this key holds; `nil` for HMAC.
+    var certificatePublicKey: Certificate.PublicKey? {
+        switch self {
+        case .hmac: nil
+        case .rsa(let key): Certificate.PublicKey(key.publicKey)
+        case .p256(let key): Certificate.PublicKey(key.publicKey)
+        case .p384(let key): Certificate.PublicKey(key.publicKey)
+        case .ed25519(let key): Certificate.PublicKey(key.publicKey)
+        }
+    }
+
     /// The length of a signature, for sizing the token's buffer.
     var signatureByteCount: Int {
         switch self {
         case .hmac: 64  // at most SHA-512's
-        case .rsa(let key): key.keySizeInBits / 8
+        case .rsa(let key): (key.keySizeInBits + 7) / 8  // 2050 bits take 257 bytes
         case .p256: 64
         case .p384: 96
         case .ed25519: 64
