@@ -245,3 +245,46 @@ struct RawKeySource: CredentialSource {
     }
     func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> { try base.authorizedUsers(of: principal) }
 }
+
+/// Hands out one fixed OAuth 2.0 token (an access and a refresh token), for the merge-field rules.
+struct FixedIssuer: CredentialIssuer {
+    let credential = IssuedCredential(kind: .oauth2, fields: [
+        "accessToken": SecretBytes(utf8: "access-for-the-resource"), "refreshToken": SecretBytes(utf8: "refresh-for-the-provider"),
+    ], obtainedAt: 0, expiresAt: nil)
+
+    func credential(for request: IssuanceRequest) async throws -> IssuedCredential { credential }
+    func replace(rejected: IssuedCredential, for request: IssuanceRequest) async throws -> IssuedCredential { credential }
+}
+
+@Suite("Merge fields reach only what the resource is meant to see")
+struct ResourceFacingMergeFieldTests {
+    func body(_ engine: SigningEngine, _ name: String, _ template: String) async throws -> String {
+        let signed = try await engine.decorate(OutboundRequest(method: "POST", url: "callout:\(name)/x", body: .bytes(Array(template.utf8))))
+        return String(decoding: signed.body ?? [], as: UTF8.self)
+    }
+
+    @Test("OAuth 2.0: the access token yes; the refresh token and client secret never; a listed secret yes")
+    func oauth() async throws {
+        func engine(listing: String?) -> SigningEngine {
+            var parameters = ["tokenUrl": "https://auth.example/token", "clientId": "c"]
+            if let listing { parameters["mergeFieldSecrets"] = listing }
+            let catalog = Catalog(
+                externalCredentials: [ExternalCredential(name: "Auth", authProtocol: .oauth2, parameters: parameters,
+                                                         principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["tenant": "acme"])])],
+                namedCredentials: [NamedCredential(name: "Auth", url: "https://api.example", externalCredential: "Auth", allowMergeFieldsInBody: true)]
+            )
+            let secrets = [principalSecret("Auth", "p", "clientSecret"): "client-secret", principalSecret("Auth", "p", "partnerKey"): "partner"]
+            return SigningEngine(source: MemorySource(catalog, secrets: secrets), issuer: FixedIssuer())
+        }
+        let plain = engine(listing: nil)
+        #expect(try await body(plain, "Auth", "t={!$Credential.OAuthToken}&a={!$Credential.Auth.accessToken}&n={!$Credential.Auth.tenant}")
+            == "t=access-for-the-resource&a=access-for-the-resource&n=acme")
+        for field in ["refreshToken", "clientSecret", "partnerKey"] {
+            let error = await #expect(throws: SigilError.self) { try await body(plain, "Auth", "x={!$Credential.Auth.\(field)}") }
+            #expect(error?.reason.contains("\(field) of principal Auth/p") == true, "\(field): \(error?.reason ?? "")")
+            #expect(error?.reason.contains("refresh-for-the-provider") == false && error?.reason.contains("client-secret") == false)
+        }
+        #expect(try await body(engine(listing: "partnerKey"), "Auth", "k={!$Credential.Auth.partnerKey}") == "k=partner")
+        await #expect(throws: SigilError.self) { try await body(engine(listing: "partnerKey, clientSecret"), "Auth", "x={!HEX($Credential.Auth.refreshToken)}") }
+    }
+}

@@ -334,6 +334,7 @@ struct MergeResolver {
             if let name = context.parameter("username") { return SecretBytes(utf8: name, lockingMemory: false) }
             return try context.requireSecret("username", for: "$Credential.UserName")
         case .password:
+            try Self.checkResourceFacing("password", reference, context)
             return try context.requireSecret("password", for: "$Credential.Password")
         case .oauthToken:
             guard context.external.authProtocol == .oauth2 else {
@@ -349,9 +350,43 @@ struct MergeResolver {
             guard credential == context.external.name else {
                 throw SigilError(.signingFailed, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
             }
-            if let secret = try context.secret(name) { return secret }
+            if let secret = try context.secret(name) {
+                try Self.checkResourceFacing(name, reference, context)
+                return secret
+            }
             if let value = context.parameter(name) { return SecretBytes(utf8: value, lockingMemory: false) }
             throw SigilError(.signingFailed, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
+        }
+    }
+
+    /// Fields of issued credentials meant for the resource: an OAuth 2.0 access token and what the
+    /// token endpoint said about it, STS's key id and session token. Not the refresh token, nor
+    /// STS's secret key.
+    static let resourceFacingIssuedFields: Set<String> = ["accessToken", "scope", "instanceUrl", "identityUrl", "issuedAt", "accessKeyId", "sessionToken"]
+
+    /// Merge fields (in headers, and in bodies a caller writes) may reach only what the resource
+    /// is meant to see: parameters, the resource-facing fields of an issued credential, every secret
+    /// of a protocol whose secrets go to the resource (basic, custom, none), and for the others
+    /// (oauth2, jwt, aws-sigv4: client secrets, refresh tokens, signing keys are for the provider or
+    /// the signature) only the secrets the external credential lists in `mergeFieldSecrets`.
+    static func checkResourceFacing(_ field: String, _ reference: MergeReference, _ context: CredentialContext) throws {
+        if let issued = context.issued, issued.fields[field] != nil {
+            guard resourceFacingIssuedFields.contains(field) else {
+                throw SigilError(.signingFailed, "\(reference): \(field) of principal \(context.reference) is for the provider, never for the resource; merge fields cannot use it")
+            }
+            return
+        }
+        switch context.external.authProtocol {
+        case .basic, .custom, .none:
+            return
+        case .oauth2, .jwt, .awsSigV4:
+            let listed = (context.external.parameters["mergeFieldSecrets"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard listed.contains(field) else {
+                throw SigilError(.signingFailed, """
+                    \(reference): secret \(field) of principal \(context.reference) is for the provider or the signature, not the resource; \
+                    an \(context.external.authProtocol) credential lets merge fields use only the secrets it lists in parameter mergeFieldSecrets
+                    """)
+            }
         }
     }
 }
