@@ -272,6 +272,38 @@ struct SigningEngineTests {
         #expect(text.contains("header X-Echo (named credential Calendar): {!$Credential.AuthorizationHeaderValue} -> [secret fp:test]"))
         #expect(!text.contains("alice-password") && !text.contains("Basic "))
     }
+
+    @Test("--explain is redacted by construction: SigV4's signature and session token by fingerprint, a one-letter secret does not garble the text")
+    func explainByConstruction() async throws {
+        let catalog = Catalog(
+            externalCredentials: [
+                ExternalCredential(name: "Aws", authProtocol: .awsSigV4, parameters: ["region": "us-east-1", "service": "sts"],
+                                   principals: [Principal(name: "p", type: .named, sequence: 1)]),
+                ExternalCredential(name: "Short", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "u"])]),
+            ],
+            namedCredentials: [
+                NamedCredential(name: "Aws", url: "https://sts.amazonaws.com", externalCredential: "Aws"),
+                NamedCredential(name: "Short", url: "https://api.example", externalCredential: "Short"),
+            ]
+        )
+        let engine = SigningEngine(source: MemorySource(catalog, secrets: [
+            principalSecret("Aws", "p", "accessKeyId"): "AKIDEXAMPLE", principalSecret("Aws", "p", "secretAccessKey"): "wJalrXUtnFEMI",
+            principalSecret("Aws", "p", "sessionToken"): "session-token-value", principalSecret("Short", "p", "password"): "a",
+        ]))
+        let trace = SigningTrace()
+        let signed = try await engine.decorate(OutboundRequest(url: "callout:Aws/?Action=GetCallerIdentity&Version=2011-06-15"), trace: trace)
+        let text = trace.render { _ in "fp" }
+        let signature = try #require(signed.headers.first { $0.name == "Authorization" }?.value.components(separatedBy: "Signature=").last)
+        #expect(!text.contains(signature) && !text.contains("session-token-value"), "\(text)")
+        #expect(text.contains("Signature=[secret fp]") && text.contains("x-amz-security-token:[secret fp]"), "\(text)")
+        #expect(text.contains("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "the key id is public: \(text)")
+
+        let short = SigningTrace()
+        _ = try await engine.decorate(OutboundRequest(url: "callout:Short/data"), trace: short)
+        let shortText = short.render { _ in "fp" }
+        #expect(shortText.contains("callout: GET callout:Short/data -> named credential Short -> https://api.example/data"), "\(shortText)")
+        #expect(shortText.contains("header Authorization: [secret fp]"), "\(shortText)")
+    }
 }
 
 /// A source whose catalog can be replaced, as the vault's is by `sigil apply` in another process.

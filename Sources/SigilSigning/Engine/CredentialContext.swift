@@ -67,13 +67,11 @@ final class CredentialContext {
         if let value = issued?.fields[field] { return value }
         if secrets == nil, let snapshot, let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
             secrets = all
-            if let trace { for value in all.values { trace.secret(value) } }
         }
         if let secrets { return secrets[field] }
         if let cached = cache[field] { return cached }
         let value = try source.principalSecret(field, of: key, type: principal.type)
         cache[field] = value
-        if let value { trace?.secret(value) }
         return value
     }
 

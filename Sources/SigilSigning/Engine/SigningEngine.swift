@@ -65,9 +65,8 @@ public struct SigningEngine: Sendable {
         var authorization: String?
         if route.generateAuthorizationHeader, let value = try self.authorization(for: external.external.authProtocol, context, at: date) {
             authorization = value
-            trace?.secret(SecretBytes(utf8: value, lockingMemory: false))
             try Self.set(&headers, name: "Authorization", value: value, credential: route.name)
-            trace?.step("header Authorization", value)
+            trace?.step("header Authorization", [.secret(SecretBytes(utf8: value, lockingMemory: false))])
         }
         let resolver = MergeResolver(context: context, authorization: authorization)
         for header in route.headers {
@@ -81,10 +80,13 @@ public struct SigningEngine: Sendable {
             } catch let error as MergeFieldError {
                 throw SigilError(.signingFailed, "\(header.owner), header \(header.name): merge field \(error)")
             }
-            if template.hasMergeFields { trace?.secret(rendered) }
             try Self.set(&headers, name: header.name, value: rendered, credential: route.name)
-            trace?.step("header \(header.name) (\(header.owner))", template.hasMergeFields
-                ? "\(header.text) -> \(rendered.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })" : header.text)
+            if template.hasMergeFields {
+                trace?.secretHeader(header.name)
+                trace?.step("header \(header.name) (\(header.owner))", [.text("\(header.text) -> "), .secret(rendered)])
+            } else {
+                trace?.step("header \(header.name) (\(header.owner))", header.text)
+            }
         }
 
         var body: [UInt8]?
@@ -266,7 +268,6 @@ public struct SigningEngine: Sendable {
     private func record(_ issued: IssuedCredential, of issuance: IssuanceRequest, in context: CredentialContext) {
         context.issued = issued
         if let trace = context.trace {
-            for value in issued.fields.values { trace.secret(value) }
             let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
             trace.step("issued credential", "\(issuance.kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
         }

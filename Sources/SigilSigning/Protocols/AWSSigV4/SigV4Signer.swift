@@ -123,7 +123,12 @@ public struct SigV4Signer: Sendable {
         }
         headers.append(("Authorization", authorization))
         request.headers = headers
-        trace?.step("header Authorization", authorization)
+        if let trace, let signature = authorization.firstRange(of: ", Signature=") {
+            // The signature is made with the secret key: shown by fingerprint.
+            trace.step("header Authorization", [
+                .text(String(authorization[..<signature.upperBound])), .secret(SecretBytes(utf8: String(authorization[signature.upperBound...]), lockingMemory: false)),
+            ])
+        }
         return request
     }
 
@@ -505,7 +510,7 @@ public struct SigV4Signer: Sendable {
             digest.withUnsafeBytes { toSign.writeHex($0) }
             let stringToSign = UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<toSign.count])
             if let trace {
-                trace.step("SigV4 canonical request", "\n" + String(decoding: canonicalRequest, as: UTF8.self))
+                trace.canonicalRequest(String(decoding: canonicalRequest, as: UTF8.self))
                 trace.step("SigV4 string to sign", "\n" + String(decoding: stringToSign, as: UTF8.self))
             }
             // A copy of the cached, already keyed HMAC: the key's pads are not recomputed per request.
