@@ -2,6 +2,7 @@ import AsyncHTTPClient
 public import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 public import SigilCore
 import SigilModel
@@ -433,6 +434,12 @@ public final class Executor: Sendable {
             throw error
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as NIOConnectionError {
+            // DNS and connect failures: the first cause in words (NIO's error prints only its type).
+            let cause = error.connectionErrors.first.map { "\($0.error)" } ?? error.dnsAError.map { "name resolution: \($0)" } ?? "no address"
+            throw SigilError(.transportFailed, "\(failure): connecting to \(error.host):\(error.port) failed (\(cause))")
+        } catch let error as IOError {
+            throw SigilError(.transportFailed, "\(failure): the connection failed (\(error.description))")
         } catch {
             throw SigilError(.transportFailed, "\(failure): \(type(of: error))")
         }

@@ -164,4 +164,18 @@ struct VaultPromiseTests {
         #expect(try cli.ok(["key", "rotate-data-key", "--resume-only"]).stdout.contains("older data keys destroyed"))
         try cli.ok(["audit", "verify"])
     }
+
+    @Test("a damaged vault file is named, with what to do, not as a bare SQLite error")
+    func damagedVault() throws {
+        let cli = try exampleVault()
+        let handle = try #require(FileHandle(forUpdatingAtPath: cli.vaultPath))
+        try handle.seek(toOffset: 8192)
+        try handle.write(contentsOf: Data(repeating: 0xFF, count: 12288))
+        try handle.close()
+        for command in [["list"], ["sign", "callout:Billing/x"]] {
+            let damaged = try cli.run(command)
+            #expect(damaged.status == 1)
+            #expect(damaged.stderr.contains("vault \(cli.vaultPath): the file is damaged; restore it from a backup (SQLite: database disk image is malformed)"), "\(damaged.stderr)")
+        }
+    }
 }

@@ -78,6 +78,16 @@ public final class Vault: Sendable {
     public static func open(
         at path: String, key: MasterKeySource, actor: String, clock: @escaping @Sendable () -> Date = { Date() }
     ) throws -> Vault {
+        do {
+            return try openChecked(at: path, key: key, actor: actor, clock: clock)
+        } catch let error as DatabaseError {
+            throw storageError(error, path: path)
+        }
+    }
+
+    private static func openChecked(
+        at path: String, key: MasterKeySource, actor: String, clock: @escaping @Sendable () -> Date
+    ) throws -> Vault {
         guard access(path, F_OK) == 0 else {
             throw SigilError(.notAVault, "no vault at \(path); create one with `sigil init`")
         }
@@ -198,9 +208,25 @@ public final class Vault: Sendable {
         do {
             return try body()
         } catch let error as DatabaseError {
-            // The message names the SQLite error, never statement arguments (they are not public).
-            throw SigilError(.storage, "vault \(path): \(error.message ?? "\(error.resultCode)")")
+            throw Self.storageError(error, path: path)
         }
+    }
+
+    /// An SQLite failure as an error that names the vault and says what to do. The message names
+    /// the SQLite error, never statement arguments (they are not public).
+    static func storageError(_ error: DatabaseError, path: String) -> SigilError {
+        let sqlite = "SQLite: \(error.message ?? "error \(error.resultCode.rawValue)")"
+        let meaning: String? = switch error.resultCode.primaryResultCode {
+        case .SQLITE_CORRUPT: "the file is damaged; restore it from a backup"
+        case .SQLITE_NOTADB: "it is not an SQLite database"
+        case .SQLITE_CANTOPEN: "the file or its folder cannot be opened (permissions, or a missing folder)"
+        case .SQLITE_READONLY, .SQLITE_PERM: "the file or its folder is not writable by this user"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: "another process kept it locked for more than 15 seconds"
+        case .SQLITE_FULL: "the disk is full"
+        case .SQLITE_IOERR: "reading or writing the file failed (the disk, or a network file system)"
+        default: nil
+        }
+        return SigilError(.storage, "vault \(path): " + (meaning.map { "\($0) (\(sqlite))" } ?? sqlite))
     }
 
     func timestamp() -> String {
