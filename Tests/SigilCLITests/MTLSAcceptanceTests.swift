@@ -10,15 +10,16 @@ final class TLSServer {
     let process = Process()
     let port: Int
 
-    init(directory: String) throws {
+    /// `options` replace the client-certificate demand (e.g. `-tls1_1` for a server stuck on an old TLS).
+    init(directory: String, options: [String]? = nil) throws {
         var started: Int?
         // A free port: bind, then hand it over (bounded retries if another process takes it).
         for _ in 0..<5 where started == nil {
             let port = Int.random(in: 41_000...59_000)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/server.crt", "-key", directory + "/server.key",
-                                 "-CAfile", directory + "/ca.crt", "-Verify", "1", "-verify_return_error", "-www", "-quiet"]
+            process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/server.crt", "-key", directory + "/server.key"]
+                + (options ?? ["-CAfile", directory + "/ca.crt", "-Verify", "1", "-verify_return_error"]) + ["-www", "-quiet"]
             process.standardInput = Pipe()
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -181,6 +182,27 @@ struct MTLSAcceptanceTests {
         let shown = try cli.ok(["show", "Wrong", "--json"]).stdout
         #expect(shown.contains(try Self.opensslPin(pki + "/client.crt")), "\(shown)")
         #expect(shown.contains(otherPin))
+    }
+
+    @Test("token endpoints need TLS 1.2, as named credentials do: a server that offers only TLS 1.1 is refused before any secret is sent")
+    func tokenEndpointTLS12() throws {
+        let cli = CLI()
+        let pki = try Self.makePKI(cli)
+        let server = try TLSServer(directory: pki, options: ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+        defer { server.stop() }
+        try """
+            externalCredentials:
+              - name: Old
+                protocol: oauth2
+                parameters: { tokenUrl: "https://127.0.0.1:\(server.port)/token", grantType: client_credentials, clientId: c }
+                principals: [ { name: p, secrets: { clientSecret: env:S } } ]
+            """.write(toFile: cli.home + "/old.yaml", atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", cli.home + "/old.yaml"], environment: ["S": "tls-client-secret"])
+        let refused = try cli.run(["token", "Old"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("TLS failed: the server offers only TLS versions older than 1.2, which Sigil refuses"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains(".swift") && !refused.stderr.contains(".cc:"), "no source paths: \(refused.stderr)")
     }
 
     @Test("a PKCS#12 identity (openssl pkcs12 -export) is unpacked at apply and connects; a wrong password, a corrupt bundle, or one without key or certificate is refused at apply, naming the field, and changes nothing")

@@ -11,11 +11,18 @@ public enum TLSFailure {
             ("CERTIFICATE_EXPIRED", "the server refused the client certificate as expired"),
             ("BAD_CERTIFICATE", "the server refused the client certificate"),
             ("UNSUPPORTED_PROTOCOL", "the server offers only TLS versions older than 1.2, which Sigil refuses"),
+            ("PROTOCOL_VERSION", "the server offers only TLS versions older than 1.2, which Sigil refuses"),
             ("HANDSHAKE_FAILURE", "no protocol version or cipher suite in common (Sigil needs TLS 1.2 or later)"),
         ]
         let meaning = known.first { reason.contains($0.0) }?.1
-        let code = reason.split(separator: ":").first { $0.contains("_") && $0.uppercased() == $0 }.map(String.init)
+        // BoringSSL's reason code: the run of capitals after "OPENSSL_internal:" (the rest of its
+        // error line is a source path and numbers, not for people).
+        var code: String?
+        if let marker = reason.firstRange(of: "OPENSSL_internal:") {
+            let run = reason[marker.upperBound...].prefix { $0.isUppercase || $0.isNumber || $0 == "_" }
+            if !run.isEmpty { code = String(run) }
+        }
         let explained = [meaning, code.map { "BoringSSL: \($0)" }].compactMap { $0 }.joined(separator: "; ")
-        return explained.isEmpty ? reason : explained
+        return explained.isEmpty ? "the TLS handshake failed" : explained
     }
 }
