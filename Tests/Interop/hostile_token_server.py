@@ -39,6 +39,10 @@ CONFIG.json (every key optional):
 BEHAVIOURS (parameters, defaults):
   good                a valid answer: access_token, token_type Bearer, expires_in, refresh_token
   slow                waits `seconds` (35) before a good answer (the client may be gone by then)
+  slow-first          the case's first token request waits `seconds` (30) and is then closed without
+                      an answer; later ones get a good answer at once (`times` 1 by default: "first"
+                      is the first request counted as hostile, so a test that needs that request to
+                      be the one held waits for `hostile` 1 in /_stats before sending others)
   never               reads the request, never answers (the connection stays open until shutdown)
   closed              reads the request, closes the connection without a status line
   huge                200, a JSON object of `bytes` (50 MB) streamed in chunked encoding
@@ -82,13 +86,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULTS = {
     "slow": {"seconds": 35},
+    "slow-first": {"seconds": 30, "times": 1},
     "huge": {"bytes": 50 * 1024 * 1024},
     "huge-length": {"bytes": 50 * 1024 * 1024},
     "expires": {"expires_in": "1"},
     "status": {"status": 503},
     "error": {"status": 400, "error": "invalid_client", "error_description": "Client authentication failed"},
 }
-BEHAVIOURS = {"good", "slow", "never", "closed", "huge", "huge-length", "not-json", "json-array", "token-number",
+BEHAVIOURS = {"good", "slow", "slow-first", "never", "closed", "huge", "huge-length", "not-json", "json-array", "token-number",
               "token-control", "type-missing", "type-mac", "truncated", "truncated-chunked", "expires", "status",
               "error", "error-echo"}
 NEVER_LIMIT = 600  # seconds a `never` handler waits at most (the server normally ends first)
@@ -284,6 +289,10 @@ class Handler(BaseHTTPRequestHandler):
     def b_slow(self, case, spec, grant, form, _):
         if not SHUTDOWN.wait(float(spec["seconds"])):
             self.good(case, spec, grant, form)
+
+    def b_slow_first(self, case, spec, *_):
+        SHUTDOWN.wait(float(spec["seconds"]))
+        self.hang_up()
 
     def b_never(self, *_):
         SHUTDOWN.wait(NEVER_LIMIT)
