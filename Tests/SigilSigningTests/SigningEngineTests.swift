@@ -221,7 +221,7 @@ struct SigningEngineTests {
         #expect(try await sign("callout:Billing/x", headers: [("X-A", "tab\tand caf\u{e9}")]).headers.contains { $0.value == "tab\tand caf\u{e9}" })
         // Routing and framing headers belong to the HTTP client, for every front door: a caller's
         // Host would send the credential to another virtual host on a shared front end.
-        for name in ["Host", "content-length", "Transfer-Encoding", "Connection", "TE", "Upgrade", "Proxy-Connection", "Keep-Alive", "Trailer"] {
+        for name in ["Host", "content-length", "Transfer-Encoding", "Connection", "TE", "Upgrade", "Proxy-Connection", "Keep-Alive", "Trailer", "Proxy-Authorization"] {
             let reserved = await #expect(throws: SigilError.self) { try await sign("callout:Billing/x", headers: [(name, "other.example")]) }
             #expect(reserved?.reason.contains("header \(name) is set by the HTTP client") == true, "\(name)")
         }

@@ -20,9 +20,11 @@ public enum HTTPFieldRules {
         !name.isEmpty && name.utf8.allSatisfy { tokenCharacters[Int($0)] }
     }
 
+    private static let longestReserved = reserved.map(\.utf8.count).max() ?? 0
+
     /// Whether `name` (any case) is one of ``reserved``.
     public static func isReserved(_ name: String) -> Bool {
-        name.utf8.count <= 17 && reserved.contains(name.lowercased())
+        name.utf8.count <= longestReserved && reserved.contains(name.lowercased())
     }
 
     /// Whether `value` holds a control character (RFC 9110 section 5.5 allows visible characters,
