@@ -64,7 +64,7 @@ enum Callout {
     /// The route's base URL followed by `suffix` (what follows NAME or the base URL), unless the
     /// suffix would leave the endpoint.
     private static func resolution(_ route: Routes.Route, suffix: UnsafeBufferPointer<UInt8>) -> Result<Resolution, SigilError> {
-        let base: String
+        var base: String
         switch route.base {
         case .success(let url): base = url
         case .failure(let error): return .failure(error)
@@ -75,6 +75,7 @@ enum Callout {
         // base + suffix in one allocation (both are ASCII by now), with the characters Foundation
         // would percent-encode on the way out encoded here, so the URL signed is the URL sent.
         let encoded = suffix.reduce(0) { $0 + (URLPathRules.mustBeEncoded($1) ? 2 : 0) }
+        base.makeContiguousUTF8()
         let url = base.utf8.withContiguousStorageIfAvailable { base in
             String(unsafeUninitializedCapacity: base.count + suffix.count + encoded) { buffer in
                 var end = buffer.initialize(fromContentsOf: base)
