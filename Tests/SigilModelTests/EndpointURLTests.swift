@@ -37,6 +37,12 @@ struct EndpointURLTests {
         ("api.example/v1", "not an absolute URL"),
         ("https://api.example/caf\u{e9}", "non-ASCII"),
         ("https://api.example/v1/%ff", "not UTF-8"),
+        // Found by fuzzing: hosts the resolver reads otherwise than Sigil did.
+        ("http://127.0.1.080/v1", "invalid IPv4 address"),
+        ("http://127.000.0.1/v1", "invalid IPv4 address"),
+        ("https://10.1.1/v1", "invalid IPv4 address"),
+        ("https://[1:2]/v1", "invalid IPv6 address"),
+        ("https://[8:1e]:8/x", "invalid IPv6 address"),
         ("https://api.example/%c0%ae%c0%ae/admin", "not UTF-8"),
         ("https://api.example/..;/admin", "'..'"),
         ("https://api.example/v1/.;x", "'.'"),

@@ -35,6 +35,15 @@ struct TokenEndpointTests {
         }
     }
 
+    @Test("an STS answer that is not UTF-8 is no answer (Foundation's XMLParser stopped the process on one)")
+    func stsNotUTF8() {
+        for body in [Array("<a><?".utf8) + [0xFF] + Array(" x?></a>".utf8), Array("<AssumeRoleResponse><Cr".utf8) + [0xE4] + Array("d/></AssumeRoleResponse>".utf8)] {
+            let response = STSResponse(parsing: body)
+            #expect(response.values.isEmpty && response.error == nil)
+        }
+        #expect(TokenEndpointClient.isLoopback("127.0.0.1") && TokenEndpointClient.isLoopback("[::1]") && !TokenEndpointClient.isLoopback("127.0.1.080"))
+    }
+
     @Test("a token is used for at least half its life, whatever the refresh margin")
     func margin() {
         let short = IssuedCredential(kind: .oauth2, fields: [:], obtainedAt: 1000, expiresAt: 1005)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A named credential's base URL, parsed strictly (RFC 3986 section 3) and normalised.
 ///
 /// Rules: `https`, or plain `http` only to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
@@ -39,8 +45,10 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
                 guard rest.hasPrefix(":") else { throw EndpointURLError("has characters after its IPv6 address") }
                 portText = rest.dropFirst()
             }
-            let inner = host.dropFirst().dropLast()
-            guard !inner.isEmpty, inner.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+            // inet_pton's reading, as the resolver's: "[1:2]" is no address, and a host that is not
+            // one would be looked up as a name.
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, String(host.dropFirst().dropLast()), &address) == 1 else {
                 throw EndpointURLError("has an invalid IPv6 address")
             }
         } else {
@@ -52,6 +60,11 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
                   !host.hasPrefix("."), !host.hasPrefix("-"), !host.contains("..")
             else {
                 throw EndpointURLError("has an invalid host name \"\(host)\"")
+            }
+            // Digits and dots only: an IPv4 address, written as every resolver reads it (no leading
+            // zeros, which some read as octal, and four parts).
+            if host.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), Self.canonicalIPv4(host) == nil {
+                throw EndpointURLError("has an invalid IPv4 address \"\(host)\" (four numbers from 0 to 255, without leading zeros)")
             }
         }
         var port: Int?
@@ -76,15 +89,27 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         self.path = path
     }
 
-    /// Whether `host` (lowercase) is a loopback name or address.
+    /// Whether `host` (lowercase; an IPv6 address with or without its brackets) is a loopback name
+    /// or address: `localhost`, `::1`, or `127.x.y.z` written canonically (`127.0.1.080` is not: a
+    /// resolver may read it as a name, or `080` as octal).
     public static func isLoopback(host: String) -> Bool {
-        if host == "localhost" || host == "[::1]" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets[0] == "127" else { return false }
-        return octets.allSatisfy { octet in
-            guard let value = Int(octet), octet.allSatisfy(\.isNumber) else { return false }
-            return (0...255).contains(value)
+        if host == "localhost" || host == "[::1]" || host == "::1" { return true }
+        guard let octets = canonicalIPv4(Substring(host)) else { return false }
+        return octets[0] == 127
+    }
+
+    /// The four octets of `text` when it is a dotted-quad IPv4 address in canonical form.
+    static func canonicalIPv4(_ text: Substring) -> [Int]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var octets: [Int] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(part), value <= 255,
+                  String(value) == part
+            else { return nil }
+            octets.append(value)
         }
+        return octets
     }
 
     /// RFC 3986 `path-abempty` with dot segments and encoded slashes refused.

@@ -13,6 +13,9 @@ struct STSResponse {
     var error: (code: String, message: String)?
 
     init(parsing body: [UInt8]) {
+        // Foundation's XMLParser stops the process on names or processing instructions that are
+        // not UTF-8 (found by fuzzing): such a body is no STS answer anyway.
+        guard String(validating: body, as: UTF8.self) != nil else { return }
         let collector = Collector()
         let parser = XMLParser(data: Data(body))
         parser.shouldResolveExternalEntities = false

@@ -115,10 +115,7 @@ public final class TokenEndpointClient: Sendable {
     }
 
     static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if host == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        EndpointURL.isLoopback(host: host.lowercased())
     }
 
     static func hostDescription(_ url: String) -> String {
