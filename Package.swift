@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "SigilSigning", targets: ["SigilSigning"]),
         .library(name: "SigilTokens", targets: ["SigilTokens"]),
         .library(name: "SigilHTTP", targets: ["SigilHTTP"]),
+        // The commands, for the fuzzing harness (Fuzz/), which parses `-H` as `sigil` does.
+        .library(name: "SigilCLI", targets: ["SigilCLI"]),
         .executable(name: "sigil", targets: ["sigil"]),
     ],
     dependencies: [

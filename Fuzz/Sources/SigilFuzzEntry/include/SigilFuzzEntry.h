@@ -1,0 +1,1 @@
+// Intentionally empty: this module only provides SigilFuzz_main (see entry.c).
