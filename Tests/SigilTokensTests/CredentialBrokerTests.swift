@@ -44,6 +44,26 @@ final class CountingProvider: CredentialProvider {
     }
 }
 
+/// A provider that takes 2 s to answer, whatever its callers do.
+final class SlowProvider: CredentialProvider {
+    let calls = Mutex(0)
+    let clock: ManualClock
+
+    init(clock: ManualClock) { self.clock = clock }
+
+    func parametersDigest(_ request: IssuanceRequest) throws -> String { "" }
+    func refreshMargin(_ request: IssuanceRequest) throws -> Int64 { 60 }
+
+    func obtain(_ request: IssuanceRequest, previous: IssuedCredential?, now: Date) async throws -> IssuedCredential {
+        calls.withLock { $0 += 1 }
+        try await Task.sleep(for: .seconds(2))
+        let seconds = Int64(clock.date.timeIntervalSince1970)
+        return IssuedCredential(kind: .awsSTS, fields: [
+            "accessKeyId": SecretBytes(utf8: "ASIASLOW"), "secretAccessKey": SecretBytes(utf8: "slow-secret"),
+        ], obtainedAt: seconds, expiresAt: seconds + 900)
+    }
+}
+
 let awsRef = PrincipalRef(externalCredential: "Aws", principal: "deployer")
 
 func awsCatalog(roleArn: String = "arn:aws:iam::123456789012:role/deployer") -> ApplyRequest {
@@ -95,6 +115,23 @@ struct CredentialBrokerTests {
         }
         #expect(provider.count == 1)
         #expect(keys == ["ASIATEMP1"])
+    }
+
+    @Test("a caller's deadline ends its wait for a refresh at once; the refresh goes on for the next caller")
+    func deadline() async throws {
+        let (vault, _) = try vault()
+        let provider = SlowProvider(clock: clock)
+        let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
+        let request = try request(vault)
+        let started = ContinuousClock.now
+        let waiting = Task { try await broker.credential(for: request) }
+        try await Task.sleep(for: .milliseconds(200))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(ContinuousClock.now - started < .seconds(1), "the wait ended with the caller, not with the 2 s provider call")
+        // The refresh went on: the next caller gets its value, with no second provider call.
+        #expect(try await broker.credential(for: request).fields["accessKeyId"] != nil)
+        #expect(provider.calls.withLock { $0 } == 1)
     }
 
     @Test("brokers on separate vault handles (as separate processes) share one refresh through the lease")

@@ -186,7 +186,50 @@ public final class CredentialBroker: CredentialIssuer {
             tasks[request.key] = task
             return task
         }
-        return try await task.value
+        return try await Self.value(of: task)
+    }
+
+    /// `task`'s value, or `CancellationError` as soon as the caller is cancelled (its deadline,
+    /// such as `sigil call --max-time`): a task's value is otherwise awaited to the end. The
+    /// refresh itself goes on for the other callers, and its value is stored for the next.
+    static func value(of task: Task<IssuedCredential, any Error>) async throws -> IssuedCredential {
+        let waiter = Waiter()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiter.start(continuation)
+                Task { waiter.finish(await task.result) }
+            }
+        } onCancel: {
+            waiter.finish(.failure(CancellationError()))
+        }
+    }
+
+    /// One continuation, resumed once: by the task's result or the caller's cancellation, whichever
+    /// comes first (a cancellation before the wait began ends it as soon as it begins).
+    private final class Waiter: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<IssuedCredential, any Error>?, early: Result<IssuedCredential, any Error>?)>((nil, nil))
+
+        func start(_ continuation: CheckedContinuation<IssuedCredential, any Error>) {
+            let early = state.withLock { state -> Result<IssuedCredential, any Error>? in
+                if let early = state.early { return early }
+                state.continuation = continuation
+                return nil
+            }
+            if let early { continuation.resume(with: early) }
+        }
+
+        func finish(_ result: Result<IssuedCredential, any Error>) {
+            let continuation = state.withLock { state -> CheckedContinuation<IssuedCredential, any Error>? in
+                guard let continuation = state.continuation else {
+                    if state.early == nil { state.early = result }
+                    return nil
+                }
+                state.continuation = nil
+                state.early = result
+                return continuation
+            }
+            continuation?.resume(with: result)
+        }
     }
 
     private func now() -> Int64 { Int64(clock().timeIntervalSince1970) }
