@@ -14,8 +14,9 @@ struct STSResponse {
 
     init(parsing body: [UInt8]) {
         // Foundation's XMLParser stops the process on names or processing instructions that are
-        // not UTF-8 (found by fuzzing): such a body is no STS answer anyway.
-        guard String(validating: body, as: UTF8.self) != nil else { return }
+        // not UTF-8, and on a processing instruction without data (`<?x?>`: it calls strlen on
+        // NULL); all found by fuzzing. No STS answer has any of them, nor a DTD: refused first.
+        guard let text = String(validating: body, as: UTF8.self), Self.plainDocument(text) else { return }
         let collector = Collector()
         let parser = XMLParser(data: Data(body))
         parser.shouldResolveExternalEntities = false
@@ -25,6 +26,23 @@ struct STSResponse {
         if let code = collector.errorFields["Code"] {
             error = (code, collector.errorFields["Message"] ?? "")
         }
+    }
+
+    /// Whether `text` is elements and text only, after an optional XML declaration: no processing
+    /// instruction, DTD or other `<!` markup but CDATA.
+    static func plainDocument(_ text: String) -> Bool {
+        var rest = text[...].drop { $0 == "\u{FEFF}" || $0.isWhitespace }
+        if rest.hasPrefix("<?xml ") || rest.hasPrefix("<?xml?") {
+            guard let end = rest.firstRange(of: "?>") else { return false }
+            rest = rest[end.upperBound...]
+        }
+        if rest.contains("<?") { return false }
+        var scan = rest
+        while let markup = scan.firstRange(of: "<!") {
+            guard scan[markup.lowerBound...].hasPrefix("<![CDATA[") else { return false }
+            scan = scan[markup.upperBound...]
+        }
+        return true
     }
 
     private final class Collector: NSObject, XMLParserDelegate {
