@@ -323,7 +323,7 @@ struct OAuthAcceptanceTests {
         let started = Date()
         let abandoned = try cli.run(["auth", "login", "Calendar", "--as", "alice", "--timeout", "1"])
         #expect(abandoned.status == 1 && abandoned.stderr.contains("no authorization callback arrived within 1 seconds"), "\(abandoned.stderr)")
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 30, "ended by --timeout 1, not by the default 300 s")
         #expect(try fetch("\(redirect)?code=late&state=x").status == 0, "nothing listens after the login ended")
     }
 
