@@ -33,7 +33,8 @@ struct STSResponse {
     static func plainDocument(_ text: String) -> Bool {
         var rest = text[...].drop { $0 == "\u{FEFF}" || $0.isWhitespace }
         if rest.hasPrefix("<?xml ") || rest.hasPrefix("<?xml?") {
-            guard let end = rest.firstRange(of: "?>") else { return false }
+            // The declaration holds attributes only: a '<' inside it starts other markup.
+            guard let end = rest.firstRange(of: "?>"), !rest[rest.index(after: rest.startIndex)..<end.lowerBound].contains("<") else { return false }
             rest = rest[end.upperBound...]
         }
         if rest.contains("<?") { return false }
