@@ -245,7 +245,7 @@ struct DocumentReader {
         for (key, value) in pairs {
             guard keys.contains(key) else {
                 // Quoted only when it looks like a key: anything else may be a value pasted in its place.
-                let shown = Names.problem(withFieldName: key) == nil ? "\"\(key)\"" : "(not shown: it is not a name)"
+                let shown = Names.quotedIfName(key) ?? "(not shown: it is not a name)"
                 throw error(value, path, "unknown key \(shown); expected one of \(keys.sorted().joined(separator: ", "))")
             }
             if !value.isNull { result[key] = value }

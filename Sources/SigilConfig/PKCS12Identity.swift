@@ -41,7 +41,7 @@ public enum PKCS12Identity {
         do {
             // BoringSSL reads the bundle from an array; this copy is wiped as soon as it is parsed.
             var bytes = bundle.withUnsafeBytes { Array($0) }
-            defer { wipe(&bytes) }
+            defer { bytes.wipe() }
             try Layout(der: bytes)?.check()
             if let password {
                 parsed = try password.withUnsafeBytes { passphrase in try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: passphrase) }
@@ -67,7 +67,7 @@ public enum PKCS12Identity {
         }
         do {
             var der = try parsed.privateKey.derBytes
-            defer { wipe(&der) }
+            defer { der.wipe() }
             return (chain, SecretBytes(copying: der))
         } catch {
             throw SigilError(.invalidConfiguration, "the PKCS#12 bundle's private key cannot be read")
@@ -155,10 +155,5 @@ public enum PKCS12Identity {
                 throw SigilError(.invalidConfiguration, "the PKCS#12 bundle holds no certificate")
             }
         }
-    }
-
-    /// Best effort: Swift may have copied the array before, but this copy does not outlive us.
-    private static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 }

@@ -65,7 +65,7 @@ struct StrictJSON {
                 let key = try string()
                 guard seen.insert(key).inserted else {
                     // Quoted only when it looks like a key: anything else may be a value pasted in its place.
-                    let shown = Names.problem(withFieldName: key) == nil ? "key \"\(key)\"" : "a key"
+                    let shown = Names.quotedIfName(key).map { "key \($0)" } ?? "a key"
                     throw SigilError(.invalidConfiguration, "\(fileName):\(keyLine): not valid JSON: \(shown) appears twice in the object at line \(start); keep one")
                 }
                 skipWhitespace()

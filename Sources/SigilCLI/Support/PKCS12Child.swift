@@ -20,7 +20,7 @@ public enum PKCS12Child {
     /// exit status (1 with the reason on standard error when the bundle is refused).
     public static func run() -> Int32 {
         var input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-        defer { wipe(&input) }
+        defer { input.wipe() }
         var reader = Frames(input)
         guard let bundle = reader.next(), let flag = reader.next() else { return 2 }
         let password = flag == [1] ? reader.next() : nil
@@ -28,7 +28,7 @@ public enum PKCS12Child {
             let (chain, key) = try PKCS12Identity.unpackInProcess(SecretBytes(copying: bundle), password: password.map { SecretBytes(copying: $0) })
             var output = Frames.encode(Array(chain.utf8))
             output += key.withUnsafeBytes { Frames.encode(Array($0)) }
-            defer { wipe(&output) }
+            defer { output.wipe() }
             FileHandle.standardOutput.write(Data(output))
             return 0
         } catch {
@@ -41,7 +41,7 @@ public enum PKCS12Child {
         var input = bundle.withUnsafeBytes { Frames.encode(Array($0)) }
         input += Frames.encode(password == nil ? [0] : [1])
         if let password { input += password.withUnsafeBytes { Frames.encode(Array($0)) } }
-        defer { wipe(&input) }
+        defer { input.wipe() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = [argument]
@@ -56,7 +56,7 @@ public enum PKCS12Child {
             throw SigilError(.invalidConfiguration, "the PKCS#12 bundle could not be opened (the reader process did not start)")
         }
         var output = [UInt8](stdout.fileHandleForReading.readDataToEndOfFile())
-        defer { wipe(&output) }
+        defer { output.wipe() }
         let problem = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 || process.terminationStatus == 1 else {
@@ -92,9 +92,5 @@ public enum PKCS12Child {
             defer { offset += count }
             return Array(bytes[offset..<offset + count])
         }
-    }
-
-    private static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 }

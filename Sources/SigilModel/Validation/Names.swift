@@ -40,6 +40,12 @@ public enum Names {
         return nil
     }
 
+    /// `name` quoted for a message when it follows the field-name rule; `nil` otherwise (a text that
+    /// is not name-shaped, in a place a name belongs, may be a pasted secret).
+    public static func quotedIfName(_ name: String) -> String? {
+        problem(withFieldName: name) == nil ? "\"\(name)\"" : nil
+    }
+
     /// Why `text`, which goes into a public field (stored in plaintext, printed by `sigil export`),
     /// must not: it holds a PEM private-key block (`BEGIN PRIVATE KEY`, `BEGIN RSA PRIVATE KEY`,
     /// `BEGIN ENCRYPTED PRIVATE KEY`, `BEGIN OPENSSH PRIVATE KEY`...). `nil` when it holds none. The

@@ -62,11 +62,3 @@ extension MergeTemplate {
         MergeFieldError(position: position, "the value would be larger than \(maximumValueBytes >> 20) MiB")
     }
 }
-
-extension Array where Element == UInt8 {
-    /// Overwrites the bytes before the array is released (best effort: copies made earlier by
-    /// the standard library are not reached).
-    mutating func wipe() {
-        for index in indices { self[index] = 0 }
-    }
-}
