@@ -97,8 +97,11 @@ public struct ConfigFile: Sendable {
     /// The model's rules, checked on `stored` with this file's items laid over it (`resolved`, the
     /// catalog of ``resolve(standardInput:)``, once references are read), as one error whose lines
     /// name this file's lines where the item comes from it; `nil` when all hold.
-    public func problems(in stored: Catalog, resolved: Catalog? = nil) -> SigilError? {
-        let issues = stored.merging(resolved ?? catalog).issues()
+    public func problems(in stored: Catalog, resolved: Catalog? = nil, checking more: (Catalog) -> [ValidationIssue] = { _ in [] }) -> SigilError? {
+        let merged = stored.merging(resolved ?? catalog)
+        var issues = merged.issues()
+        // Further rules (each scheme's settings) only on a catalog that holds together.
+        if issues.isEmpty { issues = more(merged) }
         guard !issues.isEmpty else { return nil }
         let lines = issues.map { issue in
             let itemLine = self.lines[issue.item] ?? self.lines[parent(of: issue.item)]

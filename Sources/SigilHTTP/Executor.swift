@@ -296,7 +296,7 @@ public final class Executor: Sendable {
         case .sha256, .streamed:
             return request.body
         case .bytes:
-            throw SigilError(.signingFailed, "a request has both a body in memory and a streamed body")
+            throw SigilError(.invalidRequest, "a request has both a body in memory and a streamed body")
         case .none:
             if stream.replayable, try engine.signsPayloadHash(request, as: user) { return .sha256(try await stream.sha256()) }
             return .streamed

@@ -34,7 +34,7 @@ struct TLSProfile: Hashable {
             do {
                 tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map { .certificate($0) }
             } catch {
-                throw SigilError(.signingFailed, "\(owner): the client certificate chain is not valid PEM")
+                throw SigilError(.invalidSecret, "\(owner): the client certificate chain is not valid PEM")
             }
             do {
                 // BoringSSL needs the key as bytes; this copy lives only while the key is loaded.
@@ -44,14 +44,14 @@ struct TLSProfile: Hashable {
                 }
                 tls.privateKey = .privateKey(key)
             } catch {
-                throw SigilError(.signingFailed, "\(owner): the client certificate's private key is not a PEM or DER private key")
+                throw SigilError(.invalidSecret, "\(owner): the client certificate's private key is not a PEM or DER private key")
             }
         }
         if let bundle = caBundle {
             do {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(bundle.utf8)))
             } catch {
-                throw SigilError(.signingFailed, "\(owner): trust.caBundle is not valid PEM")
+                throw SigilError(.invalidSecret, "\(owner): trust.caBundle is not valid PEM")
             }
         }
         return tls
@@ -63,7 +63,7 @@ struct TLSProfile: Hashable {
         do {
             return try PinVerifier(pins: pins, caBundlePEM: caBundle)
         } catch {
-            throw SigilError(.signingFailed, "named credential \(request.namedCredential): trust.caBundle is not valid PEM")
+            throw SigilError(.invalidSecret, "named credential \(request.namedCredential): trust.caBundle is not valid PEM")
         }
     }
 

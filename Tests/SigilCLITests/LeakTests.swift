@@ -49,7 +49,7 @@ struct LeakTests {
     @Test("known secrets written through apply and secret set are absent from the database, its WAL and shm, and all CLI output")
     func scan() throws {
         let cli = CLI()
-        let secrets = [
+        var secrets = [
             "env-secret-7b1f0c9e2d4a6581",
             "file-secret-93ad7c2e51f04b68",
             "stdin-secret-c05e8f1a7d3b9246",
@@ -58,8 +58,16 @@ struct LeakTests {
         ]
         try cli.ok(["init"])
         try (secrets[1] + "\n").write(toFile: cli.home + "/secret-file", atomically: true, encoding: .utf8)
-        try (secrets[4] + "\n").write(toFile: cli.home + "/client.key", atomically: true, encoding: .utf8)
-        try testCertificatePEM.write(toFile: cli.home + "/client.crt", atomically: true, encoding: .utf8)
+        // A real key and its certificate (a client identity's key is checked against its certificate
+        // when applied); the key's PEM text is the secret scanned for.
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", cli.home + "/client.key",
+                             "-out", cli.home + "/client.crt", "-subj", "/CN=leak test", "-days", "2"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        secrets[4] = try String(contentsOfFile: cli.home + "/client.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let config = cli.home + "/leak.yaml"
         try """
             externalCredentials:

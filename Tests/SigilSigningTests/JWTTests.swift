@@ -18,7 +18,7 @@ func shell(_ arguments: [String], in directory: String) throws -> String {
     process.standardError = FileHandle.standardError
     try process.run()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw SigilError(.signingFailed, "\(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
+    guard process.terminationStatus == 0 else { throw SigilError(.invalidRequest, "\(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
     return try String(contentsOfFile: output, encoding: .utf8)
 }
 
@@ -180,13 +180,13 @@ struct JWTTests {
         #expect(wrongCertificate?.reason.contains("holds another public key than the JWT signing key") == true, "\(wrongCertificate?.reason ?? "")")
         // The same checks when the secrets are written (apply, secret set), naming the secret.
         let target = principalSecret("Api", "p", "signingKey")
-        let written = try SecretChecks.problems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { stored in
+        let written = try SchemeRegistry.secretProblems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { stored in
             stored.field == "certificate" ? SecretBytes(utf8: p384Certificate) : nil
         }
         #expect(written.count == 1 && written[0].contains("principal Api/p, secret signingKey") && written[0].contains("another public key"), "\(written)")
-        #expect(try SecretChecks.problems(in: Self.catalog(algorithm: "RS256"), changed: [target: SecretBytes(utf8: weakRSA)]) { _ in nil }.first?
+        #expect(try SchemeRegistry.secretProblems(in: Self.catalog(algorithm: "RS256"), changed: [target: SecretBytes(utf8: weakRSA)]) { _ in nil }.first?
             .contains("1024-bit RSA key") == true)
-        #expect(try SecretChecks.problems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { _ in nil }.isEmpty)
+        #expect(try SchemeRegistry.secretProblems(in: Self.catalog(algorithm: "ES256"), changed: [target: SecretBytes(utf8: p256)]) { _ in nil }.isEmpty)
     }
 }
 

@@ -174,11 +174,14 @@ struct SigningEngineTests {
         let source = MemorySource(
             Catalog(
                 externalCredentials: [
-                    ExternalCredential(name: "B", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "a:b"])]),
-                    ExternalCredential(name: "J", authProtocol: .oauth2, principals: [Principal(name: "p", type: .named, sequence: 1)]),
+                    ExternalCredential(name: "B", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "a"])]),
+                    ExternalCredential(name: "C", authProtocol: .basic, principals: [Principal(name: "p", type: .named, sequence: 1, parameters: ["username": "a:b"])]),
+                    ExternalCredential(name: "J", authProtocol: .oauth2, parameters: ["tokenUrl": "https://j.example/token", "clientId": "c"],
+                                       principals: [Principal(name: "p", type: .named, sequence: 1)]),
                 ],
                 namedCredentials: [
                     NamedCredential(name: "B", url: "https://b.example", externalCredential: "B"),
+                    NamedCredential(name: "C", url: "https://c.example", externalCredential: "C"),
                     NamedCredential(name: "J", url: "https://j.example", externalCredential: "J"),
                 ]
             ),
@@ -189,9 +192,13 @@ struct SigningEngineTests {
         #expect(missing?.reason == "Basic authentication needs secret password, which principal B/p does not have; set it with `sigil secret set B/p password`")
         let unsupported = await #expect(throws: SigilError.self) { try await engine.decorate(OutboundRequest(url: "callout:J/")) }
         #expect(unsupported?.reason.contains("signs with credentials obtained from a provider (oauth2), and this engine has no issuer") == true)
-        let withPassword = SigningEngine(source: MemorySource(source.catalogSnapshot.catalog, secrets: [principalSecret("B", "p", "password"): "x"]))
-        let colon = await #expect(throws: SigilError.self) { try await withPassword.decorate(OutboundRequest(url: "callout:B/")) }
+        // A colon in a user-id parameter is a setting that does not parse (sigil apply refuses it).
+        let withPassword = SigningEngine(source: MemorySource(source.catalogSnapshot.catalog, secrets: [principalSecret("C", "p", "password"): "x"]))
+        let colon = await #expect(throws: SigilError.self) { try await withPassword.decorate(OutboundRequest(url: "callout:C/")) }
         #expect(colon?.reason.contains("contains ':'") == true)
+        #expect(colon?.code == .invalidParameter)
+        #expect(missing?.code == .missingSecret)
+        #expect(unsupported?.code == .unsupported)
     }
 
     @Test("merge fields need the named credential's permission, stay within their credential, and cannot inject headers")

@@ -101,7 +101,7 @@ struct CredentialBrokerTests {
     func request(_ vault: Vault) throws -> IssuanceRequest {
         let catalog = try vault.catalog()
         let external = try #require(catalog.externalCredential(named: "Aws"))
-        return IssuanceRequest(kind: .awsSTS, key: IssuedCredentialKey(principal: awsRef, user: nil), external: external, principal: external.principals[0], source: vault)
+        return try IssuanceRequest(key: IssuedCredentialKey(principal: awsRef, user: nil), external: external, principal: external.principals[0], source: vault)
     }
 
     @Test("200 concurrent callers cause one provider call and all get its value")

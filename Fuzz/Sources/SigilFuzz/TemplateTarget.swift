@@ -39,13 +39,13 @@ enum TemplateTarget {
         case .authorizationHeaderValue: return SecretBytes(utf8: "Basic YWxpY2U6cGFzcw==", lockingMemory: false)
         case .field(let credential, let name):
             guard credential == "Api" else {
-                throw SigilError(.signingFailed, "\(reference) names external credential \(credential), not Api")
+                throw SigilError(.invalidRequest, "\(reference) names external credential \(credential), not Api")
             }
             switch name {
             case "apiKey": return SecretBytes(utf8: "k-1234567890", lockingMemory: false)
             case "binary": return SecretBytes(copying: [0x00, 0x0A, 0x0D, 0xFF, 0x7F], lockingMemory: false)
             case "empty": return SecretBytes(copying: [UInt8](), lockingMemory: false)
-            default: throw SigilError(.signingFailed, "\(reference): no secret or parameter \(name)")
+            default: throw SigilError(.invalidRequest, "\(reference): no secret or parameter \(name)")
             }
         }
     }

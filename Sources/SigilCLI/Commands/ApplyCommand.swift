@@ -56,11 +56,12 @@ struct ApplyCommand: ParsableCommand {
         // The store checks the same rules again inside its transaction; this pass gives file lines.
         let report = try options.retryingAfterKeyRotation(vault, source: source) { vault in
             let stored = try vault.storedCatalog()
-            if let problems = config.problems(in: stored, resolved: request.catalog) { throw problems }
+            // The model's rules and each scheme's settings, with the file's lines.
+            if let problems = config.problems(in: stored, resolved: request.catalog, checking: SchemeRegistry.issues(in:)) { throw problems }
             // Secrets as the engine will read them (a JWT key for its algorithm, its certificate).
-            let secretProblems = try SecretChecks.problems(in: stored.merging(request.catalog), changed: request.secrets) { try vault.secret($0) }
+            let secretProblems = try SchemeRegistry.secretProblems(in: stored.merging(request.catalog), changed: request.secrets) { try vault.secret($0) }
             if !secretProblems.isEmpty {
-                throw SigilError(.invalidConfiguration, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
+                throw SigilError(.invalidSecret, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
             }
             return try vault.apply(request, dryRun: dryRun)
         }

@@ -123,7 +123,7 @@ struct AuthCommand: AsyncParsableCommand {
             var rows: [Row] = []
             for external in catalog.externalCredentials {
                 for principal in external.principals.sorted(by: { $0.sequence < $1.sequence }) {
-                    guard let kind = IssuanceRequest.kind(of: external, principal: principal) else { continue }
+                    guard let kind = try? IssuanceRequest.kind(of: external, principal: principal) else { continue }
                     let reference = "\(external.name)/\(principal.name)"
                     let users: [String?] = principal.type == .perUser
                         ? authorizations.filter { $0.principal == reference }.map(\.user) : [nil]

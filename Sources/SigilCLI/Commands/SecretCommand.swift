@@ -57,9 +57,10 @@ struct SecretCommand: ParsableCommand {
             let vault = try options.open(with: source)
             let value = try readValue(for: target, stdin: stdin)
             let version = try options.retryingAfterKeyRotation(vault, source: source) { vault in
-                // Checked as the engine will read it (a JWT key for its algorithm, its certificate).
-                if stage == .current, let problem = try SecretChecks.problems(in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }).first {
-                    throw SigilError(.invalidConfiguration, problem)
+                // Checked as the engine will read it (a JWT key for its algorithm, its certificate),
+                // whichever stage it goes to.
+                if let problem = try SchemeRegistry.secretProblems(in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }).first {
+                    throw SigilError(.invalidSecret, problem)
                 }
                 return try vault.setSecret(target, value: value, stage: stage)
             }

@@ -31,7 +31,7 @@ struct TokenCommand: AsyncParsableCommand {
             try await session.engine.issuedCredential(externalCredential: externalCredential, as: user)
         }
         guard issued.kind == .oauth2, let token = issued.fields["accessToken"] else {
-            throw SigilError(.signingFailed, "external credential \(externalCredential) does not use OAuth 2.0; `sigil token` prints OAuth 2.0 access tokens")
+            throw SigilError(.unsupported, "external credential \(externalCredential) does not use OAuth 2.0; `sigil token` prints OAuth 2.0 access tokens")
         }
         func text(_ value: SecretBytes?) -> String? { value?.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
         if json {

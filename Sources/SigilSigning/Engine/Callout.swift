@@ -147,6 +147,17 @@ extension SigilError.Code {
     public static let calloutRefused = Self("callout-refused")
     /// No principal is available to the acting user.
     public static let noPrincipal = Self("no-principal")
-    /// A request cannot be decorated: a missing secret, a bad header, an unsupported protocol.
-    public static let signingFailed = Self("signing-failed")
+    /// A secret the request needs is not stored (for the principal, or for the acting user): set it
+    /// with `sigil secret set`.
+    public static let missingSecret = Self("missing-secret")
+    /// A parameter of a credential is missing or malformed (checked at `sigil apply`; met at signing
+    /// only in a catalog written before the check).
+    public static let invalidParameter = Self("invalid-parameter")
+    /// A stored secret has the wrong shape: a key that is not a key for its algorithm, a
+    /// certificate that does not hold the key.
+    public static let invalidSecret = Self("invalid-secret")
+    /// The caller's request cannot be decorated as given: a header, a merge field, a body.
+    public static let invalidRequest = Self("invalid-request")
+    /// The credential does not do what was asked (presigning with a JWT credential, say).
+    public static let unsupported = Self("unsupported")
 }

@@ -10,6 +10,9 @@ final class PrincipalBinding: Sendable {
     let reference: PrincipalRef
     /// Whose issued credential the principal uses (with the user only for a per-user principal).
     let key: IssuedCredentialKey
+    /// The principal's typed settings and how it decorates, parsed once (or why they do not parse,
+    /// which the request that needs them throws).
+    let scheme: Result<any AuthorizationScheme, SigilError>
     /// What the issuer is asked for, when the principal signs with an issued credential (STS,
     /// OAuth 2.0).
     let issuance: IssuanceRequest?
@@ -21,8 +24,10 @@ final class PrincipalBinding: Sendable {
         let key = IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil)
         self.reference = reference
         self.key = key
-        issuance = IssuanceRequest.kind(of: external, principal: principal).map {
-            IssuanceRequest(kind: $0, key: key, external: external, principal: principal, source: source)
+        let scheme = Result { () throws(SigilError) in try SchemeRegistry.scheme(of: external, principal: principal) }
+        self.scheme = scheme
+        issuance = (try? scheme.get()).flatMap { scheme in
+            scheme.issuance.map { IssuanceRequest(kind: $0, key: key, external: external, principal: principal, scheme: scheme, source: source) }
         }
     }
 }
@@ -35,7 +40,7 @@ final class PrincipalBinding: Sendable {
 /// catalog snapshot the request was prepared from: a request never combines a username from one
 /// `apply` with a password from the next (a source that cannot read them together is read field
 /// by field, each at most once).
-final class CredentialContext {
+package final class CredentialContext {
     let source: any CredentialSource
     let binding: PrincipalBinding
     let user: String?
@@ -86,9 +91,9 @@ final class CredentialContext {
     /// The error for a secret a step cannot do without, with the command that sets it.
     static func missingSecret(_ field: String, purpose: String, principal reference: PrincipalRef, user: String?) -> SigilError {
         if let user {
-            return SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
+            return SigilError(.missingSecret, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
         }
-        return SigilError(.signingFailed, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
+        return SigilError(.missingSecret, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
     }
 
     /// A parameter of the principal, else of the external credential.

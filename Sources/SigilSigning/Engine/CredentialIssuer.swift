@@ -32,13 +32,15 @@ public struct IssuanceRequest: Sendable {
         let key: IssuedCredentialKey
         let external: ExternalCredential
         let principal: Principal
+        let scheme: any AuthorizationScheme
         let source: any CredentialSource
 
-        init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) {
+        init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, scheme: any AuthorizationScheme, source: any CredentialSource) {
             self.kind = kind
             self.key = key
             self.external = external
             self.principal = principal
+            self.scheme = scheme
             self.source = source
         }
     }
@@ -51,18 +53,33 @@ public struct IssuanceRequest: Sendable {
     public var principal: Principal { fields.principal }
     var source: any CredentialSource { fields.source }
 
-    public init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) {
-        fields = Fields(kind: kind, key: key, external: external, principal: principal, source: source)
+    package init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, scheme: any AuthorizationScheme, source: any CredentialSource) {
+        fields = Fields(kind: kind, key: key, external: external, principal: principal, scheme: scheme, source: source)
     }
 
-    /// Which kind of issued credential a principal of `external` signs with, if any: STS for a
-    /// SigV4 principal with a `roleArn`, an access token for OAuth 2.0.
-    public static func kind(of external: ExternalCredential, principal: Principal) -> IssuedCredential.Kind? {
-        switch external.authProtocol {
-        case .awsSigV4: (principal.parameters["roleArn"] ?? external.parameters["roleArn"]) != nil ? .awsSTS : nil
-        case .oauth2: .oauth2
-        case .basic, .custom, .jwt, .none: nil
+    /// The request for `key`'s credential, its principal's settings parsed; fails when they do not
+    /// parse or the principal signs with its stored secrets.
+    public init(key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) throws {
+        let scheme = try SchemeRegistry.scheme(of: external, principal: principal)
+        guard let kind = scheme.issuance else {
+            throw SigilError(.unsupported, "principal \(key.principal) signs with its stored secrets; no credential is issued for it")
         }
+        self.init(kind: kind, key: key, external: external, principal: principal, scheme: scheme, source: source)
+    }
+
+    /// Which kind of issued credential a principal of `external` signs with, if any (STS for a
+    /// SigV4 principal with a `roleArn`, an access token for OAuth 2.0); fails when the principal's
+    /// settings do not parse.
+    public static func kind(of external: ExternalCredential, principal: Principal) throws -> IssuedCredential.Kind? {
+        try SchemeRegistry.scheme(of: external, principal: principal).issuance
+    }
+
+    /// The principal's settings, as the scheme `type` parsed them.
+    package func scheme<Scheme: AuthorizationScheme>(_ type: Scheme.Type) throws -> Scheme {
+        guard let scheme = fields.scheme as? Scheme else {
+            throw SigilError(.unsupported, "principal \(key.principal) uses protocol \(external.authProtocol), not \(Scheme.authProtocol)")
+        }
+        return scheme
     }
 
     /// A parameter of the principal, else of the external credential.

@@ -48,7 +48,7 @@ final class Routes: Sendable {
             }
             let external = Result { () throws(SigilError) in
                 guard let external = catalog.externalCredential(named: named.externalCredential) else {
-                    throw SigilError(.signingFailed, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+                    throw SigilError(.invalidConfiguration, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
                 }
                 return external
             }
@@ -60,7 +60,7 @@ final class Routes: Sendable {
                     do throws(MergeFieldError) {
                         return try MergeTemplate(parsing: header.value)
                     } catch {
-                        throw SigilError(.signingFailed, "\(owner), header \(header.name): merge field \(error)")
+                        throw SigilError(.invalidRequest, "\(owner), header \(header.name): merge field \(error)")
                     }
                 })
             }

@@ -14,10 +14,8 @@ public struct SigningEngine: Sendable {
     /// Each named credential's endpoint, external credential and operator principal, worked out
     /// once per catalog snapshot.
     let routes = RouteCache()
-    /// Parsed templates by their text (templates are configuration, never secrets).
-    let templates = Memo<String, MergeTemplate>()
-    /// Parsed JWT signing keys by algorithm and the SHA-256 of their material (never the material).
-    let signingKeys = Memo<JWTAuthorization.KeyID, JWTSigningKey>(limit: 256)
+    /// What schemes keep across requests (parsed signing keys, found by digests of their material).
+    let caches = SchemeCaches()
 
     public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil) {
         self.source = source
@@ -57,13 +55,13 @@ public struct SigningEngine: Sendable {
         if try !takeHeldIssued(context) { try await obtainIssued(context) }
         // Read through the route and the binding (shared, immutable) rather than copied out.
         let route = resolution.route
-        let external = context.binding
-        trace?.step("protocol", "\(external.external.authProtocol) of external credential \(external.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
+        let scheme = try context.binding.scheme.get()
+        trace?.step("protocol", "\(context.external.authProtocol) of external credential \(context.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
 
         var headers = request.headers
         headers.reserveCapacity(headers.count + 1 + route.headers.count)
         var authorization: String?
-        if route.generateAuthorizationHeader, let value = try self.authorization(for: external.external.authProtocol, context, at: date) {
+        if route.generateAuthorizationHeader, let value = try scheme.authorization(context, at: date, caches: caches) {
             authorization = value
             try Self.set(&headers, name: "Authorization", value: value, credential: route.name)
             trace?.step("header Authorization", [.secret(SecretBytes(utf8: value, lockingMemory: false))])
@@ -72,13 +70,13 @@ public struct SigningEngine: Sendable {
         for header in route.headers {
             let template = try header.template.get()
             if template.hasMergeFields && !route.namedCredential.allowMergeFieldsInHeader {
-                throw SigilError(.signingFailed, "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)")
+                throw SigilError(.invalidRequest, "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)")
             }
             let rendered: SecretBytes
             do {
                 rendered = try template.render(resolver.resolve)
             } catch let error as MergeFieldError {
-                throw SigilError(.signingFailed, "\(header.owner), header \(header.name): merge field \(error)")
+                throw SigilError(.invalidRequest, "\(header.owner), header \(header.name): merge field \(error)")
             }
             try Self.set(&headers, name: header.name, value: rendered, credential: route.name)
             if template.hasMergeFields {
@@ -99,58 +97,19 @@ public struct SigningEngine: Sendable {
                 body = try MergeTemplate(parsing: text).render(resolver.resolve).withUnsafeBytes { Array($0) }
                 trace?.step("body", "merge fields filled in (\(body?.count ?? 0) bytes)")
             } catch let error as MergeFieldError {
-                throw SigilError(.signingFailed, "the body of a request to named credential \(route.name): merge field \(error)")
+                throw SigilError(.invalidRequest, "the body of a request to named credential \(route.name): merge field \(error)")
             }
         }
-        var url = resolution.url
-        // SigV4 signs last: over the final headers and body.
-        if external.external.authProtocol == .awsSigV4 && route.generateAuthorizationHeader {
-            let signer = try SigV4Authorization.signer(context)
-            let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
-            let signed = signer.sign(SigV4Signer.Request(method: request.method, url: url, headers: headers, payloadHash: payloadHash), at: date, trace: trace)
-            headers = signed.headers
-            url = signed.url
+        // The scheme's last step (SigV4's signature), over the final headers and body.
+        var signed = SignedRequest(method: request.method, url: resolution.url, headers: headers, body: body, declared: request.body)
+        if route.generateAuthorizationHeader {
+            try scheme.sign(&signed, context, at: date, trace: trace)
         }
-
-        var identity: ClientIdentity?
-        if let chain = route.namedCredential.clientCertificate {
-            guard let key = try source.secret(SecretTarget(owner: .namedCredential(route.name), field: NamedCredential.clientKeyField), stage: .current) else {
-                throw SigilError(.signingFailed, "named credential \(route.name) has a client certificate but no private key")
-            }
-            identity = ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
-            // The key is named, not fingerprinted: one unpacked from PKCS#12 is DER, not text.
-            trace?.step("client identity", "certificate chain of named credential \(route.name), private key in its sealed field \(NamedCredential.clientKeyField)")
-        }
+        let identity = try MTLSIdentity.identity(of: route.namedCredential, source: source, trace: trace)
         return DecoratedRequest(
-            method: request.method, url: url, headers: headers, body: body, namedCredential: route.name,
+            method: request.method, url: signed.url, headers: signed.headers, body: body, namedCredential: route.name,
             principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
         )
-    }
-
-    /// The `Authorization` value a protocol generates, or `nil` when it generates none. A header
-    /// value is a `String` (that is what is sent), so it is made as one directly.
-    func authorization(for authProtocol: AuthProtocol, _ context: CredentialContext, at date: Date) throws -> String? {
-        switch authProtocol {
-        case .basic: try BasicAuthorization.value(context).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        case .jwt: "Bearer " + (try JWTAuthorization.token(context, at: date, keys: signingKeys, templates: templates))
-        // SigV4 signs after the custom headers are in place (see decorate).
-        case .custom, .none, .awsSigV4: nil
-        case .oauth2:
-            // The access token the issuer obtained (obtainIssued ran first).
-            try context.requireSecret("accessToken", for: "OAuth 2.0").withUnsafeBytes { Self.bearer($0) }
-        }
-    }
-
-    /// `Bearer TOKEN`, made in one allocation (invalid UTF-8 in the token is replaced, as
-    /// `String(decoding:)` would).
-    static func bearer(_ token: UnsafeRawBufferPointer) -> String {
-        let prefix: StaticString = "Bearer "
-        return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + token.count) { buffer in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            raw.copyMemory(from: UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
-            UnsafeMutableRawBufferPointer(rebasing: raw[prefix.utf8CodeUnitCount...]).copyMemory(from: token)
-            return buffer.count
-        }
     }
 
     /// Whether decorating `request` signs the SHA-256 of its body (an `aws-sigv4` credential with
@@ -158,8 +117,7 @@ public struct SigningEngine: Sendable {
     /// body from a file then hashes it first and passes ``OutboundRequest/Body/sha256(_:)``.
     public func signsPayloadHash(_ request: OutboundRequest, as user: String? = nil) throws -> Bool {
         let (resolution, context) = try prepare(request, as: user, trace: nil)
-        guard context.external.authProtocol == .awsSigV4 && resolution.route.generateAuthorizationHeader else { return false }
-        return try SigV4Authorization.payloadHash(context, body: nil, declared: .none) != SigV4Signer.unsignedPayload
+        return try resolution.route.generateAuthorizationHeader && context.binding.scheme.get().signsPayloadHash
     }
 
     /// The name of the named credential whose endpoint `request` targets (its callout resolved).
@@ -169,16 +127,16 @@ public struct SigningEngine: Sendable {
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
     /// can then be sent by anyone holding the URL, without Sigil. Only for `aws-sigv4` credentials.
+    ///
+    /// The request's headers are signed into the URL (as botocore's presigner does), so whoever
+    /// sends it must send them with the same values: a browser upload's `Content-Type`, say.
     nonisolated(nonsending) public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
         let (resolution, context) = try prepare(request, as: user, trace: nil)
-        guard context.external.authProtocol == .awsSigV4 else {
-            throw SigilError(.signingFailed, "named credential \(resolution.route.name) uses protocol \(context.external.authProtocol); only aws-sigv4 credentials presign URLs")
-        }
+        let scheme = try context.binding.scheme.get()
         try await obtainIssued(context)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
-        let payloadHash = try SigV4Authorization.payloadHash(context, body: body, declared: request.body)
-        return try SigV4Authorization.signer(context).presign(
-            SigV4Signer.Request(method: request.method, url: resolution.url, headers: request.headers, payloadHash: payloadHash), at: date, expires: expires
+        return try scheme.presign(
+            SignedRequest(method: request.method, url: resolution.url, headers: request.headers, body: body, declared: request.body), context, at: date, expires: expires
         )
     }
 
@@ -191,8 +149,8 @@ public struct SigningEngine: Sendable {
         }
         let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
         let context = CredentialContext(source: source, binding: PrincipalBinding(external: external, principal: principal, user: user, source: source), user: user)
-        guard context.binding.issuance != nil else {
-            throw SigilError(.signingFailed, "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
+        guard try context.binding.scheme.get().issuance != nil else {
+            throw SigilError(.unsupported, "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
         }
         try await obtainIssued(context)
         return (context.reference, context.issued!)
@@ -207,12 +165,13 @@ public struct SigningEngine: Sendable {
             throw SigilError(.notFound, "external credential \(name.sanitizedForMessage) does not exist")
         }
         let principal = try PrincipalChooser.chooseForLogin(in: external, user: user, catalog: catalog)
-        guard let kind = IssuanceRequest.kind(of: external, principal: principal) else {
-            throw SigilError(.signingFailed, "external credential \(name) uses protocol \(external.authProtocol); only credentials obtained from a provider are authorized")
+        let scheme = try SchemeRegistry.scheme(of: external, principal: principal)
+        guard let kind = scheme.issuance else {
+            throw SigilError(.unsupported, "external credential \(name) uses protocol \(external.authProtocol); only credentials obtained from a provider are authorized")
         }
         let reference = PrincipalRef(externalCredential: name, principal: principal.name)
         return IssuanceRequest(kind: kind, key: IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil),
-                               external: external, principal: principal, source: source)
+                               external: external, principal: principal, scheme: scheme, source: source)
     }
 
     /// Whether the resource's answer refuses the issued credential `decorated` carried: its status
@@ -240,10 +199,7 @@ public struct SigningEngine: Sendable {
         else {
             throw SigilError(.notFound, "principal \(key.principal) does not exist")
         }
-        guard let kind = IssuanceRequest.kind(of: external, principal: principal) else {
-            throw SigilError(.signingFailed, "principal \(key.principal) signs with its stored secrets; no credential is issued for it")
-        }
-        return IssuanceRequest(kind: kind, key: key, external: external, principal: principal, source: source)
+        return try IssuanceRequest(key: key, external: external, principal: principal, source: source)
     }
 
     /// For a principal that signs with an issued credential (STS, OAuth 2.0), gets a current one
@@ -258,7 +214,7 @@ public struct SigningEngine: Sendable {
     private func takeHeldIssued(_ context: CredentialContext) throws -> Bool {
         guard let issuance = context.binding.issuance else { return true }
         guard let issuer else {
-            throw SigilError(.signingFailed, "principal \(context.reference) signs with credentials obtained from a provider (\(issuance.kind.rawValue)), and this engine has no issuer to obtain them")
+            throw SigilError(.unsupported, "principal \(context.reference) signs with credentials obtained from a provider (\(issuance.kind.rawValue)), and this engine has no issuer to obtain them")
         }
         guard let held = issuer.heldCredential(for: issuance) else { return false }
         record(held, of: issuance, in: context)
@@ -299,7 +255,7 @@ public struct SigningEngine: Sendable {
 
     static func set(_ headers: inout [(name: String, value: String)], name: String, value text: String, credential: String) throws {
         guard !HTTPFieldRules.hasControlCharacter(text) else {
-            throw SigilError(.signingFailed, "named credential \(credential), header \(name): the value has a control character (CR, LF, NUL...) after merge fields were filled in")
+            throw SigilError(.invalidRequest, "named credential \(credential), header \(name): the value has a control character (CR, LF, NUL...) after merge fields were filled in")
         }
         if !headers.isEmpty {
             headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
@@ -312,13 +268,13 @@ public struct SigningEngine: Sendable {
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
         for header in headers {
             guard HTTPFieldRules.isValidName(header.name) else {
-                throw SigilError(.signingFailed, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
+                throw SigilError(.invalidRequest, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
             }
             guard !HTTPFieldRules.isReserved(header.name) else {
-                throw SigilError(.signingFailed, "header \(header.name) is set by the HTTP client (Host from the named credential's URL, framing from the body); a request may not set it")
+                throw SigilError(.invalidRequest, "header \(header.name) is set by the HTTP client (Host from the named credential's URL, framing from the body); a request may not set it")
             }
             guard !HTTPFieldRules.hasControlCharacter(header.value) else {
-                throw SigilError(.signingFailed, "header \(header.name) has a control character (CR, LF, NUL, BEL...) in its value")
+                throw SigilError(.invalidRequest, "header \(header.name) has a control character (CR, LF, NUL, BEL...) in its value")
             }
         }
     }
@@ -338,25 +294,25 @@ struct MergeResolver {
             try Self.checkResourceFacing("password", reference, context)
             return try context.requireSecret("password", for: "$Credential.Password")
         case .oauthToken:
-            guard context.external.authProtocol == .oauth2 else {
-                throw SigilError(.signingFailed, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
+            guard context.binding.issuance?.kind == .oauth2 else {
+                throw SigilError(.invalidRequest, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
             }
             return try context.requireSecret("accessToken", for: "$Credential.OAuthToken")
         case .authorizationHeaderValue:
             guard let authorization else {
-                throw SigilError(.signingFailed, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")
+                throw SigilError(.invalidRequest, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")
             }
             return SecretBytes(utf8: authorization, lockingMemory: false)
         case .field(let credential, let name):
             guard credential == context.external.name else {
-                throw SigilError(.signingFailed, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
+                throw SigilError(.invalidRequest, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
             }
             if let secret = try context.secret(name) {
                 try Self.checkResourceFacing(name, reference, context)
                 return secret
             }
             if let value = context.parameter(name) { return SecretBytes(utf8: value, lockingMemory: false) }
-            throw SigilError(.signingFailed, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
+            throw SigilError(.missingSecret, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
         }
     }
 
@@ -373,21 +329,17 @@ struct MergeResolver {
     static func checkResourceFacing(_ field: String, _ reference: MergeReference, _ context: CredentialContext) throws {
         if let issued = context.issued, issued.fields[field] != nil {
             guard resourceFacingIssuedFields.contains(field) else {
-                throw SigilError(.signingFailed, "\(reference): \(field) of principal \(context.reference) is for the provider, never for the resource; merge fields cannot use it")
+                throw SigilError(.invalidRequest, "\(reference): \(field) of principal \(context.reference) is for the provider, never for the resource; merge fields cannot use it")
             }
             return
         }
-        switch context.external.authProtocol {
-        case .basic, .custom, .none:
-            return
-        case .oauth2, .jwt, .awsSigV4:
-            let listed = (context.external.parameters["mergeFieldSecrets"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard listed.contains(field) else {
-                throw SigilError(.signingFailed, """
-                    \(reference): secret \(field) of principal \(context.reference) is for the provider or the signature, not the resource; \
-                    an \(context.external.authProtocol) credential lets merge fields use only the secrets it lists in parameter mergeFieldSecrets
-                    """)
-            }
+        guard !type(of: try context.binding.scheme.get()).secretsGoToResource else { return }
+        let listed = (context.external.parameters["mergeFieldSecrets"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard listed.contains(field) else {
+            throw SigilError(.invalidRequest, """
+                \(reference): secret \(field) of principal \(context.reference) is for the provider or the signature, not the resource; \
+                an \(context.external.authProtocol) credential lets merge fields use only the secrets it lists in parameter mergeFieldSecrets
+                """)
         }
     }
 }

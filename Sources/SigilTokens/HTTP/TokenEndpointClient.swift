@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import SigilModel
-public import Foundation
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -94,23 +94,6 @@ public final class TokenEndpointClient: Sendable {
     public func shutdown() async throws {
         if let client = self.client.withLock({ client -> HTTPClient? in defer { client = nil }; return client }) {
             try await client.shutdown()
-        }
-    }
-
-    /// Checks that `url` may receive credentials: `https`, or `http` to a loopback address
-    /// (tests, local emulators). Returns the URL.
-    public static func checkEndpoint(_ url: String, parameter: String, owner: String) throws -> URL {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host, !host.isEmpty else {
-            throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) is not an absolute URL")
-        }
-        guard parsed.user == nil, parsed.password == nil, parsed.fragment == nil else {
-            throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must not carry user information or a fragment")
-        }
-        switch scheme {
-        case "https": return parsed
-        case "http" where isLoopback(host): return parsed
-        case "http": throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must use https (plain http is allowed only to a loopback address)")
-        default: throw SigilError(.invalidConfiguration, "\(owner): parameter \(parameter) must be an https URL, not \(scheme)")
         }
     }
 

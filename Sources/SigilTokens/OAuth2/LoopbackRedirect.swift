@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import SigilCore
 import SigilModel
+import SigilSigning
 import Synchronization
 
 /// Receives the authorization callback of a native app (RFC 8252 section 7.3): an HTTP listener on
@@ -22,7 +23,7 @@ public enum LoopbackRedirect {
         redirectURI: String, state: String, timeout: Duration, listening: @Sendable () -> Void
     ) async throws -> [String: String] {
         guard let url = URL(string: redirectURI), url.scheme == "http", let host = url.host, TokenEndpointClient.isLoopback(host), let port = url.port else {
-            throw SigilError(.invalidConfiguration, "redirectUri must be an http URL on a loopback address with a port (e.g. http://127.0.0.1:53682/callback) for a login from the command line")
+            throw SigilError(.invalidParameter, "redirectUri must be an http URL on a loopback address with a port (e.g. http://127.0.0.1:53682/callback) for a login from the command line")
         }
         let path = url.path.isEmpty ? "/" : url.path
         let group = MultiThreadedEventLoopGroup.singleton

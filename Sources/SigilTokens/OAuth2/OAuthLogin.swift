@@ -30,15 +30,15 @@ public struct OAuthLogin: Sendable {
     /// The authorization URL, with a fresh `state` and PKCE verifier. `redirectURI` defaults to the
     /// principal's `redirectUri` parameter.
     public func beginCode(_ request: IssuanceRequest, redirectURI: String? = nil, loginHint: String? = nil) throws -> CodeAuthorization {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         guard settings.grant == .authorizationCode else {
-            throw SigilError(.invalidConfiguration, "\(settings.owner): grantType is \(settings.grant.rawValue); the browser login is for authorization_code")
+            throw SigilError(.invalidParameter, "\(settings.owner): grantType is \(settings.grant.rawValue); the browser login is for authorization_code")
         }
         guard let authorizeURL = settings.authorizeURL else {
-            throw SigilError(.invalidConfiguration, "\(settings.owner): OAuth 2.0 parameter authorizeUrl is missing")
+            throw SigilError(.invalidParameter, "\(settings.owner): OAuth 2.0 parameter authorizeUrl is missing")
         }
         guard let redirect = redirectURI ?? request.parameter("redirectUri") else {
-            throw SigilError(.invalidConfiguration, "\(settings.owner): OAuth 2.0 parameter redirectUri is missing (e.g. http://127.0.0.1:53682/callback)")
+            throw SigilError(.invalidParameter, "\(settings.owner): OAuth 2.0 parameter redirectUri is missing (e.g. http://127.0.0.1:53682/callback)")
         }
         let verifier = Self.randomToken(bytes: 32)
         let state = Self.randomToken(bytes: 24)
@@ -59,7 +59,7 @@ public struct OAuthLogin: Sendable {
     /// Completes the authorization with the callback's query parameters: checks `state`, reports
     /// the provider's `error`, exchanges the code (with the verifier), and stores the tokens.
     public func completeCode(_ request: IssuanceRequest, _ authorization: CodeAuthorization, callback: [String: String]) async throws {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         guard let state = callback["state"], SecretBytes(utf8: state) == SecretBytes(utf8: authorization.state) else {
             throw SigilError(.providerFailed, "the authorization callback's state does not match the request (a forged or stale callback); nothing was stored")
         }
@@ -89,12 +89,12 @@ public struct OAuthLogin: Sendable {
     }
 
     public func beginDevice(_ request: IssuanceRequest) async throws -> DeviceAuthorization {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         guard settings.grant == .deviceCode || settings.grant == .authorizationCode else {
-            throw SigilError(.invalidConfiguration, "\(settings.owner): grantType is \(settings.grant.rawValue); the device login is for device_code (or authorization_code)")
+            throw SigilError(.invalidParameter, "\(settings.owner): grantType is \(settings.grant.rawValue); the device login is for device_code (or authorization_code)")
         }
         guard let deviceURL = settings.deviceURL else {
-            throw SigilError(.invalidConfiguration, "\(settings.owner): OAuth 2.0 parameter deviceUrl is missing")
+            throw SigilError(.invalidParameter, "\(settings.owner): OAuth 2.0 parameter deviceUrl is missing")
         }
         let purpose = "the device authorization request for \(request.key)"
         let response = try await provider.post(settings, request, to: deviceURL, form: settings.scope.map { [("scope", $0)] } ?? [], purpose: purpose)
@@ -122,7 +122,7 @@ public struct OAuthLogin: Sendable {
     /// Polls the token endpoint until the person approves (tokens stored), denies, or the code
     /// expires (RFC 8628 section 3.4 and 3.5: `authorization_pending` waits, `slow_down` adds 5 s).
     public func completeDevice(_ request: IssuanceRequest, _ device: DeviceAuthorization) async throws {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         var interval = device.interval
         let deadline = Date().addingTimeInterval(TimeInterval(device.expiresIn))
         while Date() < deadline {

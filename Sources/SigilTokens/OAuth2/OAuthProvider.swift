@@ -15,11 +15,11 @@ struct OAuthProvider: CredentialProvider {
     let client: TokenEndpointClient
     let clock: @Sendable () -> Date
 
-    func parametersDigest(_ request: IssuanceRequest) throws -> String { try OAuthSettings(request).digest }
-    func refreshMargin(_ request: IssuanceRequest) throws -> Int64 { try OAuthSettings(request).refreshMargin }
+    func parametersDigest(_ request: IssuanceRequest) throws -> String { try request.scheme(OAuth2Scheme.self).settings.digest(for: request.key) }
+    func refreshMargin(_ request: IssuanceRequest) throws -> Int64 { try request.scheme(OAuth2Scheme.self).settings.refreshMargin }
 
     func obtain(_ request: IssuanceRequest, previous: IssuedCredential?, now: Date) async throws -> IssuedCredential {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         if let refreshToken = previous?.fields["refreshToken"] {
             do {
                 return try await tokenRequest(settings, request, grant: [("grant_type", "refresh_token"), ("refresh_token", refreshToken.text)],
@@ -36,19 +36,19 @@ struct OAuthProvider: CredentialProvider {
         case .clientCredentials:
             return try await tokenRequest(settings, request, grant: [("grant_type", "client_credentials")], purpose: purpose, keeping: nil)
         case .jwtBearer:
-            guard let subject = settings.subject else {
-                throw SigilError(.invalidConfiguration, "\(settings.owner): the jwt-bearer grant needs a subject (parameter subject, or a per-user principal)")
+            guard let subject = settings.subject(for: request.key) else {
+                throw SigilError(.invalidParameter, "\(settings.owner): the jwt-bearer grant needs a subject (parameter subject, or a per-user principal)")
             }
             let key = try request.requireStoredSecret("privateKey", for: "the JWT bearer grant")
             let assertion = try JWTAssertion.sign(
                 claims: [("iss", settings.clientID), ("sub", subject), ("aud", settings.tokenURL)], lifetime: 180, at: clock(),
-                key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner
+                key: key, algorithm: settings.assertionAlgorithm.rawValue, keyID: request.parameter("kid"), owner: settings.owner
             )
             return try await tokenRequest(settings, request, grant: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)],
                                           purpose: purpose, keeping: nil)
         case .saml2Bearer, .samlAssertion:
-            guard let subject = settings.subject else {
-                throw SigilError(.invalidConfiguration, "\(settings.owner): the \(settings.grant.rawValue) grant needs a subject (parameter subject, or a per-user principal)")
+            guard let subject = settings.subject(for: request.key) else {
+                throw SigilError(.invalidParameter, "\(settings.owner): the \(settings.grant.rawValue) grant needs a subject (parameter subject, or a per-user principal)")
             }
             let key = try request.requireStoredSecret("privateKey", for: "the SAML assertion")
             let certificate = try request.storedSecret("certificate")?.text ?? request.parameter("certificate")
@@ -72,7 +72,7 @@ struct OAuthProvider: CredentialProvider {
 
     /// Revokes `credential`'s refresh token, else its access token (RFC 7009), at `revokeUrl`.
     func revoke(_ request: IssuanceRequest, _ credential: IssuedCredential) async throws -> String {
-        let settings = try OAuthSettings(request)
+        let settings = try request.scheme(OAuth2Scheme.self).settings
         guard let revokeURL = settings.revokeURL else { return "not revoked: the credential has no revokeUrl" }
         // The token and the client's credentials go only to the host that issued the token.
         guard let revoke = URL(string: revokeURL), let issuer = URL(string: settings.tokenURL),
@@ -98,7 +98,7 @@ struct OAuthProvider: CredentialProvider {
     /// POSTs `grant` (plus scope, audience, resource, extra fields and client authentication) to
     /// the token endpoint and parses the answer.
     func tokenRequest(
-        _ settings: OAuthSettings, _ request: IssuanceRequest, grant: [(name: String, value: String)], purpose: String, keeping refreshToken: SecretBytes?
+        _ settings: OAuth2Settings, _ request: IssuanceRequest, grant: [(name: String, value: String)], purpose: String, keeping refreshToken: SecretBytes?
     ) async throws -> IssuedCredential {
         var form = grant
         for (name, value) in [("scope", settings.scope), ("audience", settings.audience), ("resource", settings.resource)] {
@@ -121,7 +121,7 @@ struct OAuthProvider: CredentialProvider {
 
     /// POSTs `form` to a provider endpoint (token, device, revocation) with the principal's client
     /// authentication.
-    func post(_ settings: OAuthSettings, _ request: IssuanceRequest, to url: String, form: [(name: String, value: String)], purpose: String) async throws -> TokenEndpointClient.Response {
+    func post(_ settings: OAuth2Settings, _ request: IssuanceRequest, to url: String, form: [(name: String, value: String)], purpose: String) async throws -> TokenEndpointClient.Response {
         var form = form
         var headers: [(name: String, value: String)] = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         switch settings.clientAuthentication {
@@ -138,7 +138,7 @@ struct OAuthProvider: CredentialProvider {
             let key = try request.requireStoredSecret("privateKey", for: "client authentication (private_key_jwt)")
             let assertion = try JWTAssertion.sign(
                 claims: [("iss", settings.clientID), ("sub", settings.clientID), ("aud", settings.tokenURL)], lifetime: 60, at: clock(),
-                key: key, algorithm: settings.assertionAlgorithm, keyID: request.parameter("kid"), owner: settings.owner
+                key: key, algorithm: settings.assertionAlgorithm.rawValue, keyID: request.parameter("kid"), owner: settings.owner
             )
             form += [("client_id", settings.clientID), ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)]
         case .none:

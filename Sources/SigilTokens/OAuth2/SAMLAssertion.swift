@@ -32,10 +32,10 @@ struct SAMLAssertion {
             // Read without the library's size floor, so a short key gets the clear message below.
             key = try privateKeyPEM.withUnsafeBytes { try _RSA.Signing.PrivateKey(unsafePEMRepresentation: String(decoding: $0, as: UTF8.self)) }
         } catch {
-            throw SigilError(.signingFailed, "\(owner): privateKey is not an RSA private key in PEM (SAML assertions are signed with RSA-SHA256)")
+            throw SigilError(.invalidSecret, "\(owner): privateKey is not an RSA private key in PEM (SAML assertions are signed with RSA-SHA256)")
         }
         guard key.keySizeInBits >= 2048 else {
-            throw SigilError(.signingFailed, "\(owner): the RSA key has \(key.keySizeInBits) bits; at least 2048 are required")
+            throw SigilError(.invalidSecret, "\(owner): the RSA key has \(key.keySizeInBits) bits; at least 2048 are required")
         }
         let id = Self.uniqueID()
         let issued = Self.time(now)
@@ -70,7 +70,7 @@ struct SAMLAssertion {
             guard let begin = certificatePEM.range(of: "-----BEGIN CERTIFICATE-----"),
                   let end = certificatePEM.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<certificatePEM.endIndex)
             else {
-                throw SigilError(.signingFailed, "\(owner): certificate is not a PEM certificate")
+                throw SigilError(.invalidSecret, "\(owner): certificate is not a PEM certificate")
             }
             let base64 = certificatePEM[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
             keyInfo = "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(base64)</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"

@@ -152,7 +152,7 @@ public struct SigV4Signer: Sendable {
     /// keeps all its values.
     public func presign(_ request: Request, at date: Date, expires: Int) throws -> String {
         guard (1...604_800).contains(expires) else {
-            throw SigilError(.signingFailed, "a presigned URL expires after 1 to 604800 seconds (7 days), not \(expires)")
+            throw SigilError(.invalidRequest, "a presigned URL expires after 1 to 604800 seconds (7 days), not \(expires)")
         }
         let time = AmzTime(date)
         let url = SigV4URL(request.url)

@@ -11,7 +11,7 @@ import Synchronization
 /// (`header.claims.signature`) straight into the returned `String`'s storage: one allocation for
 /// the token, none for the JSON or the base64url.
 ///
-/// The engine goes through ``JWTAuthorization``, which reads the parameters, renders merge fields
+/// The engine goes through ``JWTScheme``, which reads the parameters, renders merge fields
 /// and memoizes parsed keys; this is the part that runs once per token whatever the credential.
 /// It is exposed (as SPI) so the benchmarks can measure JWT signing itself beside swift-crypto's
 /// raw signature.

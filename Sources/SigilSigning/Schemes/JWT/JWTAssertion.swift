@@ -12,7 +12,7 @@ public enum JWTAssertion {
         claims: [(name: String, value: String)], lifetime: Int, at date: Date, key: SecretBytes, algorithm name: String, keyID: String? = nil, owner: String
     ) throws -> String {
         guard let algorithm = JWTAlgorithm(rawValue: name) else {
-            throw SigilError(.signingFailed, "\(owner): algorithm \(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
+            throw SigilError(.invalidParameter, "\(owner): algorithm \(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
         }
         let signingKey: JWTSigningKey
         do {
@@ -20,7 +20,7 @@ public enum JWTAssertion {
         } catch let error as SigilError {
             throw error
         } catch {
-            throw SigilError(.signingFailed, "\(owner): the private key could not be read")
+            throw SigilError(.invalidSecret, "\(owner): the private key could not be read")
         }
         return try JWTSigner(algorithm: algorithm, key: signingKey, keyID: keyID).compactToken(claims: claims, lifetime: lifetime, at: date)
     }

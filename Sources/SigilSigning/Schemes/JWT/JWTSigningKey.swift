@@ -16,7 +16,7 @@ enum JWTSigningKey: Sendable {
 
     init(_ material: SecretBytes, algorithm: JWTAlgorithm, owner: String) throws {
         func fail(_ problem: String) -> SigilError {
-            SigilError(.signingFailed, "\(owner): the JWT signing key \(problem)")
+            SigilError(.invalidSecret, owner.isEmpty ? "the JWT signing key \(problem)" : "\(owner): the JWT signing key \(problem)")
         }
         if let minimum = algorithm.minimumHMACKeyBytes {
             guard material.count >= minimum else {
@@ -106,7 +106,7 @@ enum JWTSigningKey: Sendable {
         case (.p256(let key), .es256): return .data(try key.signature(for: input).rawRepresentation)
         case (.p384(let key), .es384): return .data(try key.signature(for: input).rawRepresentation)
         case (.ed25519(let key), .edDSA): return .data(try key.signature(for: input))
-        default: throw SigilError(.signingFailed, "the JWT key does not fit algorithm \(algorithm.rawValue)")
+        default: throw SigilError(.invalidSecret, "the JWT key does not fit algorithm \(algorithm.rawValue)")
         }
     }
 
