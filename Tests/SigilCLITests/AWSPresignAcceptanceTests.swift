@@ -33,8 +33,8 @@ final class PresignVerifier {
 @Suite("AWS SigV4 presigned URLs accepted by a server that verifies them (botocore's signer); tampered, wrong-key and expired ones refused", .serialized)
 struct AWSPresignAcceptanceTests {
     /// Sends `method url` (with `body`) with a plain HTTP client, adding only Host and Content-Length.
-    func fetch(_ url: String, method: String = "GET", body: String = "") throws -> (status: Int, body: String) {
-        let request: [String: Any] = ["method": method, "url": url, "headers": [[String]](), "body_base64": Data(body.utf8).base64EncodedString()]
+    func fetch(_ url: String, method: String = "GET", headers: [[String]] = [], body: String = "") throws -> (status: Int, body: String) {
+        let request: [String: Any] = ["method": method, "url": url, "headers": headers, "body_base64": Data(body.utf8).base64EncodedString()]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", interop + "/send_request.py"]
@@ -164,6 +164,30 @@ struct AWSPresignAcceptanceTests {
         #expect(uploaded.status == 200, "\(uploaded.body)")
         #expect(verified(uploaded.body)["body_length"] as? Int == 26)
         #expect(try fetch(put).status == 403)
+    }
+
+    @Test("S3: headers given with -H are signed into the URL; the upload must send them with the same values")
+    func signedHeaders() throws {
+        let cli = CLI()
+        let verifier = try PresignVerifier(directory: cli.home)
+        defer { verifier.stop() }
+        try setUp(cli, verifier)
+
+        let url = try presign(cli, ["-X", "PUT", "-H", "Content-Type: text/csv", "-H", "x-amz-acl: bucket-owner-full-control", "--expires", "300", "callout:Bucket/uploads/c.csv"])
+        #expect(parameter("X-Amz-SignedHeaders", in: url) == "content-type;host;x-amz-acl")
+        let headers = [["Content-Type", "text/csv"], ["x-amz-acl", "bucket-owner-full-control"]]
+        let uploaded = try fetch(url, method: "PUT", headers: headers, body: "a,b\n1,2\n")
+        #expect(uploaded.status == 200, "\(uploaded.body)")
+        #expect(verified(uploaded.body)["body_length"] as? Int == 8)
+
+        let withoutACL = try fetch(url, method: "PUT", headers: [headers[0]], body: "a,b\n")
+        #expect(withoutACL.status == 403 && withoutACL.body.contains("signed header x-amz-acl is missing"), "\(withoutACL.body)")
+        let otherType = try fetch(url, method: "PUT", headers: [["Content-Type", "text/html"], headers[1]], body: "<p>")
+        #expect(otherType.status == 403 && otherType.body.contains("<Code>SignatureDoesNotMatch</Code>"), "\(otherType.body)")
+
+        // The caller's headers follow the same rules as for sign: no Host, no control characters.
+        #expect(try cli.run(["presign", "-H", "Host: elsewhere.example", "callout:Bucket/a"]).status != 0)
+        #expect(try cli.run(["presign", "-H", "x-amz-meta-a: b\u{7}c", "callout:Bucket/a"]).status != 0)
     }
 
     @Test("S3 with temporary credentials: the signed session token is required")

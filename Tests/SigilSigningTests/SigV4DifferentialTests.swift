@@ -53,7 +53,8 @@ struct SigV4DifferentialTests {
         let headerNames = ["X-Amz-Meta-Name", "x-amz-meta-name", "Content-Type", "Accept", "X-Custom", "x-custom", "Range", "Content-MD5",
                            "User-Agent", "X-Amzn-Trace-Id", "Cache-Control", "x-amz-acl", "If-None-Match", "Expect"]
         let headerValues = ["plain", "  leading and trailing  ", "runs   of    spaces", "tab\tseparated\t\tvalues", "a,b,c", "bytes=0-1023",
-                            "application/json; charset=utf-8", "\"etag\"", "", "UPPER lower", "x y  z"]
+                            "application/json; charset=utf-8", "\"etag\"", "", "UPPER lower", "x y  z",
+                            "application/x-www-form-urlencoded; charset=utf-8"]
         let hosts = ["examplebucket.s3.amazonaws.com", "s3.us-east-1.amazonaws.com", "sts.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com",
                      "abc123.execute-api.us-west-2.amazonaws.com", "api.example.com:8443", "127.0.0.1:5000", "Mixed.Case.Example.com"]
         var cases: [Case] = []

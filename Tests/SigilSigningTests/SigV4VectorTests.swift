@@ -16,6 +16,9 @@ struct SigV4VectorTests {
             var body: String
             var signedHeaders: String
             var signature: String
+            /// The suite's `.creq` and `.sts` files: the first two stages' expected output.
+            var canonicalRequest: String
+            var stringToSign: String
             var testDescription: String { name }
         }
 
@@ -46,6 +49,48 @@ struct SigV4VectorTests {
         let signed = Self.signer.sign(.init(method: item.method, url: url, headers: item.headers.map { ($0[0], $0[1]) }, payloadHash: payload), at: Self.date)
         let expected = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=\(item.signedHeaders), Signature=\(item.signature)"
         #expect(signed.headers.first { $0.name == "Authorization" }?.value == expected)
+    }
+
+    // Each stage on its own, fed the suite's output of the stage before: a wrong stage is named by
+    // the test that fails, not only by a wrong final signature.
+
+    @Test("stage 1, the canonical request, equals the suite's .creq", arguments: suite.cases)
+    func canonicalRequest(_ item: Suite.Case) {
+        let url = SigV4URL("https://example.amazonaws.com\(item.path)" + (item.query.isEmpty ? "" : "?\(item.query)"))
+        let payload = item.body.isEmpty ? SigV4Signer.emptyPayloadHash : Hex.encode(SHA256.hash(data: Array(item.body.utf8)))
+        let headers = SigV4Signer.CanonicalHeaders(item.headers.map { ($0[0], $0[1]) }, url: url)
+        let canonical = url.withQuery { Self.signer.canonicalRequest(method: item.method, url: url, query: $0, headers: headers, payloadHash: payload) }
+        #expect(String(decoding: canonical, as: UTF8.self) == item.canonicalRequest)
+    }
+
+    @Test("stage 2, the string to sign of the suite's .creq, equals its .sts", arguments: suite.cases)
+    func stringToSign(_ item: Suite.Case) {
+        let signer = Self.signer
+        let stringToSign = [UInt8](unsafeUninitializedCapacity: signer.stringToSignByteCount) { buffer, count in
+            var writer = ByteWriter(buffer)
+            signer.writeStringToSign(canonicalRequest: Array(item.canonicalRequest.utf8), time: AmzTime(Self.date), to: &writer)
+            count = writer.count
+        }
+        #expect(String(decoding: stringToSign, as: UTF8.self) == item.stringToSign)
+    }
+
+    @Test("stages 3 and 4, the signing key and the signature of the suite's .sts, equal its signature", arguments: suite.cases)
+    func signature(_ item: Suite.Case) {
+        let signature = [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in
+            var writer = ByteWriter(buffer)
+            Array(item.stringToSign.utf8).withUnsafeBytes { Self.signer.writeSignature(of: $0, time: AmzTime(Self.date), to: &writer) }
+            count = writer.count
+        }
+        #expect(String(decoding: signature, as: UTF8.self) == item.signature)
+        // One flipped bit of the string to sign gives another signature.
+        var flipped = Array(item.stringToSign.utf8)
+        flipped[flipped.count - 1] ^= 0x01
+        let other = [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in
+            var writer = ByteWriter(buffer)
+            flipped.withUnsafeBytes { Self.signer.writeSignature(of: $0, time: AmzTime(Self.date), to: &writer) }
+            count = writer.count
+        }
+        #expect(other != signature)
     }
 
     @Test("the derived key is cached per day, region and service, and never outlives a rotated secret")

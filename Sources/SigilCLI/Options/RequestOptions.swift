@@ -81,14 +81,19 @@ struct RequestOptions: ParsableArguments {
     }
 
     private func outbound(body: OutboundRequest.Body, hasBody: Bool) throws -> OutboundRequest {
+        let method = (X ?? (hasBody ? "POST" : "GET")).uppercased()
+        return OutboundRequest(method: method, url: url, headers: try Self.headers(H), body: body)
+    }
+
+    /// `-H 'Name: value'` options as headers.
+    static func headers(_ options: [String]) throws -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(H.count)
-        for (number, header) in H.enumerated() {
+        headers.reserveCapacity(options.count)
+        for (number, header) in options.enumerated() {
             // Not quoted: a header without a colon may be a pasted secret.
-            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H number \(number + 1) of \(H.count): expected 'Name: value'") }
+            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H number \(number + 1) of \(options.count): expected 'Name: value'") }
             headers.append((String(header[..<colon]).trimmingCharacters(in: .whitespaces), String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
         }
-        let method = (X ?? (hasBody ? "POST" : "GET")).uppercased()
-        return OutboundRequest(method: method, url: url, headers: headers, body: body)
+        return headers
     }
 }
