@@ -222,11 +222,15 @@ public final class Executor: Sendable {
         var stream = stream
         if let stream { request.body = try await declaredBody(request, stream, as: user) }
         var followed = 0
+        // The request decorated last: a redirect inside its endpoint is decorated again through
+        // the same route and principal, without reading the catalog again.
+        var previous: DecoratedRequest?
         while true {
-            let (decorated, response) = try await sendDecorated(request, stream: stream, as: user, download: download)
+            let (decorated, response) = try await sendDecorated(request, stream: stream, as: user, after: previous, download: download)
+            previous = decorated
             guard redirects.mode != .off, let location = redirectLocation(response) else { return response }
             let credential = decorated.namedCredential
-            let target = try engine.redirect(from: decorated.url, namedCredential: credential, to: location)
+            let target = try engine.redirect(from: decorated, to: location)
             try countRedirect(&followed, to: target.host, credential: credential)
             guard target.callout != nil || redirects.mode == .dropCredentials else {
                 throw SigilError(.calloutRefused, "named credential \(credential): the server redirected (\(response.status)) to host \(target.host), outside the credential's endpoint; not followed (redirects: refuse)")
@@ -304,15 +308,19 @@ public final class Executor: Sendable {
     }
 
     private func sendDecorated(
-        _ request: OutboundRequest, stream: StreamedBody?, as user: String?, download: (@Sendable (Data) async throws -> Void)?
+        _ request: OutboundRequest, stream: StreamedBody?, as user: String?, after previous: DecoratedRequest?, download: (@Sendable (Data) async throws -> Void)?
     ) async throws -> (DecoratedRequest, Response) {
-        let decorated = try await engine.decorate(request, as: user)
+        let decorated = if let previous {
+            try await engine.decorate(request, as: user, reusing: previous)
+        } else {
+            try await engine.decorate(request, as: user)
+        }
         willSend?(decorated)
         var response = try await transmitRetrying(Wire(decorated, stream: stream, download: download))
         guard stream?.replayable != false, try await engine.rejected(decorated, status: response.status, body: response.body) else {
             return (decorated, response)
         }
-        let again = try await engine.decorate(request, as: user)
+        let again = try await engine.decorate(request, as: user, reusing: decorated)
         willSend?(again)
         response = try await transmitRetrying(Wire(again, stream: stream, download: download))
         response.retried = true

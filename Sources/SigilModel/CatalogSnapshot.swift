@@ -11,7 +11,6 @@ public final class CatalogSnapshot: Sendable {
     /// it (``CredentialSource/principalSecrets(of:type:consistentWith:)``).
     /// `nil` when the source keeps none.
     public let version: [UInt8]?
-
     public init(_ catalog: Catalog, authorizedUsers: [PrincipalRef: Set<String>]? = nil, version: [UInt8]? = nil) {
         self.catalog = catalog
         self.authorizedUsers = authorizedUsers

@@ -7,6 +7,10 @@ public protocol CredentialSource: Sendable {
     /// The catalog as a snapshot: the same object for as long as the catalog is unchanged (the
     /// default wraps ``catalog()`` anew each time, which is always correct but keeps nothing).
     func snapshot() throws -> CatalogSnapshot
+    /// ``snapshot()`` with the source's mark of its stored secrets (the vault: the secrets table's
+    /// row-set MAC), which changes whenever any secret is set, staged or deleted: secrets a reader
+    /// kept under another mark are stale. `nil`: the source keeps no mark (then nothing is kept).
+    func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?)
     /// The value of `target` in `stage`, or `nil` when it has none.
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes?
     /// Every current secret one request may use from principal `key.principal` (for a per-user
@@ -24,6 +28,8 @@ public protocol CredentialSource: Sendable {
 
 extension CredentialSource {
     public func snapshot() throws -> CatalogSnapshot { CatalogSnapshot(try catalog()) }
+
+    public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) { (try snapshot(), nil) }
 
     public func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? { nil }
 

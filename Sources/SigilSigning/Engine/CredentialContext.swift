@@ -1,5 +1,6 @@
 import SigilCore
 import SigilModel
+import Synchronization
 
 /// A principal with its external credential and, for a per-user principal, the acting user: who
 /// signs, which does not change from one request to the next. A named credential's route keeps one
@@ -16,6 +17,38 @@ final class PrincipalBinding: Sendable {
     /// What the issuer is asked for, when the principal signs with an issued credential (STS,
     /// OAuth 2.0).
     let issuance: IssuanceRequest?
+
+    /// The principal's current secrets as last read, unsealed in locked memory that is wiped when
+    /// released, kept for requests through this binding for at most the engine's
+    /// ``SigningEngine/preparedSecretLifetime`` and only while the source's secrets version is the
+    /// one they were read under. A change of the catalog drops the binding with them.
+    private let prepared = Mutex<PreparedSecrets?>(nil)
+
+    struct PreparedSecrets {
+        let version: [UInt8]
+        let readAt: ContinuousClock.Instant
+        let values: [String: SecretBytes]
+    }
+
+    /// The kept secrets, when they were read under `version` less than `lifetime` ago.
+    func preparedSecrets(version: [UInt8], now: ContinuousClock.Instant, lifetime: Duration) -> [String: SecretBytes]? {
+        prepared.withLock { prepared in
+            guard let kept = prepared else { return nil }
+            guard kept.version == version, now - kept.readAt < lifetime else {
+                prepared = nil  // stale or expired: released (and wiped) now
+                return nil
+            }
+            return kept.values
+        }
+    }
+
+    func keep(_ values: [String: SecretBytes], version: [UInt8], readAt: ContinuousClock.Instant) {
+        prepared.withLock { $0 = PreparedSecrets(version: version, readAt: readAt, values: values) }
+    }
+
+    func dropPreparedSecrets() {
+        prepared.withLock { $0 = nil }
+    }
 
     init(external: ExternalCredential, principal: Principal, user: String?, source: any CredentialSource) {
         self.external = external
@@ -47,6 +80,10 @@ package final class CredentialContext {
     let trace: SigningTrace?
     /// The catalog the request was prepared from (`nil`: secrets are read field by field).
     let snapshot: CatalogSnapshot?
+    /// The source's secrets version when the request was prepared (`nil`: secrets are not kept).
+    let secretsVersion: [UInt8]?
+    /// How long secrets read for this principal may be kept for later requests (zero: not kept).
+    let preparedLifetime: Duration
     /// Every current secret, once read together.
     private var secrets: [String: SecretBytes]?
     private var cache: [String: SecretBytes?] = [:]
@@ -54,11 +91,16 @@ package final class CredentialContext {
     /// take the place of stored ones of the same name.
     var issued: IssuedCredential?
 
-    init(source: any CredentialSource, binding: PrincipalBinding, user: String?, snapshot: CatalogSnapshot? = nil, trace: SigningTrace? = nil) {
+    init(
+        source: any CredentialSource, binding: PrincipalBinding, user: String?, snapshot: CatalogSnapshot? = nil,
+        secretsVersion: [UInt8]? = nil, preparedLifetime: Duration = .zero, trace: SigningTrace? = nil
+    ) {
+        self.secretsVersion = secretsVersion
         self.source = source
         self.binding = binding
         self.user = user
         self.snapshot = snapshot
+        self.preparedLifetime = preparedLifetime
         self.trace = trace
     }
 
@@ -70,8 +112,18 @@ package final class CredentialContext {
 
     func secret(_ field: String) throws -> SecretBytes? {
         if let value = issued?.fields[field] { return value }
-        if secrets == nil, let snapshot, let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
-            secrets = all
+        if secrets == nil, let snapshot {
+            if let version = secretsVersion, preparedLifetime > .zero {
+                let now = ContinuousClock.now
+                if let kept = binding.preparedSecrets(version: version, now: now, lifetime: preparedLifetime) {
+                    secrets = kept
+                } else if let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
+                    secrets = all
+                    binding.keep(all, version: version, readAt: now)
+                }
+            } else if let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
+                secrets = all
+            }
         }
         if let secrets { return secrets[field] }
         if let cached = cache[field] { return cached }

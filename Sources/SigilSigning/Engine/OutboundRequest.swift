@@ -47,6 +47,9 @@ public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugSt
     /// ``SigningEngine/rejected(_:status:body:)`` replaces when the resource refuses it.
     public var issued: IssuedCredential?
     let issuedKey: IssuedCredentialKey?
+    /// The route and principal it was decorated through: a retry or a redirect inside the endpoint
+    /// is decorated again from them, without reading the catalog again.
+    let prepared: PreparedRoute?
 
     public var description: String { "DecoratedRequest(\(method) \(namedCredential), \(headers.count) headers, <redacted>)" }
     public var debugDescription: String { description }

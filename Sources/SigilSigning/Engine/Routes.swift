@@ -24,6 +24,8 @@ final class Routes: Sendable {
         let generateAuthorizationHeader: Bool
         /// The external credential's custom headers, then the named credential's.
         let headers: [Header]
+        /// The base URL parsed, or why it is invalid.
+        let endpoint: Result<EndpointURL, SigilError>
         /// The base URL as requests are sent to it (normalized), or why it is invalid.
         let base: Result<String, SigilError>
         let externalCredential: Result<ExternalCredential, SigilError>
@@ -39,13 +41,14 @@ final class Routes: Sendable {
             namedCredential = named
             name = named.name
             generateAuthorizationHeader = named.generateAuthorizationHeader
-            base = Result { () throws(SigilError) in
+            endpoint = Result { () throws(SigilError) in
                 do throws(EndpointURLError) {
-                    return try EndpointURL(parsing: named.url).description
+                    return try EndpointURL(parsing: named.url)
                 } catch {
                     throw SigilError(.calloutRefused, "named credential \(named.name) has an invalid URL: \(error.problem)")
                 }
             }
+            base = endpoint.map(\.description)
             let external = Result { () throws(SigilError) in
                 guard let external = catalog.externalCredential(named: named.externalCredential) else {
                     throw SigilError(.invalidConfiguration, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
@@ -69,6 +72,11 @@ final class Routes: Sendable {
                 let principal = try PrincipalChooser.choose(in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })
                 return PrincipalBinding(external: external, principal: principal, user: nil, source: source)
             }
+        }
+
+        /// Every binding this route keeps (the operator's, the users').
+        var bindings: [PrincipalBinding] {
+            ((try? operatorPrincipal.get()).map { [$0] } ?? []) + userPrincipals.withLock { Array($0.values) }
         }
 
         /// The principal `user`'s requests take (see ``PrincipalChooser``).
@@ -106,14 +114,52 @@ final class Routes: Sendable {
     }
 }
 
-/// The routes of the snapshot last seen, replaced when the source hands out another snapshot.
-final class RouteCache: Sendable {
-    private let current = Mutex<Routes?>(nil)
+/// What a decorated request was prepared from: the routes of one catalog, its route and principal.
+final class PreparedRoute: Sendable {
+    let routes: Routes
+    let snapshot: CatalogSnapshot
+    let secretsVersion: [UInt8]?
+    let route: Routes.Route
+    let binding: PrincipalBinding
+    let user: String?
 
-    func routes(for snapshot: CatalogSnapshot, source: any CredentialSource) -> Routes {
-        if let routes = current.withLock({ $0 }), routes.snapshot === snapshot { return routes }
+    init(routes: Routes, snapshot: CatalogSnapshot, secretsVersion: [UInt8]?, route: Routes.Route, binding: PrincipalBinding, user: String?) {
+        self.routes = routes
+        self.snapshot = snapshot
+        self.secretsVersion = secretsVersion
+        self.route = route
+        self.binding = binding
+        self.user = user
+    }
+}
+
+/// The routes of the snapshot last seen, replaced when the source hands out another snapshot.
+/// A new secrets version keeps the routes, and drops the secrets their bindings kept.
+final class RouteCache: Sendable {
+    private struct Current {
+        var routes: Routes
+        var secretsVersion: [UInt8]?
+    }
+
+    private let current = Mutex<Current?>(nil)
+
+    func routes(for snapshot: CatalogSnapshot, secretsVersion: [UInt8]?, source: any CredentialSource) -> Routes {
+        if let kept = current.withLock({ $0 }), kept.routes.snapshot === snapshot {
+            if kept.secretsVersion != secretsVersion {
+                for route in kept.routes.byName.values { route.bindings.forEach { $0.dropPreparedSecrets() } }
+                current.withLock { $0?.secretsVersion = secretsVersion }
+            }
+            return kept.routes
+        }
         let routes = Routes(snapshot, source: source)
-        current.withLock { $0 = routes }
+        current.withLock { $0 = Current(routes: routes, secretsVersion: secretsVersion) }
         return routes
+    }
+
+    /// Drops every secret the bindings keep (a service calls this on a timer, so that an idle
+    /// process holds none past their lifetime).
+    func dropPreparedSecrets() {
+        guard let routes = current.withLock({ $0?.routes }) else { return }
+        for route in routes.byName.values { route.bindings.forEach { $0.dropPreparedSecrets() } }
     }
 }

@@ -22,16 +22,29 @@ extension SigningEngine {
     /// Refused whatever the caller's redirect policy: a Location that is not an `http`/`https` URL,
     /// one with user information, and a step from `https` down to `http`.
     public func redirect(from url: String, namedCredential name: String, to location: String) throws -> Redirect {
-        let owner = "named credential \(name)"
         guard let named = try source.catalog().namedCredential(named: name) else {
-            throw SigilError(.notFound, "\(owner) does not exist")
+            throw SigilError(.notFound, "named credential \(name) does not exist")
         }
         let endpoint: EndpointURL
         do throws(EndpointURLError) {
             endpoint = try EndpointURL(parsing: named.url)
         } catch {
-            throw SigilError(.calloutRefused, "\(owner) has an invalid URL: \(error.problem)")
+            throw SigilError(.calloutRefused, "named credential \(name) has an invalid URL: \(error.problem)")
         }
+        return try redirect(from: url, namedCredential: name, endpoint: endpoint, to: location)
+    }
+
+    /// The same for `decorated`'s response, judged against the endpoint it was prepared with (the
+    /// catalog is not read again).
+    public func redirect(from decorated: DecoratedRequest, to location: String) throws -> Redirect {
+        guard let route = decorated.prepared?.route else {
+            return try redirect(from: decorated.url, namedCredential: decorated.namedCredential, to: location)
+        }
+        return try redirect(from: decorated.url, namedCredential: route.name, endpoint: route.endpoint.get(), to: location)
+    }
+
+    private func redirect(from url: String, namedCredential name: String, endpoint: EndpointURL, to location: String) throws -> Redirect {
+        let owner = "named credential \(name)"
         guard let current = URL(string: url), let resolved = URL(string: location, relativeTo: current)?.absoluteURL,
               var parts = URLComponents(url: resolved, resolvingAgainstBaseURL: false),
               let scheme = parts.scheme?.lowercased(), let rawHost = parts.host, !rawHost.isEmpty
@@ -61,7 +74,7 @@ extension SigningEngine {
         let shown = ((host.contains(":") ? "[\(host)]" : host) + (parts.port.map { ":\($0)" } ?? "")).sanitizedForMessage
         guard inside else { return Redirect(url: absolute, host: shown, callout: nil) }
         let suffix = String(path.dropFirst(endpoint.path.count)) + (parts.percentEncodedQuery.map { "?" + $0 } ?? "")
-        return Redirect(url: absolute, host: shown, callout: "callout:\(named.name)" + suffix)
+        return Redirect(url: absolute, host: shown, callout: "callout:\(name)" + suffix)
     }
 
     /// An IPv6 host without its brackets, any other host as it is.

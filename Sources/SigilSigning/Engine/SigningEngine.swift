@@ -17,9 +17,24 @@ public struct SigningEngine: Sendable {
     /// What schemes keep across requests (parsed signing keys, found by digests of their material).
     let caches = SchemeCaches()
 
-    public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil) {
+    /// How long a principal's secrets, once read and unsealed, are kept for its later requests
+    /// (see SECURITY.md, "Secrets in memory"); zero keeps none.
+    public let preparedSecretLifetime: Duration
+    /// The longest ``preparedSecretLifetime`` an engine accepts.
+    public static let maximumPreparedSecretLifetime: Duration = .seconds(3600)
+
+    /// An engine over `source`; `issuer` obtains issued credentials (OAuth 2.0 tokens, STS).
+    /// `preparedSecretLifetime` (zero to one hour; default one minute) bounds how long unsealed
+    /// secrets are kept between requests; a change of any secret or of the catalog drops them.
+    public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil, preparedSecretLifetime: Duration = .seconds(60)) {
         self.source = source
         self.issuer = issuer
+        self.preparedSecretLifetime = min(max(preparedSecretLifetime, .zero), Self.maximumPreparedSecretLifetime)
+    }
+
+    /// Drops every unsealed secret the engine keeps between requests, now.
+    public func dropPreparedSecrets() {
+        routes.dropPreparedSecrets()
     }
 
     /// Decorates `request` for `user` (`nil`: the vault's operator, who may use any named
@@ -31,13 +46,28 @@ public struct SigningEngine: Sendable {
     nonisolated(nonsending) public func decorate(
         _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), trace: SigningTrace? = nil
     ) async throws -> DecoratedRequest {
+        try await decorate(request, as: user, at: date, trace: trace, reusing: nil)
+    }
+
+    /// Decorates `request` again through the route and principal `previous` was decorated through
+    /// (a retry, or a redirect inside the same endpoint), without reading the catalog again: the
+    /// executor carries its request this way.
+    nonisolated(nonsending) public func decorate(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), reusing previous: DecoratedRequest) async throws -> DecoratedRequest {
+        try await decorate(request, as: user, at: date, trace: nil, reusing: previous.prepared)
+    }
+
+    nonisolated(nonsending) private func decorate(
+        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?, reusing prepared: PreparedRoute?
+    ) async throws -> DecoratedRequest {
         // A change of the catalog between preparing the request and reading its secrets (another
-        // process's `apply`, say) makes the source refuse the mix: prepare again.
+        // process's `apply`, say) makes the source refuse the mix: prepare again, from the catalog.
         var attempt = 1
+        var prepared = prepared
         while true {
             do {
-                return try await decorateOnce(request, as: user, at: date, trace: trace)
+                return try await decorateOnce(request, as: user, at: date, trace: trace, reusing: prepared)
             } catch let error as SigilError where error.code == .catalogChanged && attempt < Self.preparationAttempts {
+                prepared = nil
                 // A little later each time, so that a burst of changes can pass.
                 try await Task.sleep(for: .milliseconds(attempt))
                 attempt += 1
@@ -49,9 +79,9 @@ public struct SigningEngine: Sendable {
     static let preparationAttempts = 8
 
     nonisolated(nonsending) private func decorateOnce(
-        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?
+        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?, reusing prepared: PreparedRoute?
     ) async throws -> DecoratedRequest {
-        let (resolution, context) = try prepare(request, as: user, trace: trace)
+        let (resolution, context, routes) = try prepare(request, as: user, trace: trace, reusing: prepared)
         if try !takeHeldIssued(context) { try await obtainIssued(context) }
         // Read through the route and the binding (shared, immutable) rather than copied out.
         let route = resolution.route
@@ -108,7 +138,8 @@ public struct SigningEngine: Sendable {
         let identity = try MTLSIdentity.identity(of: route.namedCredential, source: source, trace: trace)
         return DecoratedRequest(
             method: request.method, url: signed.url, headers: signed.headers, body: body, namedCredential: route.name,
-            principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key
+            principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key,
+            prepared: PreparedRoute(routes: routes, snapshot: context.snapshot!, secretsVersion: context.secretsVersion, route: route, binding: context.binding, user: user)
         )
     }
 
@@ -116,13 +147,14 @@ public struct SigningEngine: Sendable {
     /// `payloadSigning: signed` that generates the `Authorization` header): a caller streaming the
     /// body from a file then hashes it first and passes ``OutboundRequest/Body/sha256(_:)``.
     public func signsPayloadHash(_ request: OutboundRequest, as user: String? = nil) throws -> Bool {
-        let (resolution, context) = try prepare(request, as: user, trace: nil)
+        let (resolution, context, _) = try prepare(request, as: user, trace: nil)
         return try resolution.route.generateAuthorizationHeader && context.binding.scheme.get().signsPayloadHash
     }
 
     /// The name of the named credential whose endpoint `request` targets (its callout resolved).
     public func namedCredential(of request: OutboundRequest) throws -> String {
-        try Callout.resolve(request.url, in: routes.routes(for: source.snapshot(), source: source)).route.name
+        let (snapshot, secretsVersion) = try source.snapshotAndSecretsVersion()
+        return try Callout.resolve(request.url, in: routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)).route.name
     }
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
@@ -131,7 +163,7 @@ public struct SigningEngine: Sendable {
     /// The request's headers are signed into the URL (as botocore's presigner does), so whoever
     /// sends it must send them with the same values: a browser upload's `Content-Type`, say.
     nonisolated(nonsending) public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
-        let (resolution, context) = try prepare(request, as: user, trace: nil)
+        let (resolution, context, _) = try prepare(request, as: user, trace: nil)
         let scheme = try context.binding.scheme.get()
         try await obtainIssued(context)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
@@ -230,22 +262,29 @@ public struct SigningEngine: Sendable {
     }
 
     /// The steps every request shares: check the caller's headers, resolve the callout, choose the
-    /// principal.
-    private func prepare(_ request: OutboundRequest, as user: String?, trace: SigningTrace?) throws
-        -> (Callout.Resolution, CredentialContext)
+    /// principal. With `prepared` (a request decorated before, for the same user), its routes and,
+    /// on the same route, its principal.
+    private func prepare(_ request: OutboundRequest, as user: String?, trace: SigningTrace?, reusing prepared: PreparedRoute? = nil) throws
+        -> (Callout.Resolution, CredentialContext, Routes)
     {
         try Self.checkHeaders(request.headers)
-        let routes = self.routes.routes(for: try source.snapshot(), source: source)
+        let prepared = prepared.flatMap { $0.user == user ? $0 : nil }
+        let (snapshot, secretsVersion) = try prepared.map { ($0.snapshot, $0.secretsVersion) } ?? source.snapshotAndSecretsVersion()
+        let routes = prepared?.routes ?? self.routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
         let resolution = try Callout.resolve(request.url, in: routes)
         trace?.step("callout", "\(request.method) \(request.url) -> named credential \(resolution.route.name) -> \(resolution.url)")
-        let binding = if let user {
+        let binding = if let prepared, prepared.route === resolution.route {
+            prepared.binding
+        } else if let user {
             try resolution.route.principal(for: user, in: routes.snapshot, source: source)
         } else {
             try resolution.route.operatorPrincipal.get()
         }
-        let context = CredentialContext(source: source, binding: binding, user: user, snapshot: routes.snapshot, trace: trace)
+        let context = CredentialContext(
+            source: source, binding: binding, user: user, snapshot: snapshot, secretsVersion: secretsVersion, preparedLifetime: preparedSecretLifetime, trace: trace
+        )
         trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
-        return (resolution, context)
+        return (resolution, context, routes)
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.

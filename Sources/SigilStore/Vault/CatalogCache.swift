@@ -20,6 +20,8 @@ final class CatalogCache: Sendable {
 
     private struct Entry {
         var snapshot: CatalogSnapshot
+        /// The secrets table's row-set MAC, read with the snapshot.
+        var secretsVersion: [UInt8]
         var dataVersion: Int64
         var checkedAt: ContinuousClock.Instant
         /// A write through this handle happened since the read: read again before use.
@@ -39,25 +41,26 @@ final class CatalogCache: Sendable {
         entry.withLock { $0?.stale = true }
     }
 
-    /// The kept snapshot, the same object until the catalog changes; `read` reads it anew.
-    func value(_ read: () throws -> CatalogSnapshot) throws -> CatalogSnapshot {
+    /// The kept snapshot, the same object until the catalog changes, with the secrets' version;
+    /// `read` reads both anew.
+    func value(_ read: () throws -> (CatalogSnapshot, [UInt8])) throws -> (CatalogSnapshot, [UInt8]) {
         let now = ContinuousClock.now
-        if let recent = entry.withLock({ entry in entry.flatMap { !$0.stale && now - $0.checkedAt < Self.revalidation ? $0.snapshot : nil } }) {
+        if let recent = entry.withLock({ entry in entry.flatMap { !$0.stale && now - $0.checkedAt < Self.revalidation ? ($0.snapshot, $0.secretsVersion) : nil } }) {
             return recent
         }
         let version = try dataVersion()
-        let kept = entry.withLock { entry -> CatalogSnapshot? in
+        let kept = entry.withLock { entry -> (CatalogSnapshot, [UInt8])? in
             guard let current = entry, !current.stale, current.dataVersion == version else { return nil }
             entry?.checkedAt = now
-            return current.snapshot
+            return (current.snapshot, current.secretsVersion)
         }
         if let kept { return kept }
         // Read after taking the version: a commit in between makes the next check read again.
-        let read = try read()
+        let (read, secrets) = try read()
         return entry.withLock { entry in
             let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
-            entry = Entry(snapshot: snapshot, dataVersion: version, checkedAt: now, stale: false)
-            return snapshot
+            entry = Entry(snapshot: snapshot, secretsVersion: secrets, dataVersion: version, checkedAt: now, stale: false)
+            return (snapshot, secrets)
         }
     }
 

@@ -16,13 +16,18 @@ extension Vault {
     /// The catalog as kept (see ``catalog()``): the same snapshot object until it changes.
     /// With it, in the same read, which users have live authorizations of per-user principals.
     public func snapshot() throws -> CatalogSnapshot {
-        try catalogCache.value {
+        try snapshotAndSecretsVersion().0
+    }
+
+    public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) {
+        let (snapshot, secrets) = try catalogCache.value {
             try read { db in
                 // Refuse a catalog changed without the key before anything is taken from it.
                 try requireAuthenticCatalog(db)
-                return CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db), version: try catalogVersion(db))
+                return (CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db), version: try catalogVersion(db)), try secretsVersion(db))
             }
         }
+        return (snapshot, secrets)
     }
 
     /// The catalog as stored, read now, whether or not it authenticates: for `apply`, which checks a

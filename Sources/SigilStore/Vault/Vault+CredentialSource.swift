@@ -53,6 +53,12 @@ extension Vault: CredentialSource {
         return Array(hash.finalize())
     }
 
+    /// The secrets table's row-set MAC: it changes with every secret written, staged or deleted
+    /// (and only then), so secrets the engine keeps are known stale by it.
+    func secretsVersion(_ db: Database) throws -> [UInt8] {
+        Array(try Data.fetchOne(db.cachedStatement(sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'")) ?? Data())
+    }
+
     /// Every live authorization of a per-user principal, by principal.
     func readAuthorizedUsers(_ db: Database) throws -> [PrincipalRef: Set<String>] {
         var users: [PrincipalRef: Set<String>] = [:]
