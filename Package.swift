@@ -46,7 +46,7 @@ let package = Package(
         // Secret bytes, sealing, the keyring and the shared error type.
         .target(
             name: "SigilCore",
-            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strictSettings
         ),
         // External and named credentials, principals, grants and their rules. No I/O.

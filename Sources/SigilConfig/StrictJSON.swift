@@ -189,7 +189,7 @@ struct StrictJSON {
         guard index + 4 <= bytes.count else { throw failure("a \\u escape needs four hex digits") }
         var code: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = URLPathRules.hexValue(bytes[index]) else { throw failure("a \\u escape needs four hex digits") }
+            guard let digit = Hex.value(of: bytes[index]) else { throw failure("a \\u escape needs four hex digits") }
             code = code << 4 | UInt32(digit)
             index += 1
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SigilCore
 import SigilTokens
 import Testing
 
@@ -46,7 +47,7 @@ final class OAuthServer {
 
     /// `POST` to an admin endpoint (`/_delay`, `/_invalidate_access_tokens`...).
     func admin(_ path: String, _ form: [(name: String, value: String)] = []) async throws {
-        let response = try await http.send(.init(method: "POST", url: info.base_url + path, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: FormEncoding.encode(form)), purpose: path)
+        let response = try await http.send(.init(method: "POST", url: info.base_url + path, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: PercentEncoding.form(form)), purpose: path)
         #expect(response.status == 200, "\(path): HTTP \(response.status)")
     }
 

@@ -69,7 +69,7 @@ struct TokenEndpointTests {
 
     @Test("form bodies percent-encode everything outside the unreserved set")
     func form() {
-        let body = FormEncoding.encode([("RoleArn", "arn:aws:iam::1:role/a b"), ("x", "ü+&=~._-")])
+        let body = PercentEncoding.form([("RoleArn", "arn:aws:iam::1:role/a b"), ("x", "ü+&=~._-")])
         #expect(String(decoding: body, as: UTF8.self) == "RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b&x=%C3%BC%2B%26%3D~._-")
     }
 

@@ -17,22 +17,14 @@ public struct VaultID: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses the 32-hex-digit form.
     public init(hex: String) throws(SigilError) {
-        let digits = Array(hex.utf8)
-        guard digits.count == 32 else {
+        guard hex.utf8.count == 32, let bytes = Hex.decode(hex) else {
             throw SigilError(.malformedBlob, "vault id \"\(hex)\" is not 32 hexadecimal digits")
-        }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: 32, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else {
-                throw SigilError(.malformedBlob, "vault id \"\(hex)\" is not 32 hexadecimal digits")
-            }
-            bytes.append(byte)
         }
         self.bytes = bytes
     }
 
     public var hex: String {
-        bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Hex.encode(bytes)
     }
 
     public var description: String { hex }

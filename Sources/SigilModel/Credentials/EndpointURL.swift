@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SigilCore
 
 /// A named credential's base URL, parsed strictly (RFC 3986 section 3) and normalised.
 ///
@@ -133,7 +134,7 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%") {
-                guard index + 2 < utf8.count, URLPathRules.hexValue(utf8[index + 1]) != nil, URLPathRules.hexValue(utf8[index + 2]) != nil else {
+                guard index + 2 < utf8.count, Hex.value(of: utf8[index + 1]) != nil, Hex.value(of: utf8[index + 2]) != nil else {
                     throw EndpointURLError("has a '%' that does not start a percent-encoded byte")
                 }
                 index += 3

@@ -1,3 +1,5 @@
+import SigilCore
+
 /// Where to call: a base URL bound to one external credential, with the options that say how
 /// requests to it are decorated, and an optional TLS client identity.
 public struct NamedCredential: Sendable, Hashable {
@@ -80,7 +82,7 @@ public struct NamedCredential: Sendable, Hashable {
         if let trust {
             if let bundle = trust.caBundle, let problem = Names.privateKeyProblem(in: bundle) {
                 issues.append(ValidationIssue(item, field: "trust.caBundle", problem))
-            } else if let bundle = trust.caBundle, !bundle.contains("-----BEGIN CERTIFICATE-----") {
+            } else if let bundle = trust.caBundle, PEM.certificates(in: bundle).isEmpty {
                 issues.append(ValidationIssue(item, field: "trust.caBundle", "is not a PEM certificate bundle"))
             }
             for (index, pin) in trust.pins.enumerated() where !Self.isPin(pin) {

@@ -1,3 +1,5 @@
+import SigilCore
+
 /// The rules a URL's path must meet before a credential is sent with it, shared by base URLs
 /// (``EndpointURL``) and request paths (callouts), so that every server, proxy and HTTP library
 /// reads the path as Sigil checked it (RFC 3986 sections 2.1, 3.3 and 5.2.4).
@@ -85,17 +87,7 @@ public enum URLPathRules {
     private static func decodedEscape<Bytes: Collection<UInt8>>(_ bytes: Bytes, at index: Bytes.Index) -> UInt8? {
         guard bytes.distance(from: index, to: bytes.endIndex) >= 3 else { return nil }
         let first = bytes.index(after: index)
-        guard let high = hexValue(bytes[first]), let low = hexValue(bytes[bytes.index(after: first)]) else { return nil }
+        guard let high = Hex.value(of: bytes[first]), let low = Hex.value(of: bytes[bytes.index(after: first)]) else { return nil }
         return high << 4 | low
-    }
-
-    /// The value of a hexadecimal digit (either case).
-    public static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 }

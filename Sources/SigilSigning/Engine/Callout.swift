@@ -80,7 +80,7 @@ enum Callout {
             String(unsafeUninitializedCapacity: base.count + suffix.count + encoded) { buffer in
                 var end = buffer.initialize(fromContentsOf: base)
                 if encoded == 0 { return buffer[end...].initialize(fromContentsOf: suffix) }
-                let hex: StaticString = "0123456789ABCDEF"
+                let hex = Hex.uppercaseDigits
                 for byte in suffix {
                     if URLPathRules.mustBeEncoded(byte) {
                         buffer[end] = UInt8(ascii: "%")
@@ -114,7 +114,7 @@ enum Callout {
             case UInt8(ascii: "#"): fragment = true
             case UInt8(ascii: "?"): pathEnd = min(pathEnd, index)
             case UInt8(ascii: "%"):
-                if !(index + 2 < bytes.count && URLPathRules.hexValue(bytes[index + 1]) != nil && URLPathRules.hexValue(bytes[index + 2]) != nil) { strayPercent = true }
+                if !(index + 2 < bytes.count && Hex.value(of: bytes[index + 1]) != nil && Hex.value(of: bytes[index + 2]) != nil) { strayPercent = true }
             default: break
             }
             index += 1

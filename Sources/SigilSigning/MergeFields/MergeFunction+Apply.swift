@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigilCore
 import SigilModel
 
 extension MergeFunction {
@@ -48,52 +49,5 @@ extension HashAlgorithm {
         case .sha384: Array(HMAC<SHA384>.authenticationCode(for: data, using: key))
         case .sha512: Array(HMAC<SHA512>.authenticationCode(for: data, using: key))
         }
-    }
-}
-
-/// RFC 3986 percent-encoding: every byte but `A-Z a-z 0-9 - . _ ~` becomes `%XX` (uppercase).
-enum PercentEncoding {
-    static func encode(_ bytes: some Sequence<UInt8>, keepingSlash: Bool = false) -> [UInt8] {
-        var output: [UInt8] = []
-        append(bytes, to: &output, keepingSlash: keepingSlash)
-        return output
-    }
-
-    private static let digits = Array("0123456789ABCDEF".utf8)
-
-    static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8], keepingSlash: Bool = false) {
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                output.append(byte)
-            case UInt8(ascii: "/") where keepingSlash:
-                output.append(byte)
-            default:
-                output.append(UInt8(ascii: "%"))
-                output.append(digits[Int(byte >> 4)])
-                output.append(digits[Int(byte & 0x0F)])
-            }
-        }
-    }
-}
-
-/// Lowercase hexadecimal.
-/// Lowercase hexadecimal, for digests and MACs shown as text (one implementation for every module).
-public enum Hex {
-    static func append(_ bytes: some Sequence<UInt8>, to buffer: inout [UInt8]) {
-        for byte in bytes {
-            buffer.append(digits[Int(byte >> 4)])
-            buffer.append(digits[Int(byte & 0x0F)])
-        }
-    }
-
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.underestimatedCount * 2)
-        append(bytes, to: &output)
-        return String(decoding: output, as: UTF8.self)
     }
 }

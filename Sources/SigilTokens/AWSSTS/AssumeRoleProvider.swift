@@ -40,7 +40,7 @@ struct AssumeRoleProvider: CredentialProvider {
             ("RoleSessionName", p.sessionName), ("DurationSeconds", "\(p.duration)"),
         ]
         if let externalID = p.externalID { form.append(("ExternalId", externalID)) }
-        let body = FormEncoding.encode(form)
+        let body = PercentEncoding.form(form)
         let signer = SigV4Signer(
             credentials: .init(
                 accessKeyID: accessKeyID.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }, secretAccessKey: secretAccessKey,

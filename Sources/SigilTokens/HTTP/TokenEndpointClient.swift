@@ -136,31 +136,3 @@ extension SigilError.Code {
     /// A provider refused the request or answered with something Sigil cannot use.
     public static let providerFailed = Self("provider-failed")
 }
-
-/// `application/x-www-form-urlencoded` bodies, with every byte outside RFC 3986's unreserved set
-/// percent-encoded (what AWS and OAuth 2.0 servers accept).
-public enum FormEncoding {
-    public static func encode(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var out: [UInt8] = []
-        for (index, field) in fields.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: "&")) }
-            append(field.name.utf8, to: &out)
-            out.append(UInt8(ascii: "="))
-            append(field.value.utf8, to: &out)
-        }
-        return out
-    }
-
-    static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
-        let hex = Array("0123456789ABCDEF".utf8)
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-    }
-}

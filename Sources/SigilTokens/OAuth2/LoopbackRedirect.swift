@@ -87,7 +87,7 @@ public enum LoopbackRedirect {
         var values: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            func decode(_ text: Substring) -> String? { String(validating: PercentEncoding.decode(text, plusIsSpace: true), as: UTF8.self) }
             guard let name = decode(parts[0]), let value = decode(parts.count == 2 ? parts[1] : "") else { continue }
             if values[name] == nil { values[name] = value }
         }

@@ -51,7 +51,7 @@ public struct OAuthLogin: Sendable {
         if let loginHint { query.append(("login_hint", loginHint)) }
         let separator = authorizeURL.contains("?") ? "&" : "?"
         return CodeAuthorization(
-            url: authorizeURL + separator + String(decoding: FormEncoding.encode(query), as: UTF8.self), redirectURI: redirect,
+            url: authorizeURL + separator + String(decoding: PercentEncoding.form(query), as: UTF8.self), redirectURI: redirect,
             state: state, verifier: SecretBytes(utf8: verifier)
         )
     }

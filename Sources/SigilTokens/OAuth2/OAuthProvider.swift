@@ -144,7 +144,7 @@ struct OAuthProvider: CredentialProvider {
         case .none:
             form.append(("client_id", settings.clientID))
         }
-        var response = try await client.send(.init(method: "POST", url: url, headers: headers, body: FormEncoding.encode(form)), purpose: purpose)
+        var response = try await client.send(.init(method: "POST", url: url, headers: headers, body: PercentEncoding.form(form)), purpose: purpose)
         if response.status != 200 {
             // A provider that quotes what it was sent back in its error (some echo the client
             // secret) must not make Sigil print it: every secret sent is cut out of the answer.
@@ -162,7 +162,7 @@ struct OAuthProvider: CredentialProvider {
 
     static func formComponent(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
-        FormEncoding.append(text.utf8, to: &out)
+        PercentEncoding.append(text.utf8, to: &out)
         return out
     }
 }

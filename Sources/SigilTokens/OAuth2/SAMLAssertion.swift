@@ -67,12 +67,10 @@ struct SAMLAssertion {
         let signature = try key.signature(for: SHA256.hash(data: Array(canonicalSignedInfo.utf8)), padding: .insecurePKCS1v1_5)
         var keyInfo = ""
         if let certificatePEM {
-            guard let begin = certificatePEM.range(of: "-----BEGIN CERTIFICATE-----"),
-                  let end = certificatePEM.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<certificatePEM.endIndex)
-            else {
+            guard let der = PEM.firstCertificate(in: certificatePEM) else {
                 throw SigilError(.invalidSecret, "\(owner): certificate is not a PEM certificate")
             }
-            let base64 = certificatePEM[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+            let base64 = Data(der).base64EncodedString()
             keyInfo = "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(base64)</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
         }
         let signatureElement = #"<ds:Signature xmlns:ds="\#(Self.dsigNamespace)"><ds:SignedInfo>"# + signedInfoContent + "</ds:SignedInfo>"

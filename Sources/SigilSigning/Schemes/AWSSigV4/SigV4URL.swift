@@ -1,4 +1,5 @@
 import Foundation
+import SigilCore
 
 /// The parts of an absolute URL that SigV4 reads, as ranges of its bytes. The engine only hands it
 /// URLs it built from a validated base URL.
@@ -90,20 +91,7 @@ enum QueryEncoding {
     }
 
     static func decode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                      let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: PercentEncoding.decode(text, plusIsSpace: true), as: UTF8.self)
     }
 
     /// `key=value&...`, every byte but `A-Z a-z 0-9 - . _ ~` percent-encoded.

@@ -174,18 +174,6 @@ struct JWTScheme: AuthorizationScheme {
     }
 }
 
-/// Minimal PEM reading for certificates (RFC 7468).
-enum PEM {
-    /// The DER bytes of the first `CERTIFICATE` block.
-    static func firstCertificate(in text: String) -> Data? {
-        guard let begin = text.range(of: "-----BEGIN CERTIFICATE-----"),
-              let end = text.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<text.endIndex)
-        else { return nil }
-        let base64 = text[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
-        return Data(base64Encoded: String(base64))
-    }
-}
-
 /// A JSON value, for JWT headers and claims (`JSONEncoder` writes it with sorted keys).
 enum JSONValue: Codable, Sendable {
     case string(String)

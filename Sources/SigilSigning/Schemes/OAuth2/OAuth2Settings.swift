@@ -64,7 +64,8 @@ package struct OAuth2Settings: Sendable {
         if let text = parameters["tokenParameters"] {
             for pair in text.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[0].isEmpty, let name = String(parts[0]).removingPercentEncoding, let value = String(parts[1]).removingPercentEncoding else {
+                guard parts.count == 2, !parts[0].isEmpty, let name = String(validating: PercentEncoding.decode(parts[0]), as: UTF8.self),
+                      let value = String(validating: PercentEncoding.decode(parts[1]), as: UTF8.self) else {
                     throw SettingIssue(parameter: "tokenParameters", "must be name=value pairs joined by &")
                 }
                 guard !Self.reservedFields.contains(name) else {
