@@ -46,7 +46,7 @@ let package = Package(
         // Secret bytes, sealing, the keyring and the shared error type.
         .target(
             name: "SigilCore",
-            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1")],
+            dependencies: ["CSodium", .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strictSettings
         ),
         // External and named credentials, principals, grants and their rules. No I/O.
@@ -138,7 +138,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sigil",
-            dependencies: ["SigilCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SigilCLI", "SigilCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .testTarget(

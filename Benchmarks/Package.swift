@@ -26,7 +26,13 @@ let package = Package(
         // beside botocore and Go's signer.
         .executableTarget(
             name: "sigv4-workload",
-            dependencies: ["BenchmarkSupport", .product(name: "SigilSigning", package: "sigil")],
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilModel", package: "sigil"),
+                .product(name: "SigilSigning", package: "sigil"),
+                .product(name: "SigilStore", package: "sigil"),
+            ],
             path: "Sources/SigV4Workload"
         ),
         // Decorates Basic and JWT requests through the engine, for profiling the engine's own cost.
