@@ -1,10 +1,13 @@
 /// Hexadecimal: lowercase for digests and MACs shown as text, capitals inside percent-escapes. One
 /// implementation for every module (``ByteWriter/writeHex(_:)`` writes the same digits).
 public enum Hex {
+    @inlinable
     public static var lowercaseDigits: StaticString { "0123456789abcdef" }
+    @inlinable
     public static var uppercaseDigits: StaticString { "0123456789ABCDEF" }
 
     /// `bytes` as lowercase hex.
+    @inlinable
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.underestimatedCount * 2)
@@ -13,6 +16,7 @@ public enum Hex {
     }
 
     /// Appends `bytes` as lowercase hex.
+    @inlinable
     public static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
         let digits = lowercaseDigits.utf8Start
         for byte in bytes {

@@ -10,26 +10,42 @@ public enum HTTPFieldRules {
         "proxy-authorization", "proxy-connection",
     ]
 
-    /// RFC 9110 section 5.6.2's `tchar`, by byte.
-    private static let tokenCharacters: [Bool] = (0..<256).map { byte in
-        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8.contains(UInt8(byte))
+    /// RFC 9110 section 5.6.2's `tchar`.
+    @inlinable
+    public static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
     }
 
     /// Whether `name` is a field name (RFC 9110 section 5.1: a token).
     public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { tokenCharacters[Int($0)] }
+        guard !name.isEmpty else { return false }
+        if let valid = name.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isTokenCharacter) }) { return valid }
+        return name.utf8.allSatisfy(isTokenCharacter)
     }
 
-    private static let longestReserved = reserved.map(\.utf8.count).max() ?? 0
+    /// ``reserved`` by length, as UTF-8 (a request's names are compared without allocating).
+    private static let reservedByLength: [Int: [[UInt8]]] = Dictionary(grouping: reserved.map { Array($0.utf8) }, by: \.count)
 
     /// Whether `name` (any case) is one of ``reserved``.
     public static func isReserved(_ name: String) -> Bool {
-        name.utf8.count <= longestReserved && reserved.contains(name.lowercased())
+        guard let candidates = reservedByLength[name.utf8.count] else { return false }
+        return candidates.contains { candidate in
+            zip(candidate, name.utf8).allSatisfy { expected, byte in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected }
+        }
     }
 
     /// Whether `value` holds a control character (RFC 9110 section 5.5 allows visible characters,
     /// spaces, tabs and bytes from 0x80): CR, LF and NUL would split the message, the others (BEL,
     /// ESC...) are refused by careful servers and corrupt terminals and logs.
+    @inlinable
     public static func hasControlCharacter(_ value: String) -> Bool {
         let check = { (bytes: UnsafeBufferPointer<UInt8>) in bytes.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F } }
         if let found = value.utf8.withContiguousStorageIfAvailable(check) { return found }

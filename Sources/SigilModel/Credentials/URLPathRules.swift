@@ -1,4 +1,4 @@
-import SigilCore
+public import SigilCore
 
 /// The rules a URL's path must meet before a credential is sent with it, shared by base URLs
 /// (``EndpointURL``) and request paths (callouts), so that every server, proxy and HTTP library
@@ -12,6 +12,7 @@ import SigilCore
 public enum URLPathRules {
     /// Why `segment` (the bytes between two `/`, still percent-encoded) is refused ("an encoded
     /// slash"), or `nil`.
+    @inlinable
     public static func segmentProblem<Segment: Collection<UInt8>>(_ segment: Segment) -> String? {
         // The segment's name: what precedes its first ';' (plain or %3b), decoded.
         var dots = 0, other = false, inName = true
@@ -44,6 +45,7 @@ public enum URLPathRules {
 
     /// Whether every percent-escape in `bytes` decodes, with the bytes around it, to UTF-8. Only
     /// escapes of bytes from 0x80 up can break it, so ASCII-only paths are not decoded at all.
+    @inlinable
     public static func escapesDecodeToUTF8<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
         var highEscape = false
         var index = bytes.startIndex
@@ -73,6 +75,7 @@ public enum URLPathRules {
     /// Characters RFC 3986 does not allow in a path or query that Foundation's URL percent-encodes
     /// when it parses one (`[` becomes `%5B`): a callout encodes them itself, so the URL it checks
     /// and signs is the URL sent.
+    @inlinable
     public static func mustBeEncoded(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"),
@@ -84,7 +87,8 @@ public enum URLPathRules {
     }
 
     /// The byte `%XY` at `index` stands for, when it is one.
-    private static func decodedEscape<Bytes: Collection<UInt8>>(_ bytes: Bytes, at index: Bytes.Index) -> UInt8? {
+    @inlinable
+    static func decodedEscape<Bytes: Collection<UInt8>>(_ bytes: Bytes, at index: Bytes.Index) -> UInt8? {
         guard bytes.distance(from: index, to: bytes.endIndex) >= 3 else { return nil }
         let first = bytes.index(after: index)
         guard let high = Hex.value(of: bytes[first]), let low = Hex.value(of: bytes[bytes.index(after: first)]) else { return nil }

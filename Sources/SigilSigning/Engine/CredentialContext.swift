@@ -1,6 +1,5 @@
 import SigilCore
 import SigilModel
-import Synchronization
 
 /// A principal with its external credential and, for a per-user principal, the acting user: who
 /// signs, which does not change from one request to the next. A named credential's route keeps one
@@ -18,37 +17,9 @@ final class PrincipalBinding: Sendable {
     /// OAuth 2.0).
     let issuance: IssuanceRequest?
 
-    /// The principal's current secrets as last read, unsealed in locked memory that is wiped when
-    /// released, kept for requests through this binding for at most the engine's
-    /// ``SigningEngine/preparedSecretLifetime`` and only while the source's secrets version is the
-    /// one they were read under. A change of the catalog drops the binding with them.
-    private let prepared = Mutex<PreparedSecrets?>(nil)
-
-    struct PreparedSecrets {
-        let version: [UInt8]
-        let readAt: ContinuousClock.Instant
-        let values: [String: SecretBytes]
-    }
-
-    /// The kept secrets, when they were read under `version` less than `lifetime` ago.
-    func preparedSecrets(version: [UInt8], now: ContinuousClock.Instant, lifetime: Duration) -> [String: SecretBytes]? {
-        prepared.withLock { prepared in
-            guard let kept = prepared else { return nil }
-            guard kept.version == version, now - kept.readAt < lifetime else {
-                prepared = nil  // stale or expired: released (and wiped) now
-                return nil
-            }
-            return kept.values
-        }
-    }
-
-    func keep(_ values: [String: SecretBytes], version: [UInt8], readAt: ContinuousClock.Instant) {
-        prepared.withLock { $0 = PreparedSecrets(version: version, readAt: readAt, values: values) }
-    }
-
-    func dropPreparedSecrets() {
-        prepared.withLock { $0 = nil }
-    }
+    /// The principal's current secrets as last read, kept for requests through this binding (see
+    /// ``KeptSecrets``). A change of the catalog drops the binding with them.
+    let secrets = KeptSecrets<[String: SecretBytes]?>()
 
     init(external: ExternalCredential, principal: Principal, user: String?, source: any CredentialSource) {
         self.external = external
@@ -113,16 +84,8 @@ package final class CredentialContext {
     func secret(_ field: String) throws -> SecretBytes? {
         if let value = issued?.fields[field] { return value }
         if secrets == nil, let snapshot {
-            if let version = secretsVersion, preparedLifetime > .zero {
-                let now = ContinuousClock.now
-                if let kept = binding.preparedSecrets(version: version, now: now, lifetime: preparedLifetime) {
-                    secrets = kept
-                } else if let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
-                    secrets = all
-                    binding.keep(all, version: version, readAt: now)
-                }
-            } else if let all = try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot) {
-                secrets = all
+            secrets = try binding.secrets.value(for: self) {
+                try source.principalSecrets(of: key, type: principal.type, consistentWith: snapshot)
             }
         }
         if let secrets { return secrets[field] }

@@ -74,6 +74,9 @@ final class Routes: Sendable {
             }
         }
 
+        /// The client identity's private key as last read (mTLS), kept as a principal's secrets are.
+        let clientKey = KeptSecrets<SecretBytes?>()
+
         /// Every binding this route keeps (the operator's, the users').
         var bindings: [PrincipalBinding] {
             ((try? operatorPrincipal.get()).map { [$0] } ?? []) + userPrincipals.withLock { Array($0.values) }
@@ -104,6 +107,14 @@ final class Routes: Sendable {
     let byName: [String: Route]
     /// Routes with a valid base URL, lowercased, longest first: where absolute URLs are matched.
     let byBase: [(base: String, route: Route)]
+
+    /// Drops every secret the routes and their bindings keep.
+    func dropKeptSecrets() {
+        for route in byName.values {
+            route.clientKey.drop()
+            route.bindings.forEach { $0.secrets.drop() }
+        }
+    }
 
     init(_ snapshot: CatalogSnapshot, source: any CredentialSource) {
         self.snapshot = snapshot
@@ -146,7 +157,7 @@ final class RouteCache: Sendable {
     func routes(for snapshot: CatalogSnapshot, secretsVersion: [UInt8]?, source: any CredentialSource) -> Routes {
         if let kept = current.withLock({ $0 }), kept.routes.snapshot === snapshot {
             if kept.secretsVersion != secretsVersion {
-                for route in kept.routes.byName.values { route.bindings.forEach { $0.dropPreparedSecrets() } }
+                kept.routes.dropKeptSecrets()
                 current.withLock { $0?.secretsVersion = secretsVersion }
             }
             return kept.routes
@@ -159,7 +170,6 @@ final class RouteCache: Sendable {
     /// Drops every secret the bindings keep (a service calls this on a timer, so that an idle
     /// process holds none past their lifetime).
     func dropPreparedSecrets() {
-        guard let routes = current.withLock({ $0?.routes }) else { return }
-        for route in routes.byName.values { route.bindings.forEach { $0.dropPreparedSecrets() } }
+        current.withLock { $0?.routes }?.dropKeptSecrets()
     }
 }

@@ -135,7 +135,7 @@ public struct SigningEngine: Sendable {
         if route.generateAuthorizationHeader {
             try scheme.sign(&signed, context, at: date, trace: trace)
         }
-        let identity = try MTLSIdentity.identity(of: route.namedCredential, source: source, trace: trace)
+        let identity = try MTLSIdentity.identity(of: route, context)
         return DecoratedRequest(
             method: request.method, url: signed.url, headers: signed.headers, body: body, namedCredential: route.name,
             principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key,

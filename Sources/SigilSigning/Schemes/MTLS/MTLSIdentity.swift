@@ -12,9 +12,14 @@ import X509
 /// rather than one of them.
 enum MTLSIdentity {
     /// The identity a request through `named` presents, or `nil` when it has none.
-    static func identity(of named: NamedCredential, source: any CredentialSource, trace: SigningTrace?) throws -> ClientIdentity? {
+    static func identity(of route: Routes.Route, _ context: CredentialContext) throws -> ClientIdentity? {
+        let named = route.namedCredential
         guard let chain = named.clientCertificate else { return nil }
-        guard let key = try source.secret(SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField), stage: .current) else {
+        let key = try route.clientKey.value(for: context) {
+            try context.source.secret(SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField), stage: .current)
+        }
+        let trace = context.trace
+        guard let key else {
             throw SigilError(.missingSecret, "named credential \(named.name) has a client certificate but no private key; set it with `sigil secret set \(named.name) \(NamedCredential.clientKeyField)`")
         }
         // The key is named, not fingerprinted: one unpacked from PKCS#12 is DER, not text.
