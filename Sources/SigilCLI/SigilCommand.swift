@@ -14,7 +14,8 @@ public struct SigilCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
-            SecretCommand.self, DeleteCommand.self, SignCommand.self, CallCommand.self, PresignCommand.self, TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self,
+            SecretCommand.self, DeleteCommand.self, SignCommand.self, CallCommand.self, PresignCommand.self,
+            TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self,
         ]
     )
 
@@ -29,7 +30,10 @@ public struct SigilCommand: AsyncParsableCommand {
     public static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard arguments.count <= maximumArguments else {
-            FileHandle.standardError.write(Data("Error: the command line has \(arguments.count) arguments; the limit is \(maximumArguments)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "Error: the command line has \(arguments.count) arguments; the limit is \(maximumArguments)\n".utf8)
+            )
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         await main(arguments)

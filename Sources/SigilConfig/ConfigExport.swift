@@ -35,9 +35,10 @@ public enum ConfigExport {
             // Groups that users declare need no line of their own.
             let declared = Set(catalog.users.flatMap(\.groups))
             groups = nonEmpty(catalog.groups.filter { !declared.contains($0) })
-            grants = nonEmpty(catalog.grants.filter { !$0.subjects.isEmpty }.map {
-                GrantEntry(principal: $0.principal.description, to: $0.subjects.map(\.description))
-            })
+            grants = nonEmpty(
+                catalog.grants.filter { !$0.subjects.isEmpty }.map {
+                    GrantEntry(principal: $0.principal.description, to: $0.subjects.map(\.description))
+                })
         }
     }
 
@@ -65,9 +66,12 @@ public enum ConfigExport {
             `protocol` = credential.authProtocol.rawValue
             parameters = SortedMap(credential.parameters)
             customHeaders = nonEmpty(credential.customHeaders.map { Header(name: $0.name, value: $0.value) })
-            principals = nonEmpty(credential.principals.map {
-                PrincipalEntry(name: $0.name, type: $0.type.rawValue, sequence: $0.sequence, parameters: SortedMap($0.parameters))
-            })
+            principals = nonEmpty(
+                credential.principals.map {
+                    PrincipalEntry(
+                        name: $0.name, type: $0.type.rawValue, sequence: $0.sequence,
+                        parameters: SortedMap($0.parameters))
+                })
         }
     }
 

@@ -97,7 +97,9 @@ public struct ConfigFile: Sendable {
     /// The model's rules, checked on `stored` with this file's items laid over it (`resolved`, the
     /// catalog of ``resolve(standardInput:)``, once references are read), as one error whose lines
     /// name this file's lines where the item comes from it; `nil` when all hold.
-    public func problems(in stored: Catalog, resolved: Catalog? = nil, checking more: (Catalog) -> [ValidationIssue] = { _ in [] }) -> SigilError? {
+    public func problems(
+        in stored: Catalog, resolved: Catalog? = nil, checking more: (Catalog) -> [ValidationIssue] = { _ in [] }
+    ) -> SigilError? {
         let merged = stored.merging(resolved ?? catalog)
         var issues = merged.issues()
         // Further rules (each scheme's settings) only on a catalog that holds together.
@@ -124,7 +126,9 @@ public struct ConfigFile: Sendable {
         return item
     }
 
-    private func attributed<T>(_ item: ItemRef, _ field: String, _ body: () throws(SigilError) -> T) throws(SigilError) -> T {
+    private func attributed<T>(_ item: ItemRef, _ field: String, _ body: () throws(SigilError) -> T) throws(SigilError)
+        -> T
+    {
         do {
             return try body()
         } catch {

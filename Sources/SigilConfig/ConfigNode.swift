@@ -21,7 +21,9 @@ indirect enum ConfigNode {
 
     /// Whether this is YAML's null (`~`, `null`, or nothing) rather than a value.
     var isNull: Bool {
-        if case .scalar(let text, let plain, _) = self { return plain && ["", "~", "null", "Null", "NULL"].contains(text) }
+        if case .scalar(let text, let plain, _) = self {
+            return plain && ["", "~", "null", "Null", "NULL"].contains(text)
+        }
         return false
     }
 
@@ -46,7 +48,9 @@ indirect enum ConfigNode {
     /// (a secret pasted into the file by mistake must not be echoed).
     static func parse(_ text: String, format: Format, fileName: String) throws(SigilError) -> ConfigNode {
         guard text.utf8.count <= maximumBytes else {
-            throw SigilError(.invalidConfiguration, "\(fileName): the file is \(text.utf8.count) bytes; the limit is \(maximumBytes)")
+            throw SigilError(
+                .invalidConfiguration, "\(fileName): the file is \(text.utf8.count) bytes; the limit is \(maximumBytes)"
+            )
         }
         return switch format {
         case .yaml: try parseYAML(text, fileName: fileName)
@@ -63,7 +67,9 @@ indirect enum ConfigNode {
     private static func parseYAML(_ text: String, fileName: String) throws(SigilError) -> ConfigNode {
         // Yams composes recursively: bound the nesting before it sees the text.
         if let line = tooDeepYAML(text) {
-            throw SigilError(.invalidConfiguration, "\(fileName):\(line): not valid YAML: nested more than \(maximumDepth) levels deep")
+            throw SigilError(
+                .invalidConfiguration,
+                "\(fileName):\(line): not valid YAML: nested more than \(maximumDepth) levels deep")
         }
         let root: Node?
         do {
@@ -81,7 +87,10 @@ indirect enum ConfigNode {
     /// indents a line more than four spaces per level allowed; `nil` when it does neither. Brackets
     /// inside quotes or comments count too: a real configuration is nowhere near the bound.
     static func tooDeepYAML(_ text: String) -> Int? {
-        var line = 1, depth = 0, indent = 0, atLineStart = true
+        var line = 1
+        var depth = 0
+        var indent = 0
+        var atLineStart = true
         for byte in text.utf8 {
             switch byte {
             case 0x0A:
@@ -108,7 +117,8 @@ indirect enum ConfigNode {
 
     private static func describe(_ error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
             "\(problem) at line \(mark.line), column \(mark.column)"
         case .reader(let problem, _, _, _):
             problem
@@ -132,13 +142,16 @@ indirect enum ConfigNode {
             var pairs: [(key: String, value: ConfigNode)] = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
-                    throw SigilError(.invalidConfiguration, "\(fileName):\(key.mark?.line ?? 0): mapping keys must be plain names")
+                    throw SigilError(
+                        .invalidConfiguration, "\(fileName):\(key.mark?.line ?? 0): mapping keys must be plain names")
                 }
                 pairs.append((keyScalar.string, try convert(value, fileName: fileName)))
             }
             return .mapping(pairs, line: line)
         case .alias:
-            throw SigilError(.invalidConfiguration, "\(fileName):\(line ?? 0): YAML aliases are not supported in Sigil configuration")
+            throw SigilError(
+                .invalidConfiguration, "\(fileName):\(line ?? 0): YAML aliases are not supported in Sigil configuration"
+            )
         }
     }
 

@@ -20,7 +20,9 @@ struct DocumentReader {
     // MARK: Document
 
     mutating func read(_ root: ConfigNode) throws(SigilError) -> Catalog {
-        let top = try mapping(root, "document", keys: ["externalCredentials", "namedCredentials", "users", "groups", "grants", "authorizations"])
+        let top = try mapping(
+            root, "document",
+            keys: ["externalCredentials", "namedCredentials", "users", "groups", "grants", "authorizations"])
         var externalCredentials: [ExternalCredential] = []
         for (index, node) in try list(top["externalCredentials"], "externalCredentials").enumerated() {
             externalCredentials.append(try externalCredential(node, "externalCredentials[\(index)]"))
@@ -46,7 +48,9 @@ struct DocumentReader {
             var subjects: [GrantSubject] = []
             for (position, text) in try strings(fields["to"], path + ".to").enumerated() {
                 guard let subject = GrantSubject(parsing: text) else {
-                    throw error(fields["to"], "\(path).to[\(position)]", "\"\(text.sanitizedForMessage)\" is not user:NAME or group:NAME")
+                    throw error(
+                        fields["to"], "\(path).to[\(position)]",
+                        "\"\(text.sanitizedForMessage)\" is not user:NAME or group:NAME")
                 }
                 subjects.append(subject)
             }
@@ -61,23 +65,30 @@ struct DocumentReader {
             lines[.authorization(principal, user: user)] = node.line
             try secrets(fields["secrets"], "\(path).secrets", owner: .authorization(principal, user: user))
         }
-        return Catalog(externalCredentials: externalCredentials, namedCredentials: namedCredentials, users: users, groups: groups, grants: grants)
+        return Catalog(
+            externalCredentials: externalCredentials, namedCredentials: namedCredentials, users: users, groups: groups,
+            grants: grants)
     }
 
-    private mutating func externalCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> ExternalCredential {
+    private mutating func externalCredential(_ node: ConfigNode, _ path: String) throws(SigilError)
+        -> ExternalCredential
+    {
         let fields = try mapping(node, path, keys: ["name", "protocol", "parameters", "customHeaders", "principals"])
         let name = try string(fields["name"], path + ".name", in: node)
         let path = "\(path) (\(name))"
         lines[.externalCredential(name)] = node.line
         let protocolName = try string(fields["protocol"], path + ".protocol", in: node)
         guard let authProtocol = AuthProtocol(rawValue: protocolName) else {
-            throw error(fields["protocol"], path + ".protocol", "\"\(protocolName.sanitizedForMessage)\" is not a protocol; use one of \(AuthProtocol.allNames)")
+            throw error(
+                fields["protocol"], path + ".protocol",
+                "\"\(protocolName.sanitizedForMessage)\" is not a protocol; use one of \(AuthProtocol.allNames)")
         }
         var principals: [Principal] = []
         var lastSequence = 0
         for (index, principalNode) in try list(fields["principals"], path + ".principals").enumerated() {
             let principalPath = "\(path).principals[\(index)]"
-            let principalFields = try mapping(principalNode, principalPath, keys: ["name", "type", "sequence", "parameters", "secrets"])
+            let principalFields = try mapping(
+                principalNode, principalPath, keys: ["name", "type", "sequence", "parameters", "secrets"])
             let principalName = try string(principalFields["name"], principalPath + ".name", in: principalNode)
             let namedPath = "\(principalPath) (\(principalName))"
             let reference = PrincipalRef(externalCredential: name, principal: principalName)
@@ -86,54 +97,70 @@ struct DocumentReader {
             if let typeNode = principalFields["type"] {
                 let text = try string(typeNode, namedPath + ".type", in: principalNode)
                 guard let parsed = PrincipalType(rawValue: text) else {
-                    throw error(typeNode, namedPath + ".type", "\"\(text.sanitizedForMessage)\" is not named or per-user")
+                    throw error(
+                        typeNode, namedPath + ".type", "\"\(text.sanitizedForMessage)\" is not named or per-user")
                 }
                 type = parsed
             }
             // An unnumbered principal follows the one before it.
-            let sequence = try principalFields["sequence"].map { node throws(SigilError) in try integer(node, namedPath + ".sequence") } ?? lastSequence + 1
+            let sequence =
+                try principalFields["sequence"].map { node throws(SigilError) in
+                    try integer(node, namedPath + ".sequence")
+                } ?? lastSequence + 1
             lastSequence = sequence
-            principals.append(Principal(
-                name: principalName, type: type, sequence: sequence,
-                parameters: try parameters(principalFields["parameters"], namedPath + ".parameters")
-            ))
+            principals.append(
+                Principal(
+                    name: principalName, type: type, sequence: sequence,
+                    parameters: try parameters(principalFields["parameters"], namedPath + ".parameters")
+                ))
             try secrets(principalFields["secrets"], namedPath + ".secrets", owner: .principal(reference))
         }
         return ExternalCredential(
-            name: name, authProtocol: authProtocol, parameters: try parameters(fields["parameters"], path + ".parameters"),
+            name: name, authProtocol: authProtocol,
+            parameters: try parameters(fields["parameters"], path + ".parameters"),
             customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"), principals: principals
         )
     }
 
     private mutating func namedCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> NamedCredential {
-        let fields = try mapping(node, path, keys: [
-            "name", "url", "externalCredential", "generateAuthorizationHeader", "allowMergeFieldsInHeader",
-            "allowMergeFieldsInBody", "customHeaders", "clientIdentity", "trust",
-        ])
+        let fields = try mapping(
+            node, path,
+            keys: [
+                "name", "url", "externalCredential", "generateAuthorizationHeader", "allowMergeFieldsInHeader",
+                "allowMergeFieldsInBody", "customHeaders", "clientIdentity", "trust",
+            ])
         let name = try string(fields["name"], path + ".name", in: node)
         let path = "\(path) (\(name))"
         lines[.namedCredential(name)] = node.line
         var certificate: String?
         if let identityNode = fields["clientIdentity"] {
-            let identity = try mapping(identityNode, path + ".clientIdentity", keys: ["certificate", "privateKey", "pkcs12", "password"])
+            let identity = try mapping(
+                identityNode, path + ".clientIdentity", keys: ["certificate", "privateKey", "pkcs12", "password"])
             if let bundleNode = identity["pkcs12"] {
                 certificate = try pkcs12(bundleNode, identity, path + ".clientIdentity", name: name)
             } else if let passwordNode = identity["password"] {
-                throw error(passwordNode, path + ".clientIdentity.password", "is the password of a PKCS#12 bundle, and there is no pkcs12")
+                throw error(
+                    passwordNode, path + ".clientIdentity.password",
+                    "is the password of a PKCS#12 bundle, and there is no pkcs12")
             } else {
                 let text = try string(identity["certificate"], path + ".clientIdentity.certificate", in: identityNode)
                 if text.contains("-----BEGIN") {
                     certificate = text
                 } else if let reference = SecretReference(parsing: text) {
-                    certificateReferences[name] = try claimingStandardInput(reference, identity["certificate"], path + ".clientIdentity.certificate")
+                    certificateReferences[name] = try claimingStandardInput(
+                        reference, identity["certificate"], path + ".clientIdentity.certificate")
                     certificate = ""
                 } else {
-                    throw error(identity["certificate"], path + ".clientIdentity.certificate", "is neither a PEM certificate nor a reference (file:PATH, env:NAME)")
+                    throw error(
+                        identity["certificate"], path + ".clientIdentity.certificate",
+                        "is neither a PEM certificate nor a reference (file:PATH, env:NAME)")
                 }
             }
             // Omitted, the stored key is kept (an export carries no secrets); apply checks one exists.
             if let keyNode = identity["privateKey"] {
-                try secret(keyNode, path + ".clientIdentity.privateKey", target: SecretTarget(owner: .namedCredential(name), field: NamedCredential.clientKeyField))
+                try secret(
+                    keyNode, path + ".clientIdentity.privateKey",
+                    target: SecretTarget(owner: .namedCredential(name), field: NamedCredential.clientKeyField))
             }
         }
         var trust: NamedCredential.Trust?
@@ -147,7 +174,8 @@ struct DocumentReader {
                 } else {
                     // A path (relative to the file), or a file: or env: reference; read at apply.
                     let reference = SecretReference(parsing: text) ?? .file(text)
-                    caBundleReferences[name] = try claimingStandardInput(reference, bundleNode, path + ".trust.caBundle")
+                    caBundleReferences[name] = try claimingStandardInput(
+                        reference, bundleNode, path + ".trust.caBundle")
                     trust?.caBundle = ""
                 }
             }
@@ -159,9 +187,15 @@ struct DocumentReader {
             name: name,
             url: try string(fields["url"], path + ".url", in: node),
             externalCredential: try string(fields["externalCredential"], path + ".externalCredential", in: node),
-            generateAuthorizationHeader: try fields["generateAuthorizationHeader"].map { node throws(SigilError) in try bool(node, path + ".generateAuthorizationHeader") } ?? true,
-            allowMergeFieldsInHeader: try fields["allowMergeFieldsInHeader"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInHeader") } ?? false,
-            allowMergeFieldsInBody: try fields["allowMergeFieldsInBody"].map { node throws(SigilError) in try bool(node, path + ".allowMergeFieldsInBody") } ?? false,
+            generateAuthorizationHeader: try fields["generateAuthorizationHeader"].map { node throws(SigilError) in
+                try bool(node, path + ".generateAuthorizationHeader")
+            } ?? true,
+            allowMergeFieldsInHeader: try fields["allowMergeFieldsInHeader"].map { node throws(SigilError) in
+                try bool(node, path + ".allowMergeFieldsInHeader")
+            } ?? false,
+            allowMergeFieldsInBody: try fields["allowMergeFieldsInBody"].map { node throws(SigilError) in
+                try bool(node, path + ".allowMergeFieldsInBody")
+            } ?? false,
             customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"),
             clientCertificate: certificate,
             trust: trust
@@ -171,29 +205,44 @@ struct DocumentReader {
     /// `clientIdentity: { pkcs12: file:PATH | stdin, password: REFERENCE }`: the bundle and its
     /// password are secrets, read at apply and unpacked there (``ConfigFile/resolve(standardInput:)``).
     /// The chain and key fields do not go with it.
-    private mutating func pkcs12(_ bundleNode: ConfigNode, _ identity: [String: ConfigNode], _ path: String, name: String) throws(SigilError) -> String {
+    private mutating func pkcs12(
+        _ bundleNode: ConfigNode, _ identity: [String: ConfigNode], _ path: String, name: String
+    ) throws(SigilError) -> String {
         for field in ["certificate", "privateKey"] {
             if let node = identity[field] {
-                throw error(node, "\(path).\(field)", "cannot be given with pkcs12 (the bundle holds the certificate chain and key)")
+                throw error(
+                    node, "\(path).\(field)",
+                    "cannot be given with pkcs12 (the bundle holds the certificate chain and key)")
             }
         }
         guard case .scalar(let text, _, _) = bundleNode, !bundleNode.isNull else {
-            throw error(bundleNode, path + ".pkcs12", "must be a reference (file:PATH or stdin), not \(bundleNode.kindName)")
+            throw error(
+                bundleNode, path + ".pkcs12", "must be a reference (file:PATH or stdin), not \(bundleNode.kindName)")
         }
         guard let bundle = SecretReference(parsing: text) else {
-            throw error(bundleNode, path + ".pkcs12", "is not a reference; a PKCS#12 bundle is given as file:PATH or stdin (the value is not shown)")
+            throw error(
+                bundleNode, path + ".pkcs12",
+                "is not a reference; a PKCS#12 bundle is given as file:PATH or stdin (the value is not shown)")
         }
         if case .environment = bundle {
-            throw error(bundleNode, path + ".pkcs12", "a PKCS#12 bundle is binary and cannot come from an environment variable; use file:PATH or stdin")
+            throw error(
+                bundleNode, path + ".pkcs12",
+                "a PKCS#12 bundle is binary and cannot come from an environment variable; use file:PATH or stdin")
         }
         var password: SecretReference?
         if let passwordNode = identity["password"] {
-            guard case .scalar(let text, _, _) = passwordNode, !passwordNode.isNull, let reference = SecretReference(parsing: text) else {
-                throw error(passwordNode, path + ".password", "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)")
+            guard case .scalar(let text, _, _) = passwordNode, !passwordNode.isNull,
+                let reference = SecretReference(parsing: text)
+            else {
+                throw error(
+                    passwordNode, path + ".password",
+                    "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)"
+                )
             }
             password = try claimingStandardInput(reference, passwordNode, path + ".password")
         }
-        pkcs12References[name] = PKCS12Reference(bundle: try claimingStandardInput(bundle, bundleNode, path + ".pkcs12"), password: password)
+        pkcs12References[name] = PKCS12Reference(
+            bundle: try claimingStandardInput(bundle, bundleNode, path + ".pkcs12"), password: password)
         // Filled in with the bundle's chain at apply.
         return ""
     }
@@ -219,13 +268,18 @@ struct DocumentReader {
         }
         guard let reference = SecretReference(parsing: text) else {
             // Deliberately not quoted: a literal here is most likely the secret itself.
-            throw error(node, path, "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)")
+            throw error(
+                node, path,
+                "is not a reference; secret values must be given as env:NAME, file:PATH or stdin, never literally (the value is not shown)"
+            )
         }
         secretReferences[target] = try claimingStandardInput(reference, node, path)
     }
 
     /// Only one value can come from standard input.
-    private mutating func claimingStandardInput(_ reference: SecretReference, _ node: ConfigNode?, _ path: String) throws(SigilError) -> SecretReference {
+    private mutating func claimingStandardInput(_ reference: SecretReference, _ node: ConfigNode?, _ path: String)
+        throws(SigilError) -> SecretReference
+    {
         if reference == .standardInput {
             if let other = standardInputUser {
                 throw error(node, path, "reads stdin, which \(other) already reads; only one value can come from stdin")
@@ -237,7 +291,9 @@ struct DocumentReader {
 
     // MARK: Values
 
-    private func mapping(_ node: ConfigNode, _ path: String, keys: Set<String>) throws(SigilError) -> [String: ConfigNode] {
+    private func mapping(_ node: ConfigNode, _ path: String, keys: Set<String>) throws(SigilError) -> [String:
+        ConfigNode]
+    {
         guard case .mapping(let pairs, _) = node else {
             throw error(node, path, "must be a mapping, not \(node.kindName)")
         }
@@ -246,7 +302,8 @@ struct DocumentReader {
             guard keys.contains(key) else {
                 // Quoted only when it looks like a key: anything else may be a value pasted in its place.
                 let shown = Names.quotedIfName(key) ?? "(not shown: it is not a name)"
-                throw error(value, path, "unknown key \(shown); expected one of \(keys.sorted().joined(separator: ", "))")
+                throw error(
+                    value, path, "unknown key \(shown); expected one of \(keys.sorted().joined(separator: ", "))")
             }
             if !value.isNull { result[key] = value }
         }
@@ -299,7 +356,8 @@ struct DocumentReader {
         var result: [String: String] = [:]
         for (key, value) in pairs {
             guard case .scalar(let text, _, _) = value, !value.isNull else {
-                throw error(value, "\(path).\(key.sanitizedForMessage)", "must be a single value, not \(value.kindName)")
+                throw error(
+                    value, "\(path).\(key.sanitizedForMessage)", "must be a single value, not \(value.kindName)")
             }
             result[key] = text
         }
@@ -310,15 +368,18 @@ struct DocumentReader {
         var result: [CustomHeader] = []
         for (index, item) in try list(node, path).enumerated() {
             let fields = try mapping(item, "\(path)[\(index)]", keys: ["name", "value"])
-            result.append(CustomHeader(
-                name: try string(fields["name"], "\(path)[\(index)].name", in: item),
-                value: try string(fields["value"], "\(path)[\(index)].value", in: item)
-            ))
+            result.append(
+                CustomHeader(
+                    name: try string(fields["name"], "\(path)[\(index)].name", in: item),
+                    value: try string(fields["value"], "\(path)[\(index)].value", in: item)
+                ))
         }
         return result
     }
 
-    private func principalRef(_ node: ConfigNode?, _ path: String, in parent: ConfigNode) throws(SigilError) -> PrincipalRef {
+    private func principalRef(_ node: ConfigNode?, _ path: String, in parent: ConfigNode) throws(SigilError)
+        -> PrincipalRef
+    {
         let text = try string(node, path, in: parent)
         guard let reference = PrincipalRef(parsing: text) else {
             throw error(node, path, "\"\(text.sanitizedForMessage)\" is not ExternalCredential/principal")

@@ -17,7 +17,8 @@ struct PKCS12Reference: Sendable, Hashable {
 /// (sealing, export, expiry display, the TLS handshake) treats it like a PEM identity.
 public enum PKCS12Identity {
     /// Opens a bundle: its certificate chain as PEM and its private key as DER.
-    public typealias Unpacker = @Sendable (SecretBytes, SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes)
+    public typealias Unpacker =
+        @Sendable (SecretBytes, SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes)
 
     /// Set by the `sigil` executable: opens bundles in a child process. NIOSSL stops the process
     /// (`fatalError`) when BoringSSL opens a bundle whose key matches none of its certificates,
@@ -30,13 +31,17 @@ public enum PKCS12Identity {
         isolated.withLock { $0 = unpacker }
     }
 
-    static func unpack(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes) {
+    static func unpack(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (
+        chainPEM: String, key: SecretBytes
+    ) {
         if let unpacker = isolated.withLock({ $0 }) { return try unpacker(bundle, password) }
         return try unpackInProcess(bundle, password: password)
     }
 
     /// Opens a bundle in this process (what the child process of ``isolate(with:)`` runs).
-    public static func unpackInProcess(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes) {
+    public static func unpackInProcess(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (
+        chainPEM: String, key: SecretBytes
+    ) {
         let parsed: NIOSSLPKCS12Bundle
         do {
             // BoringSSL reads the bundle from an array; this copy is wiped as soon as it is parsed.
@@ -44,7 +49,9 @@ public enum PKCS12Identity {
             defer { bytes.wipe() }
             try Layout(der: bytes)?.check()
             if let password {
-                parsed = try password.withUnsafeBytes { passphrase in try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: passphrase) }
+                parsed = try password.withUnsafeBytes { passphrase in
+                    try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: passphrase)
+                }
             } else {
                 parsed = try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: [UInt8]?.none)
             }
@@ -55,7 +62,9 @@ public enum PKCS12Identity {
             if "\(error)".contains("INCORRECT_PASSWORD") {
                 throw SigilError(.invalidConfiguration, "the password does not open the PKCS#12 bundle")
             }
-            throw SigilError(.invalidConfiguration, "is not a PKCS#12 bundle that can be read (corrupt, or an unsupported encryption)")
+            throw SigilError(
+                .invalidConfiguration,
+                "is not a PKCS#12 bundle that can be read (corrupt, or an unsupported encryption)")
         }
         let chain: String
         do {
@@ -149,7 +158,10 @@ public enum PKCS12Identity {
 
         func check() throws(SigilError) {
             if keyBags == 0 {
-                throw SigilError(.invalidConfiguration, "the PKCS#12 bundle holds no private key (a key bag outside its encrypted parts, as openssl, keytool and Windows write it)")
+                throw SigilError(
+                    .invalidConfiguration,
+                    "the PKCS#12 bundle holds no private key (a key bag outside its encrypted parts, as openssl, keytool and Windows write it)"
+                )
             }
             if certificateBags == 0 && encryptedParts == 0 {
                 throw SigilError(.invalidConfiguration, "the PKCS#12 bundle holds no certificate")

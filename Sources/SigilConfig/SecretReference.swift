@@ -17,7 +17,7 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
         } else if text.hasPrefix("env:") {
             let name = text.dropFirst(4)
             guard let first = name.first, first == "_" || first.isLetter,
-                  name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
+                name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
             else { return nil }
             self = .environment(String(name))
         } else if text.hasPrefix("file:"), text.count > 5 {
@@ -38,7 +38,9 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
     /// Reads the value. `baseDirectory` anchors relative file paths; `standardInput` supplies stdin
     /// (read once by the caller, since only one reference may use it). A `binary` value (a PKCS#12
     /// bundle) keeps its last byte even when it is a line ending.
-    public func resolve(baseDirectory: String, standardInput: () throws(SigilError) -> SecretBytes, binary: Bool = false) throws(SigilError) -> SecretBytes {
+    public func resolve(
+        baseDirectory: String, standardInput: () throws(SigilError) -> SecretBytes, binary: Bool = false
+    ) throws(SigilError) -> SecretBytes {
         let value: SecretBytes
         switch self {
         case .environment(let name):

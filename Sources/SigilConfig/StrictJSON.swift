@@ -26,7 +26,9 @@ struct StrictJSON {
         reader.skipWhitespace()
         let node = try reader.value(depth: 0)
         reader.skipWhitespace()
-        guard reader.index == reader.bytes.count else { throw reader.failure("unexpected characters after the document") }
+        guard reader.index == reader.bytes.count else {
+            throw reader.failure("unexpected characters after the document")
+        }
         return node
     }
 
@@ -57,7 +59,10 @@ struct StrictJSON {
             var pairs: [(key: String, value: ConfigNode)] = []
             var seen = Set<String>()
             skipWhitespace()
-            if current == UInt8(ascii: "}") { index += 1; return .mapping(pairs, line: start) }
+            if current == UInt8(ascii: "}") {
+                index += 1
+                return .mapping(pairs, line: start)
+            }
             while true {
                 skipWhitespace()
                 guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
@@ -66,14 +71,20 @@ struct StrictJSON {
                 guard seen.insert(key).inserted else {
                     // Quoted only when it looks like a key: anything else may be a value pasted in its place.
                     let shown = Names.quotedIfName(key).map { "key \($0)" } ?? "a key"
-                    throw SigilError(.invalidConfiguration, "\(fileName):\(keyLine): not valid JSON: \(shown) appears twice in the object at line \(start); keep one")
+                    throw SigilError(
+                        .invalidConfiguration,
+                        "\(fileName):\(keyLine): not valid JSON: \(shown) appears twice in the object at line \(start); keep one"
+                    )
                 }
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"), "':' after a key")
                 skipWhitespace()
                 pairs.append((key, try value(depth: depth + 1)))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "}"), "',' or '}' in an object")
                 return .mapping(pairs, line: start)
             }
@@ -81,12 +92,18 @@ struct StrictJSON {
             index += 1
             var items: [ConfigNode] = []
             skipWhitespace()
-            if current == UInt8(ascii: "]") { index += 1; return .sequence(items, line: start) }
+            if current == UInt8(ascii: "]") {
+                index += 1
+                return .sequence(items, line: start)
+            }
             while true {
                 skipWhitespace()
                 items.append(try value(depth: depth + 1))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "]"), "',' or ']' in an array")
                 return .sequence(items, line: start)
             }
@@ -163,15 +180,21 @@ struct StrictJSON {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code) {
-                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count,
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else {
                             throw failure("a \\u escape holds half of a surrogate pair")
                         }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("a \\u escape holds half of a surrogate pair") }
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw failure("a \\u escape holds half of a surrogate pair")
+                        }
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let scalar = Unicode.Scalar(code) else { throw failure("a \\u escape holds half of a surrogate pair") }
+                    guard let scalar = Unicode.Scalar(code) else {
+                        throw failure("a \\u escape holds half of a surrogate pair")
+                    }
                     result.unicodeScalars.append(scalar)
                 default:
                     throw failure("a string has an unknown escape")

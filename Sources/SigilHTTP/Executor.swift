@@ -54,7 +54,10 @@ public final class Executor: Sendable {
         public var base: Duration
         public var maximumWait: Duration
 
-        public init(retries: Int = 2, nonIdempotent: Bool = false, base: Duration = .milliseconds(500), maximumWait: Duration = .seconds(30)) {
+        public init(
+            retries: Int = 2, nonIdempotent: Bool = false, base: Duration = .milliseconds(500),
+            maximumWait: Duration = .seconds(30)
+        ) {
             self.retries = retries
             self.nonIdempotent = nonIdempotent
             self.base = base
@@ -132,8 +135,10 @@ public final class Executor: Sendable {
     public let redirects: RedirectPolicy
 
     public init(
-        engine: SigningEngine, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60), maximumTime: Duration? = nil,
-        maximumResponseBytes: Int = 64 << 20, retry: RetryPolicy = RetryPolicy(), redirects: RedirectPolicy = RedirectPolicy(),
+        engine: SigningEngine, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60),
+        maximumTime: Duration? = nil,
+        maximumResponseBytes: Int = 64 << 20, retry: RetryPolicy = RetryPolicy(),
+        redirects: RedirectPolicy = RedirectPolicy(),
         progress: (@Sendable (TransferProgress) -> Void)? = nil,
         willSend: (@Sendable (DecoratedRequest) -> Void)? = nil
     ) {
@@ -158,7 +163,8 @@ public final class Executor: Sendable {
     /// to it chunk by chunk instead of being held in memory (no ``maximumResponseBytes`` limit);
     /// other answers (errors, redirects, retries) are read into memory as usual.
     public func send(
-        _ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil, download: (@Sendable (Data) async throws -> Void)? = nil
+        _ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil,
+        download: (@Sendable (Data) async throws -> Void)? = nil
     ) async throws -> Response {
         guard let maximumTime else { return try await exchange(request, body: body, as: user, download: download) }
         let credential = try engine.namedCredential(of: request)
@@ -170,7 +176,10 @@ public final class Executor: Sendable {
             }
             defer { group.cancelAll() }
             guard let response = try await group.next() ?? nil else {
-                throw SigilError(.transportFailed, "\(request.method) to named credential \(credential) timed out after \(Self.seconds(maximumTime)) s (maximum time)")
+                throw SigilError(
+                    .transportFailed,
+                    "\(request.method) to named credential \(credential) timed out after \(Self.seconds(maximumTime)) s (maximum time)"
+                )
             }
             return response
         }
@@ -202,7 +211,8 @@ public final class Executor: Sendable {
         }
 
         init(
-            plain method: String, url: String, host: String, headers: [(name: String, value: String)], body: [UInt8]?, stream: StreamedBody?,
+            plain method: String, url: String, host: String, headers: [(name: String, value: String)], body: [UInt8]?,
+            stream: StreamedBody?,
             download: (@Sendable (Data) async throws -> Void)?, from credential: String
         ) {
             self.download = download
@@ -216,7 +226,8 @@ public final class Executor: Sendable {
     }
 
     private func exchange(
-        _ request: OutboundRequest, body stream: StreamedBody?, as user: String?, download: (@Sendable (Data) async throws -> Void)?
+        _ request: OutboundRequest, body stream: StreamedBody?, as user: String?,
+        download: (@Sendable (Data) async throws -> Void)?
     ) async throws -> Response {
         var request = request
         var stream = stream
@@ -226,14 +237,18 @@ public final class Executor: Sendable {
         // the same route and principal, without reading the catalog again.
         var previous: DecoratedRequest?
         while true {
-            let (decorated, response) = try await sendDecorated(request, stream: stream, as: user, after: previous, download: download)
+            let (decorated, response) = try await sendDecorated(
+                request, stream: stream, as: user, after: previous, download: download)
             previous = decorated
             guard redirects.mode != .off, let location = redirectLocation(response) else { return response }
             let credential = decorated.namedCredential
             let target = try engine.redirect(from: decorated, to: location)
             try countRedirect(&followed, to: target.host, credential: credential)
             guard target.callout != nil || redirects.mode == .dropCredentials else {
-                throw SigilError(.calloutRefused, "named credential \(credential): the server redirected (\(response.status)) to host \(target.host), outside the credential's endpoint; not followed (redirects: refuse)")
+                throw SigilError(
+                    .calloutRefused,
+                    "named credential \(credential): the server redirected (\(response.status)) to host \(target.host), outside the credential's endpoint; not followed (redirects: refuse)"
+                )
             }
             let next = RedirectPolicy.method(after: response.status, request.method)
             request.method = next.method
@@ -242,19 +257,26 @@ public final class Executor: Sendable {
                 stream = nil
                 request.headers.removeAll { $0.name.lowercased() == "content-type" }
             } else if stream?.replayable == false {
-                throw SigilError(.transportFailed, "named credential \(credential): cannot follow the \(response.status) redirect to host \(target.host): the body was read once from a stream and cannot be sent again")
+                throw SigilError(
+                    .transportFailed,
+                    "named credential \(credential): cannot follow the \(response.status) redirect to host \(target.host): the body was read once from a stream and cannot be sent again"
+                )
             }
             if let callout = target.callout {
                 request.url = callout
                 continue
             }
             // Leaving the endpoint: the caller's own headers only, without any the credential set.
-            let credentialHeaders = Set(decorated.headers.filter { header in
-                !request.headers.contains { $0.name == header.name && $0.value == header.value }
-            }.map { $0.name.lowercased() }).union(["authorization", "proxy-authorization", "cookie"])
+            let credentialHeaders = Set(
+                decorated.headers.filter { header in
+                    !request.headers.contains { $0.name == header.name && $0.value == header.value }
+                }.map { $0.name.lowercased() }
+            ).union(["authorization", "proxy-authorization", "cookie"])
             let headers = request.headers.filter { !credentialHeaders.contains($0.name.lowercased()) }
             let bytes: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
-            let wire = Wire(plain: request.method, url: target.url, host: target.host, headers: headers, body: bytes, stream: stream, download: download, from: credential)
+            let wire = Wire(
+                plain: request.method, url: target.url, host: target.host, headers: headers, body: bytes,
+                stream: stream, download: download, from: credential)
             return try await followPlain(wire, followed: followed, credential: credential)
         }
     }
@@ -274,16 +296,22 @@ public final class Executor: Sendable {
                 (wire.body, wire.stream) = (nil, nil)
                 wire.headers.removeAll { $0.name.lowercased() == "content-type" }
             } else if wire.stream?.replayable == false {
-                throw SigilError(.transportFailed, "\(wire.target): cannot follow the \(response.status) redirect: the body was read once from a stream and cannot be sent again")
+                throw SigilError(
+                    .transportFailed,
+                    "\(wire.target): cannot follow the \(response.status) redirect: the body was read once from a stream and cannot be sent again"
+                )
             }
             wire.url = target.url
-            wire.target = "host \(target.host) (redirected from named credential \(credential), sent without credentials)"
+            wire.target =
+                "host \(target.host) (redirected from named credential \(credential), sent without credentials)"
         }
     }
 
     private func countRedirect(_ followed: inout Int, to host: String, credential: String) throws {
         guard followed < redirects.maximum else {
-            throw SigilError(.transportFailed, "named credential \(credential): more than \(redirects.maximum) redirects (the last to host \(host))")
+            throw SigilError(
+                .transportFailed,
+                "named credential \(credential): more than \(redirects.maximum) redirects (the last to host \(host))")
         }
         followed += 1
     }
@@ -295,29 +323,37 @@ public final class Executor: Sendable {
 
     /// The body the engine signs for a streamed one: a file's SHA-256 when the credential signs the
     /// payload, else "streamed" (`UNSIGNED-PAYLOAD` for SigV4, nothing for the other protocols).
-    private func declaredBody(_ request: OutboundRequest, _ stream: StreamedBody, as user: String?) async throws -> OutboundRequest.Body {
+    private func declaredBody(_ request: OutboundRequest, _ stream: StreamedBody, as user: String?) async throws
+        -> OutboundRequest.Body
+    {
         switch request.body {
         case .sha256, .streamed:
             return request.body
         case .bytes:
             throw SigilError(.invalidRequest, "a request has both a body in memory and a streamed body")
         case .none:
-            if stream.replayable, try engine.signsPayloadHash(request, as: user) { return .sha256(try await stream.sha256()) }
+            if stream.replayable, try engine.signsPayloadHash(request, as: user) {
+                return .sha256(try await stream.sha256())
+            }
             return .streamed
         }
     }
 
     private func sendDecorated(
-        _ request: OutboundRequest, stream: StreamedBody?, as user: String?, after previous: DecoratedRequest?, download: (@Sendable (Data) async throws -> Void)?
+        _ request: OutboundRequest, stream: StreamedBody?, as user: String?, after previous: DecoratedRequest?,
+        download: (@Sendable (Data) async throws -> Void)?
     ) async throws -> (DecoratedRequest, Response) {
-        let decorated = if let previous {
-            try await engine.decorate(request, as: user, reusing: previous)
-        } else {
-            try await engine.decorate(request, as: user)
-        }
+        let decorated =
+            if let previous {
+                try await engine.decorate(request, as: user, reusing: previous)
+            } else {
+                try await engine.decorate(request, as: user)
+            }
         willSend?(decorated)
         var response = try await transmitRetrying(Wire(decorated, stream: stream, download: download))
-        guard stream?.replayable != false, try await engine.rejected(decorated, status: response.status, body: response.body) else {
+        guard stream?.replayable != false,
+            try await engine.rejected(decorated, status: response.status, body: response.body)
+        else {
             return (decorated, response)
         }
         let again = try await engine.decorate(request, as: user, reusing: decorated)
@@ -329,7 +365,9 @@ public final class Executor: Sendable {
 
     private func transmitRetrying(_ request: Wire) async throws -> Response {
         var response = try await transmit(request)
-        let allowed = (retry.nonIdempotent || RetryPolicy.idempotentMethods.contains(request.method.uppercased())) && request.stream?.replayable != false
+        let allowed =
+            (retry.nonIdempotent || RetryPolicy.idempotentMethods.contains(request.method.uppercased()))
+            && request.stream?.replayable != false
         var attempt = 0
         while allowed, attempt < retry.retries, RetryPolicy.statuses.contains(response.status) {
             attempt += 1
@@ -342,8 +380,14 @@ public final class Executor: Sendable {
 
     /// Closes every client's connections.
     public func shutdown() async throws {
-        let all = clients.withLock { clients -> [HTTPClient] in defer { clients = [:] }; return Array(clients.values) }
-        let plain = plainClient.withLock { client -> HTTPClient? in defer { client = nil }; return client }
+        let all = clients.withLock { clients -> [HTTPClient] in
+            defer { clients = [:] }
+            return Array(clients.values)
+        }
+        let plain = plainClient.withLock { client -> HTTPClient? in
+            defer { client = nil }
+            return client
+        }
         for client in all + (plain.map { [$0] } ?? []) { try await client.shutdown() }
     }
 
@@ -351,7 +395,9 @@ public final class Executor: Sendable {
         let makeConfiguration = { (tls: TLSConfiguration) in
             HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
-                timeout: .init(connect: .nanoseconds(Self.nanoseconds(self.connectTimeout)), read: .nanoseconds(Self.nanoseconds(self.readTimeout)))
+                timeout: .init(
+                    connect: .nanoseconds(Self.nanoseconds(self.connectTimeout)),
+                    read: .nanoseconds(Self.nanoseconds(self.readTimeout)))
             )
         }
         guard let decorated = request.decorated else {
@@ -388,7 +434,8 @@ public final class Executor: Sendable {
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         if let stream = request.stream {
             let total = try stream.length()
-            outgoing.body = .stream(stream.chunks(total: total, progress: progress), length: total.map { .known(Int64($0)) } ?? .unknown)
+            outgoing.body = .stream(
+                stream.chunks(total: total, progress: progress), length: total.map { .known(Int64($0)) } ?? .unknown)
         } else if let body = request.body {
             outgoing.body = .bytes(ByteBuffer(bytes: body))
         }
@@ -408,22 +455,31 @@ public final class Executor: Sendable {
                     try await download(Data(chunk.readableBytesView))
                     progress?(TransferProgress(direction: .download, bytes: received, total: total))
                 }
-                return Response(status: status, headers: response.headers.map { ($0.name, $0.value) }, body: [], retried: false)
+                return Response(
+                    status: status, headers: response.headers.map { ($0.name, $0.value) }, body: [], retried: false)
             }
             if let total, total > maximumResponseBytes { throw NIOTooManyBytesError(maxBytes: maximumResponseBytes) }
             var body = ByteBuffer()
             for try await var chunk in response.body {
-                guard body.readableBytes + chunk.readableBytes <= maximumResponseBytes else { throw NIOTooManyBytesError(maxBytes: maximumResponseBytes) }
+                guard body.readableBytes + chunk.readableBytes <= maximumResponseBytes else {
+                    throw NIOTooManyBytesError(maxBytes: maximumResponseBytes)
+                }
                 body.writeBuffer(&chunk)
                 progress?(TransferProgress(direction: .download, bytes: body.readableBytes, total: total))
             }
-            return Response(status: status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body), retried: false)
+            return Response(
+                status: status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body),
+                retried: false)
         } catch let error as HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
-                throw SigilError(.transportFailed, "\(failure): connecting timed out after \(Self.seconds(connectTimeout)) s (connect timeout)")
+                throw SigilError(
+                    .transportFailed,
+                    "\(failure): connecting timed out after \(Self.seconds(connectTimeout)) s (connect timeout)")
             case .readTimeout:
-                throw SigilError(.transportFailed, "\(failure): timed out after \(Self.seconds(readTimeout)) s without data from the server")
+                throw SigilError(
+                    .transportFailed,
+                    "\(failure): timed out after \(Self.seconds(readTimeout)) s without data from the server")
             default:
                 throw SigilError(.transportFailed, "\(failure): \(error.shortDescription)")
             }
@@ -434,7 +490,9 @@ public final class Executor: Sendable {
         } catch is NIOTooManyBytesError {
             throw SigilError(.transportFailed, "\(failure): the response is larger than \(maximumResponseBytes) bytes")
         } catch let mismatch as PinVerifier.Mismatch {
-            throw SigilError(.transportFailed, """
+            throw SigilError(
+                .transportFailed,
+                """
                 \(failure): TLS failed: the server's key is not pinned \
                 (no certificate of its chain has a key listed in trust.pins); the server's certificate \(mismatch.subject) has pin \(mismatch.pin)
                 """)
@@ -444,8 +502,11 @@ public final class Executor: Sendable {
             throw CancellationError()
         } catch let error as NIOConnectionError {
             // DNS and connect failures: the first cause in words (NIO's error prints only its type).
-            let cause = error.connectionErrors.first.map { "\($0.error)" } ?? error.dnsAError.map { "name resolution: \($0)" } ?? "no address"
-            throw SigilError(.transportFailed, "\(failure): connecting to \(error.host):\(error.port) failed (\(cause))")
+            let cause =
+                error.connectionErrors.first.map { "\($0.error)" } ?? error.dnsAError.map { "name resolution: \($0)" }
+                ?? "no address"
+            throw SigilError(
+                .transportFailed, "\(failure): connecting to \(error.host):\(error.port) failed (\(cause))")
         } catch let error as IOError {
             throw SigilError(.transportFailed, "\(failure): the connection failed (\(error.description))")
         } catch {

@@ -51,15 +51,20 @@ struct PinVerifier: Sendable {
     }
 
     func verify(_ leaf: NIOSSLCertificate?) async throws {
-        guard let leaf, let server = try? Certificate(derEncoded: leaf.toDERBytes()), let serverInfo = try? CertificateInfo(server) else {
+        guard let leaf, let server = try? Certificate(derEncoded: leaf.toDERBytes()),
+            let serverInfo = try? CertificateInfo(server)
+        else {
             throw Mismatch(subject: "unreadable", pin: "none")
         }
         if pins.contains(serverInfo.pin) { return }
         var verifier = Verifier(rootCertificates: bundle.map { CertificateStore($0) } ?? .systemTrustRoots) {
             RFC5280Policy()
         }
-        if case .validCertificate(let chain) = await verifier.validate(leaf: server, intermediates: CertificateStore(bundle ?? [])) {
-            for certificate in chain.dropFirst() where (try? CertificateInfo(certificate)).map({ pins.contains($0.pin) }) == true {
+        if case .validCertificate(let chain) = await verifier.validate(
+            leaf: server, intermediates: CertificateStore(bundle ?? []))
+        {
+            for certificate in chain.dropFirst()
+            where (try? CertificateInfo(certificate)).map({ pins.contains($0.pin) }) == true {
                 return
             }
         }

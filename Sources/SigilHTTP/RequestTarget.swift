@@ -14,14 +14,18 @@ import SigilSigning
 enum RequestTarget {
     /// Throws when `url` would not go on the wire as its own path and query.
     static func check(_ url: String, for target: String) throws(SigilError) {
-        guard let parsed = URL(string: url), let components = URLComponents(url: parsed, resolvingAgainstBaseURL: true) else {
+        guard let parsed = URL(string: url), let components = URLComponents(url: parsed, resolvingAgainstBaseURL: true)
+        else {
             throw SigilError(.calloutRefused, "\(target): the URL \(url.urlForMessage) cannot be parsed; not sent")
         }
         var sent = parsed.path.isEmpty ? "/" : components.percentEncodedPath
         if let query = parsed.query { sent += "?" + query }
         let expected = pathAndQuery(of: url)
         guard sent == expected else {
-            throw SigilError(.calloutRefused, "\(target): the HTTP client would send path \(sent.sanitizedForMessage) for \(expected.sanitizedForMessage); not sent")
+            throw SigilError(
+                .calloutRefused,
+                "\(target): the HTTP client would send path \(sent.sanitizedForMessage) for \(expected.sanitizedForMessage); not sent"
+            )
         }
     }
 

@@ -82,7 +82,9 @@ public enum StreamedBody: Sendable {
                 if reader == nil { reader = Reader(handle: try chunks.body.open(), closes: chunks.body.replayable) }
                 let reader = reader!
                 // A blocking read (a pipe may wait for its writer) runs on NIO's thread pool.
-                let data = try await NIOThreadPool.singleton.runIfActive { try reader.handle.read(upToCount: StreamedBody.chunkSize) }
+                let data = try await NIOThreadPool.singleton.runIfActive {
+                    try reader.handle.read(upToCount: StreamedBody.chunkSize)
+                }
                 guard let data, !data.isEmpty else { return nil }
                 sent += data.count
                 chunks.progress?(TransferProgress(direction: .upload, bytes: sent, total: chunks.total))

@@ -32,7 +32,8 @@ struct TLSProfile: Hashable {
         let owner = "named credential \(request.namedCredential)"
         if let identity = request.clientIdentity {
             do {
-                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map { .certificate($0) }
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map
+                { .certificate($0) }
             } catch {
                 throw SigilError(.invalidSecret, "\(owner): the client certificate chain is not valid PEM")
             }
@@ -40,11 +41,13 @@ struct TLSProfile: Hashable {
                 // BoringSSL needs the key as bytes; this copy lives only while the key is loaded.
                 // PEM as configured, or DER as unpacked from a PKCS#12 bundle.
                 let key = try identity.privateKeyPEM.withUnsafeBytes { bytes in
-                    try NIOSSLPrivateKey(bytes: Array(bytes), format: bytes.starts(with: "-----BEGIN".utf8) ? .pem : .der)
+                    try NIOSSLPrivateKey(
+                        bytes: Array(bytes), format: bytes.starts(with: "-----BEGIN".utf8) ? .pem : .der)
                 }
                 tls.privateKey = .privateKey(key)
             } catch {
-                throw SigilError(.invalidSecret, "\(owner): the client certificate's private key is not a PEM or DER private key")
+                throw SigilError(
+                    .invalidSecret, "\(owner): the client certificate's private key is not a PEM or DER private key")
             }
         }
         if let bundle = caBundle {
@@ -63,7 +66,8 @@ struct TLSProfile: Hashable {
         do {
             return try PinVerifier(pins: pins, caBundlePEM: caBundle)
         } catch {
-            throw SigilError(.invalidSecret, "named credential \(request.namedCredential): trust.caBundle is not valid PEM")
+            throw SigilError(
+                .invalidSecret, "named credential \(request.namedCredential): trust.caBundle is not valid PEM")
         }
     }
 

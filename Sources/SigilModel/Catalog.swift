@@ -47,8 +47,10 @@ public struct Catalog: Sendable, Hashable {
     }
 
     /// The first element of `items` (sorted by `key`) whose key is `value`.
-    private static func find<Item, Key: Comparable>(_ value: Key, in items: [Item], by key: KeyPath<Item, Key>) -> Item? {
-        var low = 0, high = items.count
+    private static func find<Item, Key: Comparable>(_ value: Key, in items: [Item], by key: KeyPath<Item, Key>) -> Item?
+    {
+        var low = 0
+        var high = items.count
         while low < high {
             let middle = (low + high) / 2
             if items[middle][keyPath: key] < value { low = middle + 1 } else { high = middle }
@@ -107,7 +109,9 @@ public struct Catalog: Sendable, Hashable {
 
     /// Replaces the items whose key an update item has (every one of them), then adds the update's
     /// items; in time linear in both.
-    private static func replace<Item, Key: Hashable>(_ items: inout [Item], with updates: [Item], by key: KeyPath<Item, Key>) {
+    private static func replace<Item, Key: Hashable>(
+        _ items: inout [Item], with updates: [Item], by key: KeyPath<Item, Key>
+    ) {
         guard !updates.isEmpty else { return }
         let replaced = Set(updates.map { $0[keyPath: key] })
         items.removeAll { replaced.contains($0[keyPath: key]) }
@@ -118,8 +122,12 @@ public struct Catalog: Sendable, Hashable {
     /// credential's external credential, grants' principals and subjects).
     public func issues() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        issues += duplicates(externalCredentials.map(\.name)).map { ValidationIssue(.externalCredential($0), "is defined twice") }
-        issues += duplicates(namedCredentials.map(\.name)).map { ValidationIssue(.namedCredential($0), "is defined twice") }
+        issues += duplicates(externalCredentials.map(\.name)).map {
+            ValidationIssue(.externalCredential($0), "is defined twice")
+        }
+        issues += duplicates(namedCredentials.map(\.name)).map {
+            ValidationIssue(.namedCredential($0), "is defined twice")
+        }
         issues += duplicates(users.map(\.name)).map { ValidationIssue(.user($0), "is defined twice") }
 
         for credential in externalCredentials {
@@ -129,13 +137,21 @@ public struct Catalog: Sendable, Hashable {
             issues += credential.issues()
             let item = ItemRef.namedCredential(credential.name)
             guard let external = externalCredential(named: credential.externalCredential) else {
-                issues.append(ValidationIssue(item, field: "externalCredential", "names \(credential.externalCredential.sanitizedForMessage), which does not exist"))
+                issues.append(
+                    ValidationIssue(
+                        item, field: "externalCredential",
+                        "names \(credential.externalCredential.sanitizedForMessage), which does not exist"))
                 continue
             }
             if credential.generateAuthorizationHeader {
-                let custom = (external.customHeaders + credential.customHeaders).filter { $0.name.lowercased() == "authorization" }
+                let custom = (external.customHeaders + credential.customHeaders).filter {
+                    $0.name.lowercased() == "authorization"
+                }
                 if !custom.isEmpty, external.authProtocol != .none, external.authProtocol != .custom {
-                    issues.append(ValidationIssue(item, field: "customHeaders", "sets Authorization while generateAuthorizationHeader is on; turn one of them off"))
+                    issues.append(
+                        ValidationIssue(
+                            item, field: "customHeaders",
+                            "sets Authorization while generateAuthorizationHeader is on; turn one of them off"))
                 }
             }
         }
@@ -162,7 +178,8 @@ public struct Catalog: Sendable, Hashable {
                 case .user(let name) where !userSet.contains(name):
                     issues.append(ValidationIssue(item, field: "to", "user \(name.sanitizedForMessage) does not exist"))
                 case .group(let name) where !groupSet.contains(name):
-                    issues.append(ValidationIssue(item, field: "to", "group \(name.sanitizedForMessage) does not exist"))
+                    issues.append(
+                        ValidationIssue(item, field: "to", "group \(name.sanitizedForMessage) does not exist"))
                 default:
                     break
                 }

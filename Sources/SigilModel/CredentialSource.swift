@@ -19,7 +19,8 @@ public protocol CredentialSource: Sendable {
     /// together. Throws ``SigilError/Code/catalogChanged`` when the catalog changed since
     /// `snapshot` (the one the request was prepared from) was read. `nil`: this source reads fields one
     /// by one through ``secret(_:stage:)`` (the default).
-    func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]?
+    func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot)
+        throws -> [String: SecretBytes]?
     /// The users whose authorization of per-user principal `principal` is live.
     func authorizedUsers(of principal: PrincipalRef) throws -> Set<String>
     /// A short fingerprint of a secret, for `--explain` and messages (see the default below).
@@ -29,9 +30,13 @@ public protocol CredentialSource: Sendable {
 extension CredentialSource {
     public func snapshot() throws -> CatalogSnapshot { CatalogSnapshot(try catalog()) }
 
-    public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) { (try snapshot(), nil) }
+    public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) {
+        (try snapshot(), nil)
+    }
 
-    public func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? { nil }
+    public func principalSecrets(
+        of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot
+    ) throws -> [String: SecretBytes]? { nil }
 
     /// A short fingerprint of a secret for logs and `--explain`. Sources that hold a key should
     /// override this with a keyed one (the vault does); this default only says a secret was there.

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import SigilCLI
 import SigilCore
-import Foundation
 
 @main
 struct Sigil {

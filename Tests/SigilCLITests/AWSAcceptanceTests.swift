@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Interop").standardized.path
+let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Interop")
+    .standardized.path
 
 /// moto's server with IAM authentication on, started for one test and stopped after it.
 final class MotoServer {
@@ -27,11 +28,13 @@ final class MotoServer {
 struct AWSAcceptanceTests {
     /// Signs with `sigil sign --json`, sends exactly that request, returns (status, body).
     func call(_ cli: CLI, _ arguments: [String]) throws -> (status: Int, body: String) {
-        let signed = try cli.ok(["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
+        let signed = try cli.ok(
+            ["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", interop + "/send_request.py"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -44,11 +47,15 @@ struct AWSAcceptanceTests {
     }
 
     func element(_ name: String, in xml: String) -> String? {
-        guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex) else { return nil }
+        guard let start = xml.range(of: "<\(name)>"),
+            let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex)
+        else { return nil }
         return String(xml[start.upperBound..<end.lowerBound])
     }
 
-    @Test("GetCallerIdentity and AssumeRole signed by Sigil are accepted; a wrong secret is refused; temporary credentials with a session token work")
+    @Test(
+        "GetCallerIdentity and AssumeRole signed by Sigil are accepted; a wrong secret is refused; temporary credentials with a session token work"
+    )
     func sts() throws {
         let cli = CLI()
         let moto = try MotoServer(directory: cli.home)
@@ -56,27 +63,29 @@ struct AWSAcceptanceTests {
         try cli.ok(["init"])
         let config = cli.home + "/aws.yaml"
         try """
-            externalCredentials:
-              - name: Aws
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
-                  - { name: temporary, sequence: 5 }
-              - name: AwsWrong
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG } }
-            namedCredentials:
-              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
-              - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
-            users:
-              - { name: ci, groups: [deployers] }
-            grants:
-              - { principal: Aws/temporary, to: [user:ci] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
+        externalCredentials:
+          - name: Aws
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+              - { name: temporary, sequence: 5 }
+          - name: AwsWrong
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG } }
+        namedCredentials:
+          - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+          - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
+        users:
+          - { name: ci, groups: [deployers] }
+        grants:
+          - { principal: Aws/temporary, to: [user:ci] }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(
+            ["apply", "-f", config],
+            environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
 
         let identity = try call(cli, ["-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
         #expect(identity.status == 200, "\(identity.body)")
@@ -87,7 +96,13 @@ struct AWSAcceptanceTests {
         #expect(wrong.body.contains("SignatureDoesNotMatch"))
 
         let role = moto.info.role_arn.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let assumed = try call(cli, ["-d", "Action=AssumeRole&Version=2011-06-15&RoleArn=\(role)&RoleSessionName=sigil-test&DurationSeconds=900", "callout:Sts/"])
+        let assumed = try call(
+            cli,
+            [
+                "-d",
+                "Action=AssumeRole&Version=2011-06-15&RoleArn=\(role)&RoleSessionName=sigil-test&DurationSeconds=900",
+                "callout:Sts/",
+            ])
         #expect(assumed.status == 200, "\(assumed.body)")
         let keyID = try #require(element("AccessKeyId", in: assumed.body))
         let secret = try #require(element("SecretAccessKey", in: assumed.body))
@@ -98,12 +113,15 @@ struct AWSAcceptanceTests {
         try cli.ok(["secret", "set", "Aws/temporary", "accessKeyId"], stdin: keyID)
         try cli.ok(["secret", "set", "Aws/temporary", "secretAccessKey"], stdin: secret)
         try cli.ok(["secret", "set", "Aws/temporary", "sessionToken"], stdin: token)
-        let temporary = try call(cli, ["--as", "ci", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
+        let temporary = try call(
+            cli, ["--as", "ci", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
         #expect(temporary.status == 200, "\(temporary.body)")
         #expect(element("Arn", in: temporary.body)?.contains("assumed-role/deployer/sigil-test") == true)
     }
 
-    @Test("a principal with roleArn signs with STS AssumeRole credentials: obtained once through moto, sealed, reused by the next process")
+    @Test(
+        "a principal with roleArn signs with STS AssumeRole credentials: obtained once through moto, sealed, reused by the next process"
+    )
     func assumeRolePrincipal() throws {
         let cli = CLI()
         let moto = try MotoServer(directory: cli.home)
@@ -111,47 +129,57 @@ struct AWSAcceptanceTests {
         try cli.ok(["init"])
         let config = cli.home + "/aws.yaml"
         try """
-            externalCredentials:
-              - name: Aws
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
-                principals:
-                  - name: deployer
-                    parameters: { roleArn: "\(moto.info.role_arn)", externalId: sigil-ci-1234, roleSessionName: sigil-ci, durationSeconds: "900", refreshMargin: "60" }
-                    secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
-              - name: AwsWrong
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
-                principals:
-                  - name: deployer
-                    parameters: { roleArn: "\(moto.info.role_arn)" }
-                    secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG }
-            namedCredentials:
-              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
-              - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
+        externalCredentials:
+          - name: Aws
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+            principals:
+              - name: deployer
+                parameters: { roleArn: "\(moto.info.role_arn)", externalId: sigil-ci-1234, roleSessionName: sigil-ci, durationSeconds: "900", refreshMargin: "60" }
+                secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
+          - name: AwsWrong
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+            principals:
+              - name: deployer
+                parameters: { roleArn: "\(moto.info.role_arn)" }
+                secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG }
+        namedCredentials:
+          - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+          - { name: StsWrong, url: "\(moto.info.endpoint)", externalCredential: AwsWrong }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(
+            ["apply", "-f", config],
+            environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key, "WRONG": "not-the-secret-key-at-all"])
 
         for _ in 0..<2 {
             let identity = try call(cli, ["-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
             #expect(identity.status == 200, "\(identity.body)")
-            #expect(element("Arn", in: identity.body)?.hasSuffix("assumed-role/deployer/sigil-ci") == true, "\(identity.body)")
+            #expect(
+                element("Arn", in: identity.body)?.hasSuffix("assumed-role/deployer/sigil-ci") == true,
+                "\(identity.body)")
         }
         // Two processes signed; STS was asked once, and the credentials were stored sealed.
         let audit = try cli.ok(["audit", "list", "--json"]).stdout
         #expect(audit.components(separatedBy: "issued.store").count - 1 == 1, "\(audit)")
-        let signed = try cli.ok(["sign", "--json", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"]).stdout
+        let signed = try cli.ok(["sign", "--json", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "callout:Sts/"])
+            .stdout
         #expect(signed.contains("X-Amz-Security-Token"))
         #expect(signed.contains("ASIA"), "signed with the temporary key, not the stored one")
         #expect(!signed.contains(moto.info.access_key))
 
         let wrong = try cli.run(["sign", "callout:StsWrong/"])
         #expect(wrong.status != 0)
-        #expect(wrong.stderr.contains("STS AssumeRole of \(moto.info.role_arn) for principal AwsWrong/deployer was refused: HTTP 403"), "\(wrong.stderr)")
+        #expect(
+            wrong.stderr.contains(
+                "STS AssumeRole of \(moto.info.role_arn) for principal AwsWrong/deployer was refused: HTTP 403"),
+            "\(wrong.stderr)")
         #expect(!wrong.output.contains("not-the-secret-key-at-all"))
     }
 
-    @Test("sigil call end to end through moto: GetCallerIdentity with the stored keys (body in memory and streamed from a file), and with an STS AssumeRole principal")
+    @Test(
+        "sigil call end to end through moto: GetCallerIdentity with the stored keys (body in memory and streamed from a file), and with an STS AssumeRole principal"
+    )
     func callThroughMoto() throws {
         let cli = CLI()
         let moto = try MotoServer(directory: cli.home)
@@ -159,23 +187,23 @@ struct AWSAcceptanceTests {
         try cli.ok(["init"])
         let config = cli.home + "/aws.yaml"
         try """
-            externalCredentials:
-              - name: Aws
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
-              - name: Role
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
-                principals:
-                  - name: deployer
-                    parameters: { roleArn: "\(moto.info.role_arn)", roleSessionName: sigil-call }
-                    secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
-            namedCredentials:
-              - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
-              - { name: StsRole, url: "\(moto.info.endpoint)", externalCredential: Role }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Aws
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+          - name: Role
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts, stsEndpoint: "\(moto.info.endpoint)" }
+            principals:
+              - name: deployer
+                parameters: { roleArn: "\(moto.info.role_arn)", roleSessionName: sigil-call }
+                secrets: { accessKeyId: env:AK, secretAccessKey: env:SK }
+        namedCredentials:
+          - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+          - { name: StsRole, url: "\(moto.info.endpoint)", externalCredential: Role }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key])
         let form = ["-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"]
         let action = "Action=GetCallerIdentity&Version=2011-06-15"
@@ -188,7 +216,10 @@ struct AWSAcceptanceTests {
         try action.write(toFile: path, atomically: true, encoding: .utf8)
         let streamed = try cli.ok(["call", "--fail"] + form + ["--data-file", path, "callout:Sts/"]).stdout
         #expect(element("Arn", in: streamed) == moto.info.user_arn, "\(streamed)")
-        let wrong = try cli.run(["call", "--fail"] + form + ["--data-file", path, "--payload-sha256", String(repeating: "ab", count: 32), "callout:Sts/"])
+        let wrong = try cli.run(
+            ["call", "--fail"] + form + [
+                "--data-file", path, "--payload-sha256", String(repeating: "ab", count: 32), "callout:Sts/",
+            ])
         #expect(wrong.status == 22, "a wrong declared hash is refused: \(wrong.output)")
 
         let assumed = try cli.ok(["call", "--fail"] + form + ["-d", action, "callout:StsRole/"]).stdout

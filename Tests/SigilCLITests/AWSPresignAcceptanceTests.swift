@@ -24,21 +24,29 @@ final class PresignVerifier {
     var info: Info { peer.info }
 
     init(directory: String) throws {
-        peer = try InteropPeer("presign_verifier.py", [directory + "/verifier.json"], infoPath: directory + "/verifier.json")
+        peer = try InteropPeer(
+            "presign_verifier.py", [directory + "/verifier.json"], infoPath: directory + "/verifier.json")
     }
 
     func stop() { peer.stop() }
 }
 
-@Suite("AWS SigV4 presigned URLs accepted by a server that verifies them (botocore's signer); tampered, wrong-key and expired ones refused", .serialized)
+@Suite(
+    "AWS SigV4 presigned URLs accepted by a server that verifies them (botocore's signer); tampered, wrong-key and expired ones refused",
+    .serialized)
 struct AWSPresignAcceptanceTests {
     /// Sends `method url` (with `body`) with a plain HTTP client, adding only Host and Content-Length.
-    func fetch(_ url: String, method: String = "GET", headers: [[String]] = [], body: String = "") throws -> (status: Int, body: String) {
-        let request: [String: Any] = ["method": method, "url": url, "headers": headers, "body_base64": Data(body.utf8).base64EncodedString()]
+    func fetch(_ url: String, method: String = "GET", headers: [[String]] = [], body: String = "") throws -> (
+        status: Int, body: String
+    ) {
+        let request: [String: Any] = [
+            "method": method, "url": url, "headers": headers, "body_base64": Data(body.utf8).base64EncodedString(),
+        ]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", interop + "/send_request.py"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -81,47 +89,57 @@ struct AWSPresignAcceptanceTests {
         let config = cli.home + "/aws.yaml"
         let endpoint = verifier.info.endpoint
         try """
-            externalCredentials:
-              - name: S3
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: s3 }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
-              - name: S3Wrong
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: s3 }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG } }
-              - name: S3Temporary
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: s3 }
-                principals:
-                  - { name: session, secrets: { accessKeyId: env:TAK, secretAccessKey: env:TSK, sessionToken: env:TOKEN } }
-              - name: Sts
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts }
-                principals:
-                  - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
-            namedCredentials:
-              - { name: Bucket, url: "\(endpoint)/sigil-bucket", externalCredential: S3 }
-              - { name: BucketWrong, url: "\(endpoint)/sigil-bucket", externalCredential: S3Wrong }
-              - { name: BucketTemporary, url: "\(endpoint)/sigil-bucket", externalCredential: S3Temporary }
-              - { name: Sts, url: "\(endpoint)", externalCredential: Sts }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", config], environment: [
-            "AK": verifier.info.access_key, "SK": verifier.info.secret_key, "WRONG": "not-the-secret-key-at-all",
-            "TAK": verifier.info.temporary_access_key, "TSK": verifier.info.temporary_secret_key, "TOKEN": verifier.info.session_token,
-        ])
+        externalCredentials:
+          - name: S3
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: s3 }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+          - name: S3Wrong
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: s3 }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:WRONG } }
+          - name: S3Temporary
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: s3 }
+            principals:
+              - { name: session, secrets: { accessKeyId: env:TAK, secretAccessKey: env:TSK, sessionToken: env:TOKEN } }
+          - name: Sts
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals:
+              - { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }
+        namedCredentials:
+          - { name: Bucket, url: "\(endpoint)/sigil-bucket", externalCredential: S3 }
+          - { name: BucketWrong, url: "\(endpoint)/sigil-bucket", externalCredential: S3Wrong }
+          - { name: BucketTemporary, url: "\(endpoint)/sigil-bucket", externalCredential: S3Temporary }
+          - { name: Sts, url: "\(endpoint)", externalCredential: Sts }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(
+            ["apply", "-f", config],
+            environment: [
+                "AK": verifier.info.access_key, "SK": verifier.info.secret_key, "WRONG": "not-the-secret-key-at-all",
+                "TAK": verifier.info.temporary_access_key, "TSK": verifier.info.temporary_secret_key,
+                "TOKEN": verifier.info.session_token,
+            ])
     }
 
-    @Test("S3: a Sigil presigned GET and PUT are accepted; a changed signature, path, method or expiry, a wrong secret and an expired URL are refused")
+    @Test(
+        "S3: a Sigil presigned GET and PUT are accepted; a changed signature, path, method or expiry, a wrong secret and an expired URL are refused"
+    )
     func s3() throws {
         let cli = CLI()
         let verifier = try PresignVerifier(directory: cli.home)
         defer { verifier.stop() }
         try setUp(cli, verifier)
 
-        let url = try presign(cli, ["--expires", "300", "callout:Bucket/reports/2026%20Q3%2Bfinal~.csv?response-content-type=text%2Fcsv%3B%20charset%3Dutf-8"])
+        let url = try presign(
+            cli,
+            [
+                "--expires", "300",
+                "callout:Bucket/reports/2026%20Q3%2Bfinal~.csv?response-content-type=text%2Fcsv%3B%20charset%3Dutf-8",
+            ])
         #expect(url.hasPrefix(verifier.info.endpoint + "/sigil-bucket/reports/"))
         #expect(parameter("X-Amz-Expires", in: url) == "300")
         #expect(parameter("X-Amz-Credential", in: url)?.hasSuffix("/us-east-1/s3/aws4_request") == true)
@@ -152,10 +170,12 @@ struct AWSPresignAcceptanceTests {
         // Expiry counts from the URL's X-Amz-Date: signed two hours ago, valid for a minute, refused
         // (the signature is right: the verifier checks it first); valid for three hours, accepted.
         let twoHoursAgo = iso8601(Date().addingTimeInterval(-7200))
-        let expired = try fetch(try presign(cli, ["--at", twoHoursAgo, "--expires", "60", "callout:Bucket/reports/a.csv"]))
+        let expired = try fetch(
+            try presign(cli, ["--at", twoHoursAgo, "--expires", "60", "callout:Bucket/reports/a.csv"]))
         #expect(expired.status == 403, "\(expired.body)")
         #expect(expired.body.contains("Request has expired"), "\(expired.body)")
-        let stillValid = try fetch(try presign(cli, ["--at", twoHoursAgo, "--expires", "10800", "callout:Bucket/reports/a.csv"]))
+        let stillValid = try fetch(
+            try presign(cli, ["--at", twoHoursAgo, "--expires", "10800", "callout:Bucket/reports/a.csv"]))
         #expect(stillValid.status == 200, "\(stillValid.body)")
 
         // A presigned PUT (UNSIGNED-PAYLOAD) takes any body, but only as a PUT.
@@ -173,7 +193,12 @@ struct AWSPresignAcceptanceTests {
         defer { verifier.stop() }
         try setUp(cli, verifier)
 
-        let url = try presign(cli, ["-X", "PUT", "-H", "Content-Type: text/csv", "-H", "x-amz-acl: bucket-owner-full-control", "--expires", "300", "callout:Bucket/uploads/c.csv"])
+        let url = try presign(
+            cli,
+            [
+                "-X", "PUT", "-H", "Content-Type: text/csv", "-H", "x-amz-acl: bucket-owner-full-control", "--expires",
+                "300", "callout:Bucket/uploads/c.csv",
+            ])
         #expect(parameter("X-Amz-SignedHeaders", in: url) == "content-type;host;x-amz-acl")
         let headers = [["Content-Type", "text/csv"], ["x-amz-acl", "bucket-owner-full-control"]]
         let uploaded = try fetch(url, method: "PUT", headers: headers, body: "a,b\n1,2\n")
@@ -181,9 +206,14 @@ struct AWSPresignAcceptanceTests {
         #expect(verified(uploaded.body)["body_length"] as? Int == 8)
 
         let withoutACL = try fetch(url, method: "PUT", headers: [headers[0]], body: "a,b\n")
-        #expect(withoutACL.status == 403 && withoutACL.body.contains("signed header x-amz-acl is missing"), "\(withoutACL.body)")
-        let otherType = try fetch(url, method: "PUT", headers: [["Content-Type", "text/html"], headers[1]], body: "<p>")
-        #expect(otherType.status == 403 && otherType.body.contains("<Code>SignatureDoesNotMatch</Code>"), "\(otherType.body)")
+        #expect(
+            withoutACL.status == 403 && withoutACL.body.contains("signed header x-amz-acl is missing"),
+            "\(withoutACL.body)")
+        let otherType = try fetch(
+            url, method: "PUT", headers: [["Content-Type", "text/html"], headers[1]], body: "<p>")
+        #expect(
+            otherType.status == 403 && otherType.body.contains("<Code>SignatureDoesNotMatch</Code>"),
+            "\(otherType.body)")
 
         // The caller's headers follow the same rules as for sign: no Host, no control characters.
         #expect(try cli.run(["presign", "-H", "Host: elsewhere.example", "callout:Bucket/a"]).status != 0)
@@ -208,7 +238,9 @@ struct AWSPresignAcceptanceTests {
         #expect(withoutToken.body.contains("<Code>InvalidToken</Code>"), "\(withoutToken.body)")
     }
 
-    @Test("STS: a presigned GetCallerIdentity (non-S3 canonical path and payload hash) is accepted; a changed action is refused")
+    @Test(
+        "STS: a presigned GetCallerIdentity (non-S3 canonical path and payload hash) is accepted; a changed action is refused"
+    )
     func sts() throws {
         let cli = CLI()
         let verifier = try PresignVerifier(directory: cli.home)
@@ -220,9 +252,11 @@ struct AWSPresignAcceptanceTests {
         #expect(accepted.status == 200, "\(accepted.body)")
         let description = verified(accepted.body)
         #expect(description["service"] as? String == "sts")
-        #expect((description["query"] as? [[String]]) == [["Action", "GetCallerIdentity"], ["Version", "2011-06-15"]])
+        #expect(
+            (description["query"] as? [[String]]) == [["Action", "GetCallerIdentity"], ["Version", "2011-06-15"]])
 
-        let changed = try fetch(url.replacingOccurrences(of: "Action=GetCallerIdentity", with: "Action=GetSessionToken"))
+        let changed = try fetch(
+            url.replacingOccurrences(of: "Action=GetCallerIdentity", with: "Action=GetSessionToken"))
         #expect(changed.status == 403)
         #expect(changed.body.contains("<Code>SignatureDoesNotMatch</Code>"), "\(changed.body)")
     }

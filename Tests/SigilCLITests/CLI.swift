@@ -18,10 +18,13 @@ struct CLI {
     static let binary: String = {
         if let path = ProcessInfo.processInfo.environment["SIGIL_BINARY"] { return path }
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sigil").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sigil")
+                .path,
             Bundle.main.bundleURL.appendingPathComponent("sigil").path,
             Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sigil").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/sigil").standardized.path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../.build/debug/sigil"
+            ).standardized.path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }()
@@ -40,14 +43,19 @@ struct CLI {
 
     /// Runs `sigil arguments...`; output goes through files, so large outputs cannot deadlock.
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], in directory: String? = nil) throws -> Result {
+    func run(
+        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+        in directory: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = environment.merging(extra) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? home)
         let id = UInt64.random(in: 0...UInt64.max)
-        let outPath = home + "/.out-\(id)", errPath = home + "/.err-\(id)", inPath = home + "/.in-\(id)"
+        let outPath = home + "/.out-\(id)"
+        let errPath = home + "/.err-\(id)"
+        let inPath = home + "/.in-\(id)"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
@@ -70,15 +78,22 @@ struct CLI {
 
     /// Runs and expects success.
     @discardableResult
-    func ok(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+    func ok(
+        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Result {
         let result = try run(arguments, stdin: stdin, environment: extra)
-        #expect(result.status == 0, "sigil \(arguments.joined(separator: " ")) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == 0, "sigil \(arguments.joined(separator: " ")) failed: \(result.stderr)",
+            sourceLocation: sourceLocation)
         return result
     }
 
     /// The example configuration copied into this home, with its secret file.
     func copyExample() throws -> String {
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples").standardized.path
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../examples"
+        ).standardized.path
         let target = home + "/examples"
         try FileManager.default.copyItem(atPath: examples, toPath: target)
         return target + "/sigil.yaml"

@@ -12,8 +12,11 @@ struct CLITests {
     @Test("--help works for every command")
     func help() throws {
         let cli = CLI()
-        for command in [[], ["init"], ["apply"], ["export"], ["list"], ["show"], ["secret"], ["secret", "set"], ["delete"],
-                        ["audit"], ["audit", "list"], ["audit", "verify"], ["key"], ["key", "status"], ["key", "rotate"], ["key", "rotate-data-key"]] {
+        for command in [
+            [], ["init"], ["apply"], ["export"], ["list"], ["show"], ["secret"], ["secret", "set"], ["delete"],
+            ["audit"], ["audit", "list"], ["audit", "verify"], ["key"], ["key", "status"], ["key", "rotate"],
+            ["key", "rotate-data-key"],
+        ] {
             let result = try cli.run(command + ["--help"])
             #expect(result.status == 0, "\(command)")
             #expect(result.stdout.contains("USAGE:"), "\(command)")
@@ -36,14 +39,17 @@ struct CLITests {
         let again = try cli.ok(["apply", "-f", example], environment: exampleEnvironment)
         #expect(again.stdout.contains(": 0 created, 0 updated,"), "\(again.stdout)")
 
-        let list = try JSONSerialization.jsonObject(with: Data(try cli.ok(["list", "--json"]).stdout.utf8)) as! [String: Any]
+        let list =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["list", "--json"]).stdout.utf8)) as! [String: Any]
         #expect((list["externalCredentials"] as! [Any]).count == 3)
         #expect((list["namedCredentials"] as! [Any]).count == 3)
         let shown = try cli.ok(["show", "Billing"]).stdout
         #expect(shown.contains("External credential Billing (protocol custom)"))
         #expect(shown.contains("Named credential Billing: https://api.billing.example/v1 via Billing"))
         #expect(shown.contains("apiKey set (v1 current)"))
-        let principal = try JSONSerialization.jsonObject(with: Data(try cli.ok(["show", "Billing/billing-org", "--json"]).stdout.utf8)) as! [String: Any]
+        let principal =
+            try JSONSerialization.jsonObject(
+                with: Data(try cli.ok(["show", "Billing/billing-org", "--json"]).stdout.utf8)) as! [String: Any]
         #expect(((principal["principal"] as! [String: Any])["grantedTo"] as! [String]) == ["group:finance"])
 
         let export = try cli.ok(["export", "-o", cli.home + "/export.yaml"])
@@ -56,7 +62,9 @@ struct CLITests {
 
         let verify = try cli.ok(["audit", "verify"])
         #expect(verify.stdout.contains("Audit chain intact"))
-        let audit = try JSONSerialization.jsonObject(with: Data(try cli.ok(["audit", "--json"]).stdout.utf8)) as! [[String: Any]]
+        let audit =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["audit", "--json"]).stdout.utf8))
+            as! [[String: Any]]
         #expect(audit.first?["action"] as? String == "vault.create")
         #expect(audit.allSatisfy { $0["actor"] as? String == "cli-test" })
 
@@ -74,11 +82,15 @@ struct CLITests {
         #expect(noVault.stderr.contains("no vault at \(cli.vaultPath); create one with `sigil init`"))
         try cli.ok(["init"])
         let bad = cli.home + "/bad.yaml"
-        try "externalCredentials:\n  - name: Billing\n    protocol: custom\n    principals:\n      - name: p\n        secrets: { apiKey: env:UNSET_FOR_SURE }\n"
+        try
+            "externalCredentials:\n  - name: Billing\n    protocol: custom\n    principals:\n      - name: p\n        secrets: { apiKey: env:UNSET_FOR_SURE }\n"
             .write(toFile: bad, atomically: true, encoding: .utf8)
         let unset = try cli.run(["apply", "-f", bad])
         #expect(unset.status == 1)
-        #expect(unset.stderr.contains("bad.yaml:5: principal Billing/p, secrets.apiKey: environment variable UNSET_FOR_SURE is not set"), "\(unset.stderr)")
+        #expect(
+            unset.stderr.contains(
+                "bad.yaml:5: principal Billing/p, secrets.apiKey: environment variable UNSET_FOR_SURE is not set"),
+            "\(unset.stderr)")
         #expect(try cli.ok(["export"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
 
         let unknownItem = try cli.run(["show", "Nope"])
@@ -103,16 +115,25 @@ struct CLITests {
         let example = try cli.copyExample()
         try cli.ok(["init"])
         try cli.ok(["apply", "-f", example], environment: exampleEnvironment)
-        #expect(try cli.ok(["secret", "set", "Billing/billing-org", "apiKey"], stdin: "rotated-value\n").stdout.contains("version 2, current"))
+        #expect(
+            try cli.ok(["secret", "set", "Billing/billing-org", "apiKey"], stdin: "rotated-value\n").stdout.contains(
+                "version 2, current"))
         try cli.ok(["secret", "set", "Billing/billing-org", "apiKey", "--stage", "pending"], stdin: "next-value")
         try cli.ok(["secret", "set", "Calendar/per-user", "password", "--user", "alice"], stdin: "alice-password")
         let shown = try cli.ok(["show", "Billing/billing-org"]).stdout
-        #expect(shown.contains("version 3 pending") && shown.contains("version 2 current") && shown.contains("version 1 previous"))
-        #expect(try cli.ok(["show", "user:alice"]).stdout.contains("authorization of alice for Calendar/per-user: authorized; secrets: password set (v1 current)"))
+        #expect(
+            shown.contains("version 3 pending") && shown.contains("version 2 current")
+                && shown.contains("version 1 previous"))
+        #expect(
+            try cli.ok(["show", "user:alice"]).stdout.contains(
+                "authorization of alice for Calendar/per-user: authorized; secrets: password set (v1 current)"))
         let named = try cli.run(["secret", "set", "Billing/billing-org", "password", "--user", "alice"], stdin: "x")
         #expect(named.status == 1 && named.stderr.contains("named principal"))
         let vault = try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
-        #expect(try vault.secret(SecretTarget(owner: .principal(PrincipalRef(parsing: "Billing/billing-org")!), field: "apiKey")) == SecretBytes(utf8: "rotated-value"))
+        #expect(
+            try vault.secret(
+                SecretTarget(owner: .principal(PrincipalRef(parsing: "Billing/billing-org")!), field: "apiKey"))
+                == SecretBytes(utf8: "rotated-value"))
     }
 
     @Test("key rotation from the CLI: master key in place, to a passphrase, and the data key")
@@ -127,14 +148,20 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: cli.keyPath + ".next"))
         #expect(try cli.run(["list", "--key-file", oldKey]).status == 1)
         try cli.ok(["key", "rotate-data-key", "--batch", "1"])
-        let status = try JSONSerialization.jsonObject(with: Data(try cli.ok(["key", "status", "--json"]).stdout.utf8)) as! [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["key", "status", "--json"]).stdout.utf8))
+            as! [String: Any]
         let keys = status["keys"] as! [[String: Any]]
         #expect(keys.filter { $0["purpose"] as? String == "data" }.count == 1)
-        try cli.ok(["key", "rotate", "--new-passphrase-stdin", "--kdf-profile", "interactive"], stdin: "a passphrase for the vault\n")
-        let viaPassphrase = try cli.ok(["list"], environment: ["SIGIL_KEY_FILE": "", "SIGIL_PASSPHRASE": "a passphrase for the vault"])
+        try cli.ok(
+            ["key", "rotate", "--new-passphrase-stdin", "--kdf-profile", "interactive"],
+            stdin: "a passphrase for the vault\n")
+        let viaPassphrase = try cli.ok(
+            ["list"], environment: ["SIGIL_KEY_FILE": "", "SIGIL_PASSPHRASE": "a passphrase for the vault"])
         #expect(viaPassphrase.stdout.contains("Billing"))
         #expect(try cli.run(["list"]).stderr.contains("protected by a passphrase"))
-        try cli.ok(["audit", "verify"], environment: ["SIGIL_KEY_FILE": "", "SIGIL_PASSPHRASE": "a passphrase for the vault"])
+        try cli.ok(
+            ["audit", "verify"], environment: ["SIGIL_KEY_FILE": "", "SIGIL_PASSPHRASE": "a passphrase for the vault"])
     }
 
     @Test("a passphrase vault from init, with the key from stdin")
@@ -169,7 +196,8 @@ struct CLITests {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
         }
-        let list = try JSONSerialization.jsonObject(with: Data(try cli.ok(["list", "--json"]).stdout.utf8)) as! [String: Any]
+        let list =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["list", "--json"]).stdout.utf8)) as! [String: Any]
         #expect((list["externalCredentials"] as! [Any]).count == 40)
         try cli.ok(["audit", "verify"])
     }
@@ -184,18 +212,28 @@ struct SignCommandTests {
         try cli.ok(["init"])
         try cli.ok(["apply", "-f", example], environment: ["BILLING_API_KEY": "sign-test-key", "AWS_KEY_ID": "AKID"])
         let text = try cli.ok(["sign", "callout:Billing/invoices?limit=2", "-H", "Accept: application/json"]).stdout
-        #expect(text == "GET https://api.billing.example/v1/invoices?limit=2\nAccept: application/json\nX-Api-Key: sign-test-key\n")
-        let json = try JSONSerialization.jsonObject(with: Data(try cli.ok(["sign", "--as", "alice", "-d", "{\"a\":1}", "--json", "callout:Billing/x"]).stdout.utf8)) as! [String: Any]
+        #expect(
+            text
+                == "GET https://api.billing.example/v1/invoices?limit=2\nAccept: application/json\nX-Api-Key: sign-test-key\n"
+        )
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    try cli.ok(["sign", "--as", "alice", "-d", "{\"a\":1}", "--json", "callout:Billing/x"]).stdout.utf8)
+            ) as! [String: Any]
         #expect(json["method"] as? String == "POST")
         #expect(json["headers"] as? [[String]] == [["X-Api-Key", "sign-test-key"]])
         #expect(json["body_base64"] as? String == Data("{\"a\":1}".utf8).base64EncodedString())
         // Standard output is a file here, as in a pipe: the head, a blank line, then the body.
         let withBody = try cli.ok(["sign", "--as", "alice", "-d", "{\"a\":1}", "callout:Billing/x"]).stdout
-        #expect(withBody == "POST https://api.billing.example/v1/x\nX-Api-Key: sign-test-key\n\n{\"a\":1}", "\(withBody)")
+        #expect(
+            withBody == "POST https://api.billing.example/v1/x\nX-Api-Key: sign-test-key\n\n{\"a\":1}", "\(withBody)")
         let refused = try cli.run(["sign", "callout:Billing/../admin"])
         #expect(refused.status == 1 && refused.stderr.contains("'..' segment"))
         let noPrincipal = try cli.run(["sign", "--as", "bob", "callout:Billing/x"])
-        #expect(noPrincipal.status == 1 && noPrincipal.stderr.contains("no principal of external credential Billing is available to user bob"))
+        #expect(
+            noPrincipal.status == 1
+                && noPrincipal.stderr.contains("no principal of external credential Billing is available to user bob"))
         let badTime = try cli.run(["sign", "--at", "yesterday", "callout:Billing/x"])
         #expect(badTime.status == 64)
     }

@@ -26,14 +26,25 @@ struct OAuthAcceptanceTests {
 
     func clients(_ keys: Keys) -> [[String: Any]] {
         [
-            ["client_id": "svc-basic", "client_secret": "basic-secret-9d1c", "token_endpoint_auth_method": "client_secret_basic",
-             "grant_types": ["client_credentials", "refresh_token"], "scope": "read write"],
-            ["client_id": "svc-post", "client_secret": "post-secret-4e7a", "token_endpoint_auth_method": "client_secret_post",
-             "grant_types": ["client_credentials"], "scope": "read"],
-            ["client_id": "svc-jwt", "token_endpoint_auth_method": "private_key_jwt", "public_key_pem": keys.rsaPublic,
-             "grant_types": ["client_credentials"], "scope": "read"],
-            ["client_id": "bearer", "token_endpoint_auth_method": "none", "public_key_pem": keys.ecPublic,
-             "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"], "scope": "read"],
+            [
+                "client_id": "svc-basic", "client_secret": "basic-secret-9d1c",
+                "token_endpoint_auth_method": "client_secret_basic",
+                "grant_types": ["client_credentials", "refresh_token"], "scope": "read write",
+            ],
+            [
+                "client_id": "svc-post", "client_secret": "post-secret-4e7a",
+                "token_endpoint_auth_method": "client_secret_post",
+                "grant_types": ["client_credentials"], "scope": "read",
+            ],
+            [
+                "client_id": "svc-jwt", "token_endpoint_auth_method": "private_key_jwt",
+                "public_key_pem": keys.rsaPublic,
+                "grant_types": ["client_credentials"], "scope": "read",
+            ],
+            [
+                "client_id": "bearer", "token_endpoint_auth_method": "none", "public_key_pem": keys.ecPublic,
+                "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"], "scope": "read",
+            ],
         ]
     }
 
@@ -41,48 +52,54 @@ struct OAuthAcceptanceTests {
         let config = cli.home + "/oauth.yaml"
         let token = server.info.token_url
         try """
-            externalCredentials:
-              - name: Basic
-                protocol: oauth2
-                parameters: { tokenUrl: "\(token)", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, refreshMargin: "\(refreshMargin)", revokeUrl: "\(server.info.revoke_url)" }
-                principals:
-                  - { name: service, secrets: { clientSecret: env:BASIC_SECRET } }
-              - name: Post
-                protocol: oauth2
-                parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, refreshOnBody: INVALID_SESSION_ID, revokeUrl: "\(server.info.revoke_url)", tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
-                principals:
-                  - { name: service, secrets: { clientSecret: env:POST_SECRET } }
-              - name: KeyJwt
-                protocol: oauth2
-                parameters: { tokenUrl: "\(token)", clientId: svc-jwt, clientAuth: private_key_jwt }
-                principals:
-                  - { name: service, secrets: { privateKey: "file:\(keys.rsaPath)" } }
-              - name: Bearer
-                protocol: oauth2
-                parameters: { tokenUrl: "\(token)", grantType: jwt-bearer, clientId: bearer, clientAuth: none, assertionAlgorithm: ES256 }
-                principals:
-                  - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:\(keys.ecPath)" } }
-            namedCredentials:
-              - { name: Basic, url: "\(server.info.base_url)", externalCredential: Basic }
-              - { name: Post, url: "\(server.info.base_url)", externalCredential: Post }
-              - { name: KeyJwt, url: "\(server.info.base_url)", externalCredential: KeyJwt }
-              - { name: Bearer, url: "\(server.info.base_url)", externalCredential: Bearer }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Basic
+            protocol: oauth2
+            parameters: { tokenUrl: "\(token)", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, refreshMargin: "\(refreshMargin)", revokeUrl: "\(server.info.revoke_url)" }
+            principals:
+              - { name: service, secrets: { clientSecret: env:BASIC_SECRET } }
+          - name: Post
+            protocol: oauth2
+            parameters: { tokenUrl: "\(token)", clientId: svc-post, clientAuth: post, refreshOnBody: INVALID_SESSION_ID, revokeUrl: "\(server.info.revoke_url)", tokenParameters: "resource=https%3A%2F%2Fapi.example&tenant=t1" }
+            principals:
+              - { name: service, secrets: { clientSecret: env:POST_SECRET } }
+          - name: KeyJwt
+            protocol: oauth2
+            parameters: { tokenUrl: "\(token)", clientId: svc-jwt, clientAuth: private_key_jwt }
+            principals:
+              - { name: service, secrets: { privateKey: "file:\(keys.rsaPath)" } }
+          - name: Bearer
+            protocol: oauth2
+            parameters: { tokenUrl: "\(token)", grantType: jwt-bearer, clientId: bearer, clientAuth: none, assertionAlgorithm: ES256 }
+            principals:
+              - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:\(keys.ecPath)" } }
+        namedCredentials:
+          - { name: Basic, url: "\(server.info.base_url)", externalCredential: Basic }
+          - { name: Post, url: "\(server.info.base_url)", externalCredential: Post }
+          - { name: KeyJwt, url: "\(server.info.base_url)", externalCredential: KeyJwt }
+          - { name: Bearer, url: "\(server.info.base_url)", externalCredential: Bearer }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.ok(["init"])
-        try cli.ok(["apply", "-f", config], environment: ["BASIC_SECRET": "basic-secret-9d1c", "POST_SECRET": "post-secret-4e7a"])
+        try cli.ok(
+            ["apply", "-f", config],
+            environment: ["BASIC_SECRET": "basic-secret-9d1c", "POST_SECRET": "post-secret-4e7a"])
     }
 
     func me(_ body: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
     }
 
-    @Test("client credentials with secret in Basic, in the body, and a private_key_jwt assertion; the JWT bearer grant; the resource accepts every token")
+    @Test(
+        "client credentials with secret in Basic, in the body, and a private_key_jwt assertion; the JWT bearer grant; the resource accepts every token"
+    )
     func grantsAndClientAuthentication() async throws {
         let cli = CLI()
         let keys = try Keys(directory: cli.home)
         let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys)])
         try configure(cli, server, keys)
-        for (name, subject) in [("Basic", "svc-basic"), ("Post", "svc-post"), ("KeyJwt", "svc-jwt"), ("Bearer", "alice@example.com")] {
+        for (name, subject) in [
+            ("Basic", "svc-basic"), ("Post", "svc-post"), ("KeyJwt", "svc-jwt"), ("Bearer", "alice@example.com"),
+        ] {
             let signed = try cli.ok(["sign", "--json", "callout:\(name)/api/me"]).stdout
             let response = try await server.send(signedJSON: signed)
             #expect(response.status == 200, "\(name): \(response.body)")
@@ -90,7 +107,9 @@ struct OAuthAcceptanceTests {
         }
         let stats = try await server.stats()
         let methods = stats["auth_methods"] as? [String: Int] ?? [:]
-        #expect(methods["client_secret_basic"] == 1 && methods["client_secret_post"] == 1 && methods["private_key_jwt"] == 1, "\(methods)")
+        #expect(
+            methods["client_secret_basic"] == 1 && methods["client_secret_post"] == 1
+                && methods["private_key_jwt"] == 1, "\(methods)")
         #expect((stats["by_grant"] as? [String: Int])?["urn:ietf:params:oauth:grant-type:jwt-bearer"] == 1)
         // The Post credential's extra token parameters arrived; the last request was its, or a later one.
         #expect(try await server.tokenRequests() == 4)
@@ -123,13 +142,18 @@ struct OAuthAcceptanceTests {
         await server.stop()
     }
 
-    @Test("a refresh token is used and its rotation stored; when it is refused (invalid_grant) the client-credentials grant runs again")
+    @Test(
+        "a refresh token is used and its rotation stored; when it is refused (invalid_grant) the client-credentials grant runs again"
+    )
     func refreshRotation() async throws {
         let cli = CLI()
         let keys = try Keys(directory: cli.home)
-        let server = try OAuthServer(directory: cli.home, config: [
-            "clients": clients(keys), "access_token_lifetime": 2, "rotate_refresh_tokens": true, "client_credentials_refresh_token": true,
-        ])
+        let server = try OAuthServer(
+            directory: cli.home,
+            config: [
+                "clients": clients(keys), "access_token_lifetime": 2, "rotate_refresh_tokens": true,
+                "client_credentials_refresh_token": true,
+            ])
         try configure(cli, server, keys, refreshMargin: "0")
         var seen: Set<String> = []
         seen.insert(try cli.ok(["token", "Basic"]).stdout)
@@ -150,11 +174,14 @@ struct OAuthAcceptanceTests {
         await server.stop()
     }
 
-    @Test("200 concurrent signing calls in one process, then 4 processes, against an expired token: one token request each time")
+    @Test(
+        "200 concurrent signing calls in one process, then 4 processes, against an expired token: one token request each time"
+    )
     func concurrency() async throws {
         let cli = CLI()
         let keys = try Keys(directory: cli.home)
-        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys), "access_token_lifetime": 2])
+        let server = try OAuthServer(
+            directory: cli.home, config: ["clients": clients(keys), "access_token_lifetime": 2])
         try configure(cli, server, keys, refreshMargin: "0")
         try cli.ok(["token", "Basic"])
         #expect(try await server.tokenRequests() == 1)
@@ -167,7 +194,9 @@ struct OAuthAcceptanceTests {
         let authorizations = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<200 {
                 group.addTask {
-                    try await engine.decorate(OutboundRequest(url: "callout:Basic/api/me")).headers.first { $0.name == "Authorization" }!.value
+                    try await engine.decorate(OutboundRequest(url: "callout:Basic/api/me")).headers.first {
+                        $0.name == "Authorization"
+                    }!.value
                 }
             }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -188,36 +217,49 @@ struct OAuthAcceptanceTests {
         await server.stop()
     }
 
-    @Test("the SAML 2.0 bearer grant and Salesforce's SAML assertion flow: assertions built and signed by Sigil, verified by the server with xmlsec1")
+    @Test(
+        "the SAML 2.0 bearer grant and Salesforce's SAML assertion flow: assertions built and signed by Sigil, verified by the server with xmlsec1"
+    )
     func saml() async throws {
         let cli = CLI()
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cli.home + "/idp.key", "-out", cli.home + "/idp.crt", "-days", "2", "-subj", "/CN=idp.example"])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cli.home + "/idp.key", "-out",
+            cli.home + "/idp.crt", "-days", "2", "-subj", "/CN=idp.example",
+        ])
         let certificate = try String(contentsOfFile: cli.home + "/idp.crt", encoding: .utf8)
-        let server = try OAuthServer(directory: cli.home, config: ["clients": [[
-            "client_id": "saml", "token_endpoint_auth_method": "none", "saml_idp_certificate_pem": certificate, "saml_issuer": "https://idp.example",
-            "grant_types": ["urn:ietf:params:oauth:grant-type:saml2-bearer", "assertion"], "scope": "read",
-        ] as [String: Any]]])
+        let server = try OAuthServer(
+            directory: cli.home,
+            config: [
+                "clients": [
+                    [
+                        "client_id": "saml", "token_endpoint_auth_method": "none",
+                        "saml_idp_certificate_pem": certificate, "saml_issuer": "https://idp.example",
+                        "grant_types": ["urn:ietf:params:oauth:grant-type:saml2-bearer", "assertion"], "scope": "read",
+                    ] as [String: Any]
+                ]
+            ])
         let config = cli.home + "/saml.yaml"
         try """
-            externalCredentials:
-              - name: Saml2
-                protocol: oauth2
-                parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml2-bearer, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
-                principals:
-                  - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:idp.key", certificate: "file:idp.crt" } }
-              - name: SamlFlow
-                protocol: oauth2
-                parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml-assertion, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
-                principals:
-                  - { name: bob, parameters: { subject: bob@example.com }, secrets: { privateKey: "file:idp.key" } }
-            namedCredentials:
-              - { name: Saml2, url: "\(server.info.base_url)", externalCredential: Saml2 }
-              - { name: SamlFlow, url: "\(server.info.base_url)", externalCredential: SamlFlow }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Saml2
+            protocol: oauth2
+            parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml2-bearer, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
+            principals:
+              - { name: alice, parameters: { subject: alice@example.com }, secrets: { privateKey: "file:idp.key", certificate: "file:idp.crt" } }
+          - name: SamlFlow
+            protocol: oauth2
+            parameters: { tokenUrl: "\(server.info.token_url)", grantType: saml-assertion, clientId: saml, clientAuth: none, samlIssuer: "https://idp.example" }
+            principals:
+              - { name: bob, parameters: { subject: bob@example.com }, secrets: { privateKey: "file:idp.key" } }
+        namedCredentials:
+          - { name: Saml2, url: "\(server.info.base_url)", externalCredential: Saml2 }
+          - { name: SamlFlow, url: "\(server.info.base_url)", externalCredential: SamlFlow }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.ok(["init"])
         try cli.ok(["apply", "-f", config])
         for (name, subject) in [("Saml2", "alice@example.com"), ("SamlFlow", "bob@example.com")] {
-            let response = try await server.send(signedJSON: try cli.ok(["sign", "--json", "callout:\(name)/api/me"]).stdout)
+            let response = try await server.send(
+                signedJSON: try cli.ok(["sign", "--json", "callout:\(name)/api/me"]).stdout)
             #expect(response.status == 200, "\(name): \(response.body)")
             #expect(me(response.body)["sub"] as? String == subject, "\(name): \(response.body)")
         }
@@ -246,14 +288,20 @@ struct OAuthAcceptanceTests {
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline {
                 let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
-                if let index = lines.firstIndex(where: { $0.contains(text) }), index + 1 < lines.count || !text.hasSuffix(":") {
+                if let index = lines.firstIndex(where: { $0.contains(text) }),
+                    index + 1 < lines.count || !text.hasSuffix(":")
+                {
                     return Array(lines[index...])
                 }
                 let chunk = output.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 buffer.append(chunk)
             }
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no line with \(text) in: \(String(decoding: buffer, as: UTF8.self))"])
+            throw CocoaError(
+                .fileReadUnknown,
+                userInfo: [
+                    NSLocalizedDescriptionKey: "no line with \(text) in: \(String(decoding: buffer, as: UTF8.self))"
+                ])
         }
 
         func finish() -> (status: Int32, output: String) {
@@ -267,7 +315,9 @@ struct OAuthAcceptanceTests {
     func browse(_ url: String) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read()", url]
+        process.arguments = [
+            "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read()", url,
+        ]
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus
@@ -278,13 +328,16 @@ struct OAuthAcceptanceTests {
         let process = Process()
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import sys, urllib.request, urllib.error
             try:
                 r = urllib.request.urlopen(sys.argv[1], timeout=20); print(r.status); print(r.read().decode())
             except urllib.error.HTTPError as e:
                 print(e.code); print(e.read().decode())
-            """, url]
+            """, url,
+        ]
         process.standardOutput = output
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -293,20 +346,21 @@ struct OAuthAcceptanceTests {
         return (Int(lines.first ?? "") ?? 0, lines.count > 1 ? lines[1] : "")
     }
 
-    @Test("auth login: the page says what happened (the provider's error decoded), and --timeout ends an abandoned login")
+    @Test(
+        "auth login: the page says what happened (the provider's error decoded), and --timeout ends an abandoned login")
     func loginCallbacks() async throws {
         let cli = CLI()
         let redirectPort = Int.random(in: 40_000...60_000)
         let redirect = "http://127.0.0.1:\(redirectPort)/callback"
         try """
-            externalCredentials:
-              - name: Calendar
-                protocol: oauth2
-                parameters: { tokenUrl: "http://127.0.0.1:9/token", authorizeUrl: "http://127.0.0.1:9/authorize", redirectUri: "\(redirect)", grantType: authorization_code, clientId: app }
-                principals: [ { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } } ]
-            users: [ { name: alice } ]
-            grants: [ { principal: Calendar/mine, to: [user:alice] } ]
-            """.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Calendar
+            protocol: oauth2
+            parameters: { tokenUrl: "http://127.0.0.1:9/token", authorizeUrl: "http://127.0.0.1:9/authorize", redirectUri: "\(redirect)", grantType: authorization_code, clientId: app }
+            principals: [ { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } } ]
+        users: [ { name: alice } ]
+        grants: [ { principal: Calendar/mine, to: [user:alice] } ]
+        """.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
         try cli.ok(["init"])
         try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["APP_SECRET": "s"])
 
@@ -315,52 +369,72 @@ struct OAuthAcceptanceTests {
         let url = try #require(try refused.line(containing: "open this URL in a browser:").dropFirst().first)
         let state = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value)
         let page = try fetch("\(redirect)?error=access_denied&error_description=The+user+said+no%21&state=\(state)")
-        #expect(page.status == 200 && page.body.contains("The provider did not authorize Sigil (access_denied: The user said no!)"), "\(page)")
+        #expect(
+            page.status == 200
+                && page.body.contains("The provider did not authorize Sigil (access_denied: The user said no!)"),
+            "\(page)")
         let outcome = refused.finish()
-        #expect(outcome.status == 1 && outcome.output.contains("the authorization was refused: access_denied (The user said no!)"), "\(outcome.output)")
+        #expect(
+            outcome.status == 1
+                && outcome.output.contains("the authorization was refused: access_denied (The user said no!)"),
+            "\(outcome.output)")
 
         // Abandoned: --timeout ends it, and the port is free again at once.
         let started = Date()
         let abandoned = try cli.run(["auth", "login", "Calendar", "--as", "alice", "--timeout", "1"])
-        #expect(abandoned.status == 1 && abandoned.stderr.contains("no authorization callback arrived within 1 seconds"), "\(abandoned.stderr)")
+        #expect(
+            abandoned.status == 1 && abandoned.stderr.contains("no authorization callback arrived within 1 seconds"),
+            "\(abandoned.stderr)")
         #expect(Date().timeIntervalSince(started) < 30, "ended by --timeout 1, not by the default 300 s")
         #expect(try fetch("\(redirect)?code=late&state=x").status == 0, "nothing listens after the login ended")
     }
 
-    @Test("per-user authorization: browser login with PKCE and device login store each user's tokens; a dead refresh token marks the authorization for renewal")
+    @Test(
+        "per-user authorization: browser login with PKCE and device login store each user's tokens; a dead refresh token marks the authorization for renewal"
+    )
     func perUserLogin() async throws {
         let cli = CLI()
         let redirectPort = Int.random(in: 40_000...60_000)
         let redirect = "http://127.0.0.1:\(redirectPort)/callback"
-        let server = try OAuthServer(directory: cli.home, config: ["access_token_lifetime": 2, "rotate_refresh_tokens": true, "clients": [[
-            "client_id": "app", "client_secret": "app-secret-77b2", "token_endpoint_auth_method": "client_secret_basic",
-            "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
-            "redirect_uris": [redirect], "scope": "read",
-        ] as [String: Any]]])
+        let server = try OAuthServer(
+            directory: cli.home,
+            config: [
+                "access_token_lifetime": 2, "rotate_refresh_tokens": true,
+                "clients": [
+                    [
+                        "client_id": "app", "client_secret": "app-secret-77b2",
+                        "token_endpoint_auth_method": "client_secret_basic",
+                        "grant_types": [
+                            "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code",
+                        ],
+                        "redirect_uris": [redirect], "scope": "read",
+                    ] as [String: Any]
+                ],
+            ])
         let config = cli.home + "/calendar.yaml"
         try """
-            externalCredentials:
-              - name: Calendar
-                protocol: oauth2
-                parameters:
-                  tokenUrl: "\(server.info.token_url)"
-                  authorizeUrl: "\(server.info.authorize_url)"
-                  deviceUrl: "\(server.info.device_url)"
-                  redirectUri: "\(redirect)"
-                  grantType: authorization_code
-                  clientId: app
-                  scope: read
-                  refreshMargin: "0"
-                principals:
-                  - { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } }
-            namedCredentials:
-              - { name: Calendar, url: "\(server.info.base_url)", externalCredential: Calendar }
-            users:
-              - { name: alice }
-              - { name: bob }
-            grants:
-              - { principal: Calendar/mine, to: [user:alice, user:bob] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Calendar
+            protocol: oauth2
+            parameters:
+              tokenUrl: "\(server.info.token_url)"
+              authorizeUrl: "\(server.info.authorize_url)"
+              deviceUrl: "\(server.info.device_url)"
+              redirectUri: "\(redirect)"
+              grantType: authorization_code
+              clientId: app
+              scope: read
+              refreshMargin: "0"
+            principals:
+              - { name: mine, type: per-user, secrets: { clientSecret: env:APP_SECRET } }
+        namedCredentials:
+          - { name: Calendar, url: "\(server.info.base_url)", externalCredential: Calendar }
+        users:
+          - { name: alice }
+          - { name: bob }
+        grants:
+          - { principal: Calendar/mine, to: [user:alice, user:bob] }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.ok(["init"])
         try cli.ok(["apply", "-f", config], environment: ["APP_SECRET": "app-secret-77b2"])
 
@@ -389,13 +463,17 @@ struct OAuthAcceptanceTests {
         #expect(bobDone.status == 0, "\(bobDone.output)")
 
         for user in ["alice", "bob"] {
-            let response = try await server.send(signedJSON: try cli.ok(["sign", "--json", "--as", user, "callout:Calendar/api/me"]).stdout)
+            let response = try await server.send(
+                signedJSON: try cli.ok(["sign", "--json", "--as", user, "callout:Calendar/api/me"]).stdout)
             #expect(response.status == 200 && me(response.body)["sub"] as? String == user, "\(user): \(response.body)")
         }
         // Expired: the refresh token renews it (the tokens live 2 s, so earlier steps may have refreshed too).
         let refreshes = try await server.count(grant: "refresh_token")
         try await Task.sleep(for: .milliseconds(2300))
-        #expect(try await server.send(signedJSON: try cli.ok(["sign", "--json", "--as", "alice", "callout:Calendar/api/me"]).stdout).status == 200)
+        #expect(
+            try await server.send(
+                signedJSON: try cli.ok(["sign", "--json", "--as", "alice", "callout:Calendar/api/me"]).stdout
+            ).status == 200)
         #expect(try await server.count(grant: "refresh_token") == refreshes + 1)
 
         // The provider forgets the refresh tokens: the authorization needs renewing, and says so.
@@ -403,31 +481,46 @@ struct OAuthAcceptanceTests {
         try await Task.sleep(for: .milliseconds(2300))
         let dead = try cli.run(["sign", "--as", "alice", "callout:Calendar/api/me"])
         #expect(dead.status != 0)
-        #expect(dead.stderr.contains("no longer valid (invalid_grant on refresh); authorize again with `sigil auth login Calendar --as alice`"), "\(dead.stderr)")
+        #expect(
+            dead.stderr.contains(
+                "no longer valid (invalid_grant on refresh); authorize again with `sigil auth login Calendar --as alice`"
+            ), "\(dead.stderr)")
         let again = try cli.run(["sign", "--as", "alice", "callout:Calendar/api/me"])
-        #expect(again.stderr.contains("no principal of external credential Calendar is available to user alice"), "\(again.stderr)")
+        #expect(
+            again.stderr.contains("no principal of external credential Calendar is available to user alice"),
+            "\(again.stderr)")
         #expect(try await server.count(grant: "refresh_token") == refreshes + 2, "a dead authorization is not retried")
         let status = try cli.ok(["auth", "status"]).stdout
         #expect(status.contains("invalid_grant"), "\(status)")
-        #expect(status.contains("needs-reauthorization") && status.contains("expired"), "alice must log in again, bob's token is renewed on use: \(status)")
+        #expect(
+            status.contains("needs-reauthorization") && status.contains("expired"),
+            "alice must log in again, bob's token is renewed on use: \(status)")
         await server.stop()
     }
 
-    @Test("revocation (RFC 7009): sigil auth revoke, and deleting a principal, revoke its tokens at the provider and record the outcome")
+    @Test(
+        "revocation (RFC 7009): sigil auth revoke, and deleting a principal, revoke its tokens at the provider and record the outcome"
+    )
     func revocation() async throws {
         let cli = CLI()
         let keys = try Keys(directory: cli.home)
-        let server = try OAuthServer(directory: cli.home, config: ["clients": clients(keys), "client_credentials_refresh_token": true])
+        let server = try OAuthServer(
+            directory: cli.home, config: ["clients": clients(keys), "client_credentials_refresh_token": true])
         try configure(cli, server, keys)
         let signed = try cli.ok(["sign", "--json", "callout:Basic/api/me"]).stdout
         #expect(try await server.send(signedJSON: signed).status == 200)
         let revoked = try cli.ok(["auth", "revoke", "Basic"]).stdout
         #expect(revoked.contains("Basic/service: revoked (refresh_token)"), "\(revoked)")
         let rejected = try await server.send(signedJSON: signed)
-        #expect(rejected.status == 401 && rejected.body.contains("INVALID_SESSION_ID"), "the revoked token no longer works")
+        #expect(
+            rejected.status == 401 && rejected.body.contains("INVALID_SESSION_ID"), "the revoked token no longer works")
         #expect(try await server.stats()["revocations"] as? Int == 1)
-        let states = try JSONSerialization.jsonObject(with: Data(try cli.ok(["auth", "status", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
-        #expect(states.first { $0["principal"] as? String == "Basic/service" }?["state"] as? String == "configured", "\(states)")
+        let states =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["auth", "status", "--json"]).stdout.utf8))
+            as? [[String: Any]] ?? []
+        #expect(
+            states.first { $0["principal"] as? String == "Basic/service" }?["state"] as? String == "configured",
+            "\(states)")
 
         try cli.ok(["token", "Post"])
         let deleted = try cli.ok(["delete", "principal", "Post/service"])
@@ -440,7 +533,8 @@ struct OAuthAcceptanceTests {
         // Check first, act after: a deletion the vault refuses revokes nothing.
         let again = try cli.ok(["sign", "--json", "callout:Basic/api/me"]).stdout
         let refused = try cli.run(["delete", "external-credential", "Basic"])
-        #expect(refused.status == 1 && refused.stderr.contains("is used by named credential Basic"), "\(refused.stderr)")
+        #expect(
+            refused.status == 1 && refused.stderr.contains("is used by named credential Basic"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("revoked"), "\(refused.stderr)")
         #expect(try await server.stats()["revocations"] as? Int == 2)
         #expect(try await server.send(signedJSON: again).status == 200, "the token still works")
@@ -449,11 +543,11 @@ struct OAuthAcceptanceTests {
         // settings name now.
         let moved = cli.home + "/moved.yaml"
         try """
-            externalCredentials:
-              - name: Basic
-                protocol: oauth2
-                parameters: { tokenUrl: "\(server.info.token_url)?moved=1", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, revokeUrl: "\(server.info.revoke_url)" }
-            """.write(toFile: moved, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Basic
+            protocol: oauth2
+            parameters: { tokenUrl: "\(server.info.token_url)?moved=1", grantType: client_credentials, clientId: svc-basic, clientAuth: basic, scope: read, revokeUrl: "\(server.info.revoke_url)" }
+        """.write(toFile: moved, atomically: true, encoding: .utf8)
         try cli.ok(["apply", "-f", moved])
         let forgotten = try cli.ok(["auth", "revoke", "Basic"]).stdout
         #expect(forgotten.contains("Basic/service: not revoked: it was obtained under other settings"), "\(forgotten)")
@@ -461,7 +555,9 @@ struct OAuthAcceptanceTests {
         await server.stop()
     }
 
-    @Test("sigil call: a 401 with INVALID_SESSION_ID makes one new token and one retry, which succeeds; other errors are returned as they are")
+    @Test(
+        "sigil call: a 401 with INVALID_SESSION_ID makes one new token and one retry, which succeeds; other errors are returned as they are"
+    )
     func reactiveRefresh() async throws {
         let cli = CLI()
         let keys = try Keys(directory: cli.home)

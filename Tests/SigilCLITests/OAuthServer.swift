@@ -21,7 +21,8 @@ final class OAuthServer {
 
     /// `config` is the server's CONFIG.json (see oauth_server.py).
     init(directory: String, config: [String: Any]) throws {
-        let configPath = directory + "/oauth-config.json", infoPath = directory + "/oauth-info.json"
+        let configPath = directory + "/oauth-config.json"
+        let infoPath = directory + "/oauth-info.json"
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
         peer = try InteropPeer("oauth_server.py", [configPath, infoPath], infoPath: infoPath)
     }
@@ -33,7 +34,8 @@ final class OAuthServer {
 
     /// `GET /_stats`.
     func stats() async throws -> [String: Any] {
-        let response = try await http.send(.init(method: "GET", url: info.base_url + "/_stats", headers: [], body: []), purpose: "stats")
+        let response = try await http.send(
+            .init(method: "GET", url: info.base_url + "/_stats", headers: [], body: []), purpose: "stats")
         return try JSONSerialization.jsonObject(with: Data(response.body)) as! [String: Any]
     }
 
@@ -47,7 +49,11 @@ final class OAuthServer {
 
     /// `POST` to an admin endpoint (`/_delay`, `/_invalidate_access_tokens`...).
     func admin(_ path: String, _ form: [(name: String, value: String)] = []) async throws {
-        let response = try await http.send(.init(method: "POST", url: info.base_url + path, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: PercentEncoding.form(form)), purpose: path)
+        let response = try await http.send(
+            .init(
+                method: "POST", url: info.base_url + path,
+                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: PercentEncoding.form(form)),
+            purpose: path)
         #expect(response.status == 200, "\(path): HTTP \(response.status)")
     }
 
@@ -60,10 +66,11 @@ final class OAuthServer {
             var body_base64: String?
         }
         let signed = try JSONDecoder().decode(Signed.self, from: Data(signedJSON.utf8))
-        let response = try await http.send(.init(
-            method: signed.method, url: signed.url, headers: signed.headers.map { ($0[0], $0[1]) },
-            body: signed.body_base64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
-        ), purpose: "the resource")
+        let response = try await http.send(
+            .init(
+                method: signed.method, url: signed.url, headers: signed.headers.map { ($0[0], $0[1]) },
+                body: signed.body_base64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+            ), purpose: "the resource")
         return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 }

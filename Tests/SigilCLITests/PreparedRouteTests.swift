@@ -24,9 +24,13 @@ final class CountingSource: CredentialSource {
         snapshots.withLock { $0 += 1 }
         return try vault.snapshotAndSecretsVersion()
     }
-    func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? { try vault.secret(target, stage: stage) }
+    func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes? {
+        try vault.secret(target, stage: stage)
+    }
     func authorizedUsers(of principal: PrincipalRef) throws -> Set<String> { try vault.authorizedUsers(of: principal) }
-    func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? {
+    func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot)
+        throws -> [String: SecretBytes]?
+    {
         reads.withLock { $0 += 1 }
         return try vault.principalSecrets(of: key, type: type, consistentWith: snapshot)
     }
@@ -47,14 +51,17 @@ struct PreparedRouteTests {
         """
 
     func authorization(_ engine: SigningEngine) async throws -> String {
-        try await engine.decorate(OutboundRequest(url: "callout:Api/x")).headers.first { $0.name == "Authorization" }!.value
+        try await engine.decorate(OutboundRequest(url: "callout:Api/x")).headers.first { $0.name == "Authorization" }!
+            .value
     }
 
     func basic(_ password: String) -> String {
         "Basic " + Data("app:\(password)".utf8).base64EncodedString()
     }
 
-    @Test("read once and reused; a new secret, through this handle or another process, is used at once or within the vault's revalidation")
+    @Test(
+        "read once and reused; a new secret, through this handle or another process, is used at once or within the vault's revalidation"
+    )
     func secretsKept() async throws {
         let cli = CLI()
         try cli.ok(["init"])
@@ -67,7 +74,9 @@ struct PreparedRouteTests {
         #expect(source.reads.withLock { $0 } == 1)
 
         // Through this handle: the next request reads the new value.
-        _ = try vault.setSecret(SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Api", principal: "p")), field: "password"), value: SecretBytes(utf8: "two"))
+        _ = try vault.setSecret(
+            SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Api", principal: "p")), field: "password"),
+            value: SecretBytes(utf8: "two"))
         #expect(try await authorization(engine) == basic("two"))
         #expect(try await authorization(engine) == basic("two"))
         #expect(source.reads.withLock { $0 } == 2)
@@ -83,7 +92,8 @@ struct PreparedRouteTests {
 
         // A change of the catalog drops the prepared routes with their secrets.
         let before = source.reads.withLock { $0 }
-        try Self.config.replacingOccurrences(of: "username: app", with: "username: app2").write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
+        try Self.config.replacingOccurrences(of: "username: app", with: "username: app2").write(
+            toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
         try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "four"])
         seen = false
         for _ in 0..<50 where !seen {
@@ -121,16 +131,22 @@ struct PreparedRouteTests {
         #expect(short.reads.withLock { $0 } == 2)
 
         // Longer than the maximum is held to the maximum.
-        #expect(SigningEngine(source: none, preparedSecretLifetime: .seconds(86_400)).preparedSecretLifetime == SigningEngine.maximumPreparedSecretLifetime)
+        #expect(
+            SigningEngine(source: none, preparedSecretLifetime: .seconds(86_400)).preparedSecretLifetime
+                == SigningEngine.maximumPreparedSecretLifetime)
     }
 
-    @Test("the executor carries the prepared request through a redirect inside the endpoint: one catalog reading, one secrets reading")
+    @Test(
+        "the executor carries the prepared request through a redirect inside the endpoint: one catalog reading, one secrets reading"
+    )
     func carriedThroughRedirects() async throws {
         let cli = CLI()
-        let server = try InteropPeer<TransferServer.Info>("transfer_server.py", [cli.home + "/transfer.json"], infoPath: cli.home + "/transfer.json")
+        let server = try InteropPeer<TransferServer.Info>(
+            "transfer_server.py", [cli.home + "/transfer.json"], infoPath: cli.home + "/transfer.json")
         defer { server.stop() }
         try cli.ok(["init"])
-        try (Self.config.replacingOccurrences(of: "https://api.example", with: server.info.base_url + "/api")
+        try
+            (Self.config.replacingOccurrences(of: "https://api.example", with: server.info.base_url + "/api")
             + "  - { name: Log, url: \"\(server.info.base_url)/\", externalCredential: Api }\n")
             .write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
         try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "one"])
@@ -149,7 +165,8 @@ struct PreparedRouteTests {
         #expect(source.snapshots.withLock { $0 } == 1, "the redirect is decorated from the prepared route")
         // Without keeping secrets (lifetime zero), each decoration reads them: two.
         #expect(source.reads.withLock { $0 } == 2)
-        let log = try JSONDecoder().decode([TransferServer.Entry].self, from: Data(cli.ok(["call", "callout:Log/_log"]).stdout.utf8))
+        let log = try JSONDecoder().decode(
+            [TransferServer.Entry].self, from: Data(cli.ok(["call", "callout:Log/_log"]).stdout.utf8))
         #expect(log.first { $0.path == "/api/final" }?.header("Authorization") == basic("one"))
     }
 }

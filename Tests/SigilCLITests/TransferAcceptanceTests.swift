@@ -37,39 +37,43 @@ final class TransferServer {
     /// accepts, `Log` at BASE (for the server's log).
     init() throws {
         cli = CLI()
-        peer = try InteropPeer("transfer_server.py", [cli.home + "/transfer.json"], infoPath: cli.home + "/transfer.json")
+        peer = try InteropPeer(
+            "transfer_server.py", [cli.home + "/transfer.json"], infoPath: cli.home + "/transfer.json")
         let config = cli.home + "/transfer.yaml"
         try """
-            externalCredentials:
-              - name: Api
-                protocol: basic
-                customHeaders: [ { name: X-Api-Key, value: "{!$Credential.Api.apiKey}" } ]
-                principals:
-                  - { name: svc, parameters: { username: svc }, secrets: { password: env:PW, apiKey: env:APIKEY } }
-              - name: Aws
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts }
-                principals: [ { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } } ]
-              - name: AwsUnsigned
-                protocol: aws-sigv4
-                parameters: { region: us-east-1, service: sts, payloadSigning: unsigned }
-                principals: [ { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } } ]
-              - { name: Plain, protocol: none, principals: [{ name: anyone }] }
-            namedCredentials:
-              - name: Api
-                url: "\(peer.info.base_url)/api"
-                externalCredential: Api
-                allowMergeFieldsInHeader: true
-                customHeaders: [ { name: X-Team, value: payments } ]
-              - { name: Signed, url: "\(peer.info.base_url)/sigv4", externalCredential: Aws }
-              - { name: Unsigned, url: "\(peer.info.base_url)/sigv4/unsigned", externalCredential: AwsUnsigned }
-              - { name: Full, url: "\(peer.info.full_url)", externalCredential: Plain }
-              - { name: Log, url: "\(peer.info.base_url)", externalCredential: Plain }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        externalCredentials:
+          - name: Api
+            protocol: basic
+            customHeaders: [ { name: X-Api-Key, value: "{!$Credential.Api.apiKey}" } ]
+            principals:
+              - { name: svc, parameters: { username: svc }, secrets: { password: env:PW, apiKey: env:APIKEY } }
+          - name: Aws
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals: [ { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } } ]
+          - name: AwsUnsigned
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts, payloadSigning: unsigned }
+            principals: [ { name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } } ]
+          - { name: Plain, protocol: none, principals: [{ name: anyone }] }
+        namedCredentials:
+          - name: Api
+            url: "\(peer.info.base_url)/api"
+            externalCredential: Api
+            allowMergeFieldsInHeader: true
+            customHeaders: [ { name: X-Team, value: payments } ]
+          - { name: Signed, url: "\(peer.info.base_url)/sigv4", externalCredential: Aws }
+          - { name: Unsigned, url: "\(peer.info.base_url)/sigv4/unsigned", externalCredential: AwsUnsigned }
+          - { name: Full, url: "\(peer.info.full_url)", externalCredential: Plain }
+          - { name: Log, url: "\(peer.info.base_url)", externalCredential: Plain }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         try cli.ok(["init"])
-        try cli.ok(["apply", "-f", config], environment: [
-            "PW": "api-password-not-for-elsewhere", "APIKEY": "api-key-not-for-elsewhere", "AK": peer.info.access_key, "SK": peer.info.secret_key,
-        ])
+        try cli.ok(
+            ["apply", "-f", config],
+            environment: [
+                "PW": "api-password-not-for-elsewhere", "APIKEY": "api-key-not-for-elsewhere",
+                "AK": peer.info.access_key, "SK": peer.info.secret_key,
+            ])
     }
 
     func stop() { peer.stop() }
@@ -94,42 +98,58 @@ struct TransferAcceptanceTests {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
     }
 
-    @Test("the path sent is the path checked: escapes that are not UTF-8, '..;' and caller Host headers never reach the server")
+    @Test(
+        "the path sent is the path checked: escapes that are not UTF-8, '..;' and caller Host headers never reach the server"
+    )
     func hostilePaths() throws {
         let server = try TransferServer()
         defer { server.stop() }
         let cli = server.cli
         // Once sent as "GET /" and "GET /?q=1" with the credential (Foundation drops such paths).
-        for url in ["callout:Api/%ff", "callout:Api/a/%c0%ae%c0%ae/admin?q=1", "callout:Api/..;/admin", "callout:Api/x/%2e%2e;a=b/admin"] {
+        for url in [
+            "callout:Api/%ff", "callout:Api/a/%c0%ae%c0%ae/admin?q=1", "callout:Api/..;/admin",
+            "callout:Api/x/%2e%2e;a=b/admin",
+        ] {
             for command in ["call", "sign"] {
                 let refused = try cli.run([command, url])
-                #expect(refused.status == 1 && refused.stderr.contains("callout Api: the path has"), "\(command) \(url): \(refused.stderr)")
+                #expect(
+                    refused.status == 1 && refused.stderr.contains("callout Api: the path has"),
+                    "\(command) \(url): \(refused.stderr)")
             }
         }
         // Domain fronting: the caller's Host would pick another virtual host behind a shared front end.
-        for header in ["Host: other.example", "Content-Length: 0", "Transfer-Encoding: chunked", "Connection: close, Authorization"] {
+        for header in [
+            "Host: other.example", "Content-Length: 0", "Transfer-Encoding: chunked",
+            "Connection: close, Authorization",
+        ] {
             let refused = try cli.run(["call", "-H", header, "callout:Api/echo/h"])
-            #expect(refused.status == 1 && refused.stderr.contains("is set by the HTTP client"), "\(header): \(refused.stderr)")
+            #expect(
+                refused.status == 1 && refused.stderr.contains("is set by the HTTP client"),
+                "\(header): \(refused.stderr)")
         }
         let received = try server.log()
         #expect(received.allSatisfy { $0.path.hasPrefix("/_log") }, "\(received.map(\.path))")
 
         // What the HTTP client would encode is encoded first: the path signed is the path received.
         let signed = try cli.ok(["sign", "--json", "callout:Api/echo/%e2%82%ac/x;v=1?filter[a]={b|c}&q=%ff"]).stdout
-        let url = try #require(try JSONSerialization.jsonObject(with: Data(signed.utf8)) as? [String: Any])["url"] as? String
+        let url =
+            try #require(try JSONSerialization.jsonObject(with: Data(signed.utf8)) as? [String: Any])["url"] as? String
         let echo = try TransferServer.echo(cli.ok(["call", "callout:Api/echo/%e2%82%ac/x;v=1?filter[a]={b|c}&q=%ff"]))
         #expect(echo.path == "/api/echo/%e2%82%ac/x;v=1?filter%5Ba%5D=%7Bb%7Cc%7D&q=%ff")
         #expect(url == server.info.base_url + echo.path)
     }
 
-    @Test("redirects inside the endpoint are followed and decorated again; leaving it is refused, or followed without any credential; loops end")
+    @Test(
+        "redirects inside the endpoint are followed and decorated again; leaving it is refused, or followed without any credential; loops end"
+    )
     func redirects() throws {
         let server = try TransferServer()
         defer { server.stop() }
         let cli = server.cli
 
         // Inside the endpoint, absolute path and relative reference: the credential goes along.
-        var echo = try TransferServer.echo(cli.ok(["call", "callout:Api/redirect?code=302&to=\(encoded("/api/echo/a"))"]))
+        var echo = try TransferServer.echo(
+            cli.ok(["call", "callout:Api/redirect?code=302&to=\(encoded("/api/echo/a"))"]))
         #expect(echo.path == "/api/echo/a")
         echo = try TransferServer.echo(cli.ok(["call", "callout:Api/redirect?code=301&to=echo/b"]))
         #expect(echo.path == "/api/echo/b")
@@ -146,19 +166,25 @@ struct TransferAcceptanceTests {
 
         // Leaving the endpoint (another port, or outside the base path) is refused by default.
         let otherHost = String(server.info.other_url.dropFirst("http://".count))
-        let away = try cli.run(["call", "callout:Api/redirect?code=302&to=\(encoded(server.info.other_url + "/echo/e"))"])
+        let away = try cli.run([
+            "call", "callout:Api/redirect?code=302&to=\(encoded(server.info.other_url + "/echo/e"))",
+        ])
         #expect(away.status == 1)
-        #expect(away.stderr.contains("named credential Api: the server redirected (302) to host \(otherHost), outside the credential's endpoint"), "\(away.stderr)")
+        #expect(
+            away.stderr.contains(
+                "named credential Api: the server redirected (302) to host \(otherHost), outside the credential's endpoint"
+            ), "\(away.stderr)")
         let outsidePath = try cli.run(["call", "callout:Api/redirect?code=302&to=\(encoded("/elsewhere/f"))"])
         #expect(outsidePath.status == 1)
         #expect(outsidePath.stderr.contains("outside the credential's endpoint"), "\(outsidePath.stderr)")
         #expect(try server.entries("/echo/e").isEmpty && server.entries("/elsewhere/f").isEmpty)
 
         // drop-credentials: followed as a plain request; the caller's own headers stay.
-        echo = try TransferServer.echo(cli.ok([
-            "call", "--redirects", "drop-credentials", "-H", "X-Caller: mine", "-H", "X-Team: caller-team",
-            "callout:Api/redirect?code=302&to=\(encoded(server.info.other_url + "/echo/g"))",
-        ]))
+        echo = try TransferServer.echo(
+            cli.ok([
+                "call", "--redirects", "drop-credentials", "-H", "X-Caller: mine", "-H", "X-Team: caller-team",
+                "callout:Api/redirect?code=302&to=\(encoded(server.info.other_url + "/echo/g"))",
+            ]))
         #expect(echo.path == "/echo/g")
         let plain = try #require(try server.entries("/echo/g").first)
         #expect(plain.server == "other")
@@ -179,13 +205,20 @@ struct TransferAcceptanceTests {
         #expect(off.stdout.contains("Location: echo/h"))
 
         // SigV4: the redirected request is signed again for its URL (botocore checks both).
-        echo = try TransferServer.echo(cli.ok(["call", "-d", "Action=GetCallerIdentity", "callout:Signed/redirect?code=307&to=\(encoded("/sigv4/echo/i?x=1"))"]))
+        echo = try TransferServer.echo(
+            cli.ok([
+                "call", "-d", "Action=GetCallerIdentity",
+                "callout:Signed/redirect?code=307&to=\(encoded("/sigv4/echo/i?x=1"))",
+            ]))
         #expect(echo.sigv4 == "valid", "\(echo.sigv4 ?? "")")
-        #expect(try server.entries("/sigv4/redirect?code=307&to=\(encoded("/sigv4/echo/i?x=1"))").first?.sigv4 == "valid")
+        #expect(
+            try server.entries("/sigv4/redirect?code=307&to=\(encoded("/sigv4/echo/i?x=1"))").first?.sigv4 == "valid")
 
     }
 
-    @Test("--max-time ends a call the server never answers; --connect-timeout one that cannot connect; both name the credential")
+    @Test(
+        "--max-time ends a call the server never answers; --connect-timeout one that cannot connect; both name the credential"
+    )
     func timeouts() throws {
         let server = try TransferServer()
         defer { server.stop() }
@@ -201,7 +234,9 @@ struct TransferAcceptanceTests {
         started = Date()
         let unreachable = try cli.run(["call", "--connect-timeout", "1", "callout:Full/x"])
         #expect(unreachable.status == 1)
-        #expect(unreachable.stderr.contains("GET to named credential Full: connecting timed out after 1 s"), "\(unreachable.stderr)")
+        #expect(
+            unreachable.stderr.contains("GET to named credential Full: connecting timed out after 1 s"),
+            "\(unreachable.stderr)")
         #expect(Date().timeIntervalSince(started) < 15)
 
         let bad = try cli.run(["call", "--max-time", "0", "callout:Api/x"])
@@ -209,7 +244,9 @@ struct TransferAcceptanceTests {
         #expect(bad.stderr.contains("--max-time"))
     }
 
-    @Test("--data-file streams a 20 MiB file (Content-Length) and standard input (chunked); -o receives a 70 MiB answer; every byte arrives")
+    @Test(
+        "--data-file streams a 20 MiB file (Content-Length) and standard input (chunked); -o receives a 70 MiB answer; every byte arrives"
+    )
     func streamed() throws {
         let server = try TransferServer()
         defer { server.stop() }
@@ -218,7 +255,8 @@ struct TransferAcceptanceTests {
         let path = try makeFile(cli.home + "/big.bin", mebibytes: 20)
         let expected = try sha256(of: path)
 
-        let echo = try TransferServer.echo(cli.ok(["call", "-X", "PUT", "--data-file", path, "callout:Api/upload/big"]))
+        let echo = try TransferServer.echo(
+            cli.ok(["call", "-X", "PUT", "--data-file", path, "callout:Api/upload/big"]))
         #expect((echo.method, echo.length, echo.sha256) == ("PUT", 20 << 20, expected))
         let received = try #require(try server.entries("/api/upload/big").first)
         #expect(received.header("Content-Length") == String(20 << 20))
@@ -227,7 +265,8 @@ struct TransferAcceptanceTests {
         // A 2xx answer goes to -o (or standard output) as it arrives, beyond the 64 MiB kept in memory.
         let answer = cli.home + "/download.bin"
         let head = try cli.ok(["call", "-i", "-o", answer, "callout:Api/download?mib=70"]).stdout
-        let announced = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-content-sha256: ") }?.dropFirst("x-content-sha256: ".count)
+        let announced = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-content-sha256: ") }?
+            .dropFirst("x-content-sha256: ".count)
         #expect(try FileManager.default.attributesOfItem(atPath: answer)[.size] as? Int == 70 << 20)
         // What the credential unlocked is private from the first byte, whatever the umask (022 here).
         #expect(try FileManager.default.attributesOfItem(atPath: answer)[.posixPermissions] as? Int == 0o600)
@@ -235,16 +274,23 @@ struct TransferAcceptanceTests {
         let streamedOut = try cli.ok(["call", "callout:Api/download?mib=65"])
         #expect(streamedOut.stdout.utf8.count == 65 << 20, "standard output receives it as it arrives too")
         let tooLarge = try cli.run(["call", "-i", "callout:Api/download?mib=65"])
-        #expect(tooLarge.stderr.contains("the response is larger than 67108864 bytes"), "with -i the body waits in memory for the head, up to 64 MiB")
+        #expect(
+            tooLarge.stderr.contains("the response is larger than 67108864 bytes"),
+            "with -i the body waits in memory for the head, up to 64 MiB")
 
         let text = String(repeating: "streamed from standard input\n", count: 1000)
-        let piped = try TransferServer.echo(cli.ok(["call", "--data-file", "-", "callout:Api/upload/stdin"], stdin: text))
+        let piped = try TransferServer.echo(
+            cli.ok(["call", "--data-file", "-", "callout:Api/upload/stdin"], stdin: text))
         #expect((piped.method, piped.length) == ("POST", text.utf8.count))
         #expect(try server.entries("/api/upload/stdin").first?.header("Transfer-Encoding") == "chunked")
-        #expect(try cli.run(["call", "--data-file", cli.home + "/missing.bin", "callout:Api/x"]).stderr.contains("cannot read --data-file"))
+        #expect(
+            try cli.run(["call", "--data-file", cli.home + "/missing.bin", "callout:Api/x"]).stderr.contains(
+                "cannot read --data-file"))
     }
 
-    @Test("SigV4 over a streamed body: a file hashed first, a declared hash, UNSIGNED-PAYLOAD; botocore checks the signature")
+    @Test(
+        "SigV4 over a streamed body: a file hashed first, a declared hash, UNSIGNED-PAYLOAD; botocore checks the signature"
+    )
     func streamedSigV4() throws {
         let server = try TransferServer()
         defer { server.stop() }
@@ -258,38 +304,73 @@ struct TransferAcceptanceTests {
         #expect(echo.sigv4 == "valid", "\(echo.sigv4 ?? "")")
         #expect(echo.sha256 == hash)
 
-        echo = try TransferServer.echo(cli.ok(["call", "--data-file", "-", "--payload-sha256", hash.uppercased(), "callout:Signed/upload/declared"], stdin: body))
+        echo = try TransferServer.echo(
+            cli.ok(
+                ["call", "--data-file", "-", "--payload-sha256", hash.uppercased(), "callout:Signed/upload/declared"],
+                stdin: body))
         #expect(echo.sigv4 == "valid", "\(echo.sigv4 ?? "")")
         let wrongHash = String(repeating: "0", count: 64)
-        echo = try TransferServer.echo(cli.ok(["call", "--data-file", path, "--payload-sha256", wrongHash, "callout:Signed/upload/wrong"]))
-        #expect(echo.sigv4?.hasPrefix("SignatureDoesNotMatch") == true, "a declared hash is signed as given; the server recomputes it")
+        echo = try TransferServer.echo(
+            cli.ok(["call", "--data-file", path, "--payload-sha256", wrongHash, "callout:Signed/upload/wrong"]))
+        #expect(
+            echo.sigv4?.hasPrefix("SignatureDoesNotMatch") == true,
+            "a declared hash is signed as given; the server recomputes it")
 
         let unknown = try cli.run(["call", "--data-file", "-", "callout:Signed/upload/stdin"], stdin: body)
         #expect(unknown.status == 1)
-        #expect(unknown.stderr.contains("external credential Aws signs the payload (payloadSigning: signed), but the body is streamed and its SHA-256 is not known"), "\(unknown.stderr)")
+        #expect(
+            unknown.stderr.contains(
+                "external credential Aws signs the payload (payloadSigning: signed), but the body is streamed and its SHA-256 is not known"
+            ), "\(unknown.stderr)")
         #expect(try server.entries("/sigv4/upload/stdin").isEmpty)
 
-        echo = try TransferServer.echo(cli.ok(["call", "--data-file", "-", "callout:Unsigned/upload/stdin"], stdin: body))
+        echo = try TransferServer.echo(
+            cli.ok(["call", "--data-file", "-", "callout:Unsigned/upload/stdin"], stdin: body))
         #expect(echo.sigv4 == "valid", "\(echo.sigv4 ?? "")")
-        #expect(try server.entries("/sigv4/unsigned/upload/stdin").first?.header("X-Amz-Content-SHA256") == "UNSIGNED-PAYLOAD")
+        #expect(
+            try server.entries("/sigv4/unsigned/upload/stdin").first?.header("X-Amz-Content-SHA256")
+                == "UNSIGNED-PAYLOAD")
 
         // sign agrees: the declared hash is what it signs for a body sent separately.
-        let signed = try cli.ok(["sign", "--payload-sha256", hash, "--at", "2026-01-01T00:00:00Z", "callout:Signed/upload/file"]).stdout
-        let inMemory = try cli.ok(["sign", "--data-file", path, "--at", "2026-01-01T00:00:00Z", "callout:Signed/upload/file"]).stdout
-        func authorization(_ text: String) -> String? { text.split(separator: "\n").first { $0.hasPrefix("Authorization: ") }.map(String.init) }
+        let signed = try cli.ok([
+            "sign", "--payload-sha256", hash, "--at", "2026-01-01T00:00:00Z", "callout:Signed/upload/file",
+        ]).stdout
+        let inMemory = try cli.ok([
+            "sign", "--data-file", path, "--at", "2026-01-01T00:00:00Z", "callout:Signed/upload/file",
+        ]).stdout
+        func authorization(_ text: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix("Authorization: ") }.map(String.init)
+        }
         #expect(authorization(signed) != nil && authorization(signed) == authorization(inMemory))
     }
 
-    @Test("a progress bar on standard error when it is a terminal (a pty) and the upload or download is over 4 MiB; none with --silent")
+    @Test(
+        "a progress bar on standard error when it is a terminal (a pty) and the upload or download is over 4 MiB; none with --silent"
+    )
     func progress() throws {
         let server = try TransferServer()
         defer { server.stop() }
         let path = try makeFile(server.cli.home + "/big.bin", mebibytes: 8)
-        let shown = try withTerminal(server.cli, ["call", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json", "callout:Api/upload/progress"])
-        #expect(shown.contains("upload   8.0 MiB / 8.0 MiB [##############################] 100%"), "\(shown.debugDescription)")
-        let download = try withTerminal(server.cli, ["call", "-o", server.cli.home + "/download.bin", "callout:Api/download?mib=5"])
-        #expect(download.contains("download 5.0 MiB / 5.0 MiB [##############################] 100%"), "\(download.debugDescription)")
-        let silent = try withTerminal(server.cli, ["call", "-s", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json", "callout:Api/upload/quiet"])
+        let shown = try withTerminal(
+            server.cli,
+            [
+                "call", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json",
+                "callout:Api/upload/progress",
+            ])
+        #expect(
+            shown.contains("upload   8.0 MiB / 8.0 MiB [##############################] 100%"),
+            "\(shown.debugDescription)")
+        let download = try withTerminal(
+            server.cli, ["call", "-o", server.cli.home + "/download.bin", "callout:Api/download?mib=5"])
+        #expect(
+            download.contains("download 5.0 MiB / 5.0 MiB [##############################] 100%"),
+            "\(download.debugDescription)")
+        let silent = try withTerminal(
+            server.cli,
+            [
+                "call", "-s", "-X", "PUT", "--data-file", path, "-o", server.cli.home + "/answer.json",
+                "callout:Api/upload/quiet",
+            ])
         #expect(silent.isEmpty, "\(silent.debugDescription)")
         #expect(try server.entries("/api/upload/quiet").first?.length == 8 << 20)
     }

@@ -35,18 +35,23 @@ struct VaultPromiseTests {
         let cli = try exampleVault()
         let pairs = [["key", "rotate"], ["key", "rotate-data-key", "--batch", "1"]]
         for round in 0..<12 {
-            let commands = round % 3 == 0 ? [pairs[0], pairs[1]] : round % 3 == 1 ? [pairs[0], pairs[0]] : [pairs[1], pairs[1]]
+            let commands =
+                round % 3 == 0 ? [pairs[0], pairs[1]] : round % 3 == 1 ? [pairs[0], pairs[0]] : [pairs[1], pairs[1]]
             let processes = try commands.map { try start(cli, $0) }
             for process in processes {
                 process.waitUntilExit()
                 #expect(process.terminationStatus == 0, "round \(round): \(commands)")
             }
             // Every round: the key file opens the vault, the secret is intact, the chain verifies.
-            #expect(try cli.ok(["sign", "callout:Billing/x"]).stdout.contains("X-Api-Key: promise-api-key"), "round \(round)")
+            #expect(
+                try cli.ok(["sign", "callout:Billing/x"]).stdout.contains("X-Api-Key: promise-api-key"),
+                "round \(round)")
             #expect(!FileManager.default.fileExists(atPath: cli.keyPath + ".next"))
         }
         try cli.ok(["audit", "verify"])
-        let status = try JSONSerialization.jsonObject(with: Data(try cli.ok(["key", "status", "--json"]).stdout.utf8)) as! [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(try cli.ok(["key", "status", "--json"]).stdout.utf8))
+            as! [String: Any]
         #expect((status["keys"] as! [[String: Any]]).filter { $0["purpose"] as? String == "data" }.count == 1)
     }
 
@@ -81,7 +86,9 @@ struct VaultPromiseTests {
     func rotatePassphraseVault() throws {
         let cli = CLI()
         try cli.ok(["init", "--passphrase-stdin", "--kdf-profile", "interactive"], stdin: "first passphrase\n")
-        let rotated = try cli.ok(["key", "rotate", "--passphrase-stdin", "--new-key-file", cli.home + "/new.key"], stdin: "first passphrase\n")
+        let rotated = try cli.ok(
+            ["key", "rotate", "--passphrase-stdin", "--new-key-file", cli.home + "/new.key"],
+            stdin: "first passphrase\n")
         #expect(rotated.stdout.contains("the new key is in \(cli.home)/new.key"))
         try cli.ok(["audit", "verify", "--key-file", cli.home + "/new.key"])
     }
@@ -102,7 +109,9 @@ struct VaultPromiseTests {
         #expect(verify.stdout.contains("Audit chain intact"))
         #expect(verify.stdout.contains("Catalog CHANGED WITHOUT THE KEY"))
         #expect(verify.stdout.contains("named credential Billing"))
-        let json = try JSONSerialization.jsonObject(with: Data(try cli.run(["audit", "verify", "--json"]).stdout.utf8)) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(try cli.run(["audit", "verify", "--json"]).stdout.utf8))
+            as! [String: Any]
         #expect(json["valid"] as? Bool == false)
         #expect((json["catalogProblems"] as? [[String: Any]])?.first?["table"] as? String == "named_credentials")
 
@@ -123,10 +132,14 @@ struct VaultPromiseTests {
     func privateKeyInPublicField() throws {
         let cli = CLI()
         try cli.ok(["init"])
-        let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRETSECRET\n-----END PRIVATE KEY-----\n"
+        let key =
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRETSECRET\n-----END PRIVATE KEY-----\n"
         let bundle = testCertificatePEM + key
         try bundle.write(toFile: cli.home + "/bundle.pem", atomically: true, encoding: .utf8)
-        for field in ["trust:\n      caBundle: ./bundle.pem", "clientIdentity:\n      certificate: file:bundle.pem\n      privateKey: file:bundle.pem"] {
+        for field in [
+            "trust:\n      caBundle: ./bundle.pem",
+            "clientIdentity:\n      certificate: file:bundle.pem\n      privateKey: file:bundle.pem",
+        ] {
             let config = """
                 externalCredentials:
                   - { name: Api, protocol: none }
@@ -140,7 +153,9 @@ struct VaultPromiseTests {
             try config.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
             let refused = try cli.run(["apply", "-f", cli.home + "/c.yaml"])
             #expect(refused.status == 1)
-            #expect(refused.stderr.contains(field.hasPrefix("trust") ? "trust.caBundle" : "clientIdentity.certificate"), "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains(field.hasPrefix("trust") ? "trust.caBundle" : "clientIdentity.certificate"),
+                "\(refused.stderr)")
             #expect(refused.stderr.contains("holds a private key"))
             #expect(!refused.output.contains("SECRETSECRET"))
         }
@@ -152,7 +167,10 @@ struct VaultPromiseTests {
     func corruptedBlob() throws {
         let cli = try exampleVault()
         try DatabaseQueue(path: cli.vaultPath).write {
-            try $0.execute(sql: "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || CASE WHEN substr(sealed, 41, 1) = x'01' THEN x'02' ELSE x'01' END || substr(sealed, 42) AS BLOB) WHERE field = 'apiKey'")
+            try $0.execute(
+                sql:
+                    "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || CASE WHEN substr(sealed, 41, 1) = x'01' THEN x'02' ELSE x'01' END || substr(sealed, 42) AS BLOB) WHERE field = 'apiKey'"
+            )
         }
         let rotation = try cli.run(["key", "rotate-data-key"])
         #expect(rotation.status == 1)
@@ -175,7 +193,10 @@ struct VaultPromiseTests {
         for command in [["list"], ["sign", "callout:Billing/x"]] {
             let damaged = try cli.run(command)
             #expect(damaged.status == 1)
-            #expect(damaged.stderr.contains("vault \(cli.vaultPath): the file is damaged; restore it from a backup (SQLite: database disk image is malformed)"), "\(damaged.stderr)")
+            #expect(
+                damaged.stderr.contains(
+                    "vault \(cli.vaultPath): the file is damaged; restore it from a backup (SQLite: database disk image is malformed)"
+                ), "\(damaged.stderr)")
         }
     }
 }

@@ -35,7 +35,8 @@ struct MasterKeyTests {
     @Test("a key file of the wrong size, or missing, is refused")
     func wrongSize() throws {
         let path = directory + "/short.key"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: 1, count: 31), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(repeating: 1, count: 31), attributes: [.posixPermissions: 0o600])
         #expect(throws: SigilError.self) { try MasterKey.read(keyFile: path) }
         #expect(throws: SigilError.self) { try MasterKey.read(keyFile: directory + "/missing.key") }
     }
@@ -43,7 +44,10 @@ struct MasterKeyTests {
     @Test("the base64 form of a key decodes; anything else is refused")
     func base64() throws {
         _ = try MasterKey(base64: SecretBytes(utf8: Data(repeating: 7, count: 32).base64EncodedString()))
-        for bad in ["", "not base64!", Data(repeating: 7, count: 31).base64EncodedString(), Data(repeating: 7, count: 33).base64EncodedString()] {
+        for bad in [
+            "", "not base64!", Data(repeating: 7, count: 31).base64EncodedString(),
+            Data(repeating: 7, count: 33).base64EncodedString(),
+        ] {
             #expect(throws: SigilError.self) { try MasterKey(base64: SecretBytes(utf8: bad)) }
         }
     }
@@ -53,14 +57,25 @@ struct MasterKeyTests {
         let parameters = KDFParameters.minimumForTests()
         let vaultID = VaultID.random()
         let context = SealContext(purpose: "wrapped-key", components: ["data", "1"])
-        let first = Keyring(vaultID: vaultID, masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horse"), parameters: parameters))
+        let first = Keyring(
+            vaultID: vaultID,
+            masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horse"), parameters: parameters))
         let wrapped = first.wrap(Keyring.generateKey(), context: context)
-        let same = Keyring(vaultID: vaultID, masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horse"), parameters: parameters))
+        let same = Keyring(
+            vaultID: vaultID,
+            masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horse"), parameters: parameters))
         try same.install(id: 1, wrapped: wrapped, context: context)
-        let otherSalt = Keyring(vaultID: vaultID, masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horse"), parameters: .minimumForTests()))
+        let otherSalt = Keyring(
+            vaultID: vaultID,
+            masterKey: try MasterKey.derive(
+                passphrase: SecretBytes(utf8: "correct horse"), parameters: .minimumForTests()))
         #expect(throws: SigilError.self) { try otherSalt.install(id: 1, wrapped: wrapped, context: context) }
-        let otherPhrase = Keyring(vaultID: vaultID, masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horsf"), parameters: parameters))
+        let otherPhrase = Keyring(
+            vaultID: vaultID,
+            masterKey: try MasterKey.derive(passphrase: SecretBytes(utf8: "correct horsf"), parameters: parameters))
         #expect(throws: SigilError.self) { try otherPhrase.install(id: 1, wrapped: wrapped, context: context) }
-        #expect(throws: SigilError.self) { try MasterKey.derive(passphrase: SecretBytes(utf8: ""), parameters: parameters) }
+        #expect(throws: SigilError.self) {
+            try MasterKey.derive(passphrase: SecretBytes(utf8: ""), parameters: parameters)
+        }
     }
 }

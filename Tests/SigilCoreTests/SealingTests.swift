@@ -49,7 +49,9 @@ struct SealingTests {
         let keyring = try keyring()
         let bytes = try keyring.seal(value, keyID: 1, context: context).bytes
         for length in [0, 10, 29, 44, bytes.count - 1] {
-            #expect(throws: SigilError.self) { try keyring.open(SealedBlob(bytes: Array(bytes.prefix(length))), context: context) }
+            #expect(throws: SigilError.self) {
+                try keyring.open(SealedBlob(bytes: Array(bytes.prefix(length))), context: context)
+            }
         }
     }
 

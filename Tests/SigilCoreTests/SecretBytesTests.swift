@@ -9,7 +9,9 @@ struct SecretBytesTests {
     func redacted() {
         var dumped = ""
         dump(secret, to: &dumped)
-        let forms = [secret.description, secret.debugDescription, "\(secret)", String(reflecting: secret), dumped, "\([secret])"]
+        let forms = [
+            secret.description, secret.debugDescription, "\(secret)", String(reflecting: secret), dumped, "\([secret])",
+        ]
         for form in forms {
             #expect(!form.contains("hunter2"), "leaked in: \(form)")
             #expect(form.contains("redacted"))

@@ -11,9 +11,17 @@ struct CatalogTests {
     )
     static let base = Catalog(
         externalCredentials: [billing],
-        namedCredentials: [NamedCredential(name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing", generateAuthorizationHeader: false)],
+        namedCredentials: [
+            NamedCredential(
+                name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing",
+                generateAuthorizationHeader: false)
+        ],
         users: [User(name: "alice@example.com", groups: ["finance"])],
-        grants: [Grant(principal: PrincipalRef(externalCredential: "Billing", principal: "billing-org"), subjects: [.group("finance"), .user("alice@example.com")])]
+        grants: [
+            Grant(
+                principal: PrincipalRef(externalCredential: "Billing", principal: "billing-org"),
+                subjects: [.group("finance"), .user("alice@example.com")])
+        ]
     )
 
     @Test("a well-formed catalog has no issues; users declare their groups")
@@ -33,9 +41,13 @@ struct CatalogTests {
         let catalog = Catalog(
             externalCredentials: [credential],
             namedCredentials: [
-                NamedCredential(name: "Plain", url: "http://api.example", externalCredential: "Missing"),
+                NamedCredential(name: "Plain", url: "http://api.example", externalCredential: "Missing")
             ],
-            grants: [Grant(principal: PrincipalRef(externalCredential: "Nope", principal: "p"), subjects: [.group("ghosts"), .user("nobody")])]
+            grants: [
+                Grant(
+                    principal: PrincipalRef(externalCredential: "Nope", principal: "p"),
+                    subjects: [.group("ghosts"), .user("nobody")])
+            ]
         )
         let text = catalog.issues().map(\.description)
         let expected = [
@@ -65,18 +77,27 @@ struct CatalogTests {
             externalCredentials: [credential],
             namedCredentials: [NamedCredential(name: "N", url: "https://a.example", externalCredential: "Billing")]
         )
-        #expect(catalog.issues().map(\.description) == ["named credential N, customHeaders: sets Authorization while generateAuthorizationHeader is on; turn one of them off"])
+        #expect(
+            catalog.issues().map(\.description) == [
+                "named credential N, customHeaders: sets Authorization while generateAuthorizationHeader is on; turn one of them off"
+            ])
     }
 
     @Test("merging replaces items by name, merges principals, removes nothing")
     func merging() {
         let update = Catalog(
-            externalCredentials: [ExternalCredential(
-                name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
-                principals: [Principal(name: "backup", type: .named, sequence: 2)]
-            )],
+            externalCredentials: [
+                ExternalCredential(
+                    name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
+                    principals: [Principal(name: "backup", type: .named, sequence: 2)]
+                )
+            ],
             users: [User(name: "bob", groups: ["ops"])],
-            grants: [Grant(principal: PrincipalRef(externalCredential: "Billing", principal: "billing-org"), subjects: [.user("bob")])]
+            grants: [
+                Grant(
+                    principal: PrincipalRef(externalCredential: "Billing", principal: "billing-org"),
+                    subjects: [.user("bob")])
+            ]
         )
         let merged = Self.base.merging(update)
         let billing = merged.externalCredential(named: "Billing")

@@ -31,5 +31,7 @@ func principalSecret(_ credential: String, _ principal: String, _ field: String)
 }
 
 func userSecret(_ credential: String, _ principal: String, _ user: String, _ field: String) -> SecretTarget {
-    SecretTarget(owner: .authorization(PrincipalRef(externalCredential: credential, principal: principal), user: user), field: field)
+    SecretTarget(
+        owner: .authorization(PrincipalRef(externalCredential: credential, principal: principal), user: user),
+        field: field)
 }

@@ -24,7 +24,11 @@ struct AuditTests {
         let vault = try vaultWithHistory()
         let entries = try vault.auditEntries(limit: 1000)
         #expect(entries.first?.action == "vault.create")
-        #expect(entries.contains { $0.action == "secret.set" && $0.target == "secret apiKey of principal Billing/billing-org" && $0.detail["version"] == "2" })
+        #expect(
+            entries.contains {
+                $0.action == "secret.set" && $0.target == "secret apiKey of principal Billing/billing-org"
+                    && $0.detail["version"] == "2"
+            })
         #expect(entries.last?.action == "delete")
         #expect(entries.allSatisfy { $0.actor == "test" })
         let text = try String(decoding: JSONEncoder().encode(entries), as: UTF8.self)
@@ -55,7 +59,9 @@ struct AuditTests {
     @Test("reordered entries are detected, even with their sequence numbers swapped back")
     func reordered() throws {
         let vault = try vaultWithHistory()
-        try raw(vault, """
+        try raw(
+            vault,
+            """
             UPDATE audit_log SET seq = CASE seq WHEN 5 THEN -6 WHEN 6 THEN -5 END WHERE seq IN (5, 6);
             UPDATE audit_log SET seq = -seq WHERE seq < 0;
             """)
@@ -67,7 +73,9 @@ struct AuditTests {
     @Test("an entry forged without the audit key is detected")
     func forged() throws {
         let vault = try vaultWithHistory()
-        try raw(vault, """
+        try raw(
+            vault,
+            """
             INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac)
             SELECT seq + 1, at, 'mallory', 'delete', 'evidence', '{}', key_id, mac, randomblob(32) FROM audit_log ORDER BY seq DESC LIMIT 1
             """)

@@ -33,49 +33,144 @@ struct CatalogAuthenticationTests {
         """
 
     static let edits: [Edit] = [
-        Edit(label: "external credential name", sql: "UPDATE external_credentials SET name = 'Evil' WHERE name = 'Billing'", names: "external credential Evil"),
-        Edit(label: "external credential protocol", sql: "UPDATE external_credentials SET protocol = 'none' WHERE name = 'Billing'", names: "external credential Billing"),
-        Edit(label: "external credential parameters", sql: "UPDATE external_credentials SET parameters = '{\"tier\":\"free\"}' WHERE name = 'Billing'", names: "external credential Billing"),
-        Edit(label: "external credential custom headers", sql: "UPDATE external_credentials SET custom_headers = '[[\"X-Api-Key\",\"{!$Credential.Billing.backup}\"]]' WHERE name = 'Billing'", names: "external credential Billing"),
-        Edit(label: "principal's external credential", sql: "UPDATE principals SET external_credential_id = \(calendarID) WHERE name = 'backup'", names: "principal Calendar/backup"),
-        Edit(label: "principal name", sql: "UPDATE principals SET name = 'stolen' WHERE name = 'billing-org'", names: "principal Billing/stolen"),
-        Edit(label: "principal type", sql: "UPDATE principals SET type = 'per-user' WHERE name = 'backup'", names: "principal Billing/backup"),
-        Edit(label: "principal sequence", sql: "UPDATE principals SET sequence = 9 WHERE name = 'billing-org'", names: "principal Billing/billing-org"),
-        Edit(label: "principal parameters", sql: "UPDATE principals SET parameters = '{\"username\":\"root\"}' WHERE name = 'backup'", names: "principal Billing/backup"),
-        Edit(label: "named credential name", sql: "UPDATE named_credentials SET name = 'Other' WHERE name = 'Billing'", names: "named credential Other"),
-        Edit(label: "named credential url", sql: "UPDATE named_credentials SET url = 'https://evil.example/v1' WHERE name = 'Billing'", names: "named credential Billing"),
-        Edit(label: "named credential's external credential", sql: "UPDATE named_credentials SET external_credential_id = \(calendarID) WHERE name = 'Billing'", names: "named credential Billing"),
-        Edit(label: "generateAuthorizationHeader", sql: "UPDATE named_credentials SET generate_authorization_header = 1 WHERE name = 'Billing'", names: "named credential Billing"),
-        Edit(label: "allowMergeFieldsInHeader", sql: "UPDATE named_credentials SET allow_merge_fields_in_header = 0 WHERE name = 'Billing'", names: "named credential Billing"),
-        Edit(label: "allowMergeFieldsInBody", sql: "UPDATE named_credentials SET allow_merge_fields_in_body = 1 WHERE name = 'Billing'", names: "named credential Billing"),
-        Edit(label: "named credential custom headers", sql: "UPDATE named_credentials SET custom_headers = '[]' WHERE name = 'Pinned'", names: "named credential Pinned"),
-        Edit(label: "client certificate", sql: "UPDATE named_credentials SET client_certificate = NULL WHERE name = 'Pinned'", names: "named credential Pinned"),
-        Edit(label: "trust bundle and pins", sql: "UPDATE named_credentials SET trust = NULL WHERE name = 'Pinned'", names: "named credential Pinned"),
+        Edit(
+            label: "external credential name",
+            sql: "UPDATE external_credentials SET name = 'Evil' WHERE name = 'Billing'",
+            names: "external credential Evil"),
+        Edit(
+            label: "external credential protocol",
+            sql: "UPDATE external_credentials SET protocol = 'none' WHERE name = 'Billing'",
+            names: "external credential Billing"),
+        Edit(
+            label: "external credential parameters",
+            sql: "UPDATE external_credentials SET parameters = '{\"tier\":\"free\"}' WHERE name = 'Billing'",
+            names: "external credential Billing"),
+        Edit(
+            label: "external credential custom headers",
+            sql:
+                "UPDATE external_credentials SET custom_headers = '[[\"X-Api-Key\",\"{!$Credential.Billing.backup}\"]]' WHERE name = 'Billing'",
+            names: "external credential Billing"),
+        Edit(
+            label: "principal's external credential",
+            sql: "UPDATE principals SET external_credential_id = \(calendarID) WHERE name = 'backup'",
+            names: "principal Calendar/backup"),
+        Edit(
+            label: "principal name", sql: "UPDATE principals SET name = 'stolen' WHERE name = 'billing-org'",
+            names: "principal Billing/stolen"),
+        Edit(
+            label: "principal type", sql: "UPDATE principals SET type = 'per-user' WHERE name = 'backup'",
+            names: "principal Billing/backup"),
+        Edit(
+            label: "principal sequence", sql: "UPDATE principals SET sequence = 9 WHERE name = 'billing-org'",
+            names: "principal Billing/billing-org"),
+        Edit(
+            label: "principal parameters",
+            sql: "UPDATE principals SET parameters = '{\"username\":\"root\"}' WHERE name = 'backup'",
+            names: "principal Billing/backup"),
+        Edit(
+            label: "named credential name", sql: "UPDATE named_credentials SET name = 'Other' WHERE name = 'Billing'",
+            names: "named credential Other"),
+        Edit(
+            label: "named credential url",
+            sql: "UPDATE named_credentials SET url = 'https://evil.example/v1' WHERE name = 'Billing'",
+            names: "named credential Billing"),
+        Edit(
+            label: "named credential's external credential",
+            sql: "UPDATE named_credentials SET external_credential_id = \(calendarID) WHERE name = 'Billing'",
+            names: "named credential Billing"),
+        Edit(
+            label: "generateAuthorizationHeader",
+            sql: "UPDATE named_credentials SET generate_authorization_header = 1 WHERE name = 'Billing'",
+            names: "named credential Billing"),
+        Edit(
+            label: "allowMergeFieldsInHeader",
+            sql: "UPDATE named_credentials SET allow_merge_fields_in_header = 0 WHERE name = 'Billing'",
+            names: "named credential Billing"),
+        Edit(
+            label: "allowMergeFieldsInBody",
+            sql: "UPDATE named_credentials SET allow_merge_fields_in_body = 1 WHERE name = 'Billing'",
+            names: "named credential Billing"),
+        Edit(
+            label: "named credential custom headers",
+            sql: "UPDATE named_credentials SET custom_headers = '[]' WHERE name = 'Pinned'",
+            names: "named credential Pinned"),
+        Edit(
+            label: "client certificate",
+            sql: "UPDATE named_credentials SET client_certificate = NULL WHERE name = 'Pinned'",
+            names: "named credential Pinned"),
+        Edit(
+            label: "trust bundle and pins", sql: "UPDATE named_credentials SET trust = NULL WHERE name = 'Pinned'",
+            names: "named credential Pinned"),
         Edit(label: "user name", sql: "UPDATE users SET name = 'mallory' WHERE name = 'bob'", names: "user mallory"),
-        Edit(label: "group name", sql: "UPDATE groups SET name = 'admins' WHERE name = 'finance'", names: "group admins"),
-        Edit(label: "group membership", sql: "UPDATE group_members SET user_id = \(bob) WHERE user_id = \(alice)", names: "membership of user bob in group finance"),
-        Edit(label: "grant's principal", sql: "UPDATE grants SET principal_id = \(backupPrincipal) WHERE principal_id = \(orgPrincipal)", names: "grant of principal Billing/backup"),
-        Edit(label: "grant's user", sql: "UPDATE grants SET user_id = \(alice) WHERE user_id = \(bob)", names: "grant of principal Billing/backup to user:alice"),
-        Edit(label: "grant's group", sql: "UPDATE grants SET group_id = (SELECT id FROM groups WHERE name = 'auditors') WHERE group_id IS NOT NULL", names: "to group:auditors"),
-        Edit(label: "authorization status", sql: "UPDATE user_authorizations SET status = 'needs-reauthorization'", names: "authorization of principal Calendar/per-user by user alice"),
-        Edit(label: "authorization's user", sql: "UPDATE user_authorizations SET user_id = \(bob)", names: "authorization of principal Calendar/per-user by user bob"),
-        Edit(label: "secret stage", sql: "UPDATE secrets SET stage = 'pending' WHERE stage = 'previous'", names: "secret apiKey of principal Billing/billing-org, version 1 (pending)"),
-        Edit(label: "secret owner", sql: "UPDATE secrets SET owner_id = \(backupPrincipal) WHERE stage = 'previous'", names: "secret apiKey of principal Billing/backup"),
-        Edit(label: "secret field", sql: "UPDATE secrets SET field = 'other' WHERE stage = 'previous'", names: "secret other of principal Billing/billing-org"),
-        Edit(label: "secret version", sql: "UPDATE secrets SET version = 7 WHERE stage = 'previous'", names: "secret apiKey of principal Billing/billing-org, version 7"),
-        Edit(label: "stages swapped between versions (a silent rollback)", sql: swapStages, names: "secret apiKey of principal Billing/billing-org"),
-        Edit(label: "URLs swapped between named credentials", sql: """
-            UPDATE named_credentials SET url = CASE name WHEN 'Billing' THEN 'https://pinned.example' ELSE 'https://api.billing.example/v1' END
-            """, names: "named credential Billing"),
-        Edit(label: "a MAC copied from another row", sql: "UPDATE users SET mac = (SELECT mac FROM users WHERE name = 'alice') WHERE name = 'bob'", names: "user bob"),
-        Edit(label: "a grant deleted", sql: "DELETE FROM grants WHERE user_id = \(bob)", names: "table grants: rows were added or removed without the vault's key (1 fewer rows"),
-        Edit(label: "a grant inserted", sql: "INSERT INTO grants (principal_id, user_id, created_at) VALUES (\(orgPrincipal), \(bob), 'now')", names: "grant of principal Billing/billing-org to user:bob"),
-        Edit(label: "a grant inserted with another row's MAC", sql: """
-            INSERT INTO grants (principal_id, user_id, created_at, mac) VALUES (\(orgPrincipal), \(bob), 'now', (SELECT mac FROM grants WHERE user_id = \(bob)))
-            """, names: "grant of principal Billing/billing-org to user:bob"),
-        Edit(label: "a principal deleted", sql: "DELETE FROM principals WHERE name = 'billing-org'", names: "table principals: rows were added or removed"),
-        Edit(label: "a secret version deleted", sql: "DELETE FROM secrets WHERE stage = 'current' AND field = 'apiKey' AND owner_id = \(orgPrincipal)", names: "table secrets: rows were added or removed"),
-        Edit(label: "a table's row-set MAC deleted", sql: "DELETE FROM catalog_tables WHERE name = 'grants'", names: "table grants: its row-set MAC in catalog_tables is missing"),
+        Edit(
+            label: "group name", sql: "UPDATE groups SET name = 'admins' WHERE name = 'finance'", names: "group admins"),
+        Edit(
+            label: "group membership", sql: "UPDATE group_members SET user_id = \(bob) WHERE user_id = \(alice)",
+            names: "membership of user bob in group finance"),
+        Edit(
+            label: "grant's principal",
+            sql: "UPDATE grants SET principal_id = \(backupPrincipal) WHERE principal_id = \(orgPrincipal)",
+            names: "grant of principal Billing/backup"),
+        Edit(
+            label: "grant's user", sql: "UPDATE grants SET user_id = \(alice) WHERE user_id = \(bob)",
+            names: "grant of principal Billing/backup to user:alice"),
+        Edit(
+            label: "grant's group",
+            sql:
+                "UPDATE grants SET group_id = (SELECT id FROM groups WHERE name = 'auditors') WHERE group_id IS NOT NULL",
+            names: "to group:auditors"),
+        Edit(
+            label: "authorization status", sql: "UPDATE user_authorizations SET status = 'needs-reauthorization'",
+            names: "authorization of principal Calendar/per-user by user alice"),
+        Edit(
+            label: "authorization's user", sql: "UPDATE user_authorizations SET user_id = \(bob)",
+            names: "authorization of principal Calendar/per-user by user bob"),
+        Edit(
+            label: "secret stage", sql: "UPDATE secrets SET stage = 'pending' WHERE stage = 'previous'",
+            names: "secret apiKey of principal Billing/billing-org, version 1 (pending)"),
+        Edit(
+            label: "secret owner", sql: "UPDATE secrets SET owner_id = \(backupPrincipal) WHERE stage = 'previous'",
+            names: "secret apiKey of principal Billing/backup"),
+        Edit(
+            label: "secret field", sql: "UPDATE secrets SET field = 'other' WHERE stage = 'previous'",
+            names: "secret other of principal Billing/billing-org"),
+        Edit(
+            label: "secret version", sql: "UPDATE secrets SET version = 7 WHERE stage = 'previous'",
+            names: "secret apiKey of principal Billing/billing-org, version 7"),
+        Edit(
+            label: "stages swapped between versions (a silent rollback)", sql: swapStages,
+            names: "secret apiKey of principal Billing/billing-org"),
+        Edit(
+            label: "URLs swapped between named credentials",
+            sql: """
+                UPDATE named_credentials SET url = CASE name WHEN 'Billing' THEN 'https://pinned.example' ELSE 'https://api.billing.example/v1' END
+                """, names: "named credential Billing"),
+        Edit(
+            label: "a MAC copied from another row",
+            sql: "UPDATE users SET mac = (SELECT mac FROM users WHERE name = 'alice') WHERE name = 'bob'",
+            names: "user bob"),
+        Edit(
+            label: "a grant deleted", sql: "DELETE FROM grants WHERE user_id = \(bob)",
+            names: "table grants: rows were added or removed without the vault's key (1 fewer rows"),
+        Edit(
+            label: "a grant inserted",
+            sql: "INSERT INTO grants (principal_id, user_id, created_at) VALUES (\(orgPrincipal), \(bob), 'now')",
+            names: "grant of principal Billing/billing-org to user:bob"),
+        Edit(
+            label: "a grant inserted with another row's MAC",
+            sql: """
+                INSERT INTO grants (principal_id, user_id, created_at, mac) VALUES (\(orgPrincipal), \(bob), 'now', (SELECT mac FROM grants WHERE user_id = \(bob)))
+                """, names: "grant of principal Billing/billing-org to user:bob"),
+        Edit(
+            label: "a principal deleted", sql: "DELETE FROM principals WHERE name = 'billing-org'",
+            names: "table principals: rows were added or removed"),
+        Edit(
+            label: "a secret version deleted",
+            sql: "DELETE FROM secrets WHERE stage = 'current' AND field = 'apiKey' AND owner_id = \(orgPrincipal)",
+            names: "table secrets: rows were added or removed"),
+        Edit(
+            label: "a table's row-set MAC deleted", sql: "DELETE FROM catalog_tables WHERE name = 'grants'",
+            names: "table grants: its row-set MAC in catalog_tables is missing"),
     ]
 
     /// A vault with every kind of row: two external credentials, three principals, two named
@@ -84,28 +179,44 @@ struct CatalogAuthenticationTests {
     static func richVault() throws -> (MasterKey, String) {
         let (vault, key, path) = try makeVault()
         var request = exampleRequest(apiKey: "first")
-        request.catalog = request.catalog.merging(Catalog(
-            externalCredentials: [ExternalCredential(
-                name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
-                customHeaders: [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Billing.apiKey}")],
-                principals: [Principal(name: "billing-org", type: .named, sequence: 1), Principal(name: "backup", type: .named, sequence: 2)]
-            )],
-            namedCredentials: [NamedCredential(
-                name: "Pinned", url: "https://pinned.example", externalCredential: "Billing", generateAuthorizationHeader: false,
-                customHeaders: [CustomHeader(name: "X-Team", value: "payments")], clientCertificate: testCertificatePEM,
-                trust: NamedCredential.Trust(caBundle: testCertificatePEM, pins: ["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="])
-            )],
-            users: [User(name: "alice", groups: ["finance"]), User(name: "bob")], groups: ["auditors"],
-            grants: [
-                Grant(principal: billingRef, subjects: [.group("finance")]),
-                Grant(principal: PrincipalRef(externalCredential: "Billing", principal: "backup"), subjects: [.user("bob")]),
-            ]
-        ))
-        request.secrets[SecretTarget(owner: .namedCredential("Pinned"), field: NamedCredential.clientKeyField)] = SecretBytes(utf8: "key")
+        request.catalog = request.catalog.merging(
+            Catalog(
+                externalCredentials: [
+                    ExternalCredential(
+                        name: "Billing", authProtocol: .custom, parameters: ["tier": "gold"],
+                        customHeaders: [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Billing.apiKey}")],
+                        principals: [
+                            Principal(name: "billing-org", type: .named, sequence: 1),
+                            Principal(name: "backup", type: .named, sequence: 2),
+                        ]
+                    )
+                ],
+                namedCredentials: [
+                    NamedCredential(
+                        name: "Pinned", url: "https://pinned.example", externalCredential: "Billing",
+                        generateAuthorizationHeader: false,
+                        customHeaders: [CustomHeader(name: "X-Team", value: "payments")],
+                        clientCertificate: testCertificatePEM,
+                        trust: NamedCredential.Trust(
+                            caBundle: testCertificatePEM, pins: ["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="])
+                    )
+                ],
+                users: [User(name: "alice", groups: ["finance"]), User(name: "bob")], groups: ["auditors"],
+                grants: [
+                    Grant(principal: billingRef, subjects: [.group("finance")]),
+                    Grant(
+                        principal: PrincipalRef(externalCredential: "Billing", principal: "backup"),
+                        subjects: [.user("bob")]),
+                ]
+            ))
+        request.secrets[SecretTarget(owner: .namedCredential("Pinned"), field: NamedCredential.clientKeyField)] =
+            SecretBytes(utf8: "key")
         try vault.apply(request)
         try vault.setSecret(apiKeyTarget, value: SecretBytes(utf8: "second"))
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
-        try vault.setSecret(SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password"), value: SecretBytes(utf8: "alice-pw"))
+        try vault.setSecret(
+            SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password"),
+            value: SecretBytes(utf8: "alice-pw"))
         return (key, path)
     }
 
@@ -122,7 +233,9 @@ struct CatalogAuthenticationTests {
         #expect(try vault.snapshot().catalog.namedCredentials.count == 2)
     }
 
-    @Test("each change made without the key is refused at load, naming the item, and reported by the audit check", arguments: edits)
+    @Test(
+        "each change made without the key is refused at load, naming the item, and reported by the audit check",
+        arguments: edits)
     func refused(_ edit: Edit) throws {
         let (key, path) = try Self.richVault()
         try Self.raw(path, edit.sql)
@@ -134,9 +247,14 @@ struct CatalogAuthenticationTests {
         let verification = try vault.verifyAudit()
         #expect(!verification.valid)
         #expect(verification.chainIntact)
-        #expect(verification.catalogProblems.contains { $0.description.contains(edit.names) }, "\(verification.catalogProblems)")
+        #expect(
+            verification.catalogProblems.contains { $0.description.contains(edit.names) },
+            "\(verification.catalogProblems)")
         // A later write through Sigil does not bless the change.
-        try vault.setSecret(SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Calendar", principal: "per-user")), field: "unrelated"), value: SecretBytes(utf8: "x"))
+        try vault.setSecret(
+            SecretTarget(
+                owner: .principal(PrincipalRef(externalCredential: "Calendar", principal: "per-user")),
+                field: "unrelated"), value: SecretBytes(utf8: "x"))
         #expect(throws: SigilError.self) { try Vault.open(at: path, key: .key(key), actor: "test").snapshot() }
     }
 
@@ -147,7 +265,9 @@ struct CatalogAuthenticationTests {
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         let error = #expect(throws: SigilError.self) { try vault.secret(apiKeyTarget) }
         #expect(error?.code == .catalogTampered)
-        #expect(error?.reason.contains("secret apiKey of principal Billing/billing-org, version 1 (current)") == true, "\(error?.reason ?? "")")
+        #expect(
+            error?.reason.contains("secret apiKey of principal Billing/billing-org, version 1 (current)") == true,
+            "\(error?.reason ?? "")")
     }
 
     @Test("the operator's own apply of an edited item mends it; accept-catalog vouches for the rest")
@@ -169,7 +289,9 @@ struct CatalogAuthenticationTests {
         #expect(accepted.map(\.table) == ["grants"])
         #expect(try vault.verifyAudit().valid)
         #expect(try vault.auditEntries(limit: 1).first?.action == "catalog.accept")
-        #expect(try Vault.open(at: path, key: .key(key), actor: "test").snapshot().catalog.grant(for: PrincipalRef(externalCredential: "Billing", principal: "backup")) == nil)
+        #expect(
+            try Vault.open(at: path, key: .key(key), actor: "test").snapshot().catalog.grant(
+                for: PrincipalRef(externalCredential: "Billing", principal: "backup")) == nil)
     }
 
     @Test("an issued credential moved to another user is refused")
@@ -178,19 +300,27 @@ struct CatalogAuthenticationTests {
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
         let aliceKey = IssuedCredentialKey(principal: calendar, user: "alice")
-        guard case .granted(let lease) = try vault.acquireRefreshLease(aliceKey, kind: .oauth2, holder: "t", duration: 60) else {
+        guard
+            case .granted(let lease) = try vault.acquireRefreshLease(aliceKey, kind: .oauth2, holder: "t", duration: 60)
+        else {
             Issue.record("no lease")
             return
         }
-        let credential = IssuedCredential(kind: .oauth2, fields: ["accessToken": SecretBytes(utf8: "alice-token")], obtainedAt: 1, expiresAt: nil)
+        let credential = IssuedCredential(
+            kind: .oauth2, fields: ["accessToken": SecretBytes(utf8: "alice-token")], obtainedAt: 1, expiresAt: nil)
         try vault.storeIssuedCredential(credential, parametersDigest: "d", under: lease)
-        #expect(try vault.issuedCredential(aliceKey, kind: .oauth2, parametersDigest: "d")?.fields["accessToken"] == SecretBytes(utf8: "alice-token"))
+        #expect(
+            try vault.issuedCredential(aliceKey, kind: .oauth2, parametersDigest: "d")?.fields["accessToken"]
+                == SecretBytes(utf8: "alice-token"))
         // Hand alice's token to bob.
         try Self.raw(path, "UPDATE issued_credentials SET user_id = \(Self.bob)")
         let error = #expect(throws: SigilError.self) {
-            try vault.issuedCredential(IssuedCredentialKey(principal: calendar, user: "bob"), kind: .oauth2, parametersDigest: "d")
+            try vault.issuedCredential(
+                IssuedCredentialKey(principal: calendar, user: "bob"), kind: .oauth2, parametersDigest: "d")
         }
         #expect(error?.code == .catalogTampered)
-        #expect(error?.reason.contains("issued credential of principal Calendar/per-user for user bob") == true, "\(error?.reason ?? "")")
+        #expect(
+            error?.reason.contains("issued credential of principal Calendar/per-user for user bob") == true,
+            "\(error?.reason ?? "")")
     }
 }

@@ -29,7 +29,9 @@ struct KeyOperationSafetyTests {
         #expect(try reopened.verifyAudit().valid)
     }
 
-    @Test("a writer that meets a data key wrapped under a newer master key is told the key was rotated, not tampered with")
+    @Test(
+        "a writer that meets a data key wrapped under a newer master key is told the key was rotated, not tampered with"
+    )
     func writerAfterRotation() throws {
         let (first, oldKey, path) = try makeVault()
         try first.apply(exampleRequest())
@@ -37,11 +39,14 @@ struct KeyOperationSafetyTests {
         let newKey = MasterKey.generate()
         let rotated = try first.rotateMasterKey(to: .key(newKey))
         try rotated.rotateDataKey()
-        let error = #expect(throws: SigilError.self) { try writer.setSecret(apiKeyTarget, value: SecretBytes(utf8: "late")) }
+        let error = #expect(throws: SigilError.self) {
+            try writer.setSecret(apiKeyTarget, value: SecretBytes(utf8: "late"))
+        }
         #expect(error?.code == .masterKeyRotated)
         #expect(error?.reason.contains("run the command again") == true)
         // Opened again with the new key, the same write goes through.
-        try Vault.open(at: path, key: .key(newKey), actor: "writer").setSecret(apiKeyTarget, value: SecretBytes(utf8: "late"))
+        try Vault.open(at: path, key: .key(newKey), actor: "writer").setSecret(
+            apiKeyTarget, value: SecretBytes(utf8: "late"))
         #expect(try rotated.secret(apiKeyTarget) == SecretBytes(utf8: "late"))
     }
 
@@ -52,11 +57,18 @@ struct KeyOperationSafetyTests {
         let other = try Vault.open(at: path, key: .key(key), actor: "other")
         let added = try other.rotateDataKey()
         try DatabaseQueue(path: path).write {
-            try $0.execute(sql: "UPDATE wrapped_keys SET wrapped = CAST(substr(wrapped, 1, 30) || CASE WHEN substr(wrapped, 31, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(wrapped, 32) AS BLOB) WHERE id = ?", arguments: [added])
+            try $0.execute(
+                sql:
+                    "UPDATE wrapped_keys SET wrapped = CAST(substr(wrapped, 1, 30) || CASE WHEN substr(wrapped, 31, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(wrapped, 32) AS BLOB) WHERE id = ?",
+                arguments: [added])
         }
-        let error = #expect(throws: SigilError.self) { try first.setSecret(apiKeyTarget, value: SecretBytes(utf8: "x")) }
+        let error = #expect(throws: SigilError.self) {
+            try first.setSecret(apiKeyTarget, value: SecretBytes(utf8: "x"))
+        }
         #expect(error?.code == .wrongMasterKey)
-        #expect(error?.reason.contains("key \(added)") == true && error?.reason.contains("wrapping was altered") == true, "\(error?.reason ?? "")")
+        #expect(
+            error?.reason.contains("key \(added)") == true && error?.reason.contains("wrapping was altered") == true,
+            "\(error?.reason ?? "")")
     }
 
     @Test("the key-operation lock makes a second holder wait, and a timeout says why")
@@ -64,13 +76,17 @@ struct KeyOperationSafetyTests {
         let path = temporaryDirectory() + "/vault.db"
         let inside = try KeyOperationLock.withLock(vaultPath: path) {
             // flock is per open file description: a second descriptor in this process waits too.
-            let error = #expect(throws: SigilError.self) { try KeyOperationLock.withLock(vaultPath: path, timeout: 0.2) {} }
+            let error = #expect(throws: SigilError.self) {
+                try KeyOperationLock.withLock(vaultPath: path, timeout: 0.2) {}
+            }
             #expect(error?.code == .keyOperationInProgress)
             return true
         }
         #expect(inside)
         try KeyOperationLock.withLock(vaultPath: path, timeout: 0.2) {}
-        let mode = try FileManager.default.attributesOfItem(atPath: KeyOperationLock.path(forVault: path))[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: KeyOperationLock.path(forVault: path))[.posixPermissions]
+            as? Int
         #expect(mode == 0o600)
     }
 
@@ -83,7 +99,10 @@ struct KeyOperationSafetyTests {
         try vault.setSecret(other, value: SecretBytes(utf8: "shared-value"))
         // Flip one bit of the apiKey's ciphertext.
         try DatabaseQueue(path: path).write {
-            try $0.execute(sql: "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || CASE WHEN substr(sealed, 41, 1) = x'01' THEN x'02' ELSE x'01' END || substr(sealed, 42) AS BLOB) WHERE field = 'apiKey'")
+            try $0.execute(
+                sql:
+                    "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || CASE WHEN substr(sealed, 41, 1) = x'01' THEN x'02' ELSE x'01' END || substr(sealed, 42) AS BLOB) WHERE field = 'apiKey'"
+            )
         }
         #expect(throws: SigilError.self) { try vault.secret(apiKeyTarget) }
 
@@ -106,7 +125,8 @@ struct KeyOperationSafetyTests {
         #expect(try vault.secret(apiKeyTarget) == SecretBytes(utf8: "repaired"))
         // An apply that mentions the field works too.
         try vault.apply(exampleRequest(apiKey: "applied"))
-        #expect(try Vault.open(at: path, key: .key(key), actor: "t").secret(apiKeyTarget) == SecretBytes(utf8: "applied"))
+        #expect(
+            try Vault.open(at: path, key: .key(key), actor: "t").secret(apiKeyTarget) == SecretBytes(utf8: "applied"))
         // The corrupted version became `previous` and then was dropped by the second set.
         let progress = try vault.resealBatch(limit: 10)
         #expect(progress.unreadable.isEmpty)

@@ -14,8 +14,10 @@ let fixtureKey = try! MasterKey(bytes: SecretBytes(copying: (0..<32).map { UInt8
 struct MigrationTests {
     @Test("the migrations compiled into the binary are exactly schema/*.sql")
     func embeddedEqualsSchemaFolder() throws {
-        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schema").standardized
-        let files = try FileManager.default.contentsOfDirectory(atPath: schema.path).filter { $0.hasSuffix(".sql") }.sorted()
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schema")
+            .standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: schema.path).filter { $0.hasSuffix(".sql") }
+            .sorted()
         #expect(files.map { String($0.dropLast(4)) } == Schema.migrations.map(\.identifier), "run scripts/embed-schema")
         for (file, migration) in zip(files, Schema.migrations) {
             let text = try String(contentsOf: schema.appendingPathComponent(file), encoding: .utf8)
@@ -48,7 +50,9 @@ struct MigrationTests {
     func newerSchema() throws {
         let (vault, key, path) = try makeVault()
         try vault.apply(exampleRequest())
-        try DatabaseQueue(path: path).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999_from_the_future')") }
+        try DatabaseQueue(path: path).write {
+            try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999_from_the_future')")
+        }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let error = #expect(throws: SigilError.self) { try Vault.open(at: path, key: .key(key), actor: "test") }
         #expect(error?.code == .newerSchema)
@@ -56,7 +60,9 @@ struct MigrationTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
-    @Test("write the fixture for the current schema version", .enabled(if: ProcessInfo.processInfo.environment["SIGIL_WRITE_FIXTURES"] != nil))
+    @Test(
+        "write the fixture for the current schema version",
+        .enabled(if: ProcessInfo.processInfo.environment["SIGIL_WRITE_FIXTURES"] != nil))
     func writeFixture() throws {
         let directory = temporaryDirectory()
         let path = directory + "/fixture.db"
@@ -67,7 +73,9 @@ struct MigrationTests {
         }
         let destination = "\(fixtures)/vault-v\(Schema.latestVersion).db"
         try? FileManager.default.removeItem(atPath: destination)
-        try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
+        }
     }
 }
 
@@ -104,7 +112,11 @@ struct ConcurrencyTests {
             for (vault, prefix) in [(first, "A"), (second, "B")] {
                 group.addTask {
                     for index in 0..<15 {
-                        _ = try vault.apply(ApplyRequest(catalog: Catalog(externalCredentials: [ExternalCredential(name: "\(prefix)\(index)", authProtocol: .none)])))
+                        _ = try vault.apply(
+                            ApplyRequest(
+                                catalog: Catalog(externalCredentials: [
+                                    ExternalCredential(name: "\(prefix)\(index)", authProtocol: .none)
+                                ])))
                     }
                 }
             }

@@ -36,8 +36,9 @@ func exampleRequest(apiKey: String = "billing-secret-1") -> ApplyRequest {
                 ),
             ],
             namedCredentials: [
-                NamedCredential(name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing",
-                                generateAuthorizationHeader: false, allowMergeFieldsInHeader: true),
+                NamedCredential(
+                    name: "Billing", url: "https://api.billing.example/v1", externalCredential: "Billing",
+                    generateAuthorizationHeader: false, allowMergeFieldsInHeader: true)
             ],
             users: [User(name: "alice", groups: ["finance"])],
             grants: [Grant(principal: billingRef, subjects: [.group("finance")])]

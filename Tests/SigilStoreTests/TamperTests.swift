@@ -11,11 +11,18 @@ struct TamperTests {
     func twoSecrets() throws -> (Vault, MasterKey, String, SecretTarget, SecretTarget) {
         let (vault, key, path) = try makeVault()
         var request = exampleRequest(apiKey: "alpha-secret")
-        request.catalog = request.catalog.merging(Catalog(externalCredentials: [ExternalCredential(
-            name: "Billing", authProtocol: .custom,
-            principals: [Principal(name: "billing-org", type: .named, sequence: 1), Principal(name: "backup", type: .named, sequence: 2)]
-        )]))
-        let backup = SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Billing", principal: "backup")), field: "apiKey")
+        request.catalog = request.catalog.merging(
+            Catalog(externalCredentials: [
+                ExternalCredential(
+                    name: "Billing", authProtocol: .custom,
+                    principals: [
+                        Principal(name: "billing-org", type: .named, sequence: 1),
+                        Principal(name: "backup", type: .named, sequence: 2),
+                    ]
+                )
+            ]))
+        let backup = SecretTarget(
+            owner: .principal(PrincipalRef(externalCredential: "Billing", principal: "backup")), field: "apiKey")
         request.secrets[backup] = SecretBytes(utf8: "beta-secret")
         try vault.apply(request)
         return (vault, key, path, apiKeyTarget, backup)
@@ -28,7 +35,9 @@ struct TamperTests {
     @Test("a blob moved to another row does not open, and the error says so")
     func swapped() throws {
         let (vault, _, path, first, second) = try twoSecrets()
-        try raw(path, """
+        try raw(
+            path,
+            """
             CREATE TEMP TABLE original AS SELECT id, sealed FROM secrets WHERE field = 'apiKey';
             UPDATE secrets SET sealed = (SELECT sealed FROM original WHERE original.id <> secrets.id) WHERE field = 'apiKey';
             """)
@@ -43,7 +52,9 @@ struct TamperTests {
     func reowned() throws {
         let (vault, _, path, _, second) = try twoSecrets()
         // Give billing-org the backup principal's sealed row.
-        try raw(path, """
+        try raw(
+            path,
+            """
             DELETE FROM secrets WHERE owner_id = (SELECT id FROM principals WHERE name = 'billing-org');
             UPDATE secrets SET owner_id = (SELECT id FROM principals WHERE name = 'billing-org')
             WHERE owner_id = (SELECT id FROM principals WHERE name = 'backup');
@@ -58,7 +69,10 @@ struct TamperTests {
     func tampered() throws {
         let (vault, _, path, first, _) = try twoSecrets()
         let row = "owner_id = (SELECT id FROM principals WHERE name = 'billing-org') AND field = 'apiKey'"
-        try raw(path, "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || x'00' || substr(sealed, 42) AS BLOB) WHERE \(row)")
+        try raw(
+            path,
+            "UPDATE secrets SET sealed = CAST(substr(sealed, 1, 40) || x'00' || substr(sealed, 42) AS BLOB) WHERE \(row)"
+        )
         let flipped = #expect(throws: SigilError.self) { try vault.secret(first) }
         #expect(flipped?.code == .blobAuthenticationFailed)
         try raw(path, "UPDATE secrets SET sealed = substr(sealed, 1, 20) WHERE \(row)")
@@ -72,15 +86,22 @@ struct TamperTests {
         let otherPath = temporaryDirectory() + "/other.db"
         let other = try Vault.create(at: otherPath, key: .key(key), actor: "test")
         try other.apply(exampleRequest(apiKey: "other-vault-secret"))
-        let stolen = try DatabaseQueue(path: path).read { try Data.fetchOne($0, sql: "SELECT sealed FROM secrets WHERE field = 'apiKey' ORDER BY id LIMIT 1")! }
-        try DatabaseQueue(path: otherPath).write { try $0.execute(sql: "UPDATE secrets SET sealed = ? WHERE field = 'apiKey'", arguments: [stolen]) }
+        let stolen = try DatabaseQueue(path: path).read {
+            try Data.fetchOne($0, sql: "SELECT sealed FROM secrets WHERE field = 'apiKey' ORDER BY id LIMIT 1")!
+        }
+        try DatabaseQueue(path: otherPath).write {
+            try $0.execute(sql: "UPDATE secrets SET sealed = ? WHERE field = 'apiKey'", arguments: [stolen])
+        }
         #expect(throws: SigilError.self) { try other.secret(first) }
     }
 
     @Test("a tampered wrapped data key fails at open as a key problem, changing nothing")
     func tamperedWrappedKey() throws {
         let (_, key, path, _, _) = try twoSecrets()
-        try raw(path, "UPDATE wrapped_keys SET wrapped = CAST(substr(wrapped, 1, 30) || x'ff' || substr(wrapped, 32) AS BLOB) WHERE purpose = 'data'")
+        try raw(
+            path,
+            "UPDATE wrapped_keys SET wrapped = CAST(substr(wrapped, 1, 30) || x'ff' || substr(wrapped, 32) AS BLOB) WHERE purpose = 'data'"
+        )
         let error = #expect(throws: SigilError.self) { try Vault.open(at: path, key: .key(key), actor: "test") }
         #expect(error?.code == .wrongMasterKey)
     }
@@ -102,8 +123,10 @@ struct KeyRotationTests {
         #expect(try reopened.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
         #expect(try reopened.verifyAudit().valid)
         // To a passphrase, and back to a key.
-        let toPassphrase = try reopened.rotateMasterKey(to: .passphrase(SecretBytes(utf8: "a long passphrase")), kdfParameters: .minimumForTests())
-        let viaPassphrase = try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "a long passphrase")), actor: "test")
+        let toPassphrase = try reopened.rotateMasterKey(
+            to: .passphrase(SecretBytes(utf8: "a long passphrase")), kdfParameters: .minimumForTests())
+        let viaPassphrase = try Vault.open(
+            at: path, key: .passphrase(SecretBytes(utf8: "a long passphrase")), actor: "test")
         #expect(try viaPassphrase.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
         _ = try toPassphrase.rotateMasterKey(to: .key(oldKey))
         #expect(try Vault.open(at: path, key: .key(oldKey), actor: "test").secret(apiKeyTarget) != nil)
@@ -115,7 +138,9 @@ struct KeyRotationTests {
         try vault.apply(exampleRequest())
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
         for index in 0..<5 {
-            try vault.setSecret(SecretTarget(owner: .principal(calendar), field: "field\(index)"), value: SecretBytes(utf8: "value-\(index)"))
+            try vault.setSecret(
+                SecretTarget(owner: .principal(calendar), field: "field\(index)"),
+                value: SecretBytes(utf8: "value-\(index)"))
         }
         // Another process's handle, opened before the rotation.
         let other = try Vault.open(at: path, key: .key(key), actor: "other")
@@ -129,7 +154,9 @@ struct KeyRotationTests {
             let (resealed, remaining) = (progress.resealed, progress.remaining)
             batches += 1
             // Between batches the vault is fully usable, from both handles.
-            #expect(try other.secret(SecretTarget(owner: .principal(calendar), field: "field4")) == SecretBytes(utf8: "value-4"))
+            #expect(
+                try other.secret(SecretTarget(owner: .principal(calendar), field: "field4"))
+                    == SecretBytes(utf8: "value-4"))
             if remaining == 0 || resealed == 0 { break }
         }
         #expect(batches >= 3)
@@ -137,7 +164,10 @@ struct KeyRotationTests {
         #expect(status.keys.filter { $0.purpose == "data" }.map(\.id) == [newKey])
         #expect(status.keys.first { $0.id == newKey }?.secretCount == 7)
         for index in 0..<5 {
-            #expect(try Vault.open(at: path, key: .key(key), actor: "t").secret(SecretTarget(owner: .principal(calendar), field: "field\(index)")) == SecretBytes(utf8: "value-\(index)"))
+            #expect(
+                try Vault.open(at: path, key: .key(key), actor: "t").secret(
+                    SecretTarget(owner: .principal(calendar), field: "field\(index)"))
+                    == SecretBytes(utf8: "value-\(index)"))
         }
         #expect(try vault.secret(apiKeyTarget, stage: .previous) == SecretBytes(utf8: "billing-secret-1"))
     }

@@ -28,28 +28,41 @@ struct VaultTests {
         #expect(wrong?.code == .wrongMasterKey)
         #expect(wrong?.reason.contains("does not open vault") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
-        let passphrase = #expect(throws: SigilError.self) { try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "x")), actor: "test") }
+        let passphrase = #expect(throws: SigilError.self) {
+            try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "x")), actor: "test")
+        }
         #expect(passphrase?.reason.contains("protected by a key") == true)
-        let missing = #expect(throws: SigilError.self) { try Vault.open(at: path + ".nope", key: .key(.generate()), actor: "test") }
+        let missing = #expect(throws: SigilError.self) {
+            try Vault.open(at: path + ".nope", key: .key(.generate()), actor: "test")
+        }
         #expect(missing?.code == .notAVault)
         let text = temporaryDirectory() + "/notes.txt"
-        try "hello, not a database, just some text that is long enough".write(toFile: text, atomically: true, encoding: .utf8)
-        let notVault = #expect(throws: SigilError.self) { try Vault.open(at: text, key: .key(.generate()), actor: "test") }
+        try "hello, not a database, just some text that is long enough".write(
+            toFile: text, atomically: true, encoding: .utf8)
+        let notVault = #expect(throws: SigilError.self) {
+            try Vault.open(at: text, key: .key(.generate()), actor: "test")
+        }
         #expect(notVault?.code == .notAVault)
         let otherDatabase = temporaryDirectory() + "/other.db"
         try DatabaseQueue(path: otherDatabase).write { try $0.execute(sql: "CREATE TABLE t (x)") }
-        let notSigil = #expect(throws: SigilError.self) { try Vault.open(at: otherDatabase, key: .key(.generate()), actor: "test") }
+        let notSigil = #expect(throws: SigilError.self) {
+            try Vault.open(at: otherDatabase, key: .key(.generate()), actor: "test")
+        }
         #expect(notSigil?.code == .notAVault)
     }
 
     @Test("a passphrase vault opens with its passphrase only")
     func passphraseVault() throws {
         let path = temporaryDirectory() + "/vault.db"
-        let vault = try Vault.create(at: path, key: .passphrase(SecretBytes(utf8: "correct horse")), kdfParameters: .minimumForTests(), actor: "test")
+        let vault = try Vault.create(
+            at: path, key: .passphrase(SecretBytes(utf8: "correct horse")), kdfParameters: .minimumForTests(),
+            actor: "test")
         try vault.apply(exampleRequest())
         let reopened = try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "correct horse")), actor: "test")
         #expect(try reopened.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
-        let wrong = #expect(throws: SigilError.self) { try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "wrong horse")), actor: "test") }
+        let wrong = #expect(throws: SigilError.self) {
+            try Vault.open(at: path, key: .passphrase(SecretBytes(utf8: "wrong horse")), actor: "test")
+        }
         #expect(wrong?.code == .wrongMasterKey)
         #expect(try vault.keyStatus().masterKeyKind == "passphrase")
     }
@@ -67,9 +80,12 @@ struct VaultTests {
 
         var request = exampleRequest(apiKey: "billing-secret-2")
         var catalog = request.catalog
-        catalog = catalog.merging(Catalog(namedCredentials: [
-            NamedCredential(name: "Billing", url: "https://api.billing.example/v2", externalCredential: "Billing", generateAuthorizationHeader: false, allowMergeFieldsInHeader: true),
-        ]))
+        catalog = catalog.merging(
+            Catalog(namedCredentials: [
+                NamedCredential(
+                    name: "Billing", url: "https://api.billing.example/v2", externalCredential: "Billing",
+                    generateAuthorizationHeader: false, allowMergeFieldsInHeader: true)
+            ]))
         request.catalog = catalog
         let third = try vault.apply(request)
         let changed = third.changes.filter { $0.action != .unchanged }
@@ -88,17 +104,21 @@ struct VaultTests {
 
         // An invalid reference: nothing of the request is written, not even its valid parts.
         var broken = exampleRequest(apiKey: "new-value")
-        broken.catalog = broken.catalog.merging(Catalog(
-            externalCredentials: [ExternalCredential(name: "Extra", authProtocol: .none)],
-            grants: [Grant(principal: billingRef, subjects: [.group("no-such-group")])]
-        ))
+        broken.catalog = broken.catalog.merging(
+            Catalog(
+                externalCredentials: [ExternalCredential(name: "Extra", authProtocol: .none)],
+                grants: [Grant(principal: billingRef, subjects: [.group("no-such-group")])]
+            ))
         let error = #expect(throws: SigilError.self) { try vault.apply(broken) }
         #expect(error?.reason.contains("group no-such-group does not exist") == true)
 
         // A secret for an owner that does not exist fails after the catalog was written: rolled back too.
         var orphan = exampleRequest(apiKey: "new-value")
-        orphan.catalog = orphan.catalog.merging(Catalog(externalCredentials: [ExternalCredential(name: "Extra", authProtocol: .none)]))
-        orphan.secrets[SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Extra", principal: "ghost")), field: "x")] = SecretBytes(utf8: "v")
+        orphan.catalog = orphan.catalog.merging(
+            Catalog(externalCredentials: [ExternalCredential(name: "Extra", authProtocol: .none)]))
+        orphan.secrets[
+            SecretTarget(owner: .principal(PrincipalRef(externalCredential: "Extra", principal: "ghost")), field: "x")] =
+            SecretBytes(utf8: "v")
         #expect(throws: SigilError.self) { try vault.apply(orphan) }
 
         #expect(try vault.catalog() == catalogBefore)
@@ -141,13 +161,20 @@ struct VaultTests {
         let target = SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password")
         try vault.setSecret(target, value: SecretBytes(utf8: "alice-pw"))
         #expect(try vault.secret(target) == SecretBytes(utf8: "alice-pw"))
-        #expect(try vault.authorizations().map { "\($0.principal) \($0.user) \($0.status)" } == ["Calendar/per-user alice authorized"])
+        #expect(
+            try vault.authorizations().map { "\($0.principal) \($0.user) \($0.status)" } == [
+                "Calendar/per-user alice authorized"
+            ])
         let named = #expect(throws: SigilError.self) {
-            try vault.setSecret(SecretTarget(owner: .authorization(billingRef, user: "alice"), field: "password"), value: SecretBytes(utf8: "x"))
+            try vault.setSecret(
+                SecretTarget(owner: .authorization(billingRef, user: "alice"), field: "password"),
+                value: SecretBytes(utf8: "x"))
         }
         #expect(named?.reason.contains("named principal") == true)
         let nobody = #expect(throws: SigilError.self) {
-            try vault.setSecret(SecretTarget(owner: .authorization(calendar, user: "mallory"), field: "password"), value: SecretBytes(utf8: "x"))
+            try vault.setSecret(
+                SecretTarget(owner: .authorization(calendar, user: "mallory"), field: "password"),
+                value: SecretBytes(utf8: "x"))
         }
         #expect(nobody?.reason.contains("user mallory does not exist") == true)
         try vault.delete(.user("alice"))
@@ -176,12 +203,16 @@ struct VaultTests {
         try vault.apply(exampleRequest())
         let pem = testCertificatePEM
         let withCertificate = Catalog(namedCredentials: [
-            NamedCredential(name: "Mtls", url: "https://mtls.example", externalCredential: "Billing", generateAuthorizationHeader: false, clientCertificate: pem),
+            NamedCredential(
+                name: "Mtls", url: "https://mtls.example", externalCredential: "Billing",
+                generateAuthorizationHeader: false, clientCertificate: pem)
         ])
         let error = #expect(throws: SigilError.self) { try vault.apply(ApplyRequest(catalog: withCertificate)) }
         #expect(error?.reason.contains("no private key") == true)
         let keyTarget = SecretTarget(owner: .namedCredential("Mtls"), field: NamedCredential.clientKeyField)
-        try vault.apply(ApplyRequest(catalog: withCertificate, secrets: [keyTarget: SecretBytes(utf8: "-----BEGIN PRIVATE KEY-----")]))
+        try vault.apply(
+            ApplyRequest(
+                catalog: withCertificate, secrets: [keyTarget: SecretBytes(utf8: "-----BEGIN PRIVATE KEY-----")]))
         // Applied again without the key (as an export would be), the stored key is kept.
         #expect(try !vault.apply(ApplyRequest(catalog: withCertificate)).changedAnything)
     }
@@ -194,6 +225,7 @@ func secretRowCount(_ vault: Vault) throws -> Int {
 /// A real self-signed certificate (P-256, CN=Sigil test client, valid until 2126; client
 /// certificates are parsed when applied), shared by the test targets: `Tests/Fixtures`.
 let testCertificatePEM = try! String(
-    contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/test-client.crt"),
+    contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/test-client.crt"),
     encoding: .utf8
 )

@@ -16,12 +16,20 @@ struct ConsistentReadTests {
         let principal = PrincipalRef(externalCredential: "Api", principal: "svc")
         return ApplyRequest(
             catalog: Catalog(
-                externalCredentials: [ExternalCredential(
-                    name: "Api", authProtocol: .basic,
-                    customHeaders: [CustomHeader(name: "X-Key", value: "{!$Credential.Api.apiKey}")],
-                    principals: [Principal(name: "svc", type: .named, sequence: 1, parameters: ["username": "user\(tag)"])]
-                )],
-                namedCredentials: [NamedCredential(name: "Api", url: "http://127.0.0.1:9/v1", externalCredential: "Api", allowMergeFieldsInHeader: true)]
+                externalCredentials: [
+                    ExternalCredential(
+                        name: "Api", authProtocol: .basic,
+                        customHeaders: [CustomHeader(name: "X-Key", value: "{!$Credential.Api.apiKey}")],
+                        principals: [
+                            Principal(name: "svc", type: .named, sequence: 1, parameters: ["username": "user\(tag)"])
+                        ]
+                    )
+                ],
+                namedCredentials: [
+                    NamedCredential(
+                        name: "Api", url: "http://127.0.0.1:9/v1", externalCredential: "Api",
+                        allowMergeFieldsInHeader: true)
+                ]
             ),
             secrets: [
                 SecretTarget(owner: .principal(principal), field: "password"): SecretBytes(utf8: "pass\(tag)"),

@@ -33,14 +33,20 @@ final class CountingProvider: CredentialProvider {
     func refreshMargin(_ request: IssuanceRequest) throws -> Int64 { 60 }
 
     func obtain(_ request: IssuanceRequest, previous: IssuedCredential?, now: Date) async throws -> IssuedCredential {
-        let n = calls.withLock { $0 += 1; return $0 }
+        let n = calls.withLock {
+            $0 += 1
+            return $0
+        }
         try await Task.sleep(for: .milliseconds(100))
         if failing.withLock({ $0 }) { throw SigilError(.providerFailed, "the provider said no") }
         let seconds = Int64(clock.date.timeIntervalSince1970)
-        return IssuedCredential(kind: .awsSTS, fields: [
-            "accessKeyId": SecretBytes(utf8: "ASIATEMP\(n)"), "secretAccessKey": SecretBytes(utf8: "temporary-secret-\(n)"),
-            "sessionToken": SecretBytes(utf8: "session-token-\(n)"),
-        ], obtainedAt: seconds, expiresAt: seconds + lifetime)
+        return IssuedCredential(
+            kind: .awsSTS,
+            fields: [
+                "accessKeyId": SecretBytes(utf8: "ASIATEMP\(n)"),
+                "secretAccessKey": SecretBytes(utf8: "temporary-secret-\(n)"),
+                "sessionToken": SecretBytes(utf8: "session-token-\(n)"),
+            ], obtainedAt: seconds, expiresAt: seconds + lifetime)
     }
 }
 
@@ -61,9 +67,11 @@ final class SlowProvider: CredentialProvider {
         for _ in 0..<3000 where !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         finished.withLock { $0 = true }
         let seconds = Int64(clock.date.timeIntervalSince1970)
-        return IssuedCredential(kind: .awsSTS, fields: [
-            "accessKeyId": SecretBytes(utf8: "ASIASLOW"), "secretAccessKey": SecretBytes(utf8: "slow-secret"),
-        ], obtainedAt: seconds, expiresAt: seconds + 900)
+        return IssuedCredential(
+            kind: .awsSTS,
+            fields: [
+                "accessKeyId": SecretBytes(utf8: "ASIASLOW"), "secretAccessKey": SecretBytes(utf8: "slow-secret"),
+            ], obtainedAt: seconds, expiresAt: seconds + 900)
     }
 }
 
@@ -72,11 +80,17 @@ let awsRef = PrincipalRef(externalCredential: "Aws", principal: "deployer")
 func awsCatalog(roleArn: String = "arn:aws:iam::123456789012:role/deployer") -> ApplyRequest {
     ApplyRequest(
         catalog: Catalog(
-            externalCredentials: [ExternalCredential(
-                name: "Aws", authProtocol: .awsSigV4, parameters: ["region": "us-east-1", "service": "sts"],
-                principals: [Principal(name: "deployer", type: .named, sequence: 1, parameters: ["roleArn": roleArn])]
-            )],
-            namedCredentials: [NamedCredential(name: "Sts", url: "https://sts.amazonaws.com", externalCredential: "Aws")]
+            externalCredentials: [
+                ExternalCredential(
+                    name: "Aws", authProtocol: .awsSigV4, parameters: ["region": "us-east-1", "service": "sts"],
+                    principals: [
+                        Principal(name: "deployer", type: .named, sequence: 1, parameters: ["roleArn": roleArn])
+                    ]
+                )
+            ],
+            namedCredentials: [
+                NamedCredential(name: "Sts", url: "https://sts.amazonaws.com", externalCredential: "Aws")
+            ]
         ),
         secrets: [
             SecretTarget(owner: .principal(awsRef), field: "accessKeyId"): SecretBytes(utf8: "AKIDSTORED"),
@@ -101,7 +115,9 @@ struct CredentialBrokerTests {
     func request(_ vault: Vault) throws -> IssuanceRequest {
         let catalog = try vault.catalog()
         let external = try #require(catalog.externalCredential(named: "Aws"))
-        return try IssuanceRequest(key: IssuedCredentialKey(principal: awsRef, user: nil), external: external, principal: external.principals[0], source: vault)
+        return try IssuanceRequest(
+            key: IssuedCredentialKey(principal: awsRef, user: nil), external: external,
+            principal: external.principals[0], source: vault)
     }
 
     @Test("200 concurrent callers cause one provider call and all get its value")
@@ -112,7 +128,11 @@ struct CredentialBrokerTests {
         let request = try request(vault)
         let keys = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<200 {
-                group.addTask { try await broker.credential(for: request).fields["accessKeyId"]!.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+                group.addTask {
+                    try await broker.credential(for: request).fields["accessKeyId"]!.withUnsafeBytes {
+                        String(decoding: $0, as: UTF8.self)
+                    }
+                }
             }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
         }
@@ -130,7 +150,9 @@ struct CredentialBrokerTests {
         try await Task.sleep(for: .milliseconds(200))
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }
-        #expect(!provider.finished.withLock { $0 }, "the wait ended with the caller, while the provider call was still running")
+        #expect(
+            !provider.finished.withLock { $0 },
+            "the wait ended with the caller, while the provider call was still running")
         // The refresh went on: the next caller gets its value, with no second provider call.
         provider.release.withLock { $0 = true }
         #expect(try await broker.credential(for: request).fields["accessKeyId"] != nil)
@@ -144,13 +166,18 @@ struct CredentialBrokerTests {
         var brokers = [CredentialBroker(vault: first, providers: [.awsSTS: provider], clock: { [clock] in clock.date })]
         for _ in 0..<3 {
             let handle = try Vault.open(at: path, key: .key(key), actor: "test", clock: { [clock] in clock.date })
-            brokers.append(CredentialBroker(vault: handle, providers: [.awsSTS: provider], clock: { [clock] in clock.date }))
+            brokers.append(
+                CredentialBroker(vault: handle, providers: [.awsSTS: provider], clock: { [clock] in clock.date }))
         }
         let request = try request(first)
         let keys = try await withThrowingTaskGroup(of: String.self) { group in
             for broker in brokers {
                 for _ in 0..<25 {
-                    group.addTask { try await broker.credential(for: request).fields["accessKeyId"]!.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+                    group.addTask {
+                        try await broker.credential(for: request).fields["accessKeyId"]!.withUnsafeBytes {
+                            String(decoding: $0, as: UTF8.self)
+                        }
+                    }
                 }
             }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -166,16 +193,24 @@ struct CredentialBrokerTests {
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         _ = try await broker.credential(for: try request(vault))
         clock.advance(900 - 61)
-        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP1"))
+        #expect(
+            try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP1")
+        )
         clock.advance(2)
-        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP2"))
+        #expect(
+            try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP2")
+        )
         #expect(provider.count == 2)
 
         try vault.apply(awsCatalog(roleArn: "arn:aws:iam::123456789012:role/other"))
-        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP3"))
+        #expect(
+            try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP3")
+        )
     }
 
-    @Test("a provider failure reaches the caller and is recorded; the provider is not asked again until the back-off ends")
+    @Test(
+        "a provider failure reaches the caller and is recorded; the provider is not asked again until the back-off ends"
+    )
     func failure() async throws {
         let (vault, _) = try vault()
         let provider = CountingProvider(clock: clock)
@@ -188,7 +223,9 @@ struct CredentialBrokerTests {
         await #expect(throws: SigilError.self) { try await broker.credential(for: try request(vault)) }
         #expect(provider.count == 1, "backing off")
         clock.advance(1.1)
-        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP2"))
+        #expect(
+            try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP2")
+        )
         #expect(try vault.issuedCredentialStatuses().first?.lastError == nil)
     }
 
@@ -200,7 +237,9 @@ struct CredentialBrokerTests {
         _ = try await broker.credential(for: try request(vault))
         provider.failing.withLock { $0 = true }
         clock.advance(900 - 30)  // inside the 60 s margin, not expired
-        #expect(try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP1"))
+        #expect(
+            try await broker.credential(for: try request(vault)).fields["accessKeyId"] == SecretBytes(utf8: "ASIATEMP1")
+        )
         clock.advance(31)  // expired
         await #expect(throws: SigilError.self) { try await broker.credential(for: try request(vault)) }
     }
@@ -210,12 +249,17 @@ struct CredentialBrokerTests {
         let (vault, _) = try vault()
         let provider = CountingProvider(clock: clock)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
-        let signed = try await SigningEngine(source: vault, issuer: broker).decorate(OutboundRequest(method: "POST", url: "callout:Sts/", body: .bytes(Array("Action=GetCallerIdentity".utf8))))
+        let signed = try await SigningEngine(source: vault, issuer: broker).decorate(
+            OutboundRequest(method: "POST", url: "callout:Sts/", body: .bytes(Array("Action=GetCallerIdentity".utf8))))
         let authorization = try #require(signed.headers.first { $0.name == "Authorization" }?.value)
         #expect(authorization.contains("Credential=ASIATEMP1/"))
         #expect(signed.headers.contains { $0.name == "X-Amz-Security-Token" && $0.value == "session-token-1" })
 
-        let error = await #expect(throws: SigilError.self) { try await SigningEngine(source: vault).decorate(OutboundRequest(url: "callout:Sts/")) }
-        #expect(error?.reason.contains("principal Aws/deployer signs with credentials obtained from a provider (aws-sts)") == true)
+        let error = await #expect(throws: SigilError.self) {
+            try await SigningEngine(source: vault).decorate(OutboundRequest(url: "callout:Sts/"))
+        }
+        #expect(
+            error?.reason.contains("principal Aws/deployer signs with credentials obtained from a provider (aws-sts)")
+                == true)
     }
 }

@@ -15,7 +15,8 @@ import SigilModel
 // algorithm, with the same key, over a signing input of the same length; the engine's whole JWT
 // decorate is measured apart, as engine cost.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal, .throughput], maxDuration: .seconds(3))
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput], maxDuration: .seconds(3))
 
     let workload = SigV4Workload.items()
     Benchmark("SigV4 workload, 5 signatures") { benchmark in
@@ -37,15 +38,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let basic = SigningEngine(source: MemoryCredentials.single(.basic, secrets: ["password": SecretBytes(utf8: "open sesame")], principalParameters: ["username": "Aladdin"]))
+    let basic = SigningEngine(
+        source: MemoryCredentials.single(
+            .basic, secrets: ["password": SecretBytes(utf8: "open sesame")],
+            principalParameters: ["username": "Aladdin"]))
     Benchmark("Basic, engine decorate") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try await basic.decorate(OutboundRequest(url: "callout:Api/items")))
         }
     }
 
-    let custom = SigningEngine(source: MemoryCredentials.single(.custom, secrets: ["apiKey": SecretBytes(utf8: "sk_live_0123456789")],
-                                                                 headers: [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Api.apiKey}")]))
+    let custom = SigningEngine(
+        source: MemoryCredentials.single(
+            .custom, secrets: ["apiKey": SecretBytes(utf8: "sk_live_0123456789")],
+            headers: [CustomHeader(name: "X-Api-Key", value: "{!$Credential.Api.apiKey}")]))
     Benchmark("Custom header with a merge field, engine decorate") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try await custom.decorate(OutboundRequest(url: "callout:Api/items")))
@@ -59,10 +65,14 @@ let benchmarks: @Sendable () -> Void = {
     let rsa = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
     let ed = Curve25519.Signing.PrivateKey()
     let hmacKeys = [32, 48, 64].map { SecretBytes.random(count: $0) }
-    for (algorithm, key) in [("HS256", hmacKeys[0]), ("ES256", SecretBytes(utf8: p256.pemRepresentation)),
-                             ("RS256", SecretBytes(utf8: rsa.pemRepresentation)), ("EdDSA", SecretBytes(utf8: ed.pemRepresentation))] {
-        let engine = SigningEngine(source: MemoryCredentials.single(.jwt, parameters: ["algorithm": algorithm, "iss": "client", "aud": "https://api.example.com"],
-                                                                     secrets: ["signingKey": key]))
+    for (algorithm, key) in [
+        ("HS256", hmacKeys[0]), ("ES256", SecretBytes(utf8: p256.pemRepresentation)),
+        ("RS256", SecretBytes(utf8: rsa.pemRepresentation)), ("EdDSA", SecretBytes(utf8: ed.pemRepresentation)),
+    ] {
+        let engine = SigningEngine(
+            source: MemoryCredentials.single(
+                .jwt, parameters: ["algorithm": algorithm, "iss": "client", "aud": "https://api.example.com"],
+                secrets: ["signingKey": key]))
         Benchmark("JWT \(algorithm), engine decorate") { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try await engine.decorate(OutboundRequest(url: "callout:Api/items")))
@@ -78,10 +88,22 @@ let benchmarks: @Sendable () -> Void = {
         (.hs256, hmacKeys[0], { blackHole(HMAC<SHA256>.authenticationCode(for: $0, using: hmac[0])) }),
         (.hs384, hmacKeys[1], { blackHole(HMAC<SHA384>.authenticationCode(for: $0, using: hmac[1])) }),
         (.hs512, hmacKeys[2], { blackHole(HMAC<SHA512>.authenticationCode(for: $0, using: hmac[2])) }),
-        (.rs256, SecretBytes(utf8: rsa.pemRepresentation), { blackHole(try rsa.signature(for: SHA256.hash(data: $0), padding: .insecurePKCS1v1_5)) }),
-        (.rs384, SecretBytes(utf8: rsa.pemRepresentation), { blackHole(try rsa.signature(for: SHA384.hash(data: $0), padding: .insecurePKCS1v1_5)) }),
-        (.rs512, SecretBytes(utf8: rsa.pemRepresentation), { blackHole(try rsa.signature(for: SHA512.hash(data: $0), padding: .insecurePKCS1v1_5)) }),
-        (.ps256, SecretBytes(utf8: rsa.pemRepresentation), { blackHole(try rsa.signature(for: SHA256.hash(data: $0), padding: .PSS)) }),
+        (
+            .rs256, SecretBytes(utf8: rsa.pemRepresentation),
+            { blackHole(try rsa.signature(for: SHA256.hash(data: $0), padding: .insecurePKCS1v1_5)) }
+        ),
+        (
+            .rs384, SecretBytes(utf8: rsa.pemRepresentation),
+            { blackHole(try rsa.signature(for: SHA384.hash(data: $0), padding: .insecurePKCS1v1_5)) }
+        ),
+        (
+            .rs512, SecretBytes(utf8: rsa.pemRepresentation),
+            { blackHole(try rsa.signature(for: SHA512.hash(data: $0), padding: .insecurePKCS1v1_5)) }
+        ),
+        (
+            .ps256, SecretBytes(utf8: rsa.pemRepresentation),
+            { blackHole(try rsa.signature(for: SHA256.hash(data: $0), padding: .PSS)) }
+        ),
         (.es256, SecretBytes(utf8: p256.pemRepresentation), { blackHole(try p256.signature(for: $0)) }),
         (.es384, SecretBytes(utf8: p384.pemRepresentation), { blackHole(try p384.signature(for: $0)) }),
         (.edDSA, SecretBytes(utf8: ed.pemRepresentation), { blackHole(try ed.signature(for: $0)) }),
@@ -90,7 +112,8 @@ let benchmarks: @Sendable () -> Void = {
         let signer = try! JWTSigner(algorithm: algorithm, key: key)
         let date = Date()
         let sample = try! signer.token(claims: claims, at: date)
-        let message = [UInt8](repeating: 0x61, count: sample.utf8.count - 1 - sample.split(separator: ".").last!.utf8.count)
+        let message = [UInt8](
+            repeating: 0x61, count: sample.utf8.count - 1 - sample.split(separator: ".").last!.utf8.count)
         Benchmark("JWT \(algorithm.rawValue) token") { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try signer.token(claims: claims, at: date)) }
         }

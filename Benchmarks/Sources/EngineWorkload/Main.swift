@@ -8,9 +8,14 @@ import SigilSigning
 struct Main {
     static func main() async throws {
         let rounds = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1000
-        let basic = SigningEngine(source: MemoryCredentials.single(.basic, secrets: ["password": SecretBytes(utf8: "open sesame")], principalParameters: ["username": "Aladdin"]))
-        let jwt = SigningEngine(source: MemoryCredentials.single(.jwt, parameters: ["algorithm": "HS256", "iss": "client", "aud": "https://api.example.com"],
-                                                                  secrets: ["signingKey": SecretBytes.random(count: 32)]))
+        let basic = SigningEngine(
+            source: MemoryCredentials.single(
+                .basic, secrets: ["password": SecretBytes(utf8: "open sesame")],
+                principalParameters: ["username": "Aladdin"]))
+        let jwt = SigningEngine(
+            source: MemoryCredentials.single(
+                .jwt, parameters: ["algorithm": "HS256", "iss": "client", "aud": "https://api.example.com"],
+                secrets: ["signingKey": SecretBytes.random(count: 32)]))
         var start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<rounds { _ = try await basic.decorate(OutboundRequest(url: "callout:Api/items")) }
         print("basic ns/request \((DispatchTime.now().uptimeNanoseconds - start) / UInt64(rounds))")

@@ -11,8 +11,9 @@ import SigilCore
 struct Main {
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        guard arguments.count == 3, let algorithm = JWTAlgorithm(rawValue: arguments[0]), let rounds = Int(arguments[2]),
-              let keyLength = ["HS256": 32, "HS384": 48, "HS512": 64][arguments[0]]
+        guard arguments.count == 3, let algorithm = JWTAlgorithm(rawValue: arguments[0]),
+            let rounds = Int(arguments[2]),
+            let keyLength = ["HS256": 32, "HS384": 48, "HS512": 64][arguments[0]]
         else {
             print("usage: jwt-workload HS256|HS384|HS512 token|raw N")
             return
@@ -22,7 +23,8 @@ struct Main {
         let claims = [(name: "iss", value: "client"), (name: "aud", value: "https://api.example.com")]
         let date = Date()
         let sample = try signer.token(claims: claims, at: date)
-        let message = [UInt8](repeating: 0x61, count: sample.utf8.count - 1 - sample.split(separator: ".").last!.utf8.count)
+        let message = [UInt8](
+            repeating: 0x61, count: sample.utf8.count - 1 - sample.split(separator: ".").last!.utf8.count)
         let key = material.withUnsafeBytes { SymmetricKey(data: $0) }
         var sink = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -38,6 +40,8 @@ struct Main {
                 }
             }
         }
-        print("\(arguments[0]) \(arguments[1]) ns/op \((DispatchTime.now().uptimeNanoseconds - start) / UInt64(max(rounds, 1))) (\(sink))")
+        print(
+            "\(arguments[0]) \(arguments[1]) ns/op \((DispatchTime.now().uptimeNanoseconds - start) / UInt64(max(rounds, 1))) (\(sink))"
+        )
     }
 }

@@ -23,25 +23,30 @@ enum EngineVault {
             let name = "aws\(index)"
             let url = URL(string: item.url)!
             let base = "\(url.scheme!)://\(url.host!)"
-            externals.append(ExternalCredential(
-                name: name, authProtocol: .awsSigV4, parameters: ["region": item.signer.region, "service": item.signer.service],
-                principals: [Principal(name: "p", type: .named, sequence: 1)]
-            ))
+            externals.append(
+                ExternalCredential(
+                    name: name, authProtocol: .awsSigV4,
+                    parameters: ["region": item.signer.region, "service": item.signer.service],
+                    principals: [Principal(name: "p", type: .named, sequence: 1)]
+                ))
             named.append(NamedCredential(name: name, url: base, externalCredential: name))
             let owner = SecretOwner.principal(PrincipalRef(externalCredential: name, principal: "p"))
-            secrets[SecretTarget(owner: owner, field: "accessKeyId")] = SecretBytes(utf8: item.signer.credentials.accessKeyID)
+            secrets[SecretTarget(owner: owner, field: "accessKeyId")] = SecretBytes(
+                utf8: item.signer.credentials.accessKeyID)
             secrets[SecretTarget(owner: owner, field: "secretAccessKey")] = item.signer.credentials.secretAccessKey
             if let token = item.signer.credentials.sessionToken {
                 secrets[SecretTarget(owner: owner, field: "sessionToken")] = SecretBytes(utf8: token)
             }
             let path = String(item.url.dropFirst(base.count))
-            requests.append(OutboundRequest(
-                method: item.method, url: "callout:\(name)" + path,
-                headers: item.headers.filter { $0.name.lowercased() != "content-length" },
-                body: item.body.isEmpty ? .none : .bytes(item.body)
-            ))
+            requests.append(
+                OutboundRequest(
+                    method: item.method, url: "callout:\(name)" + path,
+                    headers: item.headers.filter { $0.name.lowercased() != "content-length" },
+                    body: item.body.isEmpty ? .none : .bytes(item.body)
+                ))
         }
-        try vault.apply(ApplyRequest(catalog: Catalog(externalCredentials: externals, namedCredentials: named), secrets: secrets))
+        try vault.apply(
+            ApplyRequest(catalog: Catalog(externalCredentials: externals, namedCredentials: named), secrets: secrets))
         return (SigningEngine(source: vault), requests, directory)
     }
 }

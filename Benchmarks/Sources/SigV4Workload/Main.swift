@@ -9,10 +9,19 @@ import SigilSigning
 /// sealed vault (``EngineVault``), with the wall time per request.
 @main
 struct Main {
-    static func main() async throws {
+    // Synchronous, waiting on a semaphore for the engine's run: valgrind cannot run dispatch's
+    // async main.
+    static func main() throws {
         let rounds = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 10_000
         if CommandLine.arguments.dropFirst(2).first == "engine" {
-            try await engine(rounds: rounds)
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var failure: (any Error)?
+            Task.detached {
+                do { try await engine(rounds: rounds) } catch { failure = error }
+                done.signal()
+            }
+            done.wait()
+            if let failure { throw failure }
             return
         }
         let items = SigV4Workload.items()

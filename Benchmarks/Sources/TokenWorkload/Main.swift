@@ -28,21 +28,33 @@ struct TokenWorkload {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let vault = try Vault.create(at: directory + "/vault.db", key: .key(MasterKey.generate()), actor: "workload")
         let principal = PrincipalRef(externalCredential: "Api", principal: "service")
-        try vault.apply(ApplyRequest(
-            catalog: Catalog(
-                externalCredentials: [ExternalCredential(
-                    name: "Api", authProtocol: .oauth2, parameters: ["tokenUrl": "https://login.example.com/oauth/token", "clientId": "svc"],
-                    principals: [Principal(name: "service", type: .named, sequence: 1)]
-                )],
-                namedCredentials: [NamedCredential(name: "Api", url: "https://api.example.com/v1", externalCredential: "Api")]
-            ),
-            secrets: [SecretTarget(owner: .principal(principal), field: "clientSecret"): SecretBytes(utf8: "client-secret")]
-        ))
+        try vault.apply(
+            ApplyRequest(
+                catalog: Catalog(
+                    externalCredentials: [
+                        ExternalCredential(
+                            name: "Api", authProtocol: .oauth2,
+                            parameters: ["tokenUrl": "https://login.example.com/oauth/token", "clientId": "svc"],
+                            principals: [Principal(name: "service", type: .named, sequence: 1)]
+                        )
+                    ],
+                    namedCredentials: [
+                        NamedCredential(name: "Api", url: "https://api.example.com/v1", externalCredential: "Api")
+                    ]
+                ),
+                secrets: [
+                    SecretTarget(owner: .principal(principal), field: "clientSecret"): SecretBytes(
+                        utf8: "client-secret")
+                ]
+            ))
         let broker = CredentialBroker(vault: vault)
         let engine = SigningEngine(source: vault, issuer: broker)
         let now = Int64(Date().timeIntervalSince1970)
-        try await broker.store(authorized: IssuedCredential(kind: .oauth2, fields: ["accessToken": SecretBytes(utf8: "token-0123456789")], obtainedAt: now, expiresAt: now + 86_400),
-                               for: try engine.loginRequest(externalCredential: "Api"))
+        try await broker.store(
+            authorized: IssuedCredential(
+                kind: .oauth2, fields: ["accessToken": SecretBytes(utf8: "token-0123456789")], obtainedAt: now,
+                expiresAt: now + 86_400),
+            for: try engine.loginRequest(externalCredential: "Api"))
         var total = 0
         for _ in 0..<rounds {
             total &+= try await engine.decorate(OutboundRequest(url: "callout:Api/items")).headers.count

@@ -1,5 +1,7 @@
 import Foundation
+import SigilCore
 import SigilModel
+
 @testable import SigilSigning
 
 /// `certificate`: a client certificate chain or CA bundle as the configuration gives it (PEM), or

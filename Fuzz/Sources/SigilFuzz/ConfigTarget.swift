@@ -1,5 +1,6 @@
-@testable import SigilConfig
 import SigilModel
+
+@testable import SigilConfig
 
 /// `config`: the file `sigil apply -f` reads, as YAML and as JSON (the same bytes both ways), then
 /// the model's rules on the result. On a file that passes, the export round trip must hold (README:
@@ -11,14 +12,16 @@ enum ConfigTarget {
         for json in [false, true] {
             let file: ConfigFile
             do {
-                file = try ConfigFile(text: text, fileName: json ? "fuzz.json" : "fuzz.yaml", baseDirectory: "/nonexistent")
+                file = try ConfigFile(
+                    text: text, fileName: json ? "fuzz.json" : "fuzz.yaml", baseDirectory: "/nonexistent")
             } catch {
                 continue
             }
             _ = file.readsStandardInput
             guard file.problems(in: Catalog()) == nil else { continue }
             // Identities given by reference are filled in at apply; their placeholders do not export.
-            guard file.certificateReferences.isEmpty, file.caBundleReferences.isEmpty, file.pkcs12References.isEmpty else { continue }
+            guard file.certificateReferences.isEmpty, file.caBundleReferences.isEmpty, file.pkcs12References.isEmpty
+            else { continue }
             for exportJSON in [false, true] {
                 let exported: String
                 do {
@@ -30,7 +33,8 @@ enum ConfigTarget {
                 do {
                     again = try ConfigFile(text: exported, fileName: exportJSON ? "export.json" : "export.yaml")
                 } catch {
-                    FuzzCheck.fail("the export (\(exportJSON ? "JSON" : "YAML")) of a valid catalog does not read back: \(error)")
+                    FuzzCheck.fail(
+                        "the export (\(exportJSON ? "JSON" : "YAML")) of a valid catalog does not read back: \(error)")
                 }
                 if again.catalog != file.catalog {
                     FuzzCheck.fail("the export (\(exportJSON ? "JSON" : "YAML")) reads back as another catalog")

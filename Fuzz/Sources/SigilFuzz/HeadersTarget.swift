@@ -1,4 +1,5 @@
 import SigilCore
+
 @testable import SigilCLI
 @testable import SigilSigning
 
@@ -10,7 +11,9 @@ import SigilCore
 /// the caller's.
 enum HeadersTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
-        let values = input.split(separator: 0, omittingEmptySubsequences: false).prefix(16).map { String(decoding: $0, as: UTF8.self) }
+        let values = input.split(separator: 0, omittingEmptySubsequences: false).prefix(16).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         // The options as the command line gave them (ArgumentParser's own splitting of argv is not
         // Sigil's, and costs milliseconds per parse): only the -H values change.
         var options = template
@@ -28,7 +31,8 @@ enum HeadersTarget {
         }
         var decorated = request.headers
         for header in request.headers {
-            let name = Array(header.name.utf8), value = Array(header.value.utf8)
+            let name = Array(header.name.utf8)
+            let value = Array(header.value.utf8)
             if name.isEmpty || !name.allSatisfy(isTokenByte) {
                 FuzzCheck.fail("headers: accepted field name \(header.name.debugDescription)")
             }
@@ -55,12 +59,16 @@ enum HeadersTarget {
 
     /// `sigil sign callout:Api/v1/items`, parsed once.
     static let template: RequestOptions = {
-        do { return try RequestOptions.parse(["callout:Api/v1/items"]) } catch { FuzzCheck.fail("headers: the base command line does not parse: \(error)") }
+        do { return try RequestOptions.parse(["callout:Api/v1/items"]) } catch {
+            FuzzCheck.fail("headers: the base command line does not parse: \(error)")
+        }
     }()
 
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
         default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }

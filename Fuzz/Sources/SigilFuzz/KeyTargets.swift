@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SigilCore
 @_spi(Benchmarking) @testable import SigilSigning
 
@@ -30,7 +31,8 @@ enum KeyTargets {
             for signing in algorithm == .rs256 ? [.rs256, .ps256] : [algorithm] {
                 let claims: [(name: String, value: String)] = [("iss", "sigil-fuzz"), ("sub", "alice")]
                 do {
-                    let token = try JWTSigner(algorithm: signing, key: key, keyID: "k1").compactToken(claims: claims, lifetime: 300, at: date)
+                    let token = try JWTSigner(algorithm: signing, key: key, keyID: "k1").compactToken(
+                        claims: claims, lifetime: 300, at: date)
                     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
                     if parts.count != 3 || parts.contains(where: \.isEmpty) {
                         FuzzCheck.fail("\(signing.rawValue): the token is not three non-empty parts")

@@ -1,9 +1,10 @@
 import CNIOBoringSSL
 import CNIOBoringSSLShims
 import Foundation
-@testable import SigilConfig
 import SigilCore
 import SigilModel
+
+@testable import SigilConfig
 
 /// `pkcs12`: a client identity bundle as `clientIdentity.pkcs12` gives it, unpacked as `apply` does.
 /// Input: one byte L, then the password (L bytes; L = 255: no password at all), then the bundle's
@@ -32,7 +33,8 @@ enum PKCS12Target {
         let identity: (chainPEM: String, key: SecretBytes)
         do {
             identity = try PKCS12Identity.unpack(
-                SecretBytes(copying: der, lockingMemory: false), password: password.map { SecretBytes(copying: $0, lockingMemory: false) }
+                SecretBytes(copying: der, lockingMemory: false),
+                password: password.map { SecretBytes(copying: $0, lockingMemory: false) }
             )
         } catch {
             return
@@ -56,7 +58,9 @@ enum PKCS12Target {
         }
         guard let p12 else { return false }
         defer { PKCS12_free(p12) }
-        var key: OpaquePointer?, certificate: OpaquePointer?, authorities: OpaquePointer?
+        var key: OpaquePointer?
+        var certificate: OpaquePointer?
+        var authorities: OpaquePointer?
         let parsed: CInt
         if let password {
             // A C string, as NIOSSL passes it (cut at the first NUL).

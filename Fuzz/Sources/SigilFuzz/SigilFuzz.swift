@@ -26,7 +26,8 @@ let selectedTarget: (maximumBytes: Int, run: @Sendable (UnsafeBufferPointer<UInt
     let name = ProcessInfo.processInfo.environment["SIGIL_FUZZ_TARGET"] ?? ""
     guard let target = fuzzTargets.first(where: { $0.name == name }) else {
         let names = fuzzTargets.map(\.name).joined(separator: ", ")
-        FileHandle.standardError.write(Data("SigilFuzz: set SIGIL_FUZZ_TARGET to one of: \(names) (got \"\(name)\")\n".utf8))
+        FileHandle.standardError.write(
+            Data("SigilFuzz: set SIGIL_FUZZ_TARGET to one of: \(names) (got \"\(name)\")\n".utf8))
         exit(2)
     }
     return (target.maximumBytes, target.run)
@@ -34,7 +35,10 @@ let selectedTarget: (maximumBytes: Int, run: @Sendable (UnsafeBufferPointer<UInt
 
 /// Before the first input: an unknown target stops here, not as a finding.
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     _ = selectedTarget
     return 0
 }

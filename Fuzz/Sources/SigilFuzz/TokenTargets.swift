@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SigilCore
 @testable import SigilTokens
 
@@ -15,8 +16,11 @@ enum TokenResponseTarget {
             return
         }
         let now = Int64(Date().timeIntervalSince1970)
-        let issued = response.credential(obtainedAt: now, keepingRefreshToken: SecretBytes(utf8: "previous-refresh", lockingMemory: false))
-        if let expiresAt = issued.expiresAt, expiresAt <= now { FuzzCheck.fail("an accepted token expires before it was obtained") }
+        let issued = response.credential(
+            obtainedAt: now, keepingRefreshToken: SecretBytes(utf8: "previous-refresh", lockingMemory: false))
+        if let expiresAt = issued.expiresAt, expiresAt <= now {
+            FuzzCheck.fail("an accepted token expires before it was obtained")
+        }
     }
 }
 
@@ -26,9 +30,9 @@ enum STSTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
         let document = STSResponse(parsing: Array(input))
         if let error = document.error { _ = "\(error.code): \(error.message)".sanitizedForMessage.prefix(400) }
-        guard let _ = document.values["AccessKeyId"], let _ = document.values["SecretAccessKey"],
-              let _ = document.values["SessionToken"], let expiration = document.values["Expiration"],
-              let expires = AssumeRoleProvider.parseExpiration(expiration)
+        guard document.values["AccessKeyId"] != nil, document.values["SecretAccessKey"] != nil,
+            document.values["SessionToken"] != nil, let expiration = document.values["Expiration"],
+            let expires = AssumeRoleProvider.parseExpiration(expiration)
         else { return }
         _ = Int64(Date().timeIntervalSince1970)
         _ = Int64(expires.timeIntervalSince1970)

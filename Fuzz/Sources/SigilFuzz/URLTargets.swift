@@ -1,11 +1,13 @@
 import Foundation
+import SigilCore
+
+@testable import AsyncHTTPClient
+@testable import SigilModel
+@testable import SigilSigning
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import AsyncHTTPClient
-import SigilCore
-@testable import SigilModel
-@testable import SigilSigning
 
 /// What async-http-client puts on the wire for `url`: its own `DeconstructedURL` (the scheme, the
 /// host and port it connects to, the request-target it writes), reached with `@testable`. The
@@ -53,7 +55,8 @@ func serverSegments(_ path: Substring) -> [[UInt8]] {
     var index = 0
     while index < bytes.count {
         if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-           let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+            let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+        {
             decoded.append(high << 4 | low)
             index += 3
         } else {
@@ -62,7 +65,9 @@ func serverSegments(_ path: Substring) -> [[UInt8]] {
         }
     }
     var segments: [[UInt8]] = []
-    for raw in decoded.split(omittingEmptySubsequences: false, whereSeparator: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }).dropFirst() {
+    for raw in decoded.split(
+        omittingEmptySubsequences: false, whereSeparator: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }
+    ).dropFirst() {
         let name = Array(raw.prefix { $0 != UInt8(ascii: ";") })
         if name == [UInt8(ascii: ".")] { continue }
         if name == [UInt8(ascii: "."), UInt8(ascii: ".")] {
@@ -87,7 +92,8 @@ func hexValue(_ byte: UInt8) -> UInt8? {
 extension WireURL {
     /// Whether the client connects to `endpoint`'s scheme, host and port.
     func isAt(_ endpoint: EndpointURL) -> Bool {
-        scheme == endpoint.scheme && host == endpoint.host && port == (endpoint.port ?? (endpoint.scheme == "https" ? 443 : 80))
+        scheme == endpoint.scheme && host == endpoint.host
+            && port == (endpoint.port ?? (endpoint.scheme == "https" ? 443 : 80))
     }
 }
 
@@ -106,13 +112,20 @@ enum CalloutTarget {
             ("Six", "https://[::1]:9443/x%20y"),
         ]
         let catalog = Catalog(
-            externalCredentials: [ExternalCredential(name: "Ext", authProtocol: .none, principals: [Principal(name: "p", type: .named, sequence: 1)])],
-            namedCredentials: urls.map { NamedCredential(name: $0.0, url: $0.1, externalCredential: "Ext", generateAuthorizationHeader: false) }
+            externalCredentials: [
+                ExternalCredential(
+                    name: "Ext", authProtocol: .none, principals: [Principal(name: "p", type: .named, sequence: 1)])
+            ],
+            namedCredentials: urls.map {
+                NamedCredential(name: $0.0, url: $0.1, externalCredential: "Ext", generateAuthorizationHeader: false)
+            }
         )
         let source = MemoryCredentials(catalog: catalog)
         let routes = Routes(CatalogSnapshot(catalog), source: source)
         for route in routes.byName.values {
-            guard case .success = route.base else { FuzzCheck.fail("callout-url: base URL of \(route.name) is invalid") }
+            guard case .success = route.base else {
+                FuzzCheck.fail("callout-url: base URL of \(route.name) is invalid")
+            }
         }
         return routes
     }()
@@ -138,15 +151,21 @@ enum CalloutTarget {
         // Foundation refusing the URL means the client refuses the request: nothing is sent.
         guard let wire = WireURL(url) else { return }
         if wire.requestTarget != checked {
-            FuzzCheck.fail("callout-url: Sigil checked and signed \(checked.debugDescription) but async-http-client sends \(wire.requestTarget.debugDescription) (input \(input.text.debugDescription))")
+            FuzzCheck.fail(
+                "callout-url: Sigil checked and signed \(checked.debugDescription) but async-http-client sends \(wire.requestTarget.debugDescription) (input \(input.text.debugDescription))"
+            )
         }
         if !wire.isAt(endpoint) {
-            FuzzCheck.fail("callout-url: \(url.debugDescription) goes to \(wire.scheme)://\(wire.host):\(wire.port), not \(endpoint.origin)")
+            FuzzCheck.fail(
+                "callout-url: \(url.debugDescription) goes to \(wire.scheme)://\(wire.host):\(wire.port), not \(endpoint.origin)"
+            )
         }
         let path = checked.prefix { $0 != "?" }
         let base = serverSegments(endpoint.path[...])
         if !serverSegments(path).starts(with: base) {
-            FuzzCheck.fail("callout-url: \(path.debugDescription), normalised by a server, leaves the base path \(endpoint.path.debugDescription)")
+            FuzzCheck.fail(
+                "callout-url: \(path.debugDescription), normalised by a server, leaves the base path \(endpoint.path.debugDescription)"
+            )
         }
     }
 }
@@ -166,24 +185,33 @@ enum EndpointURLTarget {
         let normal = endpoint.description
         do {
             let again = try EndpointURL(parsing: normal)
-            if again != endpoint { FuzzCheck.fail("endpoint-url: \(normal.debugDescription) reads back as \(again.description.debugDescription)") }
+            if again != endpoint {
+                FuzzCheck.fail(
+                    "endpoint-url: \(normal.debugDescription) reads back as \(again.description.debugDescription)")
+            }
         } catch {
             FuzzCheck.fail("endpoint-url: the normal form \(normal.debugDescription) is refused: \(error)")
         }
         if let wire = WireURL(normal) {
             let path = endpoint.path.isEmpty ? "/" : endpoint.path
             if wire.requestTarget != path || !wire.isAt(endpoint) {
-                FuzzCheck.fail("endpoint-url: \(normal.debugDescription) is sent as \(wire.scheme)://\(wire.host):\(wire.port) \(wire.requestTarget.debugDescription)")
+                FuzzCheck.fail(
+                    "endpoint-url: \(normal.debugDescription) is sent as \(wire.scheme)://\(wire.host):\(wire.port) \(wire.requestTarget.debugDescription)"
+                )
             }
             // Plain http only to loopback: an address the client parses, or one that getaddrinfo
             // reads as numeric (inet_aton) without asking DNS, or localhost.
             if endpoint.scheme == "http" && !wire.isAddress && wire.host != "localhost" {
                 var address = in_addr()
                 guard inet_aton(wire.host, &address) != 0 else {
-                    FuzzCheck.fail("endpoint-url: plain http to \(wire.host.debugDescription), a name the client resolves with DNS")
+                    FuzzCheck.fail(
+                        "endpoint-url: plain http to \(wire.host.debugDescription), a name the client resolves with DNS"
+                    )
                 }
                 if UInt32(bigEndian: address.s_addr) >> 24 != 127 {
-                    FuzzCheck.fail("endpoint-url: plain http to \(wire.host.debugDescription), which getaddrinfo reads as a non-loopback address")
+                    FuzzCheck.fail(
+                        "endpoint-url: plain http to \(wire.host.debugDescription), which getaddrinfo reads as a non-loopback address"
+                    )
                 }
             }
         }

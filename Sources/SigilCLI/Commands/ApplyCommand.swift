@@ -21,7 +21,8 @@ struct ApplyCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The configuration file, or - for standard input.", valueName: "file"))
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("The configuration file, or - for standard input.", valueName: "file"))
     var file: String
 
     @Flag(help: "Show what would change without writing anything.")
@@ -49,7 +50,9 @@ struct ApplyCommand: ParsableCommand {
         let source = try options.keySource(stdin: stdin)
         let vault = try options.open(with: source)
         let request = try config.resolve { () throws(SigilError) in
-            do { return try stdin.read(for: "a secret of \(config.fileName)") } catch let error as SigilError { throw error } catch {
+            do { return try stdin.read(for: "a secret of \(config.fileName)") } catch let error as SigilError {
+                throw error
+            } catch {
                 throw SigilError(.secretSourceUnreadable, "cannot read standard input")
             }
         }
@@ -57,11 +60,18 @@ struct ApplyCommand: ParsableCommand {
         let report = try options.retryingAfterKeyRotation(vault, source: source) { vault in
             let stored = try vault.storedCatalog()
             // The model's rules and each scheme's settings, with the file's lines.
-            if let problems = config.problems(in: stored, resolved: request.catalog, checking: SchemeRegistry.issues(in:)) { throw problems }
+            if let problems = config.problems(
+                in: stored, resolved: request.catalog, checking: SchemeRegistry.issues(in:))
+            {
+                throw problems
+            }
             // Secrets as the engine will read them (a JWT key for its algorithm, its certificate).
-            let secretProblems = try SchemeRegistry.secretProblems(in: stored.merging(request.catalog), changed: request.secrets) { try vault.secret($0) }
+            let secretProblems = try SchemeRegistry.secretProblems(
+                in: stored.merging(request.catalog), changed: request.secrets
+            ) { try vault.secret($0) }
             if !secretProblems.isEmpty {
-                throw SigilError(.invalidSecret, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
+                throw SigilError(
+                    .invalidSecret, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
             }
             return try vault.apply(request, dryRun: dryRun)
         }

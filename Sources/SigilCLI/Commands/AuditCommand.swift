@@ -11,7 +11,8 @@ struct AuditCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "Print the newest audit entries, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Print the newest audit entries, oldest first.")
 
         @OptionGroup var options: VaultOptions
 
@@ -27,18 +28,22 @@ struct AuditCommand: ParsableCommand {
                 try Output.json(entries)
                 return
             }
-            Output.table(entries.map { entry in
-                let detail = entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                return ["\(entry.seq)", entry.at, entry.actor, entry.action, entry.target, detail]
-            }, indent: "")
+            Output.table(
+                entries.map { entry in
+                    let detail = entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                        separator: " ")
+                    return ["\(entry.seq)", entry.at, entry.actor, entry.action, entry.target, detail]
+                }, indent: "")
         }
     }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Check the audit chain and the catalog: exits 1 when an entry was edited, removed or reordered, or a catalog row was changed, added or removed without the vault's key.",
-            discussion: "Record the printed head elsewhere: the chain cannot show the removal of its newest entries by itself."
+            abstract:
+                "Check the audit chain and the catalog: exits 1 when an entry was edited, removed or reordered, or a catalog row was changed, added or removed without the vault's key.",
+            discussion:
+                "Record the printed head elsewhere: the chain cannot show the removal of its newest entries by itself."
         )
 
         @OptionGroup var options: VaultOptions
@@ -58,11 +63,15 @@ struct AuditCommand: ParsableCommand {
                     for problem in result.problems { print("  \(problem)") }
                 }
                 if result.catalogProblems.isEmpty {
-                    print("Catalog authentic: every credential, principal, grant, user, group, authorization and secret stage is as Sigil wrote it.")
+                    print(
+                        "Catalog authentic: every credential, principal, grant, user, group, authorization and secret stage is as Sigil wrote it."
+                    )
                 } else {
                     print("Catalog CHANGED WITHOUT THE KEY (Sigil refuses to sign until it is repaired):")
                     for problem in result.catalogProblems { print("  \(problem)") }
-                    print("Repair: re-apply the affected items from your configuration (`sigil apply`), delete them, or restore the vault from a backup; once the catalog is as you want it, `sigil audit accept-catalog` authenticates it as it stands.")
+                    print(
+                        "Repair: re-apply the affected items from your configuration (`sigil apply`), delete them, or restore the vault from a backup; once the catalog is as you want it, `sigil audit accept-catalog` authenticates it as it stands."
+                    )
                 }
             }
             if !result.valid { throw ExitCode.failure }
@@ -90,13 +99,19 @@ struct AuditCommand: ParsableCommand {
             let vault = try options.open()
             guard yes else {
                 let problems = try vault.verifyCatalog()
-                if problems.isEmpty { print("The catalog authenticates; nothing to accept."); return }
+                if problems.isEmpty {
+                    print("The catalog authenticates; nothing to accept.")
+                    return
+                }
                 print("These would be accepted as authentic:")
                 for problem in problems { print("  \(problem)") }
                 throw ValidationError("give --yes to accept them")
             }
             let accepted = try vault.acceptCatalog().accepted
-            print(accepted.isEmpty ? "The catalog authenticated already; its MACs were computed again." : "Accepted \(accepted.count) change\(accepted.count == 1 ? "" : "s") made without the key:")
+            print(
+                accepted.isEmpty
+                    ? "The catalog authenticated already; its MACs were computed again."
+                    : "Accepted \(accepted.count) change\(accepted.count == 1 ? "" : "s") made without the key:")
             for problem in accepted { print("  \(problem)") }
         }
     }

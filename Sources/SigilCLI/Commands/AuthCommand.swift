@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import SigilSigning
 import SigilModel
+import SigilSigning
 import SigilStore
 import SigilTokens
 
@@ -15,7 +15,8 @@ struct AuthCommand: AsyncParsableCommand {
     struct LoginCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "login",
-            abstract: "Authorize an OAuth 2.0 principal in a browser (authorization code with PKCE) or with a device code.",
+            abstract:
+                "Authorize an OAuth 2.0 principal in a browser (authorization code with PKCE) or with a device code.",
             discussion: """
                 The browser login prints the authorization URL and waits for the provider's redirect on \
                 the principal's redirectUri (a loopback http URL, RFC 8252). --device prints a code to \
@@ -26,7 +27,9 @@ struct AuthCommand: AsyncParsableCommand {
 
         @OptionGroup var options: VaultOptions
 
-        @Option(name: .customLong("as"), help: "The user who authorizes their per-user principal (default: the credential's first named principal).")
+        @Option(
+            name: .customLong("as"),
+            help: "The user who authorizes their per-user principal (default: the credential's first named principal).")
         var user: String?
 
         @Flag(help: "Use the device authorization grant (RFC 8628) instead of a browser redirect.")
@@ -47,11 +50,15 @@ struct AuthCommand: AsyncParsableCommand {
                 let login = OAuthLogin(broker: session.broker)
                 if device {
                     let authorization = try await login.beginDevice(request)
-                    Output.line("To authorize \(request.key), open \(authorization.verificationURIComplete ?? authorization.verificationURI) and enter the code \(authorization.userCode)")
+                    Output.line(
+                        "To authorize \(request.key), open \(authorization.verificationURIComplete ?? authorization.verificationURI) and enter the code \(authorization.userCode)"
+                    )
                     try await login.completeDevice(request, authorization)
                 } else {
                     let authorization = try login.beginCode(request, loginHint: loginHint)
-                    let callback = try await LoopbackRedirect.receive(redirectURI: authorization.redirectURI, state: authorization.state, timeout: .seconds(timeout)) {
+                    let callback = try await LoopbackRedirect.receive(
+                        redirectURI: authorization.redirectURI, state: authorization.state, timeout: .seconds(timeout)
+                    ) {
                         Output.line("To authorize \(request.key), open this URL in a browser:\n\(authorization.url)")
                     }
                     try await login.completeCode(request, authorization, callback: callback)
@@ -64,13 +71,16 @@ struct AuthCommand: AsyncParsableCommand {
     struct RevokeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "revoke",
-            abstract: "Revoke a principal's tokens at the provider (RFC 7009) and forget them; a user's authorization is removed.",
+            abstract:
+                "Revoke a principal's tokens at the provider (RFC 7009) and forget them; a user's authorization is removed.",
             discussion: "The outcome (revoked, not revoked and why, failed) is printed and recorded in the audit log."
         )
 
         @OptionGroup var options: VaultOptions
 
-        @Option(name: .customLong("as"), help: "The user whose authorization is revoked (default: the credential's first named principal).")
+        @Option(
+            name: .customLong("as"),
+            help: "The user whose authorization is revoked (default: the credential's first named principal).")
         var user: String?
 
         @Argument(help: "The external credential.")
@@ -90,7 +100,8 @@ struct AuthCommand: AsyncParsableCommand {
     struct StatusCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Per principal and user of every credential obtained from a provider: state, expiry, last refresh, last error. Never a value.",
+            abstract:
+                "Per principal and user of every credential obtained from a provider: state, expiry, last refresh, last error. Never a value.",
             discussion: """
                 States: configured (nothing obtained yet), current, expired (renewed on next use), \
                 needs-reauthorization (a person must run `sigil auth login` again), not authorized \
@@ -116,20 +127,27 @@ struct AuthCommand: AsyncParsableCommand {
         func run() async throws {
             let vault = try options.open()
             let catalog = try vault.catalog()
-            let issued = Dictionary(try vault.issuedCredentialStatuses().map { ("\($0.principal)|\($0.user ?? "")", $0) }, uniquingKeysWith: { first, _ in first })
+            let issued = Dictionary(
+                try vault.issuedCredentialStatuses().map { ("\($0.principal)|\($0.user ?? "")", $0) },
+                uniquingKeysWith: { first, _ in first })
             let authorizations = try vault.authorizations()
             let now = Int64(Date().timeIntervalSince1970)
-            func format(_ seconds: Int64?) -> String? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } }
+            func format(_ seconds: Int64?) -> String? {
+                seconds.map { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) }
+            }
             var rows: [Row] = []
             for external in catalog.externalCredentials {
                 for principal in external.principals.sorted(by: { $0.sequence < $1.sequence }) {
                     guard let kind = try? IssuanceRequest.kind(of: external, principal: principal) else { continue }
                     let reference = "\(external.name)/\(principal.name)"
-                    let users: [String?] = principal.type == .perUser
+                    let users: [String?] =
+                        principal.type == .perUser
                         ? authorizations.filter { $0.principal == reference }.map(\.user) : [nil]
                     for user in users {
                         let status = issued["\(reference)|\(user ?? "")"]
-                        let authorization = user.flatMap { user in authorizations.first { $0.principal == reference && $0.user == user } }
+                        let authorization = user.flatMap { user in
+                            authorizations.first { $0.principal == reference && $0.user == user }
+                        }
                         var state = "configured"
                         if authorization?.status == "needs-reauthorization" {
                             state = "needs-reauthorization"
@@ -138,8 +156,11 @@ struct AuthCommand: AsyncParsableCommand {
                         } else if user != nil {
                             state = "not authorized"
                         }
-                        rows.append(Row(principal: reference, user: user, kind: kind.rawValue, state: state, expiresAt: status?.hasValue == true ? format(status?.expiresAt) : nil,
-                                        lastRefresh: status?.obtainedAt, lastError: status?.lastError))
+                        rows.append(
+                            Row(
+                                principal: reference, user: user, kind: kind.rawValue, state: state,
+                                expiresAt: status?.hasValue == true ? format(status?.expiresAt) : nil,
+                                lastRefresh: status?.obtainedAt, lastError: status?.lastError))
                     }
                 }
             }
@@ -153,7 +174,10 @@ struct AuthCommand: AsyncParsableCommand {
             }
             var table = [["PRINCIPAL", "USER", "KIND", "STATE", "EXPIRES", "LAST REFRESH", "LAST ERROR"]]
             for row in rows {
-                table.append([row.principal, row.user ?? "-", row.kind, row.state, row.expiresAt ?? "-", row.lastRefresh ?? "-", row.lastError ?? "-"])
+                table.append([
+                    row.principal, row.user ?? "-", row.kind, row.state, row.expiresAt ?? "-", row.lastRefresh ?? "-",
+                    row.lastError ?? "-",
+                ])
             }
             Output.table(table, indent: "")
         }

@@ -5,6 +5,7 @@ import SigilHTTP
 import SigilSigning
 import SigilStore
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,19 +41,26 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(name: .short, help: "Print the status line and response headers before the body.")
     var i = false
 
-    @Option(name: .short, help: ArgumentHelp("Write the body to this file instead of standard output.", valueName: "file"))
+    @Option(
+        name: .short, help: ArgumentHelp("Write the body to this file instead of standard output.", valueName: "file"))
     var o: String?
 
     @Flag(help: "Exit with status 22 when the HTTP status is 400 or more.")
     var fail = false
 
-    @Option(help: "Times to ask again after 429, 502, 503 or 504 (waiting as Retry-After says, else 0.5 s doubling; at most 30 s).")
+    @Option(
+        help:
+            "Times to ask again after 429, 502, 503 or 504 (waiting as Retry-After says, else 0.5 s doubling; at most 30 s)."
+    )
     var retry = 2
 
     @Flag(help: "Retry methods that are not idempotent (POST, PATCH) too.")
     var retryAll = false
 
-    @Option(help: ArgumentHelp("A redirect that leaves the named credential's endpoint: refuse (an error), drop-credentials (followed without any credential), or off (no redirect is followed; the 3xx is the answer).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "A redirect that leaves the named credential's endpoint: refuse (an error), drop-credentials (followed without any credential), or off (no redirect is followed; the 3xx is the answer).",
+            valueName: "mode"))
     var redirects = "refuse"
 
     @Option(help: ArgumentHelp("Redirects followed at most.", valueName: "n"))
@@ -61,7 +69,10 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds that connecting (TCP and TLS) may take.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
-    @Option(help: ArgumentHelp("Seconds that the whole call may take, retries and redirects included (default: no limit).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds that the whole call may take, retries and redirects included (default: no limit).",
+            valueName: "seconds"))
     var maxTime: Double?
 
     @Flag(name: [.short, .long], help: "No progress bar.")
@@ -72,8 +83,14 @@ struct CallCommand: AsyncParsableCommand {
             throw ValidationError("--redirects \(redirects): expected refuse, drop-credentials or off")
         }
         guard maxRedirs >= 0 else { throw ValidationError("--max-redirs \(maxRedirs): expected 0 or more") }
-        guard connectTimeout > 0, connectTimeout <= 3600 else { throw ValidationError("--connect-timeout \(connectTimeout): expected more than 0 and at most 3600 seconds") }
-        if let maxTime { guard maxTime > 0, maxTime <= 86400 else { throw ValidationError("--max-time \(maxTime): expected more than 0 and at most 86400 seconds") } }
+        guard connectTimeout > 0, connectTimeout <= 3600 else {
+            throw ValidationError("--connect-timeout \(connectTimeout): expected more than 0 and at most 3600 seconds")
+        }
+        if let maxTime {
+            guard maxTime > 0, maxTime <= 86400 else {
+                throw ValidationError("--max-time \(maxTime): expected more than 0 and at most 86400 seconds")
+            }
+        }
     }
 
     func run() async throws {
@@ -83,9 +100,11 @@ struct CallCommand: AsyncParsableCommand {
             // Once per command, however often the request is sent again.
             let warned = Mutex(false)
             let executor = Executor(
-                engine: session.engine, connectTimeout: .milliseconds(Int(connectTimeout * 1000)), maximumTime: maxTime.map { .milliseconds(Int($0 * 1000)) },
+                engine: session.engine, connectTimeout: .milliseconds(Int(connectTimeout * 1000)),
+                maximumTime: maxTime.map { .milliseconds(Int($0 * 1000)) },
                 retry: .init(retries: max(0, retry), nonIdempotent: retryAll),
-                redirects: .init(mode: Executor.RedirectPolicy.Mode(rawValue: redirects) ?? .refuse, maximum: maxRedirs),
+                redirects: .init(
+                    mode: Executor.RedirectPolicy.Mode(rawValue: redirects) ?? .refuse, maximum: maxRedirs),
                 progress: bar.map { bar in { @Sendable progress in bar.update(progress) } }
             ) { [expiry] decorated in
                 guard let warning = expiry.warning(for: decorated) else { return }
@@ -103,16 +122,19 @@ struct CallCommand: AsyncParsableCommand {
             let file = try o.map { path in
                 let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
                 guard descriptor >= 0 else {
-                    throw SigilError(.storage, "cannot write the response to \(path): \(String(cString: strerror(errno)))")
+                    throw SigilError(
+                        .storage, "cannot write the response to \(path): \(String(cString: strerror(errno)))")
                 }
                 return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             }
             defer { try? file?.close() }
             let destination = file ?? (i ? nil : FileHandle.standardOutput)
             do {
-                let response = try await executor.send(outbound, body: body, as: request.user, download: destination.map { destination in
-                    { @Sendable data in try destination.write(contentsOf: data) }
-                })
+                let response = try await executor.send(
+                    outbound, body: body, as: request.user,
+                    download: destination.map { destination in
+                        { @Sendable data in try destination.write(contentsOf: data) }
+                    })
                 try await executor.shutdown()
                 return response
             } catch {
@@ -128,7 +150,9 @@ struct CallCommand: AsyncParsableCommand {
         }
         if let o {
             if !response.body.isEmpty {
-                guard let handle = FileHandle(forWritingAtPath: o) else { throw SigilError(.storage, "cannot write the response to \(o)") }
+                guard let handle = FileHandle(forWritingAtPath: o) else {
+                    throw SigilError(.storage, "cannot write the response to \(o)")
+                }
                 defer { try? handle.close() }
                 try handle.write(contentsOf: response.body)
             }

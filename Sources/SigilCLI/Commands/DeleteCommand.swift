@@ -59,10 +59,12 @@ struct DeleteCommand: AsyncParsableCommand {
         case .externalCredential: keys = try session.vault.issuedCredentialKeys(externalCredential: name)
         case .principal:
             let reference = try principal()
-            keys = try session.vault.issuedCredentialKeys(externalCredential: reference.externalCredential, principal: reference.principal)
+            keys = try session.vault.issuedCredentialKeys(
+                externalCredential: reference.externalCredential, principal: reference.principal)
         case .authorization where rest.count == 1:
             let reference = try principal()
-            keys = try session.vault.issuedCredentialKeys(externalCredential: reference.externalCredential, principal: reference.principal, user: rest[0])
+            keys = try session.vault.issuedCredentialKeys(
+                externalCredential: reference.externalCredential, principal: reference.principal, user: rest[0])
         case .user: keys = try session.vault.issuedCredentialKeys(user: name)
         default: keys = []
         }
@@ -84,7 +86,9 @@ struct DeleteCommand: AsyncParsableCommand {
                 try vault.delete(.grant(try principal()), dryRun: dryRun)
             } else if !dryRun {
                 let subjects = try rest.map { text in
-                    guard let subject = GrantSubject(parsing: text) else { throw ValidationError("\(text) is not user:NAME or group:NAME") }
+                    guard let subject = GrantSubject(parsing: text) else {
+                        throw ValidationError("\(text) is not user:NAME or group:NAME")
+                    }
                     return subject
                 }
                 try vault.revoke(try principal(), from: subjects)

@@ -13,7 +13,8 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var options: VaultOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
     @Flag(help: "Write JSON instead of YAML (also chosen by an output file name ending in .json).")

@@ -39,7 +39,8 @@ struct InitCommand: ParsableCommand {
         }
         let vault: Vault
         do {
-            vault = try Vault.create(at: path, key: source, kdfParameters: .generate(profile: profile), actor: VaultOptions.actor)
+            vault = try Vault.create(
+                at: path, key: source, kdfParameters: .generate(profile: profile), actor: VaultOptions.actor)
         } catch {
             if let createdKeyFile { try? FileManager.default.removeItem(atPath: createdKeyFile) }
             throw error
@@ -68,7 +69,8 @@ enum FileSystem {
     static func makeParentDirectory(of path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 }
 

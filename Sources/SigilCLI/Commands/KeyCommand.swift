@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SigilCore
 import SigilStore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,7 +17,8 @@ struct KeyCommand: ParsableCommand {
     )
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the vault's keys (ids, states, dates; never key material).")
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Show the vault's keys (ids, states, dates; never key material).")
 
         @OptionGroup var options: VaultOptions
 
@@ -29,17 +31,23 @@ struct KeyCommand: ParsableCommand {
                 try Output.json(status)
                 return
             }
-            print("Vault \(status.vaultID), schema version \(status.schemaVersion), master key: \(status.masterKeyKind)")
-            Output.table(status.keys.map {
-                ["key \($0.id)", $0.purpose, $0.state, "created \($0.createdAt)", "wrapped \($0.wrappedAt)", $0.purpose == "data" ? "\($0.secretCount) secrets" : ""]
-            })
+            print(
+                "Vault \(status.vaultID), schema version \(status.schemaVersion), master key: \(status.masterKeyKind)")
+            Output.table(
+                status.keys.map {
+                    [
+                        "key \($0.id)", $0.purpose, $0.state, "created \($0.createdAt)", "wrapped \($0.wrappedAt)",
+                        $0.purpose == "data" ? "\($0.secretCount) secrets" : "",
+                    ]
+                })
         }
     }
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate",
-            abstract: "Replace the master key, re-wrapping the data keys in one transaction (online: other processes keep working).",
+            abstract:
+                "Replace the master key, re-wrapping the data keys in one transaction (online: other processes keep working).",
             discussion: """
                 With a key file and no option, a new key is written to KEYFILE.next, the data keys are \
                 re-wrapped under it, and KEYFILE.next replaces KEYFILE. --new-key-file writes the new key \
@@ -68,30 +76,42 @@ struct KeyCommand: ParsableCommand {
             let profile = kdfProfile
             let stdin = StandardInput()
             let current = try options.keySource(stdin: stdin)
-            if case .keyFile(let keyPath) = current { try Self.settleInterruptedRotation(keyFile: keyPath, options: options) }
+            if case .keyFile(let keyPath) = current {
+                try Self.settleInterruptedRotation(keyFile: keyPath, options: options)
+            }
             let vault = try options.open(with: current)
             if newPassphraseStdin || SecretBytes.environment("SIGIL_NEW_PASSPHRASE") != nil {
-                let passphrase = newPassphraseStdin
+                let passphrase =
+                    newPassphraseStdin
                     ? try stdin.read(for: "the new passphrase").removingOneTrailingNewline()
                     : SecretBytes.environment("SIGIL_NEW_PASSPHRASE")!
                 _ = try vault.rotateMasterKey(to: .passphrase(passphrase), kdfParameters: .generate(profile: profile))
-                print("Rotated the master key of \(vault.path): now protected by a passphrase (Argon2id, \(profile.rawValue)).")
+                print(
+                    "Rotated the master key of \(vault.path): now protected by a passphrase (Argon2id, \(profile.rawValue))."
+                )
                 return
             }
             if let newKeyFile {
                 try FileSystem.makeParentDirectory(of: newKeyFile)
                 try rotate(vault, toNewKeyFile: newKeyFile)
-                print("Rotated the master key of \(vault.path): the new key is in \(newKeyFile). Destroy the old key once nothing uses it.")
+                print(
+                    "Rotated the master key of \(vault.path): the new key is in \(newKeyFile). Destroy the old key once nothing uses it."
+                )
                 return
             }
             guard case .keyFile(let keyPath) = current else {
-                throw ValidationError("this vault's key does not come from a key file; give --new-key-file PATH or --new-passphrase-stdin")
+                throw ValidationError(
+                    "this vault's key does not come from a key file; give --new-key-file PATH or --new-passphrase-stdin"
+                )
             }
             let next = keyPath + ".next"
             try rotate(vault, toNewKeyFile: next)
             // The vault now needs the new key: move it into place (an atomic rename).
             guard rename(next, keyPath) == 0 else {
-                throw SigilError(.invalidMasterKey, "the master key was rotated but \(next) could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
+                throw SigilError(
+                    .invalidMasterKey,
+                    "the master key was rotated but \(next) could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand"
+                )
             }
             print("Rotated the master key of \(vault.path); \(keyPath) holds the new key.")
         }
@@ -111,16 +131,27 @@ struct KeyCommand: ParsableCommand {
             }
             if opens(keyPath) {
                 guard unlink(next) == 0 else {
-                    throw SigilError(.invalidMasterKey, "\(next) is left from an interrupted rotation that never took effect (\(keyPath) opens the vault), but it could not be removed: \(String(cString: strerror(errno)))")
+                    throw SigilError(
+                        .invalidMasterKey,
+                        "\(next) is left from an interrupted rotation that never took effect (\(keyPath) opens the vault), but it could not be removed: \(String(cString: strerror(errno)))"
+                    )
                 }
-                Output.note("sigil: removed \(next): an interrupted `sigil key rotate` left it, and it never protected the vault (\(keyPath) opens it)")
+                Output.note(
+                    "sigil: removed \(next): an interrupted `sigil key rotate` left it, and it never protected the vault (\(keyPath) opens it)"
+                )
             } else if opens(next) {
                 guard rename(next, keyPath) == 0 else {
-                    throw SigilError(.invalidMasterKey, "an interrupted rotation left the vault's key in \(next), which could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand")
+                    throw SigilError(
+                        .invalidMasterKey,
+                        "an interrupted rotation left the vault's key in \(next), which could not replace \(keyPath): \(String(cString: strerror(errno))); move it by hand"
+                    )
                 }
-                Output.note("sigil: finished an interrupted `sigil key rotate`: \(next), which opens the vault, replaced \(keyPath)")
+                Output.note(
+                    "sigil: finished an interrupted `sigil key rotate`: \(next), which opens the vault, replaced \(keyPath)"
+                )
             } else {
-                throw SigilError(.wrongMasterKey, "neither \(keyPath) nor \(next) opens vault \(vaultPath); nothing was changed")
+                throw SigilError(
+                    .wrongMasterKey, "neither \(keyPath) nor \(next) opens vault \(vaultPath); nothing was changed")
             }
         }
 
@@ -141,7 +172,8 @@ struct KeyCommand: ParsableCommand {
     struct RotateDataKey: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-data-key",
-            abstract: "Introduce a new data key and re-seal every secret under it, in small transactions; the vault stays usable throughout.",
+            abstract:
+                "Introduce a new data key and re-seal every secret under it, in small transactions; the vault stays usable throughout.",
             discussion: "When every secret is re-sealed, the old data keys are deleted."
         )
 
@@ -173,9 +205,13 @@ struct KeyCommand: ParsableCommand {
                 if progress.remaining == 0 || (progress.resealed == 0 && progress.unreadable.isEmpty) { break }
             }
             guard unreadable.isEmpty else {
-                print("Re-sealed \(total) secrets. \(unreadable.count) value\(unreadable.count == 1 ? "" : "s") did not open and stay under the older data key, which is kept:")
+                print(
+                    "Re-sealed \(total) secrets. \(unreadable.count) value\(unreadable.count == 1 ? "" : "s") did not open and stay under the older data key, which is kept:"
+                )
                 for value in unreadable { print("  \(value.location): \(value.reason)") }
-                print("Set a new value for each (`sigil secret set`), or delete its owner, then run `sigil key rotate-data-key --resume-only` to destroy the older key.")
+                print(
+                    "Set a new value for each (`sigil secret set`), or delete its owner, then run `sigil key rotate-data-key --resume-only` to destroy the older key."
+                )
                 throw ExitCode.failure
             }
             print("Re-sealed \(total) secrets; older data keys destroyed.")

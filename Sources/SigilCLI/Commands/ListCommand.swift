@@ -4,7 +4,8 @@ import SigilStore
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List credentials, principals, users, groups and authorizations (secrets as set or unset, never values)."
+        abstract:
+            "List credentials, principals, users, groups and authorizations (secrets as set or unset, never values)."
     )
 
     @OptionGroup var options: VaultOptions
@@ -30,7 +31,9 @@ struct ListCommand: ParsableCommand {
             print("User \(user.name)\(user.groups.isEmpty ? "" : " (groups: \(user.groups.joined(separator: ", ")))")")
         }
         for authorization in view.authorizations {
-            print("Authorization of \(authorization.user) for \(authorization.principal): \(authorization.status); secrets: \(CatalogView.describe(authorization.secrets))")
+            print(
+                "Authorization of \(authorization.user) for \(authorization.principal): \(authorization.status); secrets: \(CatalogView.describe(authorization.secrets))"
+            )
         }
     }
 }

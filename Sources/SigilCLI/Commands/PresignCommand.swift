@@ -22,7 +22,9 @@ struct PresignCommand: AsyncParsableCommand {
     @Option(name: .short, help: ArgumentHelp("The method (default GET).", valueName: "method"))
     var X = "GET"
 
-    @Option(name: .short, help: ArgumentHelp("A header to sign into the URL, 'Name: value'; repeatable.", valueName: "header"))
+    @Option(
+        name: .short,
+        help: ArgumentHelp("A header to sign into the URL, 'Name: value'; repeatable.", valueName: "header"))
     var H: [String] = []
 
     @Option(help: "Seconds the URL stays valid, 1 to 604800.")
@@ -38,7 +40,9 @@ struct PresignCommand: AsyncParsableCommand {
         let date = try SigningTime.parse(at)
         let headers = try RequestOptions.headers(H)
         let presigned = try await EngineSession.with(options, retryingAfterKeyRotation: true) { session in
-            try await session.engine.presign(OutboundRequest(method: X.uppercased(), url: url, headers: headers), as: user, at: date, expires: expires)
+            try await session.engine.presign(
+                OutboundRequest(method: X.uppercased(), url: url, headers: headers), as: user, at: date,
+                expires: expires)
         }
         print(presigned)
     }

@@ -4,6 +4,7 @@ import SigilCore
 import SigilModel
 import SigilSigning
 import SigilStore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -59,7 +60,9 @@ struct SecretCommand: ParsableCommand {
             let version = try options.retryingAfterKeyRotation(vault, source: source) { vault in
                 // Checked as the engine will read it (a JWT key for its algorithm, its certificate),
                 // whichever stage it goes to.
-                if let problem = try SchemeRegistry.secretProblems(in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }).first {
+                if let problem = try SchemeRegistry.secretProblems(
+                    in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }
+                ).first {
                     throw SigilError(.invalidSecret, problem)
                 }
                 return try vault.setSecret(target, value: value, stage: stage)
@@ -73,11 +76,14 @@ struct SecretCommand: ParsableCommand {
 
         private func parsedOwner() throws -> SecretOwner {
             if owner.hasPrefix("named-credential:") {
-                guard user == nil else { throw ValidationError("--user applies to per-user principals, not named credentials") }
+                guard user == nil else {
+                    throw ValidationError("--user applies to per-user principals, not named credentials")
+                }
                 return .namedCredential(String(owner.dropFirst("named-credential:".count)))
             }
             guard let reference = PrincipalRef(parsing: owner) else {
-                throw ValidationError("OWNER must be EC/PRINCIPAL or named-credential:NAME, not \(owner.sanitizedForMessage)")
+                throw ValidationError(
+                    "OWNER must be EC/PRINCIPAL or named-credential:NAME, not \(owner.sanitizedForMessage)")
             }
             return user.map { .authorization(reference, user: $0) } ?? .principal(reference)
         }
@@ -114,7 +120,9 @@ extension SecretBytes {
                 if count <= 0 || bytes[length] == 0x0A { break }
                 length += 1
             }
-            if length == maximumBytes { throw SigilError(.secretSourceUnreadable, "the value is longer than \(maximumBytes) bytes") }
+            if length == maximumBytes {
+                throw SigilError(.secretSourceUnreadable, "the value is longer than \(maximumBytes) bytes")
+            }
         }
         return buffer.withUnsafeBytes { SecretBytes(copying: $0[0..<length]) }.removingOneTrailingNewline()
     }

@@ -6,7 +6,8 @@ import SigilStore
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one item in detail: a credential NAME (external and named credentials may share it), a principal EC/NAME, or user:NAME.",
+        abstract:
+            "Show one item in detail: a credential NAME (external and named credentials may share it), a principal EC/NAME, or user:NAME.",
         discussion: "Secrets are shown as set or unset, with their versions and stages, never their values."
     )
 
@@ -43,7 +44,10 @@ struct ShowCommand: ParsableCommand {
             found.externalCredential = view.externalCredentials.first { $0.name == name }
             found.namedCredential = view.namedCredentials.first { $0.name == name }
         }
-        guard found.externalCredential != nil || found.namedCredential != nil || found.principal != nil || found.user != nil else {
+        guard
+            found.externalCredential != nil || found.namedCredential != nil || found.principal != nil
+                || found.user != nil
+        else {
             throw SigilError(.notFound, "nothing named \(name.sanitizedForMessage) in vault \(options.vaultPath)")
         }
         if json {
@@ -54,11 +58,16 @@ struct ShowCommand: ParsableCommand {
         if let credential = found.namedCredential { view.printNamedCredential(credential, detailed: true) }
         if let principal = found.principal {
             print("Principal \(name): \(principal.type), sequence \(principal.sequence)")
-            for (key, value) in principal.parameters.sorted(by: { $0.key < $1.key }) { print("  parameter \(key): \(value)") }
-            print("  granted to: \(principal.grantedTo.isEmpty ? "nobody" : principal.grantedTo.joined(separator: ", "))")
+            for (key, value) in principal.parameters.sorted(by: { $0.key < $1.key }) {
+                print("  parameter \(key): \(value)")
+            }
+            print(
+                "  granted to: \(principal.grantedTo.isEmpty ? "nobody" : principal.grantedTo.joined(separator: ", "))")
             for status in principal.secrets {
                 for version in status.versions {
-                    print("  secret \(status.field): set, version \(version.version) \(version.stage), created \(version.createdAt), data key \(version.dataKey)")
+                    print(
+                        "  secret \(status.field): set, version \(version.version) \(version.stage), created \(version.createdAt), data key \(version.dataKey)"
+                    )
                 }
             }
             if principal.secrets.isEmpty { print("  secrets: none set") }
@@ -67,7 +76,9 @@ struct ShowCommand: ParsableCommand {
             print("User \(user.name)\(user.groups.isEmpty ? "" : " (groups: \(user.groups.joined(separator: ", ")))")")
         }
         for authorization in found.authorizations ?? [] {
-            print("  authorization of \(authorization.user) for \(authorization.principal): \(authorization.status); secrets: \(CatalogView.describe(authorization.secrets))")
+            print(
+                "  authorization of \(authorization.user) for \(authorization.principal): \(authorization.status); secrets: \(CatalogView.describe(authorization.secrets))"
+            )
         }
     }
 }

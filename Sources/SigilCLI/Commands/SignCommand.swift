@@ -28,7 +28,10 @@ struct SignCommand: AsyncParsableCommand {
     @Flag(help: "Print {method, url, headers: [[name, value]], body_base64} as JSON.")
     var json = false
 
-    @Flag(help: "Print the steps taken (callout, principal, protocol, headers, SigV4 canonical request) instead of the request, every secret replaced by a keyed fingerprint.")
+    @Flag(
+        help:
+            "Print the steps taken (callout, principal, protocol, headers, SigV4 canonical request) instead of the request, every secret replaced by a keyed fingerprint."
+    )
     var explain = false
 
     func run() async throws {
@@ -50,10 +53,11 @@ struct SignCommand: AsyncParsableCommand {
                 var headers: [[String]]
                 var body_base64: String?
             }
-            try SigilCLI.Output.json(Output(
-                method: signed.method, url: signed.url, headers: signed.headers.map { [$0.name, $0.value] },
-                body_base64: signed.body.map { Data($0).base64EncodedString() }
-            ))
+            try SigilCLI.Output.json(
+                Output(
+                    method: signed.method, url: signed.url, headers: signed.headers.map { [$0.name, $0.value] },
+                    body_base64: signed.body.map { Data($0).base64EncodedString() }
+                ))
             return
         }
         // One unbuffered channel for the head and the body, so a pipe gets them in order.

@@ -31,7 +31,10 @@ struct TokenCommand: AsyncParsableCommand {
             try await session.engine.issuedCredential(externalCredential: externalCredential, as: user)
         }
         guard issued.kind == .oauth2, let token = issued.fields["accessToken"] else {
-            throw SigilError(.unsupported, "external credential \(externalCredential) does not use OAuth 2.0; `sigil token` prints OAuth 2.0 access tokens")
+            throw SigilError(
+                .unsupported,
+                "external credential \(externalCredential) does not use OAuth 2.0; `sigil token` prints OAuth 2.0 access tokens"
+            )
         }
         func text(_ value: SecretBytes?) -> String? { value?.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
         if json {
@@ -42,10 +45,14 @@ struct TokenCommand: AsyncParsableCommand {
                 var user: String?
                 var instance_url: String?
             }
-            try Output.json(View(
-                access_token: text(token)!, expires_at: issued.expiresAt.map { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) },
-                principal: principal.description, user: user, instance_url: text(issued.fields["instanceUrl"])
-            ))
+            try Output.json(
+                View(
+                    access_token: text(token)!,
+                    expires_at: issued.expiresAt.map {
+                        Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601)
+                    },
+                    principal: principal.description, user: user, instance_url: text(issued.fields["instanceUrl"])
+                ))
         } else {
             print(text(token)!)
         }

@@ -16,9 +16,11 @@ struct ExpiryOptions: ParsableArguments {
     /// A line for standard error when `request`'s client certificate has expired, is not yet
     /// valid, or expires within the window; `nil` otherwise.
     func warning(for request: DecoratedRequest, at now: Date = Date()) -> String? {
-        guard let identity = request.clientIdentity, let leaf = try? CertificateInfo.chain(pem: identity.certificateChainPEM).first,
-              leaf.status(at: now, warningDays: expiryWarningDays) != .valid
+        guard let identity = request.clientIdentity,
+            let leaf = try? CertificateInfo.chain(pem: identity.certificateChainPEM).first,
+            leaf.status(at: now, warningDays: expiryWarningDays) != .valid
         else { return nil }
-        return "sigil: warning: named credential \(request.namedCredential): client certificate \(leaf.summary(at: now, warningDays: expiryWarningDays))"
+        return
+            "sigil: warning: named credential \(request.namedCredential): client certificate \(leaf.summary(at: now, warningDays: expiryWarningDays))"
     }
 }

@@ -18,10 +18,16 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .short, help: ArgumentHelp("The body.", valueName: "data"))
     var d: String?
 
-    @Option(help: ArgumentHelp("Read the body from a file ('-': standard input); `call` streams it, never holding it whole in memory.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read the body from a file ('-': standard input); `call` streams it, never holding it whole in memory.",
+            valueName: "file"))
     var dataFile: String?
 
-    @Option(help: ArgumentHelp("The body's SHA-256 in hex, for SigV4: `call` signs it instead of reading --data-file twice; `sign` signs it for a body sent separately.", valueName: "hex"))
+    @Option(
+        help: ArgumentHelp(
+            "The body's SHA-256 in hex, for SigV4: `call` signs it instead of reading --data-file twice; `sign` signs it for a body sent separately.",
+            valueName: "hex"))
     var payloadSha256: String?
 
     @Argument(help: "callout:NAME/path?query, or an absolute URL.")
@@ -33,7 +39,10 @@ struct RequestOptions: ParsableArguments {
             guard payloadSha256.utf8.count == 64, payloadSha256.allSatisfy(\.isHexDigit) else {
                 throw ValidationError("--payload-sha256: expected the body's SHA-256 as 64 hex digits")
             }
-            guard d == nil else { throw ValidationError("--payload-sha256 is for a body sent separately or streamed (--data-file), not with -d") }
+            guard d == nil else {
+                throw ValidationError(
+                    "--payload-sha256 is for a body sent separately or streamed (--data-file), not with -d")
+            }
         }
     }
 
@@ -43,8 +52,12 @@ struct RequestOptions: ParsableArguments {
         var body = OutboundRequest.Body.none
         if let d { body = .bytes(Array(d.utf8)) }
         if let dataFile {
-            guard payloadSha256 == nil else { throw ValidationError("sign: give --data-file or --payload-sha256, not both") }
-            let data = dataFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: dataFile)
+            guard payloadSha256 == nil else {
+                throw ValidationError("sign: give --data-file or --payload-sha256, not both")
+            }
+            let data =
+                dataFile == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: dataFile)
             guard let data else { throw ValidationError("cannot read --data-file \(dataFile)") }
             body = .bytes(Array(data))
         }
@@ -56,7 +69,9 @@ struct RequestOptions: ParsableArguments {
     /// `--payload-sha256`, when given, as its declared hash.
     func streamedRequest() throws -> (OutboundRequest, StreamedBody?) {
         guard let dataFile else {
-            guard payloadSha256 == nil else { throw ValidationError("--payload-sha256 needs --data-file (the body it is the hash of)") }
+            guard payloadSha256 == nil else {
+                throw ValidationError("--payload-sha256 needs --data-file (the body it is the hash of)")
+            }
             return (try outbound(body: d.map { .bytes(Array($0.utf8)) } ?? .none, hasBody: d != nil), nil)
         }
         let stream: StreamedBody
@@ -65,11 +80,13 @@ struct RequestOptions: ParsableArguments {
         } else {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dataFile, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let handle = FileHandle(forReadingAtPath: dataFile)
+                let handle = FileHandle(forReadingAtPath: dataFile)
             else {
                 throw ValidationError("cannot read --data-file \(dataFile)")
             }
-            let regular = (try? FileManager.default.attributesOfItem(atPath: dataFile))?[.type] as? FileAttributeType == .typeRegular
+            let regular =
+                (try? FileManager.default.attributesOfItem(atPath: dataFile))?[.type] as? FileAttributeType
+                == .typeRegular
             if regular {
                 try? handle.close()
                 stream = .file(path: dataFile)
@@ -91,8 +108,14 @@ struct RequestOptions: ParsableArguments {
         headers.reserveCapacity(options.count)
         for (number, header) in options.enumerated() {
             // Not quoted: a header without a colon may be a pasted secret.
-            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H number \(number + 1) of \(options.count): expected 'Name: value'") }
-            headers.append((String(header[..<colon]).trimmingCharacters(in: .whitespaces), String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            guard let colon = header.firstIndex(of: ":") else {
+                throw ValidationError("-H number \(number + 1) of \(options.count): expected 'Name: value'")
+            }
+            headers.append(
+                (
+                    String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
         }
         return headers
     }

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import SigilCore
 import SigilStore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,10 +16,18 @@ import Darwin
 /// `--passphrase-stdin`, `SIGIL_KEY_FILE`, `SIGIL_MASTER_KEY` (base64), `SIGIL_PASSPHRASE`, and
 /// the default key file `$XDG_CONFIG_HOME/sigil/master.key` (`~/.config/sigil/master.key`).
 public struct VaultOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The vault file.", discussion: "Default: SIGIL_VAULT, else ~/.local/share/sigil/vault.db.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The vault file.", discussion: "Default: SIGIL_VAULT, else ~/.local/share/sigil/vault.db.",
+            valueName: "path"))
     var vault: String?
 
-    @Option(name: .long, help: ArgumentHelp("The master key file (32 bytes, mode 0600).", discussion: "Default: SIGIL_KEY_FILE, else ~/.config/sigil/master.key.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The master key file (32 bytes, mode 0600).",
+            discussion: "Default: SIGIL_KEY_FILE, else ~/.config/sigil/master.key.", valueName: "path"))
     var keyFile: String?
 
     @Flag(name: .long, help: "Read the vault's passphrase from standard input (or set SIGIL_PASSPHRASE).")
@@ -27,7 +36,8 @@ public struct VaultOptions: ParsableArguments {
     public init() {}
 
     var vaultPath: String {
-        vault ?? Self.environment("SIGIL_VAULT") ?? Self.xdg("XDG_DATA_HOME", fallback: ".local/share") + "/sigil/vault.db"
+        vault ?? Self.environment("SIGIL_VAULT") ?? Self.xdg("XDG_DATA_HOME", fallback: ".local/share")
+            + "/sigil/vault.db"
     }
 
     var defaultKeyFile: String {
@@ -39,8 +49,12 @@ public struct VaultOptions: ParsableArguments {
         if let keyFile { return .keyFile(path: keyFile) }
         if passphraseStdin { return .passphrase(try stdin.read(for: "the passphrase").removingOneTrailingNewline()) }
         if let path = Self.environment("SIGIL_KEY_FILE"), !path.isEmpty { return .keyFile(path: path) }
-        if let key = SecretBytes.environment("SIGIL_MASTER_KEY"), !key.isEmpty { return .key(try MasterKey(base64: key)) }
-        if let passphrase = SecretBytes.environment("SIGIL_PASSPHRASE"), !passphrase.isEmpty { return .passphrase(passphrase) }
+        if let key = SecretBytes.environment("SIGIL_MASTER_KEY"), !key.isEmpty {
+            return .key(try MasterKey(base64: key))
+        }
+        if let passphrase = SecretBytes.environment("SIGIL_PASSPHRASE"), !passphrase.isEmpty {
+            return .passphrase(passphrase)
+        }
         return .keyFile(path: defaultKeyFile)
     }
 
@@ -64,7 +78,9 @@ public struct VaultOptions: ParsableArguments {
             return try Vault.open(at: vaultPath, key: source, actor: Self.actor)
         } catch let error as SigilError where error.code == .wrongMasterKey {
             guard case .keyFile(let path) = source else { throw error }
-            if access(path + ".next", F_OK) == 0, let vault = try? Vault.open(at: vaultPath, key: .keyFile(path: path + ".next"), actor: Self.actor) {
+            if access(path + ".next", F_OK) == 0,
+                let vault = try? Vault.open(at: vaultPath, key: .keyFile(path: path + ".next"), actor: Self.actor)
+            {
                 _ = try? KeyOperationLock.withLock(vaultPath: vaultPath, timeout: 0) {
                     try KeyCommand.Rotate.settleInterruptedRotation(keyFile: path, options: self)
                 }
@@ -123,7 +139,9 @@ final class StandardInput {
 
     func read(for purpose: String) throws -> SecretBytes {
         if let claimedBy {
-            throw SigilError(.secretSourceUnreadable, "standard input is already used for \(claimedBy); it cannot also supply \(purpose)")
+            throw SigilError(
+                .secretSourceUnreadable,
+                "standard input is already used for \(claimedBy); it cannot also supply \(purpose)")
         }
         claimedBy = purpose
         return try SecretBytes.standardInput()

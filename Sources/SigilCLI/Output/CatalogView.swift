@@ -102,31 +102,43 @@ struct CatalogView: Encodable {
             var principals: [PrincipalView] = []
             for principal in credential.principals {
                 let reference = PrincipalRef(externalCredential: credential.name, principal: principal.name)
-                principals.append(PrincipalView(
-                    name: principal.name, type: principal.type.rawValue, sequence: principal.sequence, parameters: principal.parameters,
-                    secrets: try vault.secretStatuses(of: .principal(reference)),
-                    grantedTo: catalog.grant(for: reference)?.subjects.map(\.description) ?? []
-                ))
+                principals.append(
+                    PrincipalView(
+                        name: principal.name, type: principal.type.rawValue, sequence: principal.sequence,
+                        parameters: principal.parameters,
+                        secrets: try vault.secretStatuses(of: .principal(reference)),
+                        grantedTo: catalog.grant(for: reference)?.subjects.map(\.description) ?? []
+                    ))
             }
-            externalCredentials.append(ExternalCredentialView(
-                name: credential.name, protocol: credential.authProtocol.rawValue, parameters: credential.parameters,
-                customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) }, principals: principals,
-                usedBy: catalog.namedCredentials.filter { $0.externalCredential == credential.name }.map(\.name)
-            ))
+            externalCredentials.append(
+                ExternalCredentialView(
+                    name: credential.name, protocol: credential.authProtocol.rawValue,
+                    parameters: credential.parameters,
+                    customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) },
+                    principals: principals,
+                    usedBy: catalog.namedCredentials.filter { $0.externalCredential == credential.name }.map(\.name)
+                ))
         }
         for credential in catalog.namedCredentials {
             var identity: ClientIdentityView?
             if let chain = credential.clientCertificate {
-                let key = try vault.secretStatuses(of: .namedCredential(credential.name)).first { $0.field == NamedCredential.clientKeyField }
+                let key = try vault.secretStatuses(of: .namedCredential(credential.name)).first {
+                    $0.field == NamedCredential.clientKeyField
+                }
                 identity = ClientIdentityView(chain: chain, privateKey: key, at: now, warningDays: warningDays)
             }
-            namedCredentials.append(NamedCredentialView(
-                name: credential.name, url: credential.url, externalCredential: credential.externalCredential,
-                generateAuthorizationHeader: credential.generateAuthorizationHeader,
-                allowMergeFieldsInHeader: credential.allowMergeFieldsInHeader, allowMergeFieldsInBody: credential.allowMergeFieldsInBody,
-                customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) }, clientIdentity: identity,
-                trust: credential.trust.map { TrustView(caBundle: $0.caBundle == nil ? "system roots" : "set", pins: $0.pins) }
-            ))
+            namedCredentials.append(
+                NamedCredentialView(
+                    name: credential.name, url: credential.url, externalCredential: credential.externalCredential,
+                    generateAuthorizationHeader: credential.generateAuthorizationHeader,
+                    allowMergeFieldsInHeader: credential.allowMergeFieldsInHeader,
+                    allowMergeFieldsInBody: credential.allowMergeFieldsInBody,
+                    customHeaders: credential.customHeaders.map { Header(name: $0.name, value: $0.value) },
+                    clientIdentity: identity,
+                    trust: credential.trust.map {
+                        TrustView(caBundle: $0.caBundle == nil ? "system roots" : "set", pins: $0.pins)
+                    }
+                ))
         }
         users = catalog.users.map { UserView(name: $0.name, groups: $0.groups) }
         groups = catalog.groups
@@ -146,15 +158,25 @@ struct CatalogView: Encodable {
     func printExternalCredential(_ credential: ExternalCredentialView, detailed: Bool) {
         print("External credential \(credential.name) (protocol \(credential.protocol))")
         if detailed {
-            for (key, value) in credential.parameters.sorted(by: { $0.key < $1.key }) { print("  parameter \(key): \(value)") }
+            for (key, value) in credential.parameters.sorted(by: { $0.key < $1.key }) {
+                print("  parameter \(key): \(value)")
+            }
             for header in credential.customHeaders { print("  header \(header.name): \(header.value)") }
-            print("  used by: \(credential.usedBy.isEmpty ? "no named credential" : credential.usedBy.joined(separator: ", "))")
+            print(
+                "  used by: \(credential.usedBy.isEmpty ? "no named credential" : credential.usedBy.joined(separator: ", "))"
+            )
         }
         for principal in credential.principals {
-            print("  principal \(principal.name): \(principal.type), sequence \(principal.sequence); secrets: \(Self.describe(principal.secrets))")
+            print(
+                "  principal \(principal.name): \(principal.type), sequence \(principal.sequence); secrets: \(Self.describe(principal.secrets))"
+            )
             if detailed {
-                for (key, value) in principal.parameters.sorted(by: { $0.key < $1.key }) { print("    parameter \(key): \(value)") }
-                print("    granted to: \(principal.grantedTo.isEmpty ? "nobody" : principal.grantedTo.joined(separator: ", "))")
+                for (key, value) in principal.parameters.sorted(by: { $0.key < $1.key }) {
+                    print("    parameter \(key): \(value)")
+                }
+                print(
+                    "    granted to: \(principal.grantedTo.isEmpty ? "nobody" : principal.grantedTo.joined(separator: ", "))"
+                )
             }
         }
     }
@@ -168,9 +190,13 @@ struct CatalogView: Encodable {
             for header in credential.customHeaders { print("  header \(header.name): \(header.value)") }
         }
         if let identity = credential.clientIdentity {
-            print("  client identity: certificate set; private key \(identity.privateKey.map { Self.describe([$0]) } ?? "unset")")
-            if detailed, let subject = identity.subject, let issuer = identity.issuer, let notBefore = identity.notBefore,
-               let notAfter = identity.notAfter, let daysLeft = identity.daysLeft {
+            print(
+                "  client identity: certificate set; private key \(identity.privateKey.map { Self.describe([$0]) } ?? "unset")"
+            )
+            if detailed, let subject = identity.subject, let issuer = identity.issuer,
+                let notBefore = identity.notBefore,
+                let notAfter = identity.notAfter, let daysLeft = identity.daysLeft
+            {
                 print("    subject: \(subject)")
                 print("    issuer: \(issuer)")
                 print("    valid: \(notBefore) to \(notAfter) (\(daysLeft < 0 ? "expired" : "\(daysLeft) days left"))")
@@ -179,7 +205,9 @@ struct CatalogView: Encodable {
             if let warning = identity.warning { print("  warning: \(warning)") }
         }
         if detailed, let trust = credential.trust {
-            print("  trust: CA bundle \(trust.caBundle); pins: \(trust.pins.isEmpty ? "none" : trust.pins.joined(separator: ", "))")
+            print(
+                "  trust: CA bundle \(trust.caBundle); pins: \(trust.pins.isEmpty ? "none" : trust.pins.joined(separator: ", "))"
+            )
         }
     }
 }

@@ -46,7 +46,8 @@ final class ProgressBar: Sendable {
     /// `upload     12.0 MiB / 20.0 MiB [############--------]  60%`, or without a known total
     /// `download   12.0 MiB`.
     static func line(_ progress: TransferProgress, width: Int = 30) -> String {
-        let direction = (progress.direction == .upload ? "upload" : "download").padding(toLength: 9, withPad: " ", startingAt: 0)
+        let direction = (progress.direction == .upload ? "upload" : "download").padding(
+            toLength: 9, withPad: " ", startingAt: 0)
         guard let total = progress.total, total > 0 else { return direction + size(progress.bytes) }
         let fraction = min(1, Double(progress.bytes) / Double(total))
         let filled = Int((fraction * Double(width)).rounded(.down))

@@ -25,7 +25,8 @@ public enum PKCS12Child {
         guard let bundle = reader.next(), let flag = reader.next() else { return 2 }
         let password = flag == [1] ? reader.next() : nil
         do {
-            let (chain, key) = try PKCS12Identity.unpackInProcess(SecretBytes(copying: bundle), password: password.map { SecretBytes(copying: $0) })
+            let (chain, key) = try PKCS12Identity.unpackInProcess(
+                SecretBytes(copying: bundle), password: password.map { SecretBytes(copying: $0) })
             var output = Frames.encode(Array(chain.utf8))
             output += key.withUnsafeBytes { Frames.encode(Array($0)) }
             defer { output.wipe() }
@@ -37,7 +38,9 @@ public enum PKCS12Child {
         }
     }
 
-    static func unpack(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (chainPEM: String, key: SecretBytes) {
+    static func unpack(_ bundle: SecretBytes, password: SecretBytes?) throws(SigilError) -> (
+        chainPEM: String, key: SecretBytes
+    ) {
         var input = bundle.withUnsafeBytes { Frames.encode(Array($0)) }
         input += Frames.encode(password == nil ? [0] : [1])
         if let password { input += password.withUnsafeBytes { Frames.encode(Array($0)) } }
@@ -53,21 +56,27 @@ public enum PKCS12Child {
             try stdin.fileHandleForWriting.write(contentsOf: input)
             try stdin.fileHandleForWriting.close()
         } catch {
-            throw SigilError(.invalidConfiguration, "the PKCS#12 bundle could not be opened (the reader process did not start)")
+            throw SigilError(
+                .invalidConfiguration, "the PKCS#12 bundle could not be opened (the reader process did not start)")
         }
         var output = [UInt8](stdout.fileHandleForReading.readDataToEndOfFile())
         defer { output.wipe() }
         let problem = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 || process.terminationStatus == 1 else {
-            throw SigilError(.invalidConfiguration, "the PKCS#12 bundle cannot be opened: its private key matches none of its certificates, or it is malformed")
+        guard process.terminationReason == .exit, process.terminationStatus == 0 || process.terminationStatus == 1
+        else {
+            throw SigilError(
+                .invalidConfiguration,
+                "the PKCS#12 bundle cannot be opened: its private key matches none of its certificates, or it is malformed"
+            )
         }
         guard process.terminationStatus == 0 else {
             throw SigilError(.invalidConfiguration, problem.isEmpty ? "the PKCS#12 bundle cannot be opened" : problem)
         }
         var reader = Frames(output)
         guard let chain = reader.next(), let key = reader.next() else {
-            throw SigilError(.invalidConfiguration, "the PKCS#12 bundle could not be opened (the reader process answered nothing)")
+            throw SigilError(
+                .invalidConfiguration, "the PKCS#12 bundle could not be opened (the reader process answered nothing)")
         }
         return (String(decoding: chain, as: UTF8.self), SecretBytes(copying: key))
     }
@@ -81,7 +90,8 @@ public enum PKCS12Child {
 
         static func encode(_ frame: [UInt8]) -> [UInt8] {
             let count = UInt32(frame.count)
-            return [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)] + frame
+            return [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+                + frame
         }
 
         mutating func next() -> [UInt8]? {

@@ -17,7 +17,8 @@ public enum Base64URL {
         // In bounds: the precondition above, and 4 characters for each 3 input bytes, then 2 or 3 for
         // a last 1 or 2, is exactly `encodedCount`. Alphabet indices are masked to 0...63.
         let alphabet = Self.alphabet.utf8Start
-        var read = 0, written = 0
+        var read = 0
+        var written = 0
         while read + 3 <= bytes.count {
             let chunk = UInt32(bytes[read]) << 16 | UInt32(bytes[read + 1]) << 8 | UInt32(bytes[read + 2])
             output[written] = alphabet[Int(chunk >> 18 & 63)]

@@ -5,8 +5,14 @@ public enum TLSFailure {
     /// BoringSSL's reason, with what it means first.
     public static func explain(_ reason: String) -> String {
         let known: [(String, String)] = [
-            ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted (system roots, or the named credential's trust.caBundle)"),
-            ("CERTIFICATE_REQUIRED", "the server demands a client certificate and the named credential has none (clientIdentity)"),
+            (
+                "CERTIFICATE_VERIFY_FAILED",
+                "the server's certificate is not trusted (system roots, or the named credential's trust.caBundle)"
+            ),
+            (
+                "CERTIFICATE_REQUIRED",
+                "the server demands a client certificate and the named credential has none (clientIdentity)"
+            ),
             ("UNKNOWN_CA", "the server does not accept the client certificate's issuer"),
             ("CERTIFICATE_EXPIRED", "the server refused the client certificate as expired"),
             ("BAD_CERTIFICATE", "the server refused the client certificate"),

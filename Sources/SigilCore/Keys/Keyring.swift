@@ -39,7 +39,8 @@ public final class Keyring: Sendable {
     /// The raw bytes of loaded key `id`, for a MAC key (the audit chain).
     public func key(id: UInt32) throws(SigilError) -> SecretBytes {
         guard let key = keys.withLock({ $0[id] }) else {
-            throw SigilError(.unknownKey, "key \(id) of vault \(vaultID) is not loaded; it may have been added by another process")
+            throw SigilError(
+                .unknownKey, "key \(id) of vault \(vaultID) is not loaded; it may have been added by another process")
         }
         return key
     }
@@ -60,7 +61,9 @@ public final class Keyring: Sendable {
         do {
             key = try open(wrapped, key: masterKey.bytes, context: context)
         } catch {
-            throw SigilError(.wrongMasterKey, "the master key does not open key \(id) of vault \(vaultID): wrong key, or the vault was tampered with")
+            throw SigilError(
+                .wrongMasterKey,
+                "the master key does not open key \(id) of vault \(vaultID): wrong key, or the vault was tampered with")
         }
         keys.withLock { $0[id] = key }
     }
@@ -98,7 +101,10 @@ public final class Keyring: Sendable {
 
     private func open(_ blob: SealedBlob, key: SecretBytes, context: SealContext) throws(SigilError) -> SecretBytes {
         let additionalData = context.additionalData(vaultID: vaultID, header: blob.header)
-        guard let value = XChaCha20Poly1305.open(blob.ciphertext, key: key, nonce: blob.nonce, additionalData: additionalData) else {
+        guard
+            let value = XChaCha20Poly1305.open(
+                blob.ciphertext, key: key, nonce: blob.nonce, additionalData: additionalData)
+        else {
             throw SigilError(
                 .blobAuthenticationFailed,
                 "sealed value \(context) does not authenticate: it was altered, truncated, moved from another place, or sealed under another key"

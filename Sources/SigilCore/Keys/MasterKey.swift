@@ -1,4 +1,5 @@
 internal import CSodium
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -51,7 +52,8 @@ public struct MasterKey: Sendable {
         }
         let bytes = try SecretBytes.readAll(from: descriptor, named: "key file \(path)", maximumBytes: byteCount)
         guard bytes.count == byteCount else {
-            throw SigilError(.invalidMasterKey, "key file \(path) holds \(bytes.count) bytes; a key file holds exactly \(byteCount)")
+            throw SigilError(
+                .invalidMasterKey, "key file \(path) holds \(bytes.count) bytes; a key file holds exactly \(byteCount)")
         }
         return try MasterKey(bytes: bytes)
     }
@@ -89,7 +91,9 @@ public struct MasterKey: Sendable {
             }
         }
         guard status == 0, decodedLength == Self.byteCount else {
-            throw SigilError(.invalidMasterKey, "the master key in the environment is not the base64 form of \(Self.byteCount) bytes")
+            throw SigilError(
+                .invalidMasterKey, "the master key in the environment is not the base64 form of \(Self.byteCount) bytes"
+            )
         }
         try self.init(bytes: decoded.withUnsafeBytes { SecretBytes(copying: $0[0..<Self.byteCount]) })
     }
@@ -100,8 +104,11 @@ public struct MasterKey: Sendable {
         guard !passphrase.isEmpty else {
             throw SigilError(.invalidMasterKey, "the passphrase is empty")
         }
-        guard parameters.algorithm == KDFParameters.argon2id13, parameters.salt.count == Int(crypto_pwhash_saltbytes()) else {
-            throw SigilError(.invalidMasterKey, "the vault's key-derivation parameters are not Argon2id with a \(crypto_pwhash_saltbytes())-byte salt")
+        guard parameters.algorithm == KDFParameters.argon2id13, parameters.salt.count == Int(crypto_pwhash_saltbytes())
+        else {
+            throw SigilError(
+                .invalidMasterKey,
+                "the vault's key-derivation parameters are not Argon2id with a \(crypto_pwhash_saltbytes())-byte salt")
         }
         var status: Int32 = -1
         let key = SecretBytes(count: byteCount) { output in
@@ -115,7 +122,9 @@ public struct MasterKey: Sendable {
             }
         }
         guard status == 0 else {
-            throw SigilError(.invalidMasterKey, "Argon2id could not derive the key (out of memory for \(parameters.memLimitBytes >> 20) MiB?)")
+            throw SigilError(
+                .invalidMasterKey,
+                "Argon2id could not derive the key (out of memory for \(parameters.memLimitBytes >> 20) MiB?)")
         }
         return try MasterKey(bytes: key)
     }
@@ -147,11 +156,17 @@ public struct KDFParameters: Sendable, Hashable, Codable {
     public static func generate(profile: Profile = .moderate) -> KDFParameters {
         switch profile {
         case .interactive:
-            generate(opsLimit: UInt64(crypto_pwhash_opslimit_interactive()), memLimitBytes: UInt64(crypto_pwhash_memlimit_interactive()))
+            generate(
+                opsLimit: UInt64(crypto_pwhash_opslimit_interactive()),
+                memLimitBytes: UInt64(crypto_pwhash_memlimit_interactive()))
         case .moderate:
-            generate(opsLimit: UInt64(crypto_pwhash_opslimit_moderate()), memLimitBytes: UInt64(crypto_pwhash_memlimit_moderate()))
+            generate(
+                opsLimit: UInt64(crypto_pwhash_opslimit_moderate()),
+                memLimitBytes: UInt64(crypto_pwhash_memlimit_moderate()))
         case .sensitive:
-            generate(opsLimit: UInt64(crypto_pwhash_opslimit_sensitive()), memLimitBytes: UInt64(crypto_pwhash_memlimit_sensitive()))
+            generate(
+                opsLimit: UInt64(crypto_pwhash_opslimit_sensitive()),
+                memLimitBytes: UInt64(crypto_pwhash_memlimit_sensitive()))
         }
     }
 

@@ -29,10 +29,14 @@ public struct SealedBlob: Sendable, Hashable {
     public init(bytes: [UInt8]) throws(SigilError) {
         let minimum = Self.headerByteCount + XChaCha20Poly1305.tagByteCount
         guard bytes.count >= minimum else {
-            throw SigilError(.malformedBlob, "sealed blob is \(bytes.count) bytes, shorter than the \(minimum) of its header and tag")
+            throw SigilError(
+                .malformedBlob, "sealed blob is \(bytes.count) bytes, shorter than the \(minimum) of its header and tag"
+            )
         }
         guard bytes[0] == Self.formatVersion else {
-            throw SigilError(.malformedBlob, "sealed blob has format version \(bytes[0]); this version of Sigil reads version \(Self.formatVersion)")
+            throw SigilError(
+                .malformedBlob,
+                "sealed blob has format version \(bytes[0]); this version of Sigil reads version \(Self.formatVersion)")
         }
         self.keyID = bytes[1..<5].reduce(0) { $0 << 8 | UInt32($1) }
         self.nonce = Array(bytes[5..<Self.headerByteCount])

@@ -34,7 +34,8 @@ public enum ProcessHardening {
 
 /// Only async-signal-safe calls: `write` of a constant and `_exit`.
 private func reportCrash(_ signal: Int32) {
-    let line: StaticString = "sigil: internal error (a fatal signal); no crash report is printed, since it could show secrets\n"
+    let line: StaticString =
+        "sigil: internal error (a fatal signal); no crash report is printed, since it could show secrets\n"
     _ = write(2, line.utf8Start, line.utf8CodeUnitCount)
     _exit(70)
 }

@@ -32,14 +32,17 @@ extension SecretBytes {
 
     /// Reads until end of file into locked memory, growing by doubling; every intermediate buffer
     /// is a `SecretBytes` and so is wiped when dropped.
-    static func readAll(from descriptor: Int32, named name: String, maximumBytes: Int) throws(SigilError) -> SecretBytes {
+    static func readAll(from descriptor: Int32, named name: String, maximumBytes: Int) throws(SigilError) -> SecretBytes
+    {
         var capacity = 4096
         var buffer = SecretBytes(count: capacity) { _ in }
         var length = 0
         while true {
             if length == capacity {
                 guard capacity < maximumBytes + 1 else {
-                    throw SigilError(.secretSourceUnreadable, "\(name) holds more than \(maximumBytes) bytes, too large for a secret")
+                    throw SigilError(
+                        .secretSourceUnreadable, "\(name) holds more than \(maximumBytes) bytes, too large for a secret"
+                    )
                 }
                 let old = buffer
                 capacity *= 2
@@ -58,7 +61,8 @@ extension SecretBytes {
             length += readCount
         }
         if length > maximumBytes {
-            throw SigilError(.secretSourceUnreadable, "\(name) holds more than \(maximumBytes) bytes, too large for a secret")
+            throw SigilError(
+                .secretSourceUnreadable, "\(name) holds more than \(maximumBytes) bytes, too large for a secret")
         }
         return buffer.withUnsafeBytes { SecretBytes(copying: $0[0..<length]) }
     }

@@ -43,7 +43,10 @@ public struct SecretBytes: Sendable {
     /// `lockingMemory: false` skips `mlock` (two system calls) for a value that lives only while one
     /// request is built; it is still wiped when released. Keys and values read from the vault keep
     /// the default.
-    public init(count: Int, lockingMemory: Bool = true, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+    public init(
+        count: Int, lockingMemory: Bool = true,
+        initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) rethrows {
         precondition(count >= 0, "SecretBytes count must not be negative")
         let storage = Storage(count: count, lockingMemory: lockingMemory)
         try initializer(UnsafeMutableRawBufferPointer(rebasing: storage.buffer[0..<count]))

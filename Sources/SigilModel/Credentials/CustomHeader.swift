@@ -13,17 +13,25 @@ public struct CustomHeader: Sendable, Hashable {
     func issues(item: ItemRef, field: String) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         if !HTTPFieldRules.isValidName(name) {
-            issues.append(ValidationIssue(item, field: field, "header name \"\(name.sanitizedForMessage)\" is not a valid HTTP field name"))
+            issues.append(
+                ValidationIssue(
+                    item, field: field, "header name \"\(name.sanitizedForMessage)\" is not a valid HTTP field name"))
         } else if HTTPFieldRules.isReserved(name) {
-            issues.append(ValidationIssue(item, field: field, "header \(name) is set by the HTTP client and cannot be a custom header"))
+            issues.append(
+                ValidationIssue(
+                    item, field: field, "header \(name) is set by the HTTP client and cannot be a custom header"))
         }
         if HTTPFieldRules.hasControlCharacter(value) {
-            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) has a control character (CR, LF, NUL, BEL...) in its value"))
+            issues.append(
+                ValidationIssue(
+                    item, field: field,
+                    "header \(name.sanitizedForMessage) has a control character (CR, LF, NUL, BEL...) in its value"))
         }
         do {
             _ = try MergeTemplate(parsing: value)
         } catch {
-            issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage): merge field \(error)"))
+            issues.append(
+                ValidationIssue(item, field: field, "header \(name.sanitizedForMessage): merge field \(error)"))
         }
         if let problem = Names.privateKeyProblem(in: value) {
             issues.append(ValidationIssue(item, field: field, "header \(name.sanitizedForMessage) " + problem))

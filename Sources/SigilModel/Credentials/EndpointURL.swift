@@ -1,9 +1,10 @@
+import SigilCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SigilCore
 
 /// A named credential's base URL, parsed strictly (RFC 3986 section 3) and normalised.
 ///
@@ -34,12 +35,16 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         if afterScheme.contains("#") { throw EndpointURLError("has a fragment; a base URL may have a path only") }
         let authorityEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
-        if authority.contains("@") { throw EndpointURLError("has user information (user@host); credentials belong in the vault") }
+        if authority.contains("@") {
+            throw EndpointURLError("has user information (user@host); credentials belong in the vault")
+        }
 
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw EndpointURLError("has an unterminated IPv6 address") }
+            guard let close = authority.firstIndex(of: "]") else {
+                throw EndpointURLError("has an unterminated IPv6 address")
+            }
             host = authority[...close]
             let rest = authority[authority.index(after: close)...]
             if !rest.isEmpty {
@@ -58,14 +63,15 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
             if parts.count == 2 { portText = parts[1] }
             guard !host.isEmpty else { throw EndpointURLError("has no host") }
             guard host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }),
-                  !host.hasPrefix("."), !host.hasPrefix("-"), !host.contains("..")
+                !host.hasPrefix("."), !host.hasPrefix("-"), !host.contains("..")
             else {
                 throw EndpointURLError("has an invalid host name \"\(host)\"")
             }
             // Digits and dots only: an IPv4 address, written as every resolver reads it (no leading
             // zeros, which some read as octal, and four parts).
             if host.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), Self.canonicalIPv4(host) == nil {
-                throw EndpointURLError("has an invalid IPv4 address \"\(host)\" (four numbers from 0 to 255, without leading zeros)")
+                throw EndpointURLError(
+                    "has an invalid IPv4 address \"\(host)\" (four numbers from 0 to 255, without leading zeros)")
             }
         }
         var port: Int?
@@ -77,7 +83,8 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         }
         let normalizedHost = host.lowercased()
         if scheme == "http", !Self.isLoopback(host: normalizedHost) {
-            throw EndpointURLError("uses plain http to \(normalizedHost); http is allowed only to loopback addresses, use https")
+            throw EndpointURLError(
+                "uses plain http to \(normalizedHost); http is allowed only to loopback addresses, use https")
         }
 
         var path = String(afterScheme[authorityEnd...])
@@ -105,8 +112,9 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var octets: [Int] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(part), value <= 255,
-                  String(value) == part
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(part),
+                value <= 255,
+                String(value) == part
             else { return nil }
             octets.append(value)
         }
@@ -134,7 +142,9 @@ public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%") {
-                guard index + 2 < utf8.count, Hex.value(of: utf8[index + 1]) != nil, Hex.value(of: utf8[index + 2]) != nil else {
+                guard index + 2 < utf8.count, Hex.value(of: utf8[index + 1]) != nil,
+                    Hex.value(of: utf8[index + 2]) != nil
+                else {
                     throw EndpointURLError("has a '%' that does not start a percent-encoded byte")
                 }
                 index += 3

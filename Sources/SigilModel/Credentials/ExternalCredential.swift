@@ -44,9 +44,14 @@ public struct ExternalCredential: Sendable, Hashable {
                 issues.append(ValidationIssue(principalItem, "is defined twice"))
             }
             if principal.sequence < 1 || principal.sequence > 1_000_000 {
-                issues.append(ValidationIssue(principalItem, field: "sequence", "must be between 1 and 1000000, not \(principal.sequence)"))
+                issues.append(
+                    ValidationIssue(
+                        principalItem, field: "sequence", "must be between 1 and 1000000, not \(principal.sequence)"))
             } else if let other = sequences[principal.sequence] {
-                issues.append(ValidationIssue(principalItem, field: "sequence", "\(principal.sequence) is already the sequence of principal \(other)"))
+                issues.append(
+                    ValidationIssue(
+                        principalItem, field: "sequence",
+                        "\(principal.sequence) is already the sequence of principal \(other)"))
             } else {
                 sequences[principal.sequence] = principal.name
             }
@@ -73,7 +78,8 @@ enum Parameters {
                 issues.append(ValidationIssue(item, field: "parameters.\(key)", problem))
             }
             if value.utf8.count > maximumValueLength {
-                issues.append(ValidationIssue(item, field: "parameters.\(key)", "is longer than \(maximumValueLength) bytes"))
+                issues.append(
+                    ValidationIssue(item, field: "parameters.\(key)", "is longer than \(maximumValueLength) bytes"))
             }
         }
         return issues

@@ -14,10 +14,13 @@ public enum HTTPFieldRules {
     @inlinable
     public static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"),
+            UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             true
         default:
             false
@@ -32,13 +35,16 @@ public enum HTTPFieldRules {
     }
 
     /// ``reserved`` by length, as UTF-8 (a request's names are compared without allocating).
-    private static let reservedByLength: [Int: [[UInt8]]] = Dictionary(grouping: reserved.map { Array($0.utf8) }, by: \.count)
+    private static let reservedByLength: [Int: [[UInt8]]] = Dictionary(
+        grouping: reserved.map { Array($0.utf8) }, by: \.count)
 
     /// Whether `name` (any case) is one of ``reserved``.
     public static func isReserved(_ name: String) -> Bool {
         guard let candidates = reservedByLength[name.utf8.count] else { return false }
         return candidates.contains { candidate in
-            zip(candidate, name.utf8).allSatisfy { expected, byte in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected }
+            zip(candidate, name.utf8).allSatisfy { expected, byte in
+                (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected
+            }
         }
     }
 
@@ -47,7 +53,8 @@ public enum HTTPFieldRules {
     /// ESC...) are refused by careful servers and corrupt terminals and logs.
     @inlinable
     public static func hasControlCharacter(_ value: String) -> Bool {
-        let check = { (bytes: UnsafeBufferPointer<UInt8>) in bytes.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F } }
+        let check = { (bytes: UnsafeBufferPointer<UInt8>) in bytes.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+        }
         if let found = value.utf8.withContiguousStorageIfAvailable(check) { return found }
         var value = value
         return value.withUTF8(check)

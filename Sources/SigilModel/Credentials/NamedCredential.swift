@@ -86,7 +86,10 @@ public struct NamedCredential: Sendable, Hashable {
                 issues.append(ValidationIssue(item, field: "trust.caBundle", "is not a PEM certificate bundle"))
             }
             for (index, pin) in trust.pins.enumerated() where !Self.isPin(pin) {
-                issues.append(ValidationIssue(item, field: "trust.pins[\(index)]", "\(pin.sanitizedForMessage) is not sha256/ followed by the base64 of 32 bytes"))
+                issues.append(
+                    ValidationIssue(
+                        item, field: "trust.pins[\(index)]",
+                        "\(pin.sanitizedForMessage) is not sha256/ followed by the base64 of 32 bytes"))
             }
             if (try? endpoint)?.scheme == "http" {
                 issues.append(ValidationIssue(item, field: "trust", "applies to https endpoints only"))
@@ -100,6 +103,9 @@ public struct NamedCredential: Sendable, Hashable {
         guard pin.hasPrefix("sha256/") else { return false }
         let value = pin.dropFirst(7).utf8
         return value.count == 44 && value.last == UInt8(ascii: "=")
-            && value.dropLast().allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F }
+            && value.dropLast().allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B
+                    || $0 == 0x2F
+            }
     }
 }

@@ -15,7 +15,9 @@ public enum URLPathRules {
     @inlinable
     public static func segmentProblem<Segment: Collection<UInt8>>(_ segment: Segment) -> String? {
         // The segment's name: what precedes its first ';' (plain or %3b), decoded.
-        var dots = 0, other = false, inName = true
+        var dots = 0
+        var other = false
+        var inName = true
         var index = segment.startIndex
         while index != segment.endIndex {
             var byte = segment[index]
@@ -79,7 +81,7 @@ public enum URLPathRules {
     public static func mustBeEncoded(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"),
-             UInt8(ascii: "^"), UInt8(ascii: "`"), UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"):
+            UInt8(ascii: "^"), UInt8(ascii: "`"), UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"):
             true
         default:
             false
@@ -91,7 +93,9 @@ public enum URLPathRules {
     static func decodedEscape<Bytes: Collection<UInt8>>(_ bytes: Bytes, at index: Bytes.Index) -> UInt8? {
         guard bytes.distance(from: index, to: bytes.endIndex) >= 3 else { return nil }
         let first = bytes.index(after: index)
-        guard let high = Hex.value(of: bytes[first]), let low = Hex.value(of: bytes[bytes.index(after: first)]) else { return nil }
+        guard let high = Hex.value(of: bytes[first]), let low = Hex.value(of: bytes[bytes.index(after: first)]) else {
+            return nil
+        }
         return high << 4 | low
     }
 }

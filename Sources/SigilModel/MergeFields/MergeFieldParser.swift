@@ -32,7 +32,9 @@ struct MergeFieldParser {
                 let expression = try parseExpression()
                 skipSpaces()
                 guard peek == "}" else {
-                    if index >= scalars.count { throw MergeFieldError(position: start, "merge field is not closed with }") }
+                    if index >= scalars.count {
+                        throw MergeFieldError(position: start, "merge field is not closed with }")
+                    }
                     throw MergeFieldError(position: position, "expected } or &, found \(describe(peek))")
                 }
                 index += 1
@@ -79,7 +81,10 @@ struct MergeFieldParser {
             return .reference(try reference(name, at: start), position: start)
         }
         guard let function = MergeFunction(rawValue: name) else {
-            throw MergeFieldError(position: start, "unknown name \(name); functions are \(MergeFunction.allCases.map(\.rawValue).joined(separator: ", ")), references start with $Credential.")
+            throw MergeFieldError(
+                position: start,
+                "unknown name \(name); functions are \(MergeFunction.allCases.map(\.rawValue).joined(separator: ", ")), references start with $Credential."
+            )
         }
         skipSpaces()
         guard peek == "(" else { throw MergeFieldError(position: position, "expected ( after \(name)") }
@@ -101,14 +106,23 @@ struct MergeFieldParser {
                 skipSpaces()
             }
         }
-        guard peek == ")" else { throw MergeFieldError(position: position, "expected , or ) in the arguments of \(name), found \(describe(peek))") }
+        guard peek == ")" else {
+            throw MergeFieldError(
+                position: position, "expected , or ) in the arguments of \(name), found \(describe(peek))")
+        }
         index += 1
         guard arguments.count == function.arity else {
-            throw MergeFieldError(position: start, "\(name) takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), not \(arguments.count)")
+            throw MergeFieldError(
+                position: start,
+                "\(name) takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), not \(arguments.count)")
         }
         if let algorithm = function.algorithmArgument {
-            guard case .string(let bytes) = arguments[algorithm], HashAlgorithm(rawValue: String(decoding: bytes, as: UTF8.self)) != nil else {
-                throw MergeFieldError(position: start, "\(name)'s first argument is the algorithm: 'SHA1', 'SHA256', 'SHA384' or 'SHA512'")
+            guard case .string(let bytes) = arguments[algorithm],
+                HashAlgorithm(rawValue: String(decoding: bytes, as: UTF8.self)) != nil
+            else {
+                throw MergeFieldError(
+                    position: start, "\(name)'s first argument is the algorithm: 'SHA1', 'SHA256', 'SHA384' or 'SHA512'"
+                )
             }
         }
         return .call(function, arguments, position: start)
@@ -127,7 +141,10 @@ struct MergeFieldParser {
             case "OAuthToken": return .oauthToken
             case "AuthorizationHeaderValue": return .authorizationHeaderValue
             default:
-                throw MergeFieldError(position: start, "unknown reference \(name); use UserName, Password, OAuthToken, AuthorizationHeaderValue or <ExternalCredential>.<name>")
+                throw MergeFieldError(
+                    position: start,
+                    "unknown reference \(name); use UserName, Password, OAuthToken, AuthorizationHeaderValue or <ExternalCredential>.<name>"
+                )
             }
         case 3 where !parts[1].isEmpty && !parts[2].isEmpty:
             return .field(externalCredential: parts[1], name: parts[2])
@@ -144,7 +161,9 @@ struct MergeFieldParser {
 
     private mutating func readName() -> String {
         var name = ""
-        while let scalar = peek, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "$._-".unicodeScalars.contains(scalar) {
+        while let scalar = peek,
+            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "$._-".unicodeScalars.contains(scalar)
+        {
             name.unicodeScalars.append(scalar)
             index += 1
         }

@@ -30,5 +30,8 @@ public enum MergeFunction: String, Sendable, Hashable, CaseIterable {
 
 /// The digests `HASH` and `HMAC` offer.
 package enum HashAlgorithm: String, Sendable {
-    case sha1 = "SHA1", sha256 = "SHA256", sha384 = "SHA384", sha512 = "SHA512"
+    case sha1 = "SHA1"
+    case sha256 = "SHA256"
+    case sha384 = "SHA384"
+    case sha512 = "SHA512"
 }

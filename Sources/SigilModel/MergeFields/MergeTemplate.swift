@@ -1,4 +1,3 @@
-
 /// A header value or body with merge fields, parsed once.
 ///
 /// Grammar (also in README.md, "Merge fields"):

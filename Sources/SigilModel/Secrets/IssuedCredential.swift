@@ -64,7 +64,9 @@ public struct IssuedCredential: Sendable {
             var offset = 0
             func take() -> UnsafeRawBufferPointer? {
                 guard bytes.count - offset >= 4 else { return nil }
-                let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+                let length =
+                    Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                    | Int(bytes[offset + 3])
                 offset += 4
                 guard bytes.count - offset >= length else { return nil }
                 defer { offset += length }

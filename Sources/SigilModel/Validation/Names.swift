@@ -8,23 +8,28 @@ public enum Names {
     /// Credential, principal and group names: a letter, then letters, digits, `_` or `-`;
     /// at most 64 characters. Case-sensitive.
     public static func problem(withItemName name: String) -> String? {
-        check(name, maximum: maximumLength, first: isLetter, rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") },
-              rule: "a letter, then letters, digits, '_' or '-'")
+        check(
+            name, maximum: maximumLength, first: isLetter,
+            rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") },
+            rule: "a letter, then letters, digits, '_' or '-'")
     }
 
     /// Parameter and secret field names: a letter, then letters, digits or `_` (no `-`: they
     /// appear after a dot in merge fields); at most 64 characters.
     public static func problem(withFieldName name: String) -> String? {
-        check(name, maximum: maximumLength, first: isLetter, rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") },
-              rule: "a letter, then letters, digits or '_'")
+        check(
+            name, maximum: maximumLength, first: isLetter,
+            rest: { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") },
+            rule: "a letter, then letters, digits or '_'")
     }
 
     /// User names: a letter or digit, then letters, digits or `.`, `_`, `-`, `@`, `+` (an email
     /// address fits); at most 128 characters.
     public static func problem(withUserName name: String) -> String? {
-        check(name, maximum: maximumUserNameLength, first: { isLetter($0) || isDigit($0) },
-              rest: { isLetter($0) || isDigit($0) || ".-_@+".utf8.contains($0) },
-              rule: "a letter or digit, then letters, digits, '.', '_', '-', '@' or '+'")
+        check(
+            name, maximum: maximumUserNameLength, first: { isLetter($0) || isDigit($0) },
+            rest: { isLetter($0) || isDigit($0) || ".-_@+".utf8.contains($0) },
+            rule: "a letter or digit, then letters, digits, '.', '_', '-', '@' or '+'")
     }
 
     private static func check(
@@ -57,10 +62,14 @@ public enum Names {
         while let begin = rest.firstRange(of: "-----BEGIN ") {
             rest = rest[begin.upperBound...]
             guard let end = rest.firstRange(of: "-----") else { break }
-            if rest[..<end.lowerBound].contains("PRIVATE KEY") { found = true; break }
+            if rest[..<end.lowerBound].contains("PRIVATE KEY") {
+                found = true
+                break
+            }
         }
         guard found else { return nil }
-        return "holds a private key (a PEM \"PRIVATE KEY\" block); this field is public (stored unsealed and exported), so a private key goes in its sealed place: clientIdentity.privateKey, or a secret of the principal"
+        return
+            "holds a private key (a PEM \"PRIVATE KEY\" block); this field is public (stored unsealed and exported), so a private key goes in its sealed place: clientIdentity.privateKey, or a secret of the principal"
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }

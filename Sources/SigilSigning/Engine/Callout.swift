@@ -28,22 +28,30 @@ enum Callout {
     }
 
     /// For `callout:NAME/rest`: NAME's route with the rest appended; `nil` when it is no callout.
-    private static func callout(_ bytes: UnsafeBufferPointer<UInt8>, in routes: Routes) -> Result<Resolution, SigilError>? {
+    private static func callout(_ bytes: UnsafeBufferPointer<UInt8>, in routes: Routes) -> Result<
+        Resolution, SigilError
+    >? {
         // "callout:" is 8 bytes: one unaligned 64-bit load compares it.
         let prefix: StaticString = "callout:"
         guard bytes.count >= 8,
-              UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(prefix.utf8Start).loadUnaligned(as: UInt64.self)
+            UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self)
+                == UnsafeRawPointer(prefix.utf8Start).loadUnaligned(as: UInt64.self)
         else { return nil }
         let end = bytes[8...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
         let name = String(decoding: bytes[8..<end], as: UTF8.self)
         guard let route = routes.byName[name] else {
-            return .failure(SigilError(.calloutRefused, "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)"))
+            return .failure(
+                SigilError(
+                    .calloutRefused,
+                    "callout \(name.sanitizedForMessage): no named credential is called \(name.sanitizedForMessage)"))
         }
         return resolution(route, suffix: UnsafeBufferPointer(rebasing: bytes[end...]))
     }
 
     /// An absolute URL: the named credential with the longest base URL that contains it.
-    private static func absolute(_ bytes: UnsafeBufferPointer<UInt8>, _ url: String, in routes: Routes) -> Result<Resolution, SigilError> {
+    private static func absolute(_ bytes: UnsafeBufferPointer<UInt8>, _ url: String, in routes: Routes) -> Result<
+        Resolution, SigilError
+    > {
         // ASCII case only, so byte offsets in it are offsets in `url`.
         let lowercased = String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
         let matches = routes.byBase.filter { base, _ in
@@ -52,25 +60,36 @@ enum Callout {
             return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
         }
         guard let longest = matches.first?.base.utf8.count else {
-            return .failure(SigilError(.calloutRefused, "\(url.urlForMessage) is under no named credential's base URL; use callout:NAME/path"))
+            return .failure(
+                SigilError(
+                    .calloutRefused,
+                    "\(url.urlForMessage) is under no named credential's base URL; use callout:NAME/path"))
         }
         let best = matches.filter { $0.base.utf8.count == longest }
         guard best.count == 1 else {
-            return .failure(SigilError(.calloutRefused, "\(url.urlForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"))
+            return .failure(
+                SigilError(
+                    .calloutRefused,
+                    "\(url.urlForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"
+                ))
         }
         return resolution(best[0].route, suffix: UnsafeBufferPointer(rebasing: bytes[longest...]))
     }
 
     /// The route's base URL followed by `suffix` (what follows NAME or the base URL), unless the
     /// suffix would leave the endpoint.
-    private static func resolution(_ route: Routes.Route, suffix: UnsafeBufferPointer<UInt8>) -> Result<Resolution, SigilError> {
+    private static func resolution(_ route: Routes.Route, suffix: UnsafeBufferPointer<UInt8>) -> Result<
+        Resolution, SigilError
+    > {
         var base: String
         switch route.base {
         case .success(let url): base = url
         case .failure(let error): return .failure(error)
         }
         if let problem = problem(with: suffix) {
-            return .failure(SigilError(.calloutRefused, "callout \(route.name): \(problem); the credential is sent only to \(base)"))
+            return .failure(
+                SigilError(.calloutRefused, "callout \(route.name): \(problem); the credential is sent only to \(base)")
+            )
         }
         // base + suffix in one allocation (both are ASCII by now), with the characters Foundation
         // would percent-encode on the way out encoded here, so the URL signed is the URL sent.
@@ -102,7 +121,9 @@ enum Callout {
     private static func problem(with bytes: UnsafeBufferPointer<UInt8>) -> String? {
         // One pass for the byte rules; the problems are reported in a fixed order below.
         var pathEnd = bytes.count
-        var backslash = false, fragment = false, strayPercent = false
+        var backslash = false
+        var fragment = false
+        var strayPercent = false
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -114,7 +135,11 @@ enum Callout {
             case UInt8(ascii: "#"): fragment = true
             case UInt8(ascii: "?"): pathEnd = min(pathEnd, index)
             case UInt8(ascii: "%"):
-                if !(index + 2 < bytes.count && Hex.value(of: bytes[index + 1]) != nil && Hex.value(of: bytes[index + 2]) != nil) { strayPercent = true }
+                if !(index + 2 < bytes.count && Hex.value(of: bytes[index + 1]) != nil
+                    && Hex.value(of: bytes[index + 2]) != nil)
+                {
+                    strayPercent = true
+                }
             default: break
             }
             index += 1

@@ -31,7 +31,10 @@ final class PrincipalBinding: Sendable {
         let scheme = Result { () throws(SigilError) in try SchemeRegistry.scheme(of: external, principal: principal) }
         self.scheme = scheme
         issuance = (try? scheme.get()).flatMap { scheme in
-            scheme.issuance.map { IssuanceRequest(kind: $0, key: key, external: external, principal: principal, scheme: scheme, source: source) }
+            scheme.issuance.map {
+                IssuanceRequest(
+                    kind: $0, key: key, external: external, principal: principal, scheme: scheme, source: source)
+            }
         }
     }
 }
@@ -98,17 +101,26 @@ package final class CredentialContext {
     /// A secret the protocol cannot do without.
     func requireSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try secret(field) else {
-            throw Self.missingSecret(field, purpose: purpose, principal: reference, user: principal.type == .perUser ? user : nil)
+            throw Self.missingSecret(
+                field, purpose: purpose, principal: reference, user: principal.type == .perUser ? user : nil)
         }
         return value
     }
 
     /// The error for a secret a step cannot do without, with the command that sets it.
-    static func missingSecret(_ field: String, purpose: String, principal reference: PrincipalRef, user: String?) -> SigilError {
+    static func missingSecret(_ field: String, purpose: String, principal reference: PrincipalRef, user: String?)
+        -> SigilError
+    {
         if let user {
-            return SigilError(.missingSecret, "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`")
+            return SigilError(
+                .missingSecret,
+                "\(purpose) needs secret \(field), which principal \(reference) does not have for user \(user); set it with `sigil secret set \(reference) \(field) --user \(user)`"
+            )
         }
-        return SigilError(.missingSecret, "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`")
+        return SigilError(
+            .missingSecret,
+            "\(purpose) needs secret \(field), which principal \(reference) does not have; set it with `sigil secret set \(reference) \(field)`"
+        )
     }
 
     /// A parameter of the principal, else of the external credential.

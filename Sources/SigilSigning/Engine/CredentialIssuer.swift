@@ -35,7 +35,10 @@ public struct IssuanceRequest: Sendable {
         let scheme: any AuthorizationScheme
         let source: any CredentialSource
 
-        init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, scheme: any AuthorizationScheme, source: any CredentialSource) {
+        init(
+            kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal,
+            scheme: any AuthorizationScheme, source: any CredentialSource
+        ) {
             self.kind = kind
             self.key = key
             self.external = external
@@ -53,16 +56,23 @@ public struct IssuanceRequest: Sendable {
     public var principal: Principal { fields.principal }
     var source: any CredentialSource { fields.source }
 
-    package init(kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, scheme: any AuthorizationScheme, source: any CredentialSource) {
+    package init(
+        kind: IssuedCredential.Kind, key: IssuedCredentialKey, external: ExternalCredential, principal: Principal,
+        scheme: any AuthorizationScheme, source: any CredentialSource
+    ) {
         fields = Fields(kind: kind, key: key, external: external, principal: principal, scheme: scheme, source: source)
     }
 
     /// The request for `key`'s credential, its principal's settings parsed; fails when they do not
     /// parse or the principal signs with its stored secrets.
-    public init(key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource) throws {
+    public init(
+        key: IssuedCredentialKey, external: ExternalCredential, principal: Principal, source: any CredentialSource
+    ) throws {
         let scheme = try SchemeRegistry.scheme(of: external, principal: principal)
         guard let kind = scheme.issuance else {
-            throw SigilError(.unsupported, "principal \(key.principal) signs with its stored secrets; no credential is issued for it")
+            throw SigilError(
+                .unsupported, "principal \(key.principal) signs with its stored secrets; no credential is issued for it"
+            )
         }
         self.init(kind: kind, key: key, external: external, principal: principal, scheme: scheme, source: source)
     }
@@ -77,7 +87,9 @@ public struct IssuanceRequest: Sendable {
     /// The principal's settings, as the scheme `type` parsed them.
     package func scheme<Scheme: AuthorizationScheme>(_ type: Scheme.Type) throws -> Scheme {
         guard let scheme = fields.scheme as? Scheme else {
-            throw SigilError(.unsupported, "principal \(key.principal) uses protocol \(external.authProtocol), not \(Scheme.authProtocol)")
+            throw SigilError(
+                .unsupported,
+                "principal \(key.principal) uses protocol \(external.authProtocol), not \(Scheme.authProtocol)")
         }
         return scheme
     }
@@ -95,7 +107,8 @@ public struct IssuanceRequest: Sendable {
     /// A stored secret the provider call cannot do without.
     public func requireStoredSecret(_ field: String, for purpose: String) throws -> SecretBytes {
         guard let value = try storedSecret(field) else {
-            throw CredentialContext.missingSecret(field, purpose: purpose, principal: key.principal, user: principal.type == .perUser ? key.user : nil)
+            throw CredentialContext.missingSecret(
+                field, purpose: purpose, principal: key.principal, user: principal.type == .perUser ? key.user : nil)
         }
         return value
     }
@@ -106,7 +119,9 @@ extension CredentialSource {
     /// their own secrets; fields it lacks come from the principal (a shared client secret, say).
     func principalSecret(_ field: String, of key: IssuedCredentialKey, type: PrincipalType) throws -> SecretBytes? {
         if type == .perUser, let user = key.user,
-           let value = try secret(SecretTarget(owner: .authorization(key.principal, user: user), field: field), stage: .current) {
+            let value = try secret(
+                SecretTarget(owner: .authorization(key.principal, user: user), field: field), stage: .current)
+        {
             return value
         }
         return try secret(SecretTarget(owner: .principal(key.principal), field: field), stage: .current)

@@ -1,5 +1,5 @@
-public import SigilModel
 public import SigilCore
+public import SigilModel
 
 /// A request as the caller has it, before Sigil adds credentials.
 public struct OutboundRequest: Sendable {
@@ -21,7 +21,8 @@ public struct OutboundRequest: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: Body
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Body = .none) {
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Body = .none)
+    {
         self.method = method
         self.url = url
         self.headers = headers
@@ -51,7 +52,9 @@ public struct DecoratedRequest: Sendable, CustomStringConvertible, CustomDebugSt
     /// is decorated again from them, without reading the catalog again.
     let prepared: PreparedRoute?
 
-    public var description: String { "DecoratedRequest(\(method) \(namedCredential), \(headers.count) headers, <redacted>)" }
+    public var description: String {
+        "DecoratedRequest(\(method) \(namedCredential), \(headers.count) headers, <redacted>)"
+    }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

@@ -13,13 +13,18 @@ enum PrincipalChooser {
         let ordered = credential.principals.sorted { $0.sequence < $1.sequence }
         guard let user else {
             guard let principal = ordered.first(where: { $0.type == .named }) else {
-                throw SigilError(.noPrincipal, "external credential \(credential.name) has no named principal; give the acting user for its per-user principals")
+                throw SigilError(
+                    .noPrincipal,
+                    "external credential \(credential.name) has no named principal; give the acting user for its per-user principals"
+                )
             }
             return principal
         }
         let granted = try grantCheck(credential, user: user, catalog: catalog)
         for principal in ordered where principal.type == .perUser && granted(principal) {
-            if try authorizedUsers(PrincipalRef(externalCredential: credential.name, principal: principal.name)).contains(user) {
+            if try authorizedUsers(PrincipalRef(externalCredential: credential.name, principal: principal.name))
+                .contains(user)
+            {
                 return principal
             }
         }
@@ -38,25 +43,34 @@ enum PrincipalChooser {
         let ordered = credential.principals.sorted { $0.sequence < $1.sequence }
         guard let user else {
             guard let principal = ordered.first(where: { $0.type == .named }) else {
-                throw SigilError(.noPrincipal, "external credential \(credential.name) has no named principal; give the user (--as) who authorizes a per-user principal")
+                throw SigilError(
+                    .noPrincipal,
+                    "external credential \(credential.name) has no named principal; give the user (--as) who authorizes a per-user principal"
+                )
             }
             return principal
         }
         let granted = try grantCheck(credential, user: user, catalog: catalog)
         guard let principal = ordered.first(where: { $0.type == .perUser && granted($0) }) else {
-            throw SigilError(.noPrincipal, "no per-user principal of external credential \(credential.name) is granted to user \(user)")
+            throw SigilError(
+                .noPrincipal,
+                "no per-user principal of external credential \(credential.name) is granted to user \(user)")
         }
         return principal
     }
 
     /// Whether a principal of `credential` is granted to `user`, directly or through a group.
-    private static func grantCheck(_ credential: ExternalCredential, user: String, catalog: Catalog) throws -> (Principal) -> Bool {
+    private static func grantCheck(_ credential: ExternalCredential, user: String, catalog: Catalog) throws -> (
+        Principal
+    ) -> Bool {
         guard let member = catalog.user(named: user) else {
             throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
         }
         let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
         return { principal in
-            !subjects.isDisjoint(with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: principal.name))?.subjects ?? [])
+            !subjects.isDisjoint(
+                with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: principal.name))?
+                    .subjects ?? [])
         }
     }
 }

@@ -45,31 +45,41 @@ final class Routes: Sendable {
                 do throws(EndpointURLError) {
                     return try EndpointURL(parsing: named.url)
                 } catch {
-                    throw SigilError(.calloutRefused, "named credential \(named.name) has an invalid URL: \(error.problem)")
+                    throw SigilError(
+                        .calloutRefused, "named credential \(named.name) has an invalid URL: \(error.problem)")
                 }
             }
             base = endpoint.map(\.description)
             let external = Result { () throws(SigilError) in
                 guard let external = catalog.externalCredential(named: named.externalCredential) else {
-                    throw SigilError(.invalidConfiguration, "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist")
+                    throw SigilError(
+                        .invalidConfiguration,
+                        "named credential \(named.name) uses external credential \(named.externalCredential), which does not exist"
+                    )
                 }
                 return external
             }
             externalCredential = external
-            let owned = ((try? external.get())?.customHeaders ?? []).map { ("external credential \(named.externalCredential)", $0) }
+            let owned =
+                ((try? external.get())?.customHeaders ?? []).map {
+                    ("external credential \(named.externalCredential)", $0)
+                }
                 + named.customHeaders.map { ("named credential \(named.name)", $0) }
             headers = owned.map { owner, header in
-                Header(owner: owner, name: header.name, text: header.value, template: Result { () throws(SigilError) in
-                    do throws(MergeFieldError) {
-                        return try MergeTemplate(parsing: header.value)
-                    } catch {
-                        throw SigilError(.invalidRequest, "\(owner), header \(header.name): merge field \(error)")
-                    }
-                })
+                Header(
+                    owner: owner, name: header.name, text: header.value,
+                    template: Result { () throws(SigilError) in
+                        do throws(MergeFieldError) {
+                            return try MergeTemplate(parsing: header.value)
+                        } catch {
+                            throw SigilError(.invalidRequest, "\(owner), header \(header.name): merge field \(error)")
+                        }
+                    })
             }
             operatorPrincipal = Result {
                 let external = try external.get()
-                let principal = try PrincipalChooser.choose(in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })
+                let principal = try PrincipalChooser.choose(
+                    in: external, user: nil, catalog: catalog, authorizedUsers: { _ in [] })
                 return PrincipalBinding(external: external, principal: principal, user: nil, source: source)
             }
         }
@@ -83,11 +93,14 @@ final class Routes: Sendable {
         }
 
         /// The principal `user`'s requests take (see ``PrincipalChooser``).
-        func principal(for user: String, in snapshot: CatalogSnapshot, source: any CredentialSource) throws -> PrincipalBinding {
+        func principal(for user: String, in snapshot: CatalogSnapshot, source: any CredentialSource) throws
+            -> PrincipalBinding
+        {
             if let kept = userPrincipals.withLock({ $0[user] }) { return kept }
             let external = try externalCredential.get()
             let authorized = snapshot.authorizedUsers
-            let principal = try PrincipalChooser.choose(in: external, user: user, catalog: snapshot.catalog) { reference in
+            let principal = try PrincipalChooser.choose(in: external, user: user, catalog: snapshot.catalog) {
+                reference in
                 // Read with the catalog when the source did (the vault does), else asked now.
                 if let authorized { return authorized[reference] ?? [] }
                 return try source.authorizedUsers(of: reference)
@@ -112,7 +125,7 @@ final class Routes: Sendable {
     func dropKeptSecrets() {
         for route in byName.values {
             route.clientKey.drop()
-            route.bindings.forEach { $0.secrets.drop() }
+            for binding in route.bindings { binding.secrets.drop() }
         }
     }
 
@@ -134,7 +147,10 @@ final class PreparedRoute: Sendable {
     let binding: PrincipalBinding
     let user: String?
 
-    init(routes: Routes, snapshot: CatalogSnapshot, secretsVersion: [UInt8]?, route: Routes.Route, binding: PrincipalBinding, user: String?) {
+    init(
+        routes: Routes, snapshot: CatalogSnapshot, secretsVersion: [UInt8]?, route: Routes.Route,
+        binding: PrincipalBinding, user: String?
+    ) {
         self.routes = routes
         self.snapshot = snapshot
         self.secretsVersion = secretsVersion

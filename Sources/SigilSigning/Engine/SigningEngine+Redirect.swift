@@ -40,38 +40,51 @@ extension SigningEngine {
         guard let route = decorated.prepared?.route else {
             return try redirect(from: decorated.url, namedCredential: decorated.namedCredential, to: location)
         }
-        return try redirect(from: decorated.url, namedCredential: route.name, endpoint: route.endpoint.get(), to: location)
+        return try redirect(
+            from: decorated.url, namedCredential: route.name, endpoint: route.endpoint.get(), to: location)
     }
 
-    private func redirect(from url: String, namedCredential name: String, endpoint: EndpointURL, to location: String) throws -> Redirect {
+    private func redirect(from url: String, namedCredential name: String, endpoint: EndpointURL, to location: String)
+        throws -> Redirect
+    {
         let owner = "named credential \(name)"
         guard let current = URL(string: url), let resolved = URL(string: location, relativeTo: current)?.absoluteURL,
-              var parts = URLComponents(url: resolved, resolvingAgainstBaseURL: false),
-              let scheme = parts.scheme?.lowercased(), let rawHost = parts.host, !rawHost.isEmpty
+            var parts = URLComponents(url: resolved, resolvingAgainstBaseURL: false),
+            let scheme = parts.scheme?.lowercased(), let rawHost = parts.host, !rawHost.isEmpty
         else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
+            throw SigilError(
+                .calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
         }
         guard scheme == "https" || scheme == "http" else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect leads to a \(scheme.sanitizedForMessage) URL; only http and https are followed")
+            throw SigilError(
+                .calloutRefused,
+                "\(owner): the redirect leads to a \(scheme.sanitizedForMessage) URL; only http and https are followed")
         }
         guard parts.user == nil && parts.password == nil else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect's Location has user information (user@host); it is not followed")
+            throw SigilError(
+                .calloutRefused,
+                "\(owner): the redirect's Location has user information (user@host); it is not followed")
         }
         let host = Self.bare(rawHost.lowercased())
         if current.scheme?.lowercased() == "https" && scheme == "http" {
-            throw SigilError(.calloutRefused, "\(owner): a redirect from https to http (host \(host.sanitizedForMessage)) is never followed")
+            throw SigilError(
+                .calloutRefused,
+                "\(owner): a redirect from https to http (host \(host.sanitizedForMessage)) is never followed")
         }
         parts.fragment = nil
         guard let absolute = parts.string else {
-            throw SigilError(.calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
+            throw SigilError(
+                .calloutRefused, "\(owner): the redirect's Location \(location.urlForMessage) is not a valid URL")
         }
 
         func defaultPort(_ scheme: String) -> Int { scheme == "https" ? 443 : 80 }
         let path = parts.percentEncodedPath
-        let inside = scheme == endpoint.scheme && host == Self.bare(endpoint.host)
+        let inside =
+            scheme == endpoint.scheme && host == Self.bare(endpoint.host)
             && (parts.port ?? defaultPort(scheme)) == (endpoint.port ?? defaultPort(endpoint.scheme))
             && (endpoint.path.isEmpty || path == endpoint.path || path.hasPrefix(endpoint.path + "/"))
-        let shown = ((host.contains(":") ? "[\(host)]" : host) + (parts.port.map { ":\($0)" } ?? "")).sanitizedForMessage
+        let shown = ((host.contains(":") ? "[\(host)]" : host) + (parts.port.map { ":\($0)" } ?? ""))
+            .sanitizedForMessage
         guard inside else { return Redirect(url: absolute, host: shown, callout: nil) }
         let suffix = String(path.dropFirst(endpoint.path.count)) + (parts.percentEncodedQuery.map { "?" + $0 } ?? "")
         return Redirect(url: absolute, host: shown, callout: "callout:\(name)" + suffix)

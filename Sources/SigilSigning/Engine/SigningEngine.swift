@@ -26,7 +26,10 @@ public struct SigningEngine: Sendable {
     /// An engine over `source`; `issuer` obtains issued credentials (OAuth 2.0 tokens, STS).
     /// `preparedSecretLifetime` (zero to one hour; default one minute) bounds how long unsealed
     /// secrets are kept between requests; a change of any secret or of the catalog drops them.
-    public init(source: any CredentialSource, issuer: (any CredentialIssuer)? = nil, preparedSecretLifetime: Duration = .seconds(60)) {
+    public init(
+        source: any CredentialSource, issuer: (any CredentialIssuer)? = nil,
+        preparedSecretLifetime: Duration = .seconds(60)
+    ) {
         self.source = source
         self.issuer = issuer
         self.preparedSecretLifetime = min(max(preparedSecretLifetime, .zero), Self.maximumPreparedSecretLifetime)
@@ -52,12 +55,15 @@ public struct SigningEngine: Sendable {
     /// Decorates `request` again through the route and principal `previous` was decorated through
     /// (a retry, or a redirect inside the same endpoint), without reading the catalog again: the
     /// executor carries its request this way.
-    nonisolated(nonsending) public func decorate(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), reusing previous: DecoratedRequest) async throws -> DecoratedRequest {
+    nonisolated(nonsending) public func decorate(
+        _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), reusing previous: DecoratedRequest
+    ) async throws -> DecoratedRequest {
         try await decorate(request, as: user, at: date, trace: nil, reusing: previous.prepared)
     }
 
     nonisolated(nonsending) private func decorate(
-        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?, reusing prepared: PreparedRoute?
+        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?,
+        reusing prepared: PreparedRoute?
     ) async throws -> DecoratedRequest {
         // A change of the catalog between preparing the request and reading its secrets (another
         // process's `apply`, say) makes the source refuse the mix: prepare again, from the catalog.
@@ -79,14 +85,18 @@ public struct SigningEngine: Sendable {
     static let preparationAttempts = 8
 
     nonisolated(nonsending) private func decorateOnce(
-        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?, reusing prepared: PreparedRoute?
+        _ request: OutboundRequest, as user: String?, at date: Date, trace: SigningTrace?,
+        reusing prepared: PreparedRoute?
     ) async throws -> DecoratedRequest {
         let (resolution, context, routes) = try prepare(request, as: user, trace: trace, reusing: prepared)
         if try !takeHeldIssued(context) { try await obtainIssued(context) }
         // Read through the route and the binding (shared, immutable) rather than copied out.
         let route = resolution.route
         let scheme = try context.binding.scheme.get()
-        trace?.step("protocol", "\(context.external.authProtocol) of external credential \(context.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")")
+        trace?.step(
+            "protocol",
+            "\(context.external.authProtocol) of external credential \(context.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")"
+        )
 
         var headers = request.headers
         headers.reserveCapacity(headers.count + 1 + route.headers.count)
@@ -100,7 +110,10 @@ public struct SigningEngine: Sendable {
         for header in route.headers {
             let template = try header.template.get()
             if template.hasMergeFields && !route.namedCredential.allowMergeFieldsInHeader {
-                throw SigilError(.invalidRequest, "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)")
+                throw SigilError(
+                    .invalidRequest,
+                    "\(header.owner), header \(header.name) has merge fields, but named credential \(route.name) does not allow them in headers (allowMergeFieldsInHeader)"
+                )
             }
             let rendered: SecretBytes
             do {
@@ -111,7 +124,8 @@ public struct SigningEngine: Sendable {
             try Self.set(&headers, name: header.name, value: rendered, credential: route.name)
             if template.hasMergeFields {
                 trace?.secretHeader(header.name)
-                trace?.step("header \(header.name) (\(header.owner))", [.text("\(header.text) -> "), .secret(rendered)])
+                trace?.step(
+                    "header \(header.name) (\(header.owner))", [.text("\(header.text) -> "), .secret(rendered)])
             } else {
                 trace?.step("header \(header.name) (\(header.owner))", header.text)
             }
@@ -122,24 +136,31 @@ public struct SigningEngine: Sendable {
         case .none, .sha256, .streamed: body = nil
         case .bytes(let bytes): body = bytes
         }
-        if route.namedCredential.allowMergeFieldsInBody, let bytes = body, let text = String(validating: bytes, as: UTF8.self) {
+        if route.namedCredential.allowMergeFieldsInBody, let bytes = body,
+            let text = String(validating: bytes, as: UTF8.self)
+        {
             do {
                 body = try MergeTemplate(parsing: text).render(resolver.resolve).withUnsafeBytes { Array($0) }
                 trace?.step("body", "merge fields filled in (\(body?.count ?? 0) bytes)")
             } catch let error as MergeFieldError {
-                throw SigilError(.invalidRequest, "the body of a request to named credential \(route.name): merge field \(error)")
+                throw SigilError(
+                    .invalidRequest, "the body of a request to named credential \(route.name): merge field \(error)")
             }
         }
         // The scheme's last step (SigV4's signature), over the final headers and body.
-        var signed = SignedRequest(method: request.method, url: resolution.url, headers: headers, body: body, declared: request.body)
+        var signed = SignedRequest(
+            method: request.method, url: resolution.url, headers: headers, body: body, declared: request.body)
         if route.generateAuthorizationHeader {
             try scheme.sign(&signed, context, at: date, trace: trace)
         }
         let identity = try MTLSIdentity.identity(of: route, context)
         return DecoratedRequest(
             method: request.method, url: signed.url, headers: signed.headers, body: body, namedCredential: route.name,
-            principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust, issued: context.issued, issuedKey: context.issued == nil ? nil : context.key,
-            prepared: PreparedRoute(routes: routes, snapshot: context.snapshot!, secretsVersion: context.secretsVersion, route: route, binding: context.binding, user: user)
+            principal: context.reference, clientIdentity: identity, trust: route.namedCredential.trust,
+            issued: context.issued, issuedKey: context.issued == nil ? nil : context.key,
+            prepared: PreparedRoute(
+                routes: routes, snapshot: context.snapshot!, secretsVersion: context.secretsVersion, route: route,
+                binding: context.binding, user: user)
         )
     }
 
@@ -154,7 +175,9 @@ public struct SigningEngine: Sendable {
     /// The name of the named credential whose endpoint `request` targets (its callout resolved).
     public func namedCredential(of request: OutboundRequest) throws -> String {
         let (snapshot, secretsVersion) = try source.snapshotAndSecretsVersion()
-        return try Callout.resolve(request.url, in: routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)).route.name
+        return try Callout.resolve(
+            request.url, in: routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
+        ).route.name
     }
 
     /// A presigned URL (SigV4 query signing) for `request`, valid for `expires` seconds: the request
@@ -162,27 +185,38 @@ public struct SigningEngine: Sendable {
     ///
     /// The request's headers are signed into the URL (as botocore's presigner does), so whoever
     /// sends it must send them with the same values: a browser upload's `Content-Type`, say.
-    nonisolated(nonsending) public func presign(_ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int) async throws -> String {
+    nonisolated(nonsending) public func presign(
+        _ request: OutboundRequest, as user: String? = nil, at date: Date = Date(), expires: Int
+    ) async throws -> String {
         let (resolution, context, _) = try prepare(request, as: user, trace: nil)
         let scheme = try context.binding.scheme.get()
         try await obtainIssued(context)
         let body: [UInt8]? = if case .bytes(let bytes) = request.body { bytes } else { nil }
         return try scheme.presign(
-            SignedRequest(method: request.method, url: resolution.url, headers: request.headers, body: body, declared: request.body), context, at: date, expires: expires
+            SignedRequest(
+                method: request.method, url: resolution.url, headers: request.headers, body: body,
+                declared: request.body), context, at: date, expires: expires
         )
     }
 
     /// The issued credential (an OAuth 2.0 access token, STS credentials) that `user`'s requests
     /// through external credential `name` would carry now, obtained if need be: `sigil token`.
-    nonisolated(nonsending) public func issuedCredential(externalCredential name: String, as user: String? = nil) async throws -> (PrincipalRef, IssuedCredential) {
+    nonisolated(nonsending) public func issuedCredential(externalCredential name: String, as user: String? = nil)
+        async throws -> (PrincipalRef, IssuedCredential)
+    {
         let catalog = try source.catalog()
         guard let external = catalog.externalCredential(named: name) else {
             throw SigilError(.notFound, "external credential \(name.sanitizedForMessage) does not exist")
         }
-        let principal = try PrincipalChooser.choose(in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
-        let context = CredentialContext(source: source, binding: PrincipalBinding(external: external, principal: principal, user: user, source: source), user: user)
+        let principal = try PrincipalChooser.choose(
+            in: external, user: user, catalog: catalog, authorizedUsers: source.authorizedUsers(of:))
+        let context = CredentialContext(
+            source: source,
+            binding: PrincipalBinding(external: external, principal: principal, user: user, source: source), user: user)
         guard try context.binding.scheme.get().issuance != nil else {
-            throw SigilError(.unsupported, "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
+            throw SigilError(
+                .unsupported,
+                "principal \(context.reference) signs with its stored secrets; no credential is issued for it")
         }
         try await obtainIssued(context)
         return (context.reference, context.issued!)
@@ -199,11 +233,15 @@ public struct SigningEngine: Sendable {
         let principal = try PrincipalChooser.chooseForLogin(in: external, user: user, catalog: catalog)
         let scheme = try SchemeRegistry.scheme(of: external, principal: principal)
         guard let kind = scheme.issuance else {
-            throw SigilError(.unsupported, "external credential \(name) uses protocol \(external.authProtocol); only credentials obtained from a provider are authorized")
+            throw SigilError(
+                .unsupported,
+                "external credential \(name) uses protocol \(external.authProtocol); only credentials obtained from a provider are authorized"
+            )
         }
         let reference = PrincipalRef(externalCredential: name, principal: principal.name)
-        return IssuanceRequest(kind: kind, key: IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil),
-                               external: external, principal: principal, scheme: scheme, source: source)
+        return IssuanceRequest(
+            kind: kind, key: IssuedCredentialKey(principal: reference, user: principal.type == .perUser ? user : nil),
+            external: external, principal: principal, scheme: scheme, source: source)
     }
 
     /// Whether the resource's answer refuses the issued credential `decorated` carried: its status
@@ -211,13 +249,19 @@ public struct SigningEngine: Sendable {
     /// `401,403`) and, when `refreshOnBody` is set, the body contains that text (Salesforce's
     /// `INVALID_SESSION_ID`). When it does, the issuer replaces the credential (once, however many
     /// requests report it) and this returns `true`: decorate again and retry once, never more.
-    nonisolated(nonsending) public func rejected(_ decorated: DecoratedRequest, status: Int, body: [UInt8]) async throws -> Bool {
+    nonisolated(nonsending) public func rejected(_ decorated: DecoratedRequest, status: Int, body: [UInt8]) async throws
+        -> Bool
+    {
         guard let issued = decorated.issued, let key = decorated.issuedKey, let issuer else { return false }
         let request = try issuanceRequest(for: key)
-        let statuses = (request.parameter("refreshOnStatus") ?? "401").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let statuses = (request.parameter("refreshOnStatus") ?? "401").split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         guard statuses.contains(status) else { return false }
         if let matcher = request.parameter("refreshOnBody"), !matcher.isEmpty {
-            guard body.count >= matcher.utf8.count, String(decoding: body, as: UTF8.self).contains(matcher) else { return false }
+            guard body.count >= matcher.utf8.count, String(decoding: body, as: UTF8.self).contains(matcher) else {
+                return false
+            }
         }
         _ = try await issuer.replace(rejected: issued, for: request)
         return true
@@ -227,7 +271,7 @@ public struct SigningEngine: Sendable {
     public func issuanceRequest(for key: IssuedCredentialKey) throws -> IssuanceRequest {
         let catalog = try source.catalog()
         guard let external = catalog.externalCredential(named: key.principal.externalCredential),
-              let principal = external.principals.first(where: { $0.name == key.principal.principal })
+            let principal = external.principals.first(where: { $0.name == key.principal.principal })
         else {
             throw SigilError(.notFound, "principal \(key.principal) does not exist")
         }
@@ -246,7 +290,10 @@ public struct SigningEngine: Sendable {
     private func takeHeldIssued(_ context: CredentialContext) throws -> Bool {
         guard let issuance = context.binding.issuance else { return true }
         guard let issuer else {
-            throw SigilError(.unsupported, "principal \(context.reference) signs with credentials obtained from a provider (\(issuance.kind.rawValue)), and this engine has no issuer to obtain them")
+            throw SigilError(
+                .unsupported,
+                "principal \(context.reference) signs with credentials obtained from a provider (\(issuance.kind.rawValue)), and this engine has no issuer to obtain them"
+            )
         }
         guard let held = issuer.heldCredential(for: issuance) else { return false }
         record(held, of: issuance, in: context)
@@ -256,45 +303,71 @@ public struct SigningEngine: Sendable {
     private func record(_ issued: IssuedCredential, of issuance: IssuanceRequest, in context: CredentialContext) {
         context.issued = issued
         if let trace = context.trace {
-            let expiry = issued.expiresAt.map { "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) } ?? "no stated expiry"
-            trace.step("issued credential", "\(issuance.kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)")
+            let expiry =
+                issued.expiresAt.map {
+                    "expires at " + Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601)
+                } ?? "no stated expiry"
+            trace.step(
+                "issued credential",
+                "\(issuance.kind.rawValue) for \(context.key), obtained at \(Date(timeIntervalSince1970: TimeInterval(issued.obtainedAt)).formatted(.iso8601)), \(expiry)"
+            )
         }
     }
 
     /// The steps every request shares: check the caller's headers, resolve the callout, choose the
     /// principal. With `prepared` (a request decorated before, for the same user), its routes and,
     /// on the same route, its principal.
-    private func prepare(_ request: OutboundRequest, as user: String?, trace: SigningTrace?, reusing prepared: PreparedRoute? = nil) throws
+    private func prepare(
+        _ request: OutboundRequest, as user: String?, trace: SigningTrace?, reusing prepared: PreparedRoute? = nil
+    ) throws
         -> (Callout.Resolution, CredentialContext, Routes)
     {
         try Self.checkHeaders(request.headers)
         let prepared = prepared.flatMap { $0.user == user ? $0 : nil }
-        let (snapshot, secretsVersion) = try prepared.map { ($0.snapshot, $0.secretsVersion) } ?? source.snapshotAndSecretsVersion()
-        let routes = prepared?.routes ?? self.routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
+        let (snapshot, secretsVersion) =
+            try prepared.map { ($0.snapshot, $0.secretsVersion) } ?? source.snapshotAndSecretsVersion()
+        let routes =
+            prepared?.routes ?? self.routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
         let resolution = try Callout.resolve(request.url, in: routes)
-        trace?.step("callout", "\(request.method) \(request.url) -> named credential \(resolution.route.name) -> \(resolution.url)")
-        let binding = if let prepared, prepared.route === resolution.route {
-            prepared.binding
-        } else if let user {
-            try resolution.route.principal(for: user, in: routes.snapshot, source: source)
-        } else {
-            try resolution.route.operatorPrincipal.get()
-        }
+        trace?.step(
+            "callout",
+            "\(request.method) \(request.url) -> named credential \(resolution.route.name) -> \(resolution.url)")
+        let binding =
+            if let prepared, prepared.route === resolution.route {
+                prepared.binding
+            } else if let user {
+                try resolution.route.principal(for: user, in: routes.snapshot, source: source)
+            } else {
+                try resolution.route.operatorPrincipal.get()
+            }
         let context = CredentialContext(
-            source: source, binding: binding, user: user, snapshot: snapshot, secretsVersion: secretsVersion, preparedLifetime: preparedSecretLifetime, trace: trace
+            source: source, binding: binding, user: user, snapshot: snapshot, secretsVersion: secretsVersion,
+            preparedLifetime: preparedSecretLifetime, trace: trace
         )
-        trace?.step("principal", "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) " + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
+        trace?.step(
+            "principal",
+            "\(context.reference) (\(binding.principal.type), sequence \(binding.principal.sequence)) "
+                + (user.map { "for user \($0)" } ?? "for the vault's operator (no acting user)"))
         return (resolution, context, routes)
     }
 
     /// Replaces any header of the same name (case-insensitive): the credential's value wins.
-    static func set(_ headers: inout [(name: String, value: String)], name: String, value: SecretBytes, credential: String) throws {
-        try set(&headers, name: name, value: value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }, credential: credential)
+    static func set(
+        _ headers: inout [(name: String, value: String)], name: String, value: SecretBytes, credential: String
+    ) throws {
+        try set(
+            &headers, name: name, value: value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) },
+            credential: credential)
     }
 
-    static func set(_ headers: inout [(name: String, value: String)], name: String, value text: String, credential: String) throws {
+    static func set(
+        _ headers: inout [(name: String, value: String)], name: String, value text: String, credential: String
+    ) throws {
         guard !HTTPFieldRules.hasControlCharacter(text) else {
-            throw SigilError(.invalidRequest, "named credential \(credential), header \(name): the value has a control character (CR, LF, NUL...) after merge fields were filled in")
+            throw SigilError(
+                .invalidRequest,
+                "named credential \(credential), header \(name): the value has a control character (CR, LF, NUL...) after merge fields were filled in"
+            )
         }
         if !headers.isEmpty {
             headers.removeAll { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
@@ -307,13 +380,19 @@ public struct SigningEngine: Sendable {
     static func checkHeaders(_ headers: [(name: String, value: String)]) throws {
         for header in headers {
             guard HTTPFieldRules.isValidName(header.name) else {
-                throw SigilError(.invalidRequest, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name")
+                throw SigilError(
+                    .invalidRequest, "header name \"\(header.name.sanitizedForMessage)\" is not a valid HTTP field name"
+                )
             }
             guard !HTTPFieldRules.isReserved(header.name) else {
-                throw SigilError(.invalidRequest, "header \(header.name) is set by the HTTP client (Host from the named credential's URL, framing from the body); a request may not set it")
+                throw SigilError(
+                    .invalidRequest,
+                    "header \(header.name) is set by the HTTP client (Host from the named credential's URL, framing from the body); a request may not set it"
+                )
             }
             guard !HTTPFieldRules.hasControlCharacter(header.value) else {
-                throw SigilError(.invalidRequest, "header \(header.name) has a control character (CR, LF, NUL, BEL...) in its value")
+                throw SigilError(
+                    .invalidRequest, "header \(header.name) has a control character (CR, LF, NUL, BEL...) in its value")
             }
         }
     }
@@ -334,31 +413,43 @@ struct MergeResolver {
             return try context.requireSecret("password", for: "$Credential.Password")
         case .oauthToken:
             guard context.binding.issuance?.kind == .oauth2 else {
-                throw SigilError(.invalidRequest, "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))")
+                throw SigilError(
+                    .invalidRequest,
+                    "$Credential.OAuthToken: external credential \(context.external.name) has no OAuth 2.0 token (protocol \(context.external.authProtocol))"
+                )
             }
             return try context.requireSecret("accessToken", for: "$Credential.OAuthToken")
         case .authorizationHeaderValue:
             guard let authorization else {
-                throw SigilError(.invalidRequest, "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)")
+                throw SigilError(
+                    .invalidRequest,
+                    "$Credential.AuthorizationHeaderValue: no Authorization header was generated for external credential \(context.external.name)"
+                )
             }
             return SecretBytes(utf8: authorization, lockingMemory: false)
         case .field(let credential, let name):
             guard credential == context.external.name else {
-                throw SigilError(.invalidRequest, "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint")
+                throw SigilError(
+                    .invalidRequest,
+                    "\(reference) names external credential \(credential), but this request uses \(context.external.name): a credential is sent only to its own endpoint"
+                )
             }
             if let secret = try context.secret(name) {
                 try Self.checkResourceFacing(name, reference, context)
                 return secret
             }
             if let value = context.parameter(name) { return SecretBytes(utf8: value, lockingMemory: false) }
-            throw SigilError(.missingSecret, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
+            throw SigilError(
+                .missingSecret, "\(reference): principal \(context.reference) has no secret or parameter \(name)")
         }
     }
 
     /// Fields of issued credentials meant for the resource: an OAuth 2.0 access token and what the
     /// token endpoint said about it, STS's key id and session token. Not the refresh token, nor
     /// STS's secret key.
-    static let resourceFacingIssuedFields: Set<String> = ["accessToken", "scope", "instanceUrl", "identityUrl", "issuedAt", "accessKeyId", "sessionToken"]
+    static let resourceFacingIssuedFields: Set<String> = [
+        "accessToken", "scope", "instanceUrl", "identityUrl", "issuedAt", "accessKeyId", "sessionToken",
+    ]
 
     /// Merge fields (in headers, and in bodies a caller writes) may reach only what the resource
     /// is meant to see: parameters, the resource-facing fields of an issued credential, every secret
@@ -368,14 +459,21 @@ struct MergeResolver {
     static func checkResourceFacing(_ field: String, _ reference: MergeReference, _ context: CredentialContext) throws {
         if let issued = context.issued, issued.fields[field] != nil {
             guard resourceFacingIssuedFields.contains(field) else {
-                throw SigilError(.invalidRequest, "\(reference): \(field) of principal \(context.reference) is for the provider, never for the resource; merge fields cannot use it")
+                throw SigilError(
+                    .invalidRequest,
+                    "\(reference): \(field) of principal \(context.reference) is for the provider, never for the resource; merge fields cannot use it"
+                )
             }
             return
         }
         guard !type(of: try context.binding.scheme.get()).secretsGoToResource else { return }
-        let listed = (context.external.parameters["mergeFieldSecrets"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let listed = (context.external.parameters["mergeFieldSecrets"] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         guard listed.contains(field) else {
-            throw SigilError(.invalidRequest, """
+            throw SigilError(
+                .invalidRequest,
+                """
                 \(reference): secret \(field) of principal \(context.reference) is for the provider or the signature, not the resource; \
                 an \(context.external.authProtocol) credential lets merge fields use only the secrets it lists in parameter mergeFieldSecrets
                 """)

@@ -47,7 +47,8 @@ public final class SigningTrace: @unchecked Sendable {
             if index > 0 { parts.append(.text("\n")) }
             if let colon = line.firstIndex(of: ":"), secretHeaders.contains(String(line[..<colon])) {
                 parts.append(.text(String(line[...colon])))
-                parts.append(.secret(SecretBytes(utf8: String(line[line.index(after: colon)...]), lockingMemory: false)))
+                parts.append(
+                    .secret(SecretBytes(utf8: String(line[line.index(after: colon)...]), lockingMemory: false)))
             } else {
                 parts.append(.text(String(line)))
             }
@@ -58,12 +59,13 @@ public final class SigningTrace: @unchecked Sendable {
     /// The steps, one `name: detail` block each, every secret part as `[secret fingerprint(part)]`.
     public func render(fingerprint: (SecretBytes) -> String) -> String {
         steps.map { step in
-            step.name + ": " + step.parts.map { part in
-                switch part {
-                case .text(let text): text
-                case .secret(let value): "[secret \(fingerprint(value))]"
-                }
-            }.joined()
+            step.name + ": "
+                + step.parts.map { part in
+                    switch part {
+                    case .text(let text): text
+                    case .secret(let value): "[secret \(fingerprint(value))]"
+                    }
+                }.joined()
         }.joined(separator: "\n")
     }
 }

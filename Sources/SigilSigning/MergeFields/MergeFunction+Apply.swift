@@ -25,7 +25,8 @@ extension MergeFunction {
         case .hash:
             return HashAlgorithm(rawValue: String(decoding: arguments[0], as: UTF8.self))!.digest(arguments[1])
         case .hmac:
-            return HashAlgorithm(rawValue: String(decoding: arguments[0], as: UTF8.self))!.mac(arguments[1], key: arguments[2])
+            return HashAlgorithm(rawValue: String(decoding: arguments[0], as: UTF8.self))!.mac(
+                arguments[1], key: arguments[2])
         }
     }
 }

@@ -45,7 +45,9 @@ extension MergeTemplate {
         case .call(let function, let arguments, let where_):
             at = where_
             var values: [[UInt8]] = []
-            for argument in arguments { values.append(try evaluate(argument, resolve, budget: &budget, position: where_)) }
+            for argument in arguments {
+                values.append(try evaluate(argument, resolve, budget: &budget, position: where_))
+            }
             // Checked before the call: HEX of 1 MiB would make 2 MiB.
             guard function.outputBound(values) <= Self.maximumValueBytes else { throw Self.tooLarge(at) }
             value = try function.apply(values, position: where_)
@@ -53,7 +55,9 @@ extension MergeTemplate {
         guard value.count <= Self.maximumValueBytes else { throw Self.tooLarge(at) }
         budget -= value.count
         guard budget >= 0 else {
-            throw MergeFieldError(position: at, "evaluating the merge fields would produce more than \(Self.maximumEvaluatedBytes >> 20) MiB")
+            throw MergeFieldError(
+                position: at,
+                "evaluating the merge fields would produce more than \(Self.maximumEvaluatedBytes >> 20) MiB")
         }
         return value
     }

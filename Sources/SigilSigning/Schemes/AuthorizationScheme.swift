@@ -47,11 +47,20 @@ package protocol AuthorizationScheme: Sendable {
 extension AuthorizationScheme {
     package var issuance: IssuedCredential.Kind? { nil }
     package func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue] { [] }
-    package func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String? { nil }
-    package func sign(_ request: inout SignedRequest, _ context: CredentialContext, at date: Date, trace: SigningTrace?) throws {}
+    package func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String? {
+        nil
+    }
+    package func sign(_ request: inout SignedRequest, _ context: CredentialContext, at date: Date, trace: SigningTrace?)
+        throws
+    {}
     package var signsPayloadHash: Bool { false }
-    package func presign(_ request: SignedRequest, _ context: CredentialContext, at date: Date, expires: Int) throws -> String {
-        throw SigilError(.unsupported, "external credential \(context.external.name) uses protocol \(Self.authProtocol); only aws-sigv4 credentials presign URLs")
+    package func presign(_ request: SignedRequest, _ context: CredentialContext, at date: Date, expires: Int) throws
+        -> String
+    {
+        throw SigilError(
+            .unsupported,
+            "external credential \(context.external.name) uses protocol \(Self.authProtocol); only aws-sigv4 credentials presign URLs"
+        )
     }
 }
 
@@ -132,21 +141,28 @@ package struct SchemeParameters: Sendable {
     }
 
     /// A whole number within `range` (`unit` names what it counts, for the message).
-    package func integer(_ name: String, default value: Int, range: ClosedRange<Int>, unit: String = "seconds") throws(SettingIssue) -> Int {
+    package func integer(_ name: String, default value: Int, range: ClosedRange<Int>, unit: String = "seconds")
+        throws(SettingIssue) -> Int
+    {
         guard let text = self[name] else { return value }
         guard let number = Int(text), range.contains(number) else {
-            throw SettingIssue(parameter: name, "must be a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound), not \(text.sanitizedForMessage)")
+            throw SettingIssue(
+                parameter: name,
+                "must be a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound), not \(text.sanitizedForMessage)"
+            )
         }
         return number
     }
 
     /// One of a fixed set of names.
-    package func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, default value: Choice) throws(SettingIssue) -> Choice
-        where Choice.RawValue == String
-    {
+    package func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, default value: Choice)
+        throws(SettingIssue) -> Choice
+    where Choice.RawValue == String {
         guard let text = self[name] else { return value }
         guard let choice = Choice(rawValue: text) else {
-            throw SettingIssue(parameter: name, "\(text.sanitizedForMessage) is not one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw SettingIssue(
+                parameter: name,
+                "\(text.sanitizedForMessage) is not one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return choice
     }
@@ -161,7 +177,9 @@ package struct SchemeParameters: Sendable {
 
     /// Why `url` cannot be an endpoint Sigil sends secrets to, or `nil`.
     package static func endpointProblem(_ url: String) -> String? {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host, !host.isEmpty else {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host,
+            !host.isEmpty
+        else {
             return "is not an absolute URL"
         }
         guard parsed.user == nil, parsed.password == nil, parsed.fragment == nil else {
@@ -179,7 +197,8 @@ package struct SchemeParameters: Sendable {
     package func awsName(_ name: String, example: String) throws(SettingIssue) -> String {
         let value = try required(name, example: example)
         guard value.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
-            throw SettingIssue(parameter: name, "\(value.sanitizedForMessage) must be lowercase letters, digits and '-'")
+            throw SettingIssue(
+                parameter: name, "\(value.sanitizedForMessage) must be lowercase letters, digits and '-'")
         }
         return value
     }

@@ -17,11 +17,14 @@ public enum SchemeRegistry {
     }
 
     /// The settings of `principal` of `external`, parsed and checked.
-    package static func scheme(of external: ExternalCredential, principal: Principal) throws(SigilError) -> any AuthorizationScheme {
+    package static func scheme(of external: ExternalCredential, principal: Principal) throws(SigilError)
+        -> any AuthorizationScheme
+    {
         do throws(SettingIssue) {
             return try type(of: external.authProtocol).init(SchemeParameters(external: external, principal: principal))
         } catch {
-            let owner = principal.parameters[error.name] != nil || error.isSecret
+            let owner =
+                principal.parameters[error.name] != nil || error.isSecret
                 ? "principal \(PrincipalRef(externalCredential: external.name, principal: principal.name))"
                 : "external credential \(external.name)"
             throw SigilError(error.isSecret ? .invalidSecret : .invalidParameter, "\(owner): \(error)")
@@ -36,11 +39,17 @@ public enum SchemeRegistry {
         for external in catalog.externalCredentials {
             for principal in external.principals {
                 do throws(SettingIssue) {
-                    _ = try type(of: external.authProtocol).init(SchemeParameters(external: external, principal: principal))
+                    _ = try type(of: external.authProtocol).init(
+                        SchemeParameters(external: external, principal: principal))
                 } catch {
                     let reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
-                    let item: ItemRef = principal.parameters[error.name] != nil ? .principal(reference) : .externalCredential(external.name)
-                    let issue = ValidationIssue(item, field: error.field, item == .principal(reference) ? error.problem : "\(error.problem) (for principal \(principal.name))")
+                    let item: ItemRef =
+                        principal.parameters[error.name] != nil
+                        ? .principal(reference) : .externalCredential(external.name)
+                    let issue = ValidationIssue(
+                        item, field: error.field,
+                        item == .principal(reference)
+                            ? error.problem : "\(error.problem) (for principal \(principal.name))")
                     if !issues.contains(issue) { issues.append(issue) }
                 }
             }
@@ -68,8 +77,8 @@ public enum SchemeRegistry {
                 continue
             }
             guard let external = catalog.externalCredential(named: reference.externalCredential),
-                  let principal = external.principal(named: reference.principal),
-                  let scheme = try? scheme(of: external, principal: principal)
+                let principal = external.principal(named: reference.principal),
+                let scheme = try? scheme(of: external, principal: principal)
             else { continue }
             let owner = target.owner
             for issue in try scheme.checkSecrets({ field in
@@ -77,7 +86,8 @@ public enum SchemeRegistry {
                 if let value = changed[target] { return value }
                 // A user's authorization lacks a field the principal holds (a shared client secret).
                 if case .authorization(let principal, _) = owner, try stored(target) == nil {
-                    return try changed[SecretTarget(owner: .principal(principal), field: field)] ?? stored(SecretTarget(owner: .principal(principal), field: field))
+                    return try changed[SecretTarget(owner: .principal(principal), field: field)]
+                        ?? stored(SecretTarget(owner: .principal(principal), field: field))
                 }
                 return try stored(target)
             }) {

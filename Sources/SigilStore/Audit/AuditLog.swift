@@ -44,16 +44,23 @@ extension Vault {
         let entry = AuditEntry(seq: seq, at: timestamp(), actor: actor, action: action, target: target, detail: detail)
         let detailJSON = try entry.detailJSON()
         let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
-        try db.run(sql: """
-            INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, keyID, Data(previous), Data(mac)])
+        try db.run(
+            sql: """
+                INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, keyID, Data(previous), Data(mac),
+            ])
     }
 
     /// The newest `limit` entries, oldest first.
     public func auditEntries(limit: Int = 100) throws -> [AuditEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
-                .map { try AuditEntry(row: $0) }
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                arguments: [limit]
+            )
+            .map { try AuditEntry(row: $0) }
         }
     }
 
@@ -73,12 +80,15 @@ extension Vault {
                 let storedPrevious = [UInt8](row["prev_mac"] as Data)
                 let stored = [UInt8](row["mac"] as Data)
                 if entry.seq != expectedSeq {
-                    problems.append(entry.seq > expectedSeq
-                        ? "entries \(expectedSeq) to \(entry.seq - 1) are missing"
-                        : "entry \(entry.seq) is out of order")
+                    problems.append(
+                        entry.seq > expectedSeq
+                            ? "entries \(expectedSeq) to \(entry.seq - 1) are missing"
+                            : "entry \(entry.seq) is out of order")
                 }
                 if storedPrevious != previous {
-                    problems.append("entry \(entry.seq) does not follow the entry before it (an entry was removed, inserted or reordered)")
+                    problems.append(
+                        "entry \(entry.seq) does not follow the entry before it (an entry was removed, inserted or reordered)"
+                    )
                 }
                 let keyID: UInt32 = row["key_id"]
                 try ensureKeyLoaded(keyID, db)
@@ -91,8 +101,10 @@ extension Vault {
             }
             let catalogProblems = try catalogProblems(db)
             return AuditVerification(
-                valid: problems.isEmpty && catalogProblems.isEmpty, chainIntact: problems.isEmpty, entries: count, headSeq: expectedSeq - 1,
-                headMAC: previous.map { String(format: "%02x", $0) }.joined(), problems: problems, catalogProblems: catalogProblems
+                valid: problems.isEmpty && catalogProblems.isEmpty, chainIntact: problems.isEmpty, entries: count,
+                headSeq: expectedSeq - 1,
+                headMAC: previous.map { String(format: "%02x", $0) }.joined(), problems: problems,
+                catalogProblems: catalogProblems
             )
         }
     }
@@ -114,7 +126,9 @@ extension AuditEntry {
         let detail: String = row["detail"]
         self.init(
             seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
-            detail: (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? ["unreadable": detail]
+            detail: (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? [
+                "unreadable": detail
+            ]
         )
     }
 

@@ -27,7 +27,10 @@ struct AuthenticatedTable: Sendable, Hashable {
     /// `UPDATE ... SET mac = ? WHERE` the key, made once.
     let updateMACSQL: String
 
-    init(name: String, columns: [String], hasRowSetMAC: Bool, key: [String], labelColumns: String, describe: @escaping @Sendable (Row) -> String) {
+    init(
+        name: String, columns: [String], hasRowSetMAC: Bool, key: [String], labelColumns: String,
+        describe: @escaping @Sendable (Row) -> String
+    ) {
         self.name = name
         self.columns = columns
         self.hasRowSetMAC = hasRowSetMAC
@@ -47,7 +50,8 @@ struct AuthenticatedTable: Sendable, Hashable {
     func selectSQL(where filter: String? = nil, labels withLabels: Bool = false) -> String {
         let list = (columns + ["mac"]).map { "t.\($0)" }.joined(separator: ", ")
         let labels = labelColumns.isEmpty || !withLabels ? "" : ", " + labelColumns
-        return "SELECT \(list)\(labels) FROM \(name) t" + (filter.map { " WHERE \($0)" } ?? "") + " ORDER BY " + key.map { "t.\($0)" }.joined(separator: ", ")
+        return "SELECT \(list)\(labels) FROM \(name) t" + (filter.map { " WHERE \($0)" } ?? "") + " ORDER BY "
+            + key.map { "t.\($0)" }.joined(separator: ", ")
     }
 }
 
@@ -59,19 +63,26 @@ extension AuthenticatedTable {
     private static func id(_ row: Row) -> String { "row \(row["id"] as Int64? ?? 0)" }
 
     static let externalCredentials = AuthenticatedTable(
-        name: "external_credentials", columns: ["id", "name", "protocol", "parameters", "custom_headers"], hasRowSetMAC: true,
+        name: "external_credentials", columns: ["id", "name", "protocol", "parameters", "custom_headers"],
+        hasRowSetMAC: true,
         key: ["id"], labelColumns: "",
         describe: { "external credential \(text($0, "name")) (\(id($0)))" }
     )
     static let principals = AuthenticatedTable(
-        name: "principals", columns: ["id", "external_credential_id", "name", "type", "sequence", "parameters"], hasRowSetMAC: true,
-        key: ["id"], labelColumns: "(SELECT name FROM external_credentials e WHERE e.id = t.external_credential_id) AS label_credential",
+        name: "principals", columns: ["id", "external_credential_id", "name", "type", "sequence", "parameters"],
+        hasRowSetMAC: true,
+        key: ["id"],
+        labelColumns:
+            "(SELECT name FROM external_credentials e WHERE e.id = t.external_credential_id) AS label_credential",
         describe: { "principal \(text($0, "label_credential"))/\(text($0, "name")) (\(id($0)))" }
     )
     static let namedCredentials = AuthenticatedTable(
         name: "named_credentials",
-        columns: ["id", "name", "url", "external_credential_id", "generate_authorization_header", "allow_merge_fields_in_header",
-                  "allow_merge_fields_in_body", "custom_headers", "client_certificate", "trust"],
+        columns: [
+            "id", "name", "url", "external_credential_id", "generate_authorization_header",
+            "allow_merge_fields_in_header",
+            "allow_merge_fields_in_body", "custom_headers", "client_certificate", "trust",
+        ],
         hasRowSetMAC: true, key: ["id"], labelColumns: "",
         describe: { "named credential \(text($0, "name")) (\(id($0)))" }
     )
@@ -85,7 +96,8 @@ extension AuthenticatedTable {
     )
     static let groupMembers = AuthenticatedTable(
         name: "group_members", columns: ["group_id", "user_id"], hasRowSetMAC: true, key: ["group_id", "user_id"],
-        labelColumns: "(SELECT name FROM users u WHERE u.id = t.user_id) AS label_user, (SELECT name FROM groups g WHERE g.id = t.group_id) AS label_group",
+        labelColumns:
+            "(SELECT name FROM users u WHERE u.id = t.user_id) AS label_user, (SELECT name FROM groups g WHERE g.id = t.group_id) AS label_group",
         describe: { "membership of user \(text($0, "label_user")) in group \(text($0, "label_group"))" }
     )
     static let grants = AuthenticatedTable(
@@ -97,15 +109,19 @@ extension AuthenticatedTable {
         describe: { "grant of principal \(text($0, "label_principal")) to \(text($0, "label_subject")) (\(id($0)))" }
     )
     static let userAuthorizations = AuthenticatedTable(
-        name: "user_authorizations", columns: ["id", "principal_id", "user_id", "status"], hasRowSetMAC: true, key: ["id"],
+        name: "user_authorizations", columns: ["id", "principal_id", "user_id", "status"], hasRowSetMAC: true,
+        key: ["id"],
         labelColumns: """
             (SELECT e.name || '/' || p.name FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id WHERE p.id = t.principal_id) AS label_principal,
             (SELECT name FROM users u WHERE u.id = t.user_id) AS label_user
             """,
-        describe: { "authorization of principal \(text($0, "label_principal")) by user \(text($0, "label_user")) (\(id($0)))" }
+        describe: {
+            "authorization of principal \(text($0, "label_principal")) by user \(text($0, "label_user")) (\(id($0)))"
+        }
     )
     static let secrets = AuthenticatedTable(
-        name: "secrets", columns: ["id", "owner_kind", "owner_id", "field", "version", "stage"], hasRowSetMAC: true, key: ["id"],
+        name: "secrets", columns: ["id", "owner_kind", "owner_id", "field", "version", "stage"], hasRowSetMAC: true,
+        key: ["id"],
         labelColumns: """
             CASE t.owner_kind
                 WHEN 'principal' THEN 'principal ' || (SELECT e.name || '/' || p.name FROM principals p
@@ -121,19 +137,22 @@ extension AuthenticatedTable {
         }
     )
     static let issuedCredentials = AuthenticatedTable(
-        name: "issued_credentials", columns: ["id", "principal_id", "user_id", "kind", "parameters_digest", "written_fence"],
+        name: "issued_credentials",
+        columns: ["id", "principal_id", "user_id", "kind", "parameters_digest", "written_fence"],
         hasRowSetMAC: false, key: ["id"],
         labelColumns: """
             (SELECT e.name || '/' || p.name FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id WHERE p.id = t.principal_id) AS label_principal,
             (SELECT name FROM users u WHERE u.id = t.user_id) AS label_user
             """,
         describe: { row in
-            "issued credential of principal \(text(row, "label_principal"))" + ((row["label_user"] as String?).map { " for user \($0.sanitizedForMessage)" } ?? "") + " (\(id(row)))"
+            "issued credential of principal \(text(row, "label_principal"))"
+                + ((row["label_user"] as String?).map { " for user \($0.sanitizedForMessage)" } ?? "") + " (\(id(row)))"
         }
     )
 
     /// The catalog's tables, in the order they are checked and reported.
     static let catalog: [AuthenticatedTable] = [
-        externalCredentials, principals, namedCredentials, users, groups, groupMembers, grants, userAuthorizations, secrets,
+        externalCredentials, principals, namedCredentials, users, groups, groupMembers, grants, userAuthorizations,
+        secrets,
     ]
 }

@@ -49,7 +49,10 @@ extension Vault {
         if let key = catalogKeyCache.withLock({ $0 }) { return key }
         let auditKey = try keyring.key(id: activeKeyID(purpose: "audit", db))
         let key = auditKey.withUnsafeBytes { bytes in
-            HMAC<SHA256>(key: SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("sigil/catalog/v1".utf8), using: SymmetricKey(data: bytes))))
+            HMAC<SHA256>(
+                key: SymmetricKey(
+                    data: HMAC<SHA256>.authenticationCode(
+                        for: Array("sigil/catalog/v1".utf8), using: SymmetricKey(data: bytes))))
         }
         catalogKeyCache.withLock { $0 = key }
         return key
@@ -73,10 +76,18 @@ extension Vault {
             let value: DatabaseValue = row[column]
             switch value.storage {
             case .null: hmac.update(data: [0])
-            case .int64(let number): hmac.update(data: [1]); lengthPrefixed(String(number).utf8, into: &hmac)
-            case .double(let number): hmac.update(data: [2]); lengthPrefixed(String(number).utf8, into: &hmac)
-            case .string(let text): hmac.update(data: [3]); lengthPrefixed(text.utf8, into: &hmac)
-            case .blob(let data): hmac.update(data: [4]); lengthPrefixed(data, into: &hmac)
+            case .int64(let number):
+                hmac.update(data: [1])
+                lengthPrefixed(String(number).utf8, into: &hmac)
+            case .double(let number):
+                hmac.update(data: [2])
+                lengthPrefixed(String(number).utf8, into: &hmac)
+            case .string(let text):
+                hmac.update(data: [3])
+                lengthPrefixed(text.utf8, into: &hmac)
+            case .blob(let data):
+                hmac.update(data: [4])
+                lengthPrefixed(data, into: &hmac)
             }
         }
         return Array(hmac.finalize())
@@ -91,13 +102,16 @@ extension Vault {
     }
 
     /// Computes and stores the MAC of every row of `table` that matches `filter` (`t` is the row).
-    func authenticateRows(_ table: AuthenticatedTable, where filter: String, _ arguments: StatementArguments, _ db: Database) throws {
+    func authenticateRows(
+        _ table: AuthenticatedTable, where filter: String, _ arguments: StatementArguments, _ db: Database
+    ) throws {
         let key = try catalogKey(db)
         let rows = try Row.fetchAll(db.cachedStatement(sql: table.selectSQL(where: filter)), arguments: arguments)
         let statement = try db.cachedStatement(sql: table.updateMACSQL)
         for row in rows {
             let keyValues = table.key.map { row[$0] as DatabaseValue }
-            try statement.execute(arguments: StatementArguments([Data(rowMAC(table, row, key: key)).databaseValue] + keyValues))
+            try statement.execute(
+                arguments: StatementArguments([Data(rowMAC(table, row, key: key)).databaseValue] + keyValues))
         }
     }
 
@@ -109,9 +123,12 @@ extension Vault {
     }
 
     /// `(row count, row-set MAC)` of `table` as stored now.
-    private func rowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> (count: Int, mac: [UInt8]) {
+    private func rowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> (
+        count: Int, mac: [UInt8]
+    ) {
         var macs: [Data?] = []
-        let cursor = try Optional<Data>.fetchCursor(db, sql: "SELECT mac FROM \(table.name) ORDER BY " + table.key.joined(separator: ", "))
+        let cursor = try Optional<Data>.fetchCursor(
+            db, sql: "SELECT mac FROM \(table.name) ORDER BY " + table.key.joined(separator: ", "))
         while let mac = try cursor.next() { macs.append(mac) }
         var hmac = key
         hmac.update(data: Self.rowSetDomain)
@@ -123,30 +140,43 @@ extension Vault {
     }
 
     /// The problem with `table`'s row set, or `nil` when it authenticates.
-    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> CatalogProblem? {
+    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> CatalogProblem?
+    {
         guard table.hasRowSetMAC else { return nil }
         let (count, mac) = try rowSetMAC(table, key: key, db)
-        guard let stored = try Row.fetchOne(db, sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name]) else {
-            return CatalogProblem(table: table.name, item: nil, problem: "its row-set MAC in catalog_tables is missing (removed without the vault's key)")
+        guard
+            let stored = try Row.fetchOne(
+                db, sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
+        else {
+            return CatalogProblem(
+                table: table.name, item: nil,
+                problem: "its row-set MAC in catalog_tables is missing (removed without the vault's key)")
         }
         let storedMAC: Data = stored["mac"]
-        let authentic = storedMAC.count == mac.count && storedMAC.withUnsafeBytes { a in mac.withUnsafeBytes { b in constantTimeEqual(a, b) } }
+        let authentic =
+            storedMAC.count == mac.count
+            && storedMAC.withUnsafeBytes { a in mac.withUnsafeBytes { b in constantTimeEqual(a, b) } }
         if authentic { return nil }
         let storedCount: Int = stored["row_count"]
-        let change = count > storedCount ? "\(count - storedCount) more rows than it authenticated"
-            : count < storedCount ? "\(storedCount - count) fewer rows than it authenticated"
-            : "its rows were replaced, reordered or had their MACs changed"
-        return CatalogProblem(table: table.name, item: nil, problem: "rows were added or removed without the vault's key (\(change))")
+        let change =
+            count > storedCount
+            ? "\(count - storedCount) more rows than it authenticated"
+            : count < storedCount
+                ? "\(storedCount - count) fewer rows than it authenticated"
+                : "its rows were replaced, reordered or had their MACs changed"
+        return CatalogProblem(
+            table: table.name, item: nil, problem: "rows were added or removed without the vault's key (\(change))")
     }
 
     /// Stores `table`'s row-set MAC as it is now.
     private func storeRowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws {
         guard table.hasRowSetMAC else { return }
         let (count, mac) = try rowSetMAC(table, key: key, db)
-        try db.execute(sql: """
-            INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
-            ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
-            """, arguments: [table.name, count, Data(mac)])
+        try db.execute(
+            sql: """
+                INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
+                """, arguments: [table.name, count, Data(mac)])
     }
 
     // MARK: Checking
@@ -164,7 +194,10 @@ extension Vault {
             }
             for row in failing {
                 let labelled = try labelled(table, row, db)
-                let what = labelled["mac"] == nil ? "added without the vault's key (it has no MAC)" : "changed without the vault's key (its MAC does not match)"
+                let what =
+                    labelled["mac"] == nil
+                    ? "added without the vault's key (it has no MAC)"
+                    : "changed without the vault's key (its MAC does not match)"
                 problems.append(CatalogProblem(table: table.name, item: table.describe(labelled), problem: what))
             }
             if let problem = try rowSetProblem(table, key: key, db) { problems.append(problem) }
@@ -196,7 +229,9 @@ extension Vault {
     /// `row` read again with what messages name it by (the names of the rows it refers to).
     private func labelled(_ table: AuthenticatedTable, _ row: Row, _ db: Database) throws -> Row {
         let keyFilter = table.key.map { "t.\($0) = ?" }.joined(separator: " AND ")
-        return try Row.fetchOne(db, sql: table.selectSQL(where: keyFilter, labels: true), arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
+        return try Row.fetchOne(
+            db, sql: table.selectSQL(where: keyFilter, labels: true),
+            arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
     }
 
     // MARK: Writing
@@ -237,9 +272,11 @@ extension Vault {
         try write(catalog: false) { db in
             let problems = try catalogProblems(db)
             try authenticateWholeCatalog(db)
-            try audit("catalog.accept", target: "vault \(keyring.vaultID.hex)", detail: [
-                "problems": "\(problems.count)", "items": problems.map(\.description).joined(separator: "; "),
-            ], db)
+            try audit(
+                "catalog.accept", target: "vault \(keyring.vaultID.hex)",
+                detail: [
+                    "problems": "\(problems.count)", "items": problems.map(\.description).joined(separator: "; "),
+                ], db)
             return CatalogAcceptance(accepted: problems)
         }
     }

@@ -45,7 +45,11 @@ final class CatalogCache: Sendable {
     /// `read` reads both anew.
     func value(_ read: () throws -> (CatalogSnapshot, [UInt8])) throws -> (CatalogSnapshot, [UInt8]) {
         let now = ContinuousClock.now
-        if let recent = entry.withLock({ entry in entry.flatMap { !$0.stale && now - $0.checkedAt < Self.revalidation ? ($0.snapshot, $0.secretsVersion) : nil } }) {
+        if let recent = entry.withLock({ entry in
+            entry.flatMap {
+                !$0.stale && now - $0.checkedAt < Self.revalidation ? ($0.snapshot, $0.secretsVersion) : nil
+            }
+        }) {
             return recent
         }
         let version = try dataVersion()
@@ -59,7 +63,8 @@ final class CatalogCache: Sendable {
         let (read, secrets) = try read()
         return entry.withLock { entry in
             let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
-            entry = Entry(snapshot: snapshot, secretsVersion: secrets, dataVersion: version, checkedAt: now, stale: false)
+            entry = Entry(
+                snapshot: snapshot, secretsVersion: secrets, dataVersion: version, checkedAt: now, stale: false)
             return (snapshot, secrets)
         }
     }

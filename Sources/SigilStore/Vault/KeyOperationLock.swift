@@ -1,4 +1,5 @@
 public import SigilCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,16 +29,21 @@ public enum KeyOperationLock {
         let lockPath = path(forVault: vaultPath)
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw SigilError(.storage, "cannot open the key-operation lock \(lockPath): \(String(cString: strerror(errno)))")
+            throw SigilError(
+                .storage, "cannot open the key-operation lock \(lockPath): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         var waited = 0.0
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw SigilError(.storage, "cannot take the key-operation lock \(lockPath): \(String(cString: strerror(errno)))")
+                throw SigilError(
+                    .storage, "cannot take the key-operation lock \(lockPath): \(String(cString: strerror(errno)))")
             }
             guard waited < timeout else {
-                throw SigilError(.keyOperationInProgress, "another key operation on vault \(vaultPath) has held \(lockPath) for over \(Int(timeout)) s; try again when it has finished")
+                throw SigilError(
+                    .keyOperationInProgress,
+                    "another key operation on vault \(vaultPath) has held \(lockPath) for over \(Int(timeout)) s; try again when it has finished"
+                )
             }
             usleep(50_000)
             waited += 0.05

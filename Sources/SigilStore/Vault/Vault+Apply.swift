@@ -39,15 +39,24 @@ extension Vault {
             try writer.write(request.catalog)
             for (target, value) in request.secrets.sorted(by: { $0.key.description < $1.key.description }) {
                 let result = try setSecret(target, value: value, stage: .current, db)
-                writer.changes.append(ApplyReport.Change(action: result.changed ? .create : .unchanged, item: target.description, fields: ["version \(result.version)"]))
+                writer.changes.append(
+                    ApplyReport.Change(
+                        action: result.changed ? .create : .unchanged, item: target.description,
+                        fields: ["version \(result.version)"]))
             }
             for credential in merged.namedCredentials where credential.clientCertificate != nil {
-                let hasKey = try db.value(Int.self, sql: """
-                    SELECT count(*) FROM secrets s JOIN named_credentials n ON s.owner_kind = 'named-credential' AND s.owner_id = n.id
-                    WHERE n.name = ? AND s.field = ? AND s.stage = 'current'
-                    """, arguments: [credential.name, NamedCredential.clientKeyField]) ?? 0
+                let hasKey =
+                    try db.value(
+                        Int.self,
+                        sql: """
+                            SELECT count(*) FROM secrets s JOIN named_credentials n ON s.owner_kind = 'named-credential' AND s.owner_id = n.id
+                            WHERE n.name = ? AND s.field = ? AND s.stage = 'current'
+                            """, arguments: [credential.name, NamedCredential.clientKeyField]) ?? 0
                 if hasKey == 0 {
-                    throw SigilError(.invalidConfiguration, "\(ItemRef.namedCredential(credential.name)), clientIdentity.privateKey: a client certificate is set but no private key is stored or given")
+                    throw SigilError(
+                        .invalidConfiguration,
+                        "\(ItemRef.namedCredential(credential.name)), clientIdentity.privateKey: a client certificate is set but no private key is stored or given"
+                    )
                 }
             }
             return ApplyReport(dryRun: dryRun, changes: writer.changes)
@@ -76,7 +85,8 @@ private struct CatalogWriter {
             try writeExternalCredential(named: credential.name, principals: credential.principals.map(\.name))
         }
         for group in merged.groups where !current.hasGroup(group) {
-            try db.run(sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
+            try db.run(
+                sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
             try vault.authenticateRow(.groups, id: db.lastInsertedRowID, db)
             try record(.create, .group(group), [], action: "group.create")
         }
@@ -102,20 +112,31 @@ private struct CatalogWriter {
             if old.parameters != new.parameters { fields.append("parameters") }
             if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
             if !fields.isEmpty {
-                try db.run(sql: """
-                    UPDATE external_credentials SET protocol = ?, parameters = ?, custom_headers = ?, updated_at = ? WHERE name = ?
-                    """, arguments: [new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, name])
+                try db.run(
+                    sql: """
+                        UPDATE external_credentials SET protocol = ?, parameters = ?, custom_headers = ?, updated_at = ? WHERE name = ?
+                        """,
+                    arguments: [
+                        new.authProtocol.rawValue, try JSONColumn.encode(new.parameters),
+                        try JSONColumn.encode(new.customHeaders), now, name,
+                    ])
                 try vault.authenticateRows(.externalCredentials, where: "t.name = ?", [name], db)
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "external-credential.update")
         } else {
-            try db.run(sql: """
-                INSERT INTO external_credentials (name, protocol, parameters, custom_headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [name, new.authProtocol.rawValue, try JSONColumn.encode(new.parameters), try JSONColumn.encode(new.customHeaders), now, now])
+            try db.run(
+                sql: """
+                    INSERT INTO external_credentials (name, protocol, parameters, custom_headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    name, new.authProtocol.rawValue, try JSONColumn.encode(new.parameters),
+                    try JSONColumn.encode(new.customHeaders), now, now,
+                ])
             try vault.authenticateRow(.externalCredentials, id: db.lastInsertedRowID, db)
             try record(.create, item, [], action: "external-credential.create")
         }
-        let credentialID = try db.value(Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])!
+        let credentialID = try db.value(
+            Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])!
         for principalName in principals {
             guard let principal = new.principal(named: principalName) else { continue }
             let reference = PrincipalRef(externalCredential: name, principal: principalName)
@@ -126,23 +147,41 @@ private struct CatalogWriter {
                 if existing.sequence != principal.sequence { fields.append("sequence") }
                 if existing.parameters != principal.parameters { fields.append("parameters") }
                 if existing.type == .perUser, principal.type == .named,
-                   let count = try db.value(Int.self, sql: """
-                       SELECT count(*) FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
-                       WHERE p.external_credential_id = ? AND p.name = ?
-                       """, arguments: [credentialID, principalName]), count > 0 {
-                    throw SigilError(.conflict, "\(principalItem): cannot become a named principal while \(count) user authorizations exist; delete them first")
+                    let count = try db.value(
+                        Int.self,
+                        sql: """
+                            SELECT count(*) FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
+                            WHERE p.external_credential_id = ? AND p.name = ?
+                            """, arguments: [credentialID, principalName]), count > 0
+                {
+                    throw SigilError(
+                        .conflict,
+                        "\(principalItem): cannot become a named principal while \(count) user authorizations exist; delete them first"
+                    )
                 }
                 if !fields.isEmpty {
-                    try db.run(sql: """
-                        UPDATE principals SET type = ?, sequence = ?, parameters = ?, updated_at = ? WHERE external_credential_id = ? AND name = ?
-                        """, arguments: [principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, credentialID, principalName])
-                    try vault.authenticateRows(.principals, where: "t.external_credential_id = ? AND t.name = ?", [credentialID, principalName], db)
+                    try db.run(
+                        sql: """
+                            UPDATE principals SET type = ?, sequence = ?, parameters = ?, updated_at = ? WHERE external_credential_id = ? AND name = ?
+                            """,
+                        arguments: [
+                            principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters),
+                            now, credentialID, principalName,
+                        ])
+                    try vault.authenticateRows(
+                        .principals, where: "t.external_credential_id = ? AND t.name = ?",
+                        [credentialID, principalName], db)
                 }
                 try record(fields.isEmpty ? .unchanged : .update, principalItem, fields, action: "principal.update")
             } else {
-                try db.run(sql: """
-                    INSERT INTO principals (external_credential_id, name, type, sequence, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [credentialID, principalName, principal.type.rawValue, principal.sequence, try JSONColumn.encode(principal.parameters), now, now])
+                try db.run(
+                    sql: """
+                        INSERT INTO principals (external_credential_id, name, type, sequence, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        credentialID, principalName, principal.type.rawValue, principal.sequence,
+                        try JSONColumn.encode(principal.parameters), now, now,
+                    ])
                 try vault.authenticateRow(.principals, id: db.lastInsertedRowID, db)
                 try record(.create, principalItem, [], action: "principal.create")
             }
@@ -153,37 +192,45 @@ private struct CatalogWriter {
         guard let new = merged.namedCredential(named: name) else { return }
         let item = ItemRef.namedCredential(name)
         let now = vault.timestamp()
-        let externalID = try db.value(Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
+        let externalID = try db.value(
+            Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
         let columns: StatementArguments = [
-            new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader, new.allowMergeFieldsInBody,
+            new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader,
+            new.allowMergeFieldsInBody,
             try JSONColumn.encode(new.customHeaders), new.clientCertificate, try new.trust.map(JSONColumn.encode),
         ]
         if let old = current.namedCredential(named: name) {
             var fields: [String] = []
             if old.url != new.url { fields.append("url") }
             if old.externalCredential != new.externalCredential { fields.append("externalCredential") }
-            if old.generateAuthorizationHeader != new.generateAuthorizationHeader { fields.append("generateAuthorizationHeader") }
-            if old.allowMergeFieldsInHeader != new.allowMergeFieldsInHeader { fields.append("allowMergeFieldsInHeader") }
+            if old.generateAuthorizationHeader != new.generateAuthorizationHeader {
+                fields.append("generateAuthorizationHeader")
+            }
+            if old.allowMergeFieldsInHeader != new.allowMergeFieldsInHeader {
+                fields.append("allowMergeFieldsInHeader")
+            }
             if old.allowMergeFieldsInBody != new.allowMergeFieldsInBody { fields.append("allowMergeFieldsInBody") }
             if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
             if old.clientCertificate != new.clientCertificate { fields.append("clientIdentity.certificate") }
             if old.trust != new.trust { fields.append("trust") }
             if !fields.isEmpty {
-                try db.run(sql: """
-                    UPDATE named_credentials SET url = ?, external_credential_id = ?, generate_authorization_header = ?,
-                        allow_merge_fields_in_header = ?, allow_merge_fields_in_body = ?, custom_headers = ?, client_certificate = ?,
-                        trust = ?, updated_at = ?
-                    WHERE name = ?
-                    """, arguments: columns + [now, name])
+                try db.run(
+                    sql: """
+                        UPDATE named_credentials SET url = ?, external_credential_id = ?, generate_authorization_header = ?,
+                            allow_merge_fields_in_header = ?, allow_merge_fields_in_body = ?, custom_headers = ?, client_certificate = ?,
+                            trust = ?, updated_at = ?
+                        WHERE name = ?
+                        """, arguments: columns + [now, name])
                 try vault.authenticateRows(.namedCredentials, where: "t.name = ?", [name], db)
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "named-credential.update")
         } else {
-            try db.run(sql: """
-                INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
-                    allow_merge_fields_in_body, custom_headers, client_certificate, trust, name, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: columns + [name, now, now])
+            try db.run(
+                sql: """
+                    INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
+                        allow_merge_fields_in_body, custom_headers, client_certificate, trust, name, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: columns + [name, now, now])
             try vault.authenticateRow(.namedCredentials, id: db.lastInsertedRowID, db)
             try record(.create, item, [], action: "named-credential.create")
         }
@@ -195,7 +242,8 @@ private struct CatalogWriter {
         let now = vault.timestamp()
         let old = current.user(named: name)
         if old == nil {
-            try db.run(sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
+            try db.run(
+                sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
             try vault.authenticateRow(.users, id: db.lastInsertedRowID, db)
         }
         let changedGroups = old?.groups != new.groups
@@ -203,7 +251,9 @@ private struct CatalogWriter {
             let userID = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!
             try db.run(sql: "DELETE FROM group_members WHERE user_id = ?", arguments: [userID])
             for group in new.groups {
-                try db.run(sql: "INSERT INTO group_members (group_id, user_id) SELECT id, ? FROM groups WHERE name = ?", arguments: [userID, group])
+                try db.run(
+                    sql: "INSERT INTO group_members (group_id, user_id) SELECT id, ? FROM groups WHERE name = ?",
+                    arguments: [userID, group])
             }
             try vault.authenticateRows(.groupMembers, where: "t.user_id = ?", [userID], db)
             if old != nil {
@@ -213,7 +263,8 @@ private struct CatalogWriter {
         if old == nil {
             try record(.create, item, [], action: "user.create")
         } else {
-            try record(changedGroups ? .update : .unchanged, item, changedGroups ? ["groups"] : [], action: "user.update")
+            try record(
+                changedGroups ? .update : .unchanged, item, changedGroups ? ["groups"] : [], action: "user.update")
         }
     }
 
@@ -229,17 +280,29 @@ private struct CatalogWriter {
         for subject in old.subtracting(new) {
             switch subject {
             case .user(let name):
-                try db.run(sql: "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)", arguments: [principalID, name])
+                try db.run(
+                    sql:
+                        "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)",
+                    arguments: [principalID, name])
             case .group(let name):
-                try db.run(sql: "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)", arguments: [principalID, name])
+                try db.run(
+                    sql:
+                        "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)",
+                    arguments: [principalID, name])
             }
         }
         for subject in new.subtracting(old).sorted() {
             switch subject {
             case .user(let name):
-                try db.run(sql: "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+                try db.run(
+                    sql:
+                        "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?",
+                    arguments: [principalID, vault.timestamp(), name])
             case .group(let name):
-                try db.run(sql: "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?", arguments: [principalID, vault.timestamp(), name])
+                try db.run(
+                    sql:
+                        "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?",
+                    arguments: [principalID, vault.timestamp(), name])
             }
             try vault.authenticateRow(.grants, id: db.lastInsertedRowID, db)
         }
@@ -248,10 +311,13 @@ private struct CatalogWriter {
     }
 
     /// Adds the change to the report and, unless nothing changed, to the audit log.
-    private mutating func record(_ kind: ApplyReport.Action, _ item: ItemRef, _ fields: [String], action: String) throws {
+    private mutating func record(_ kind: ApplyReport.Action, _ item: ItemRef, _ fields: [String], action: String) throws
+    {
         changes.append(ApplyReport.Change(action: kind, item: item.description, fields: fields))
         if kind != .unchanged {
-            try vault.audit(action, target: item.description, detail: fields.isEmpty ? [:] : ["fields": fields.joined(separator: ",")], db)
+            try vault.audit(
+                action, target: item.description,
+                detail: fields.isEmpty ? [:] : ["fields": fields.joined(separator: ",")], db)
         }
     }
 }

@@ -24,7 +24,11 @@ extension Vault {
             try read { db in
                 // Refuse a catalog changed without the key before anything is taken from it.
                 try requireAuthenticCatalog(db)
-                return (CatalogSnapshot(try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db), version: try catalogVersion(db)), try secretsVersion(db))
+                return (
+                    CatalogSnapshot(
+                        try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db),
+                        version: try catalogVersion(db)), try secretsVersion(db)
+                )
             }
         }
         return (snapshot, secrets)
@@ -39,14 +43,18 @@ extension Vault {
     /// The users' authorizations of per-user principals.
     public func authorizations() throws -> [AuthorizationStatus] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.id, e.name AS credential, p.name AS principal, u.name AS user, a.status, a.created_at, a.updated_at
-                FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
-                JOIN external_credentials e ON e.id = p.external_credential_id JOIN users u ON u.id = a.user_id
-                ORDER BY e.name, p.name, u.name
-                """).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id, e.name AS credential, p.name AS principal, u.name AS user, a.status, a.created_at, a.updated_at
+                    FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
+                    JOIN external_credentials e ON e.id = p.external_credential_id JOIN users u ON u.id = a.user_id
+                    ORDER BY e.name, p.name, u.name
+                    """
+            ).map { row in
                 AuthorizationStatus(
-                    principal: "\(row["credential"] as String)/\(row["principal"] as String)", user: row["user"], status: row["status"],
+                    principal: "\(row["credential"] as String)/\(row["principal"] as String)", user: row["user"],
+                    status: row["status"],
                     createdAt: row["created_at"], updatedAt: row["updated_at"],
                     secrets: try secretStatuses(ownerKind: "authorization", ownerID: row["id"], db)
                 )
@@ -56,14 +64,18 @@ extension Vault {
 
     func readCatalog(_ db: Database) throws -> Catalog {
         var principals: [Int64: [Principal]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT external_credential_id, name, type, sequence, parameters FROM principals") {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT external_credential_id, name, type, sequence, parameters FROM principals")
+        {
             let principal = Principal(
                 name: row["name"], type: try decodeEnum(row["type"]), sequence: row["sequence"],
                 parameters: try JSONColumn.decodeParameters(row["parameters"])
             )
             principals[row["external_credential_id"], default: []].append(principal)
         }
-        let externalCredentials = try Row.fetchAll(db, sql: "SELECT id, name, protocol, parameters, custom_headers FROM external_credentials").map { row in
+        let externalCredentials = try Row.fetchAll(
+            db, sql: "SELECT id, name, protocol, parameters, custom_headers FROM external_credentials"
+        ).map { row in
             ExternalCredential(
                 name: row["name"], authProtocol: try decodeEnum(row["protocol"]),
                 parameters: try JSONColumn.decodeParameters(row["parameters"]),
@@ -71,9 +83,12 @@ extension Vault {
                 principals: principals[row["id"]] ?? []
             )
         }
-        let namedCredentials = try Row.fetchAll(db, sql: """
-            SELECT n.*, e.name AS external_name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id
-            """).map { row in
+        let namedCredentials = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT n.*, e.name AS external_name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id
+                """
+        ).map { row in
             NamedCredential(
                 name: row["name"], url: row["url"], externalCredential: row["external_name"],
                 generateAuthorizationHeader: row["generate_authorization_header"],
@@ -85,19 +100,27 @@ extension Vault {
             )
         }
         var memberships: [String: [String]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT u.name AS user, g.name AS grp FROM group_members m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT u.name AS user, g.name AS grp FROM group_members m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id
+                """)
+        {
             memberships[row["user"], default: []].append(row["grp"])
         }
-        let users = try String.fetchAll(db, sql: "SELECT name FROM users").map { User(name: $0, groups: memberships[$0] ?? []) }
+        let users = try String.fetchAll(db, sql: "SELECT name FROM users").map {
+            User(name: $0, groups: memberships[$0] ?? [])
+        }
         let groups = try String.fetchAll(db, sql: "SELECT name FROM groups")
         var grants: [PrincipalRef: [GrantSubject]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT e.name AS credential, p.name AS principal, u.name AS user, g.name AS grp
-            FROM grants x JOIN principals p ON p.id = x.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
-            LEFT JOIN users u ON u.id = x.user_id LEFT JOIN groups g ON g.id = x.group_id
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.name AS credential, p.name AS principal, u.name AS user, g.name AS grp
+                FROM grants x JOIN principals p ON p.id = x.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                LEFT JOIN users u ON u.id = x.user_id LEFT JOIN groups g ON g.id = x.group_id
+                """)
+        {
             let reference = PrincipalRef(externalCredential: row["credential"], principal: row["principal"])
             let subject: GrantSubject = (row["user"] as String?).map(GrantSubject.user) ?? .group(row["grp"])
             grants[reference, default: []].append(subject)
@@ -146,7 +169,9 @@ enum JSONColumn {
     static func encode(_ trust: NamedCredential.Trust) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(TrustJSON(caBundle: trust.caBundle, pins: trust.pins.isEmpty ? nil : trust.pins)), as: UTF8.self)
+        return String(
+            decoding: try encoder.encode(
+                TrustJSON(caBundle: trust.caBundle, pins: trust.pins.isEmpty ? nil : trust.pins)), as: UTF8.self)
     }
 
     static func decodeTrust(_ json: String) throws -> NamedCredential.Trust {
@@ -160,7 +185,9 @@ enum JSONColumn {
 
     static func decodeHeaders(_ json: String) throws -> [CustomHeader] {
         try JSONDecoder().decode([[String]].self, from: Data(json.utf8)).map { pair in
-            guard pair.count == 2 else { throw SigilError(.storage, "a stored custom header is not a name and a value") }
+            guard pair.count == 2 else {
+                throw SigilError(.storage, "a stored custom header is not a name and a value")
+            }
             return CustomHeader(name: pair[0], value: pair[1])
         }
     }

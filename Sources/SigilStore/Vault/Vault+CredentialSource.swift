@@ -16,11 +16,14 @@ extension Vault: CredentialSource {
     /// ``SigilError/Code/catalogChanged`` (and drops the kept catalog) when the catalog changed since
     /// `snapshot` was read, so that no request combines a parameter of one `apply` with a secret of
     /// the next.
-    public func principalSecrets(of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot) throws -> [String: SecretBytes]? {
+    public func principalSecrets(
+        of key: IssuedCredentialKey, type: PrincipalType, consistentWith snapshot: CatalogSnapshot
+    ) throws -> [String: SecretBytes]? {
         try read { db in
             if let version = snapshot.version, try catalogVersion(db) != version {
                 catalogCache.invalidate()
-                throw SigilError(.catalogChanged, "the catalog of vault \(path) changed while a request was being prepared")
+                throw SigilError(
+                    .catalogChanged, "the catalog of vault \(path) changed while a request was being prepared")
             }
             var owners: [SecretOwner] = [.principal(key.principal)]
             if type == .perUser, let user = key.user { owners.append(.authorization(key.principal, user: user)) }
@@ -28,10 +31,13 @@ extension Vault: CredentialSource {
             // The user's own fields come last and replace the principal's.
             for owner in owners {
                 guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
-                for secret in try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                    WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
-                    """), arguments: [row.kind, row.id]) {
+                for secret in try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                            WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
+                            """), arguments: [row.kind, row.id])
+                {
                     try requireAuthenticRow(.secrets, secret, db)
                     values[secret["field"]] = try openSecret(secret, db)
                 }
@@ -46,7 +52,9 @@ extension Vault: CredentialSource {
     /// secret version then keeps the catalog snapshot (and the routes worked out from it).
     func catalogVersion(_ db: Database) throws -> [UInt8] {
         var hash = SHA256()
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name")) {
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name"))
+        {
             hash.update(data: Array((row["name"] as String).utf8) + [0])
             hash.update(data: row["mac"] as Data)
         }
@@ -56,18 +64,24 @@ extension Vault: CredentialSource {
     /// The secrets table's row-set MAC: it changes with every secret written, staged or deleted
     /// (and only then), so secrets the engine keeps are known stale by it.
     func secretsVersion(_ db: Database) throws -> [UInt8] {
-        Array(try Data.fetchOne(db.cachedStatement(sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'")) ?? Data())
+        Array(
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'"))
+                ?? Data())
     }
 
     /// Every live authorization of a per-user principal, by principal.
     func readAuthorizedUsers(_ db: Database) throws -> [PrincipalRef: Set<String>] {
         var users: [PrincipalRef: Set<String>] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT e.name AS credential, p.name AS principal, u.name AS user FROM user_authorizations a JOIN users u ON u.id = a.user_id
-            JOIN principals p ON p.id = a.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
-            WHERE a.status = 'authorized'
-            """) {
-            users[PrincipalRef(externalCredential: row["credential"], principal: row["principal"]), default: []].insert(row["user"])
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.name AS credential, p.name AS principal, u.name AS user FROM user_authorizations a JOIN users u ON u.id = a.user_id
+                JOIN principals p ON p.id = a.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                WHERE a.status = 'authorized'
+                """)
+        {
+            users[PrincipalRef(externalCredential: row["credential"], principal: row["principal"]), default: []].insert(
+                row["user"])
         }
         return users
     }

@@ -13,11 +13,16 @@ extension Vault {
             let deleted: Int
             switch item {
             case .externalCredential(let name):
-                let users = try String.fetchAll(db, sql: """
-                    SELECT n.name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id WHERE e.name = ? ORDER BY n.name
-                    """, arguments: [name])
+                let users = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT n.name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id WHERE e.name = ? ORDER BY n.name
+                        """, arguments: [name])
                 if !users.isEmpty {
-                    throw SigilError(.conflict, "\(item) is used by named credential\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")); delete or repoint them first")
+                    throw SigilError(
+                        .conflict,
+                        "\(item) is used by named credential\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")); delete or repoint them first"
+                    )
                 }
                 try db.execute(sql: "DELETE FROM external_credentials WHERE name = ?", arguments: [name])
                 deleted = db.changesCount
@@ -35,14 +40,19 @@ extension Vault {
                 try db.execute(sql: "DELETE FROM groups WHERE name = ?", arguments: [name])
                 deleted = db.changesCount
             case .grant(let reference):
-                guard let id = try principalRow(reference, db)?.id else { throw SigilError(.notFound, "principal \(reference) does not exist") }
+                guard let id = try principalRow(reference, db)?.id else {
+                    throw SigilError(.notFound, "principal \(reference) does not exist")
+                }
                 try db.execute(sql: "DELETE FROM grants WHERE principal_id = ?", arguments: [id])
                 deleted = db.changesCount
             case .authorization(let reference, let user):
-                guard let id = try principalRow(reference, db)?.id else { throw SigilError(.notFound, "principal \(reference) does not exist") }
-                try db.execute(sql: """
-                    DELETE FROM user_authorizations WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)
-                    """, arguments: [id, user])
+                guard let id = try principalRow(reference, db)?.id else {
+                    throw SigilError(.notFound, "principal \(reference) does not exist")
+                }
+                try db.execute(
+                    sql: """
+                        DELETE FROM user_authorizations WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)
+                        """, arguments: [id, user])
                 deleted = db.changesCount
             }
             guard deleted > 0 else { throw SigilError(.notFound, "\(item) does not exist") }
@@ -53,17 +63,29 @@ extension Vault {
     /// Removes `subjects` from the grant of `principal`.
     public func revoke(_ principal: PrincipalRef, from subjects: [GrantSubject]) throws {
         try write { db in
-            guard let id = try principalRow(principal, db)?.id else { throw SigilError(.notFound, "principal \(principal) does not exist") }
+            guard let id = try principalRow(principal, db)?.id else {
+                throw SigilError(.notFound, "principal \(principal) does not exist")
+            }
             for subject in subjects {
                 switch subject {
                 case .user(let name):
-                    try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)", arguments: [id, name])
+                    try db.execute(
+                        sql:
+                            "DELETE FROM grants WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)",
+                        arguments: [id, name])
                 case .group(let name):
-                    try db.execute(sql: "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)", arguments: [id, name])
+                    try db.execute(
+                        sql:
+                            "DELETE FROM grants WHERE principal_id = ? AND group_id = (SELECT id FROM groups WHERE name = ?)",
+                        arguments: [id, name])
                 }
-                guard db.changesCount > 0 else { throw SigilError(.notFound, "principal \(principal) is not granted to \(subject)") }
+                guard db.changesCount > 0 else {
+                    throw SigilError(.notFound, "principal \(principal) is not granted to \(subject)")
+                }
             }
-            try audit("grant.revoke", target: ItemRef.grant(principal).description, detail: ["subjects": subjects.map(\.description).joined(separator: ",")], db)
+            try audit(
+                "grant.revoke", target: ItemRef.grant(principal).description,
+                detail: ["subjects": subjects.map(\.description).joined(separator: ",")], db)
         }
     }
 }

@@ -52,11 +52,13 @@ public struct IssuedCredentialStatus: Sendable, Codable, Hashable {
 extension Vault {
     /// The issued credential stored for `key`, if it was obtained as `kind` under the parameters
     /// whose digest is `parametersDigest`; `nil` otherwise.
-    public func issuedCredential(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, parametersDigest: String) throws -> IssuedCredential? {
+    public func issuedCredential(_ key: IssuedCredentialKey, kind: IssuedCredential.Kind, parametersDigest: String)
+        throws -> IssuedCredential?
+    {
         try read { db -> IssuedCredential? in
             guard let row = try issuedRow(key, db, create: false),
-                  let sealed = row["sealed"] as Data?,
-                  row["kind"] == kind.rawValue, row["parameters_digest"] == parametersDigest
+                let sealed = row["sealed"] as Data?,
+                row["kind"] == kind.rawValue, row["parameters_digest"] == parametersDigest
             else { return nil }
             // The blob binds its row id only: the row's MAC binds it to its principal and user.
             try requireAuthenticRow(.issuedCredentials, row, db)
@@ -72,7 +74,9 @@ extension Vault {
                 throw SigilError(.malformedBlob, "sealed value \(context) does not hold credential fields")
             }
             let obtained = (row["obtained_at"] as String?).flatMap { try? Date($0, strategy: .iso8601) }
-            return IssuedCredential(kind: kind, fields: fields, obtainedAt: Int64(obtained?.timeIntervalSince1970 ?? 0), expiresAt: row["expires_at"])
+            return IssuedCredential(
+                kind: kind, fields: fields, obtainedAt: Int64(obtained?.timeIntervalSince1970 ?? 0),
+                expiresAt: row["expires_at"])
         }
     }
 
@@ -80,19 +84,23 @@ extension Vault {
     /// lease is still live. Each grant raises the fence. `takingOverFrom` names a holder known to be
     /// gone (a process on this machine that no longer runs): its live lease is taken over.
     public func acquireRefreshLease(
-        _ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64, takingOverFrom gone: String? = nil
+        _ key: IssuedCredentialKey, kind: IssuedCredential.Kind, holder: String, duration: Int64,
+        takingOverFrom gone: String? = nil
     ) throws -> LeaseOutcome {
         try write(catalog: false) { db in
             guard let row = try issuedRow(key, db, create: true, kind: kind) else {
                 throw SigilError(.notFound, "principal \(key.principal) does not exist")
             }
             let now = Int64(clock().timeIntervalSince1970)
-            if let until = row["lease_until"] as Int64?, until > now, let current = row["lease_holder"] as String?, current != holder, current != gone {
+            if let until = row["lease_until"] as Int64?, until > now, let current = row["lease_holder"] as String?,
+                current != holder, current != gone
+            {
                 return .held(until: until, fence: row["fence"], holder: current)
             }
             let fence = (row["fence"] as Int64) + 1
-            try db.execute(sql: "UPDATE issued_credentials SET fence = ?, lease_holder = ?, lease_until = ? WHERE id = ?",
-                           arguments: [fence, holder, now + duration, row["id"] as Int64])
+            try db.execute(
+                sql: "UPDATE issued_credentials SET fence = ?, lease_holder = ?, lease_until = ? WHERE id = ?",
+                arguments: [fence, holder, now + duration, row["id"] as Int64])
             return .granted(RefreshLease(key: key, kind: kind, fence: fence, holder: holder, until: now + duration))
         }
     }
@@ -102,7 +110,8 @@ extension Vault {
         try read { db in
             guard let row = try issuedRow(key, db, create: false) else { return nil }
             return RefreshLeaseState(
-                fence: row["fence"], holder: row["lease_holder"], until: row["lease_until"], writtenFence: row["written_fence"],
+                fence: row["fence"], holder: row["lease_holder"], until: row["lease_until"],
+                writtenFence: row["written_fence"],
                 lastError: row["last_error"], hasValue: (row["sealed"] as Data?) != nil
             )
         }
@@ -111,33 +120,49 @@ extension Vault {
     /// Stores `credential` under `lease`, releasing it. Returns `false`, writing nothing, when a
     /// newer lease was granted since (this refresher was too slow; the newer value stands).
     @discardableResult
-    public func storeIssuedCredential(_ credential: IssuedCredential, parametersDigest: String, under lease: RefreshLease) throws -> Bool {
+    public func storeIssuedCredential(
+        _ credential: IssuedCredential, parametersDigest: String, under lease: RefreshLease
+    ) throws -> Bool {
         try write { db in
-            guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else { return false }
+            guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else {
+                return false
+            }
             let id: Int64 = row["id"]
             let keyID = try activeKeyID(purpose: "data", db)
-            let sealed = try keyring.seal(credential.encodedFields(), keyID: keyID, context: Self.issuedContext(id: id, kind: lease.kind, fence: lease.fence))
+            let sealed = try keyring.seal(
+                credential.encodedFields(), keyID: keyID,
+                context: Self.issuedContext(id: id, kind: lease.kind, fence: lease.fence))
             let obtained = Date(timeIntervalSince1970: TimeInterval(credential.obtainedAt)).formatted(.iso8601)
-            try db.execute(sql: """
-                UPDATE issued_credentials SET kind = ?, parameters_digest = ?, key_id = ?, sealed = ?, written_fence = ?, obtained_at = ?,
-                    expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
-                WHERE id = ?
-                """, arguments: [lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained, credential.expiresAt, id])
+            try db.execute(
+                sql: """
+                    UPDATE issued_credentials SET kind = ?, parameters_digest = ?, key_id = ?, sealed = ?, written_fence = ?, obtained_at = ?,
+                        expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained,
+                    credential.expiresAt, id,
+                ])
             try authenticateRow(.issuedCredentials, id: id, db)
             // A user's new value is their (re)authorization of the principal.
             if let userID = row["user_id"] as Int64? {
                 let now = timestamp()
-                try db.execute(sql: """
-                    INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
-                    ON CONFLICT (principal_id, user_id) DO UPDATE SET status = 'authorized', updated_at = excluded.updated_at
-                    WHERE status <> 'authorized'
-                    """, arguments: [row["principal_id"] as Int64, userID, now, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
+                        ON CONFLICT (principal_id, user_id) DO UPDATE SET status = 'authorized', updated_at = excluded.updated_at
+                        WHERE status <> 'authorized'
+                        """, arguments: [row["principal_id"] as Int64, userID, now, now])
                 if db.changesCount > 0 {
-                    try authenticateRows(.userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?", [row["principal_id"] as Int64, userID], db)
+                    try authenticateRows(
+                        .userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?",
+                        [row["principal_id"] as Int64, userID], db)
                 }
             }
             var detail = ["kind": lease.kind.rawValue, "fence": "\(lease.fence)"]
-            if let expiresAt = credential.expiresAt { detail["expiresAt"] = Date(timeIntervalSince1970: TimeInterval(expiresAt)).formatted(.iso8601) }
+            if let expiresAt = credential.expiresAt {
+                detail["expiresAt"] = Date(timeIntervalSince1970: TimeInterval(expiresAt)).formatted(.iso8601)
+            }
             try audit("issued.store", target: lease.key.description, detail: detail, db)
             return true
         }
@@ -149,19 +174,27 @@ extension Vault {
     public func releaseRefreshLease(_ lease: RefreshLease, error: String? = nil, discardingValue: Bool = false) throws {
         try write(catalog: discardingValue) { db in
             guard let row = try issuedRow(lease.key, db, create: false), row["fence"] == lease.fence else { return }
-            try db.execute(sql: """
-                UPDATE issued_credentials SET lease_holder = NULL, lease_until = NULL,
-                    last_error = coalesce(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
-                WHERE id = ?
-                """, arguments: [error, error, timestamp(), row["id"] as Int64])
+            try db.execute(
+                sql: """
+                    UPDATE issued_credentials SET lease_holder = NULL, lease_until = NULL,
+                        last_error = coalesce(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                    WHERE id = ?
+                    """, arguments: [error, error, timestamp(), row["id"] as Int64])
             if discardingValue {
-                try db.execute(sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
+                try db.execute(
+                    sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?",
+                    arguments: [row["id"] as Int64])
                 if let userID = row["user_id"] as Int64? {
-                    try db.execute(sql: "UPDATE user_authorizations SET status = 'needs-reauthorization', updated_at = ? WHERE principal_id = ? AND user_id = ?",
-                                   arguments: [timestamp(), row["principal_id"] as Int64, userID])
-                    try authenticateRows(.userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?", [row["principal_id"] as Int64, userID], db)
+                    try db.execute(
+                        sql:
+                            "UPDATE user_authorizations SET status = 'needs-reauthorization', updated_at = ? WHERE principal_id = ? AND user_id = ?",
+                        arguments: [timestamp(), row["principal_id"] as Int64, userID])
+                    try authenticateRows(
+                        .userAuthorizations, where: "t.principal_id = ? AND t.user_id = ?",
+                        [row["principal_id"] as Int64, userID], db)
                 }
-                try audit("issued.discard", target: lease.key.description, detail: ["reason": "needs re-authorization"], db)
+                try audit(
+                    "issued.discard", target: lease.key.description, detail: ["reason": "needs re-authorization"], db)
             }
         }
     }
@@ -177,16 +210,23 @@ extension Vault {
 
     /// The issued credentials holding a value whose principal is `principal` (any, when `nil`) of
     /// external credential `externalCredential` (any, when `nil`), for user `user` (any, when `nil`).
-    public func issuedCredentialKeys(externalCredential: String? = nil, principal: String? = nil, user: String? = nil) throws -> [IssuedCredentialKey] {
+    public func issuedCredentialKeys(externalCredential: String? = nil, principal: String? = nil, user: String? = nil)
+        throws -> [IssuedCredentialKey]
+    {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.name AS credential, p.name AS principal, u.name AS user
-                FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
-                LEFT JOIN users u ON u.id = i.user_id
-                WHERE i.sealed IS NOT NULL AND (? IS NULL OR e.name = ?) AND (? IS NULL OR p.name = ?) AND (? IS NULL OR u.name = ?)
-                ORDER BY e.name, p.name, u.name
-                """, arguments: [externalCredential, externalCredential, principal, principal, user, user]).map {
-                IssuedCredentialKey(principal: PrincipalRef(externalCredential: $0["credential"], principal: $0["principal"]), user: $0["user"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.name AS credential, p.name AS principal, u.name AS user
+                    FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                    LEFT JOIN users u ON u.id = i.user_id
+                    WHERE i.sealed IS NOT NULL AND (? IS NULL OR e.name = ?) AND (? IS NULL OR p.name = ?) AND (? IS NULL OR u.name = ?)
+                    ORDER BY e.name, p.name, u.name
+                    """, arguments: [externalCredential, externalCredential, principal, principal, user, user]
+            ).map {
+                IssuedCredentialKey(
+                    principal: PrincipalRef(externalCredential: $0["credential"], principal: $0["principal"]),
+                    user: $0["user"])
             }
         }
     }
@@ -194,27 +234,36 @@ extension Vault {
     /// The stored value of `key` whatever parameters it was obtained under: for revoking it.
     public func storedIssuedCredential(_ key: IssuedCredentialKey) throws -> IssuedCredential? {
         let row = try read { db in try issuedRow(key, db, create: false) }
-        guard let row, let kind = IssuedCredential.Kind(rawValue: row["kind"]), let digest = row["parameters_digest"] as String? else { return nil }
+        guard let row, let kind = IssuedCredential.Kind(rawValue: row["kind"]),
+            let digest = row["parameters_digest"] as String?
+        else { return nil }
         return try issuedCredential(key, kind: kind, parametersDigest: digest)
     }
 
     /// Records the outcome of revoking `key`'s tokens at the provider (RFC 7009) in the audit log.
     public func recordRevocation(_ key: IssuedCredentialKey, outcome: String) throws {
-        try write(catalog: false) { db in try audit("issued.revoke", target: key.description, detail: ["outcome": outcome], db) }
+        try write(catalog: false) { db in
+            try audit("issued.revoke", target: key.description, detail: ["outcome": outcome], db)
+        }
     }
 
     /// What is recorded about every issued credential, for status commands.
     public func issuedCredentialStatuses() throws -> [IssuedCredentialStatus] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at,
-                       i.sealed IS NOT NULL AS has_value
-                FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
-                LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
-                """).map {
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at,
+                           i.sealed IS NOT NULL AS has_value
+                    FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                    LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
+                    """
+            ).map {
                 IssuedCredentialStatus(
-                    principal: "\($0["credential"] as String)/\($0["principal"] as String)", user: $0["user"], kind: $0["kind"],
-                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"], lastErrorAt: $0["last_error_at"],
+                    principal: "\($0["credential"] as String)/\($0["principal"] as String)", user: $0["user"],
+                    kind: $0["kind"],
+                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"],
+                    lastErrorAt: $0["last_error_at"],
                     hasValue: $0["has_value"]
                 )
             }
@@ -228,7 +277,9 @@ extension Vault {
     }
 
     /// The row of `key`, created (empty) when `create` is set and the principal (and user) exist.
-    func issuedRow(_ key: IssuedCredentialKey, _ db: Database, create: Bool, kind: IssuedCredential.Kind = .oauth2) throws -> Row? {
+    func issuedRow(_ key: IssuedCredentialKey, _ db: Database, create: Bool, kind: IssuedCredential.Kind = .oauth2)
+        throws -> Row?
+    {
         guard let principal = try principalRow(key.principal, db) else { return nil }
         var userID: Int64?
         if let user = key.user {
@@ -241,7 +292,9 @@ extension Vault {
         let select = "SELECT * FROM issued_credentials WHERE principal_id = ? AND user_id IS ?"
         if let row = try Row.fetchOne(db, sql: select, arguments: [principal.id, userID]) { return row }
         guard create else { return nil }
-        try db.execute(sql: "INSERT INTO issued_credentials (principal_id, user_id, kind) VALUES (?, ?, ?)", arguments: [principal.id, userID, kind.rawValue])
+        try db.execute(
+            sql: "INSERT INTO issued_credentials (principal_id, user_id, kind) VALUES (?, ?, ?)",
+            arguments: [principal.id, userID, kind.rawValue])
         return try Row.fetchOne(db, sql: select, arguments: [principal.id, userID])
     }
 }

@@ -11,11 +11,13 @@ struct WrappedKeyRow {
     var wrapped: SealedBlob
 
     static func fetchAll(_ db: Database) throws -> [WrappedKeyRow] {
-        try Row.fetchAll(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys ORDER BY id").map(WrappedKeyRow.init(row:))
+        try Row.fetchAll(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys ORDER BY id").map(
+            WrappedKeyRow.init(row:))
     }
 
     static func fetchOne(_ db: Database, id: UInt32) throws -> WrappedKeyRow? {
-        try Row.fetchOne(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys WHERE id = ?", arguments: [id]).map(WrappedKeyRow.init(row:))
+        try Row.fetchOne(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys WHERE id = ?", arguments: [id])
+            .map(WrappedKeyRow.init(row:))
     }
 
     init(id: UInt32, purpose: String, state: String, wrapped: SealedBlob) {
@@ -81,7 +83,11 @@ extension Vault {
 
     /// The id of the active key for `purpose`, loaded.
     func activeKeyID(purpose: String, _ db: Database) throws -> UInt32 {
-        guard let id = try db.value(UInt32.self, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'", arguments: [purpose]) else {
+        guard
+            let id = try db.value(
+                UInt32.self, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'",
+                arguments: [purpose])
+        else {
             throw SigilError(.unknownKey, "vault \(path) has no active \(purpose) key")
         }
         try ensureKeyLoaded(id, db)
@@ -117,7 +123,8 @@ extension Vault {
         let now = timestamp()
         // The id is part of the wrapping's additional data, so reserve the row first.
         try db.execute(
-            sql: "INSERT INTO wrapped_keys (purpose, state, wrapped, created_at, wrapped_at) VALUES (?, 'active', x'', ?, ?)",
+            sql:
+                "INSERT INTO wrapped_keys (purpose, state, wrapped, created_at, wrapped_at) VALUES (?, 'active', x'', ?, ?)",
             arguments: [purpose, now, now]
         )
         let id = UInt32(db.lastInsertedRowID)
@@ -132,20 +139,26 @@ extension Vault {
 
     public func keyStatus() throws -> KeyStatus {
         try read { db in
-            let meta = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
-                (($0["key"] as String), ($0["value"] as String))
-            })
-            let keys = try Row.fetchAll(db, sql: """
-                SELECT k.id, k.purpose, k.state, k.created_at, k.wrapped_at,
-                       (SELECT count(*) FROM secrets s WHERE s.key_id = k.id)
-                       + (SELECT count(*) FROM issued_credentials i WHERE i.key_id = k.id) AS secret_count
-                FROM wrapped_keys k ORDER BY k.id
-                """).map {
-                KeyStatus.Key(id: $0["id"], purpose: $0["purpose"], state: $0["state"], createdAt: $0["created_at"],
-                              wrappedAt: $0["wrapped_at"], secretCount: $0["secret_count"])
+            let meta = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
+                    (($0["key"] as String), ($0["value"] as String))
+                })
+            let keys = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT k.id, k.purpose, k.state, k.created_at, k.wrapped_at,
+                           (SELECT count(*) FROM secrets s WHERE s.key_id = k.id)
+                           + (SELECT count(*) FROM issued_credentials i WHERE i.key_id = k.id) AS secret_count
+                    FROM wrapped_keys k ORDER BY k.id
+                    """
+            ).map {
+                KeyStatus.Key(
+                    id: $0["id"], purpose: $0["purpose"], state: $0["state"], createdAt: $0["created_at"],
+                    wrappedAt: $0["wrapped_at"], secretCount: $0["secret_count"])
             }
-            return KeyStatus(vaultID: keyring.vaultID.hex, schemaVersion: try Schema.version(of: db),
-                             masterKeyKind: meta["master_key_kind"] ?? "key", keys: keys)
+            return KeyStatus(
+                vaultID: keyring.vaultID.hex, schemaVersion: try Schema.version(of: db),
+                masterKeyKind: meta["master_key_kind"] ?? "key", keys: keys)
         }
     }
 
@@ -155,12 +168,14 @@ extension Vault {
     /// that uses it. Sealed secrets are not touched, so the vault stays usable throughout, and
     /// processes that already hold the unwrapped data keys keep working. A passphrase is stretched
     /// under fresh Argon2id parameters.
-    public func rotateMasterKey(to newKey: MasterKeySource, kdfParameters: KDFParameters = .generate()) throws -> Vault {
+    public func rotateMasterKey(to newKey: MasterKeySource, kdfParameters: KDFParameters = .generate()) throws -> Vault
+    {
         let masterKey: MasterKey
         switch newKey {
         case .keyFile(let keyPath): masterKey = try MasterKey.read(keyFile: keyPath)
         case .key(let key): masterKey = key
-        case .passphrase(let passphrase): masterKey = try MasterKey.derive(passphrase: passphrase, parameters: kdfParameters)
+        case .passphrase(let passphrase):
+            masterKey = try MasterKey.derive(passphrase: passphrase, parameters: kdfParameters)
         }
         let rotated = keyring.replacingMasterKey(with: masterKey)
         try write(catalog: false) { db in
@@ -170,14 +185,21 @@ extension Vault {
                 try ensureKeyLoaded(row.id, db)
                 let key = try keyring.key(id: row.id)
                 let rewrapped = rotated.wrap(key, context: WrappedKeyRow.context(purpose: row.purpose, id: row.id))
-                try db.execute(sql: "UPDATE wrapped_keys SET wrapped = ?, wrapped_at = ? WHERE id = ?", arguments: [Data(rewrapped.bytes), now, row.id])
+                try db.execute(
+                    sql: "UPDATE wrapped_keys SET wrapped = ?, wrapped_at = ? WHERE id = ?",
+                    arguments: [Data(rewrapped.bytes), now, row.id])
             }
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE key = 'master_key_kind'", arguments: [newKey.usesPassphrase ? "passphrase" : "key"])
+            try db.execute(
+                sql: "UPDATE vault_meta SET value = ? WHERE key = 'master_key_kind'",
+                arguments: [newKey.usesPassphrase ? "passphrase" : "key"])
             try db.execute(sql: "DELETE FROM vault_meta WHERE key = 'kdf'")
             if newKey.usesPassphrase {
-                try db.execute(sql: "INSERT INTO vault_meta (key, value) VALUES ('kdf', ?)", arguments: [try kdfParameters.json()])
+                try db.execute(
+                    sql: "INSERT INTO vault_meta (key, value) VALUES ('kdf', ?)", arguments: [try kdfParameters.json()])
             }
-            try audit("master-key.rotate", target: "vault \(keyring.vaultID.hex)", detail: ["kind": newKey.usesPassphrase ? "passphrase" : "key"], db)
+            try audit(
+                "master-key.rotate", target: "vault \(keyring.vaultID.hex)",
+                detail: ["kind": newKey.usesPassphrase ? "passphrase" : "key"], db)
         }
         return replacingKeyring(rotated)
     }
@@ -210,28 +232,37 @@ extension Vault {
         try write(catalog: false) { db in
             let active = try activeKeyID(purpose: "data", db)
             let skipped = String(decoding: try JSONEncoder().encode(skipping.sorted()), as: UTF8.self)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets
-                WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?
-                """, arguments: [active, skipped, limit])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets
+                    WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?
+                    """, arguments: [active, skipped, limit])
             var progress = ResealProgress(resealed: 0, remaining: 0, unreadable: [])
             for row in rows {
                 let location = SecretLocation(row: row)
                 let value: SecretBytes
                 do {
                     value = try openSecret(row, db)
-                } catch let error as SigilError where error.code == .blobAuthenticationFailed || error.code == .malformedBlob {
-                    progress.unreadable.append(.init(id: row["id"], location: location.context.description, reason: error.reason))
+                } catch let error as SigilError
+                    where error.code == .blobAuthenticationFailed || error.code == .malformedBlob
+                {
+                    progress.unreadable.append(
+                        .init(id: row["id"], location: location.context.description, reason: error.reason))
                     continue
                 }
                 let resealed = try keyring.seal(value, keyID: active, context: location.context)
-                try db.execute(sql: "UPDATE secrets SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+                try db.execute(
+                    sql: "UPDATE secrets SET sealed = ?, key_id = ? WHERE id = ?",
+                    arguments: [Data(resealed.bytes), active, row["id"] as Int64])
                 progress.resealed += 1
             }
             // Issued credentials (STS credentials, OAuth tokens) move with the secrets.
-            let issued = try Row.fetchAll(db, sql: """
-                SELECT id, kind, written_fence, sealed FROM issued_credentials WHERE key_id <> ? ORDER BY id LIMIT ?
-                """, arguments: [active, max(0, limit - rows.count)])
+            let issued = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, kind, written_fence, sealed FROM issued_credentials WHERE key_id <> ? ORDER BY id LIMIT ?
+                    """, arguments: [active, max(0, limit - rows.count)])
             var dropped = 0
             for row in issued {
                 guard let kind = IssuedCredential.Kind(rawValue: row["kind"]) else { continue }
@@ -241,35 +272,56 @@ extension Vault {
                     let blob = try SealedBlob(bytes: [UInt8](row["sealed"] as Data))
                     try ensureKeyLoaded(blob.keyID, db)
                     value = try keyring.open(blob, context: context)
-                } catch let error as SigilError where error.code == .blobAuthenticationFailed || error.code == .malformedBlob {
-                    try db.execute(sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?", arguments: [row["id"] as Int64])
+                } catch let error as SigilError
+                    where error.code == .blobAuthenticationFailed || error.code == .malformedBlob
+                {
+                    try db.execute(
+                        sql:
+                            "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?",
+                        arguments: [row["id"] as Int64])
                     dropped += 1
                     continue
                 }
                 let resealed = try keyring.seal(value, keyID: active, context: context)
-                try db.execute(sql: "UPDATE issued_credentials SET sealed = ?, key_id = ? WHERE id = ?", arguments: [Data(resealed.bytes), active, row["id"] as Int64])
+                try db.execute(
+                    sql: "UPDATE issued_credentials SET sealed = ?, key_id = ? WHERE id = ?",
+                    arguments: [Data(resealed.bytes), active, row["id"] as Int64])
                 progress.resealed += 1
             }
             let unreadable = skipping.union(progress.unreadable.map(\.id))
             let unreadableJSON = String(decoding: try JSONEncoder().encode(unreadable.sorted()), as: UTF8.self)
-            progress.remaining = (try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM secrets WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?))
-                """, arguments: [active, unreadableJSON]) ?? 0)
-                + (try Int.fetchOne(db, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active]) ?? 0)
+            progress.remaining =
+                (try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM secrets WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?))
+                        """, arguments: [active, unreadableJSON]) ?? 0)
+                + (try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active]) ?? 0)
             // A retired key goes only when nothing at all is sealed under it any more.
-            let underOldKeys = (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
+            let underOldKeys =
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
             if progress.remaining == 0 && underOldKeys == 0 {
-                let retired = try UInt32.fetchAll(db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
+                let retired = try UInt32.fetchAll(
+                    db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                 if !retired.isEmpty {
                     try db.execute(sql: "DELETE FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
-                    try audit("data-key.destroy", target: "data keys \(retired.map(String.init).joined(separator: ", "))", detail: [:], db)
+                    try audit(
+                        "data-key.destroy", target: "data keys \(retired.map(String.init).joined(separator: ", "))",
+                        detail: [:], db)
                 }
             }
             if progress.resealed > 0 || dropped > 0 || !progress.unreadable.isEmpty {
                 var detail = ["dataKey": "\(active)"]
                 if dropped > 0 { detail["droppedUnreadableIssued"] = "\(dropped)" }
-                if !progress.unreadable.isEmpty { detail["unreadable"] = progress.unreadable.map(\.location).joined(separator: ",") }
-                try audit("secret.reseal", target: "\(rows.count - progress.unreadable.count) secrets, \(issued.count - dropped) issued credentials", detail: detail, db)
+                if !progress.unreadable.isEmpty {
+                    detail["unreadable"] = progress.unreadable.map(\.location).joined(separator: ",")
+                }
+                try audit(
+                    "secret.reseal",
+                    target:
+                        "\(rows.count - progress.unreadable.count) secrets, \(issued.count - dropped) issued credentials",
+                    detail: detail, db)
             }
             return progress
         }

@@ -42,10 +42,12 @@ extension Vault {
     public func secret(_ target: SecretTarget, stage: SecretStage = .current) throws -> SecretBytes? {
         try read { db in
             guard let owner = try ownerRow(target.owner, db, createAuthorization: false) else { return nil }
-            guard let row = try db.row(sql: """
-                SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
-                """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
+            guard
+                let row = try db.row(
+                    sql: """
+                        SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                        WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
+                        """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
             else { return nil }
             // The stage is not in the blob's additional data: its row's MAC binds it.
             try requireAuthenticRow(.secrets, row, db)
@@ -68,12 +70,15 @@ extension Vault {
         var changed: Bool
     }
 
-    func setSecret(_ target: SecretTarget, value: SecretBytes, stage: SecretStage, _ db: Database) throws -> SecretWrite {
+    func setSecret(_ target: SecretTarget, value: SecretBytes, stage: SecretStage, _ db: Database) throws -> SecretWrite
+    {
         if let problem = Names.problem(withFieldName: target.field) {
             throw SigilError(.invalidSecretTarget, "\(target): the field name \(problem)")
         }
         guard stage != .previous else {
-            throw SigilError(.invalidSecretTarget, "\(target): only the current or pending stage can be set; previous is kept automatically")
+            throw SigilError(
+                .invalidSecretTarget,
+                "\(target): only the current or pending stage can be set; previous is kept automatically")
         }
         guard !value.isEmpty else {
             throw SigilError(.invalidSecretTarget, "\(target): the value is empty")
@@ -81,38 +86,56 @@ extension Vault {
         guard let owner = try ownerRow(target.owner, db, createAuthorization: true) else {
             throw SigilError(.notFound, "\(target): \(target.owner) does not exist")
         }
-        let existing = try db.row(sql: """
-            SELECT owner_kind, owner_id, field, version, sealed FROM secrets
-            WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
-            """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
+        let existing = try db.row(
+            sql: """
+                SELECT owner_kind, owner_id, field, version, sealed FROM secrets
+                WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
+                """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
         // A stored value that no longer opens (a flipped bit, a moved blob) is replaced like any
         // other: the new value is how an operator repairs it.
         if let existing, (try? openSecret(existing, db)) == value {
             return SecretWrite(version: existing["version"], changed: false)
         }
-        let version = (try db.value(Int.self, sql: """
-            SELECT max(version) FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ?
-            """, arguments: [owner.kind, owner.id, target.field]) ?? 0) + 1
+        let version =
+            (try db.value(
+                Int.self,
+                sql: """
+                    SELECT max(version) FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ?
+                    """, arguments: [owner.kind, owner.id, target.field]) ?? 0) + 1
         let keyID = try activeKeyID(purpose: "data", db)
         let location = SecretLocation(ownerKind: owner.kind, ownerID: owner.id, field: target.field, version: version)
         let sealed = try keyring.seal(value, keyID: keyID, context: location.context)
         let scope: StatementArguments = [owner.kind, owner.id, target.field]
         switch stage {
         case .current:
-            try db.run(sql: "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'previous'", arguments: scope)
-            try db.run(sql: "UPDATE secrets SET stage = 'previous' WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'current'", arguments: scope)
-            try authenticateRows(.secrets, where: "t.owner_kind = ? AND t.owner_id = ? AND t.field = ? AND t.stage = 'previous'", scope, db)
+            try db.run(
+                sql: "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'previous'",
+                arguments: scope)
+            try db.run(
+                sql:
+                    "UPDATE secrets SET stage = 'previous' WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'current'",
+                arguments: scope)
+            try authenticateRows(
+                .secrets, where: "t.owner_kind = ? AND t.owner_id = ? AND t.field = ? AND t.stage = 'previous'", scope,
+                db)
         case .pending:
-            try db.run(sql: "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'pending'", arguments: scope)
+            try db.run(
+                sql: "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'pending'",
+                arguments: scope)
         case .previous:
             break
         }
-        try db.run(sql: """
-            INSERT INTO secrets (owner_kind, owner_id, field, version, stage, key_id, sealed, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [owner.kind, owner.id, target.field, version, stage.rawValue, keyID, Data(sealed.bytes), timestamp()])
+        try db.run(
+            sql: """
+                INSERT INTO secrets (owner_kind, owner_id, field, version, stage, key_id, sealed, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                owner.kind, owner.id, target.field, version, stage.rawValue, keyID, Data(sealed.bytes), timestamp(),
+            ])
         try authenticateRow(.secrets, id: db.lastInsertedRowID, db)
-        try audit("secret.set", target: target.description, detail: ["version": "\(version)", "stage": stage.rawValue], db)
+        try audit(
+            "secret.set", target: target.description, detail: ["version": "\(version)", "stage": stage.rawValue], db)
         return SecretWrite(version: version, changed: true)
     }
 
@@ -129,13 +152,16 @@ extension Vault {
     }
 
     func secretStatuses(ownerKind: String, ownerID: Int64, _ db: Database) throws -> [SecretStatus] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT field, version, stage, created_at, key_id FROM secrets
-            WHERE owner_kind = ? AND owner_id = ? ORDER BY field, version DESC
-            """, arguments: [ownerKind, ownerID])
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT field, version, stage, created_at, key_id FROM secrets
+                WHERE owner_kind = ? AND owner_id = ? ORDER BY field, version DESC
+                """, arguments: [ownerKind, ownerID])
         var statuses: [SecretStatus] = []
         for row in rows {
-            let version = SecretStatus.Version(version: row["version"], stage: row["stage"], createdAt: row["created_at"], dataKey: row["key_id"])
+            let version = SecretStatus.Version(
+                version: row["version"], stage: row["stage"], createdAt: row["created_at"], dataKey: row["key_id"])
             let field: String = row["field"]
             if statuses.last?.field == field {
                 statuses[statuses.count - 1].versions.append(version)
@@ -148,41 +174,56 @@ extension Vault {
 
     /// The row that owns secrets of `owner`: `nil` when it does not exist. For a per-user
     /// principal, the user's authorization is created when `createAuthorization` is set.
-    func ownerRow(_ owner: SecretOwner, _ db: Database, createAuthorization: Bool) throws -> (kind: String, id: Int64)? {
+    func ownerRow(_ owner: SecretOwner, _ db: Database, createAuthorization: Bool) throws -> (kind: String, id: Int64)?
+    {
         switch owner {
         case .principal(let reference):
             guard let principal = try principalRow(reference, db) else { return nil }
             return ("principal", principal.id)
         case .namedCredential(let name):
-            guard let id = try db.value(Int64.self, sql: "SELECT id FROM named_credentials WHERE name = ?", arguments: [name]) else { return nil }
+            guard
+                let id = try db.value(
+                    Int64.self, sql: "SELECT id FROM named_credentials WHERE name = ?", arguments: [name])
+            else { return nil }
             return ("named-credential", id)
         case .authorization(let reference, let user):
             guard let principal = try principalRow(reference, db) else { return nil }
             guard principal.type == PrincipalType.perUser.rawValue else {
-                throw SigilError(.invalidSecretTarget, "principal \(reference) is a named principal; only per-user principals hold per-user secrets")
+                throw SigilError(
+                    .invalidSecretTarget,
+                    "principal \(reference) is a named principal; only per-user principals hold per-user secrets")
             }
-            guard let userID = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [user]) else {
+            guard let userID = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [user])
+            else {
                 throw SigilError(.notFound, "user \(user) does not exist")
             }
-            if let id = try db.value(Int64.self, sql: "SELECT id FROM user_authorizations WHERE principal_id = ? AND user_id = ?", arguments: [principal.id, userID]) {
+            if let id = try db.value(
+                Int64.self, sql: "SELECT id FROM user_authorizations WHERE principal_id = ? AND user_id = ?",
+                arguments: [principal.id, userID])
+            {
                 return ("authorization", id)
             }
             guard createAuthorization else { return nil }
             let now = timestamp()
-            try db.run(sql: """
-                INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
-                """, arguments: [principal.id, userID, now, now])
+            try db.run(
+                sql: """
+                    INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
+                    """, arguments: [principal.id, userID, now, now])
             let id = db.lastInsertedRowID
             try authenticateRow(.userAuthorizations, id: id, db)
-            try audit("authorization.create", target: ItemRef.authorization(reference, user: user).description, detail: [:], db)
+            try audit(
+                "authorization.create", target: ItemRef.authorization(reference, user: user).description, detail: [:],
+                db)
             return ("authorization", id)
         }
     }
 
     func principalRow(_ reference: PrincipalRef, _ db: Database) throws -> (id: Int64, type: String)? {
-        try db.row(sql: """
-            SELECT p.id, p.type FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id
-            WHERE e.name = ? AND p.name = ?
-            """, arguments: [reference.externalCredential, reference.principal]).map { ($0["id"], $0["type"]) }
+        try db.row(
+            sql: """
+                SELECT p.id, p.type FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id
+                WHERE e.name = ? AND p.name = ?
+                """, arguments: [reference.externalCredential, reference.principal]
+        ).map { ($0["id"], $0["type"]) }
     }
 }

@@ -1,9 +1,10 @@
+import Crypto
 public import Foundation
 import GRDB
 public import SigilCore
 import SigilModel
 import Synchronization
-import Crypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +28,9 @@ public final class Vault: Sendable {
     /// The key of the catalog's MACs, derived from the audit key on first use.
     let catalogKeyCache = Mutex<HMAC<SHA256>?>(nil)
 
-    private init(path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date) {
+    private init(
+        path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date
+    ) {
         self.path = path
         self.database = database
         self.keyring = keyring
@@ -49,11 +52,16 @@ public final class Vault: Sendable {
             let database = try openDatabase(path)
             let vaultID = VaultID.random()
             let masterKey = try resolve(key, kdf: key.usesPassphrase ? kdfParameters : nil, path: path)
-            let vault = Vault(path: path, database: database, keyring: Keyring(vaultID: vaultID, masterKey: masterKey), actor: actor, clock: clock)
+            let vault = Vault(
+                path: path, database: database, keyring: Keyring(vaultID: vaultID, masterKey: masterKey), actor: actor,
+                clock: clock)
             try Schema.migrator().migrate(database)
             try database.write { db in
                 let now = vault.timestamp()
-                var meta = ["vault_id": vaultID.hex, "created_at": now, "master_key_kind": key.usesPassphrase ? "passphrase" : "key"]
+                var meta = [
+                    "vault_id": vaultID.hex, "created_at": now,
+                    "master_key_kind": key.usesPassphrase ? "passphrase" : "key",
+                ]
                 if key.usesPassphrase { meta["kdf"] = try kdfParameters.json() }
                 for (name, value) in meta {
                     try db.execute(sql: "INSERT INTO vault_meta (key, value) VALUES (?, ?)", arguments: [name, value])
@@ -61,7 +69,9 @@ public final class Vault: Sendable {
                 _ = try vault.insertWrappedKey(purpose: "data", db)
                 _ = try vault.insertWrappedKey(purpose: "audit", db)
                 try vault.authenticateWholeCatalog(db)
-                try vault.audit("vault.create", target: "vault \(vaultID.hex)", detail: ["schemaVersion": "\(Schema.latestVersion)"], db)
+                try vault.audit(
+                    "vault.create", target: "vault \(vaultID.hex)",
+                    detail: ["schemaVersion": "\(Schema.latestVersion)"], db)
             }
             return vault
         } catch {
@@ -98,9 +108,10 @@ public final class Vault: Sendable {
                 throw SigilError(.notAVault, "\(path) is an SQLite database but not a Sigil vault")
             }
             try Schema.checkNotNewer(db, path: path)
-            let meta = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
-                (($0["key"] as String), ($0["value"] as String))
-            })
+            let meta = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
+                    (($0["key"] as String), ($0["value"] as String))
+                })
             guard let hex = meta["vault_id"] else {
                 throw SigilError(.notAVault, "\(path) has no vault id; it is not a Sigil vault")
             }
@@ -121,7 +132,10 @@ public final class Vault: Sendable {
             do {
                 try row.install(into: keyring)
             } catch let error as SigilError where error.code == .wrongMasterKey {
-                throw SigilError(.wrongMasterKey, "the master key does not open vault \(path): it is the wrong key, or the vault's keys were tampered with")
+                throw SigilError(
+                    .wrongMasterKey,
+                    "the master key does not open vault \(path): it is the wrong key, or the vault's keys were tampered with"
+                )
             }
         }
         let vault = Vault(path: path, database: database, keyring: keyring, actor: actor, clock: clock)
@@ -130,8 +144,10 @@ public final class Vault: Sendable {
         try Schema.migrator(completions: [
             "004_catalog_macs": { db in
                 try vault.authenticateWholeCatalog(db)
-                try vault.audit("catalog.authenticate", target: "vault \(vaultID.hex)", detail: ["reason": "upgrade to schema version 4"], db)
-            },
+                try vault.audit(
+                    "catalog.authenticate", target: "vault \(vaultID.hex)",
+                    detail: ["reason": "upgrade to schema version 4"], db)
+            }
         ]).migrate(database)
         return vault
     }
@@ -161,7 +177,9 @@ public final class Vault: Sendable {
         }
     }
 
-    private static func resolve(_ source: MasterKeySource, kdf: KDFParameters?, path: String) throws(SigilError) -> MasterKey {
+    private static func resolve(_ source: MasterKeySource, kdf: KDFParameters?, path: String) throws(SigilError)
+        -> MasterKey
+    {
         switch source {
         case .keyFile(let keyPath):
             return try MasterKey.read(keyFile: keyPath)
@@ -169,7 +187,8 @@ public final class Vault: Sendable {
             return key
         case .passphrase(let passphrase):
             guard let kdf else {
-                throw SigilError(.notAVault, "vault \(path) is marked as passphrase-protected but has no key-derivation parameters")
+                throw SigilError(
+                    .notAVault, "vault \(path) is marked as passphrase-protected but has no key-derivation parameters")
             }
             return try MasterKey.derive(passphrase: passphrase, parameters: kdf)
         }
@@ -216,16 +235,17 @@ public final class Vault: Sendable {
     /// the SQLite error, never statement arguments (they are not public).
     static func storageError(_ error: DatabaseError, path: String) -> SigilError {
         let sqlite = "SQLite: \(error.message ?? "error \(error.resultCode.rawValue)")"
-        let meaning: String? = switch error.resultCode.primaryResultCode {
-        case .SQLITE_CORRUPT: "the file is damaged; restore it from a backup"
-        case .SQLITE_NOTADB: "it is not an SQLite database"
-        case .SQLITE_CANTOPEN: "the file or its folder cannot be opened (permissions, or a missing folder)"
-        case .SQLITE_READONLY, .SQLITE_PERM: "the file or its folder is not writable by this user"
-        case .SQLITE_BUSY, .SQLITE_LOCKED: "another process kept it locked for more than 15 seconds"
-        case .SQLITE_FULL: "the disk is full"
-        case .SQLITE_IOERR: "reading or writing the file failed (the disk, or a network file system)"
-        default: nil
-        }
+        let meaning: String? =
+            switch error.resultCode.primaryResultCode {
+            case .SQLITE_CORRUPT: "the file is damaged; restore it from a backup"
+            case .SQLITE_NOTADB: "it is not an SQLite database"
+            case .SQLITE_CANTOPEN: "the file or its folder cannot be opened (permissions, or a missing folder)"
+            case .SQLITE_READONLY, .SQLITE_PERM: "the file or its folder is not writable by this user"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: "another process kept it locked for more than 15 seconds"
+            case .SQLITE_FULL: "the disk is full"
+            case .SQLITE_IOERR: "reading or writing the file failed (the disk, or a network file system)"
+            default: nil
+            }
         return SigilError(.storage, "vault \(path): " + (meaning.map { "\($0) (\(sqlite))" } ?? sqlite))
     }
 
@@ -253,7 +273,9 @@ extension KDFParameters {
 private func createEmptyFile(_ path: String) throws {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else {
-        if errno == EEXIST { throw SigilError(.vaultExists, "a file already exists at \(path); Sigil will not overwrite it") }
+        if errno == EEXIST {
+            throw SigilError(.vaultExists, "a file already exists at \(path); Sigil will not overwrite it")
+        }
         throw SigilError(.storage, "cannot create vault \(path): \(String(cString: strerror(errno)))")
     }
     close(descriptor)

@@ -16,7 +16,8 @@ struct AssumeRoleProvider: CredentialProvider {
 
     func parameters(_ request: IssuanceRequest) throws -> AssumeRoleSettings {
         guard let settings = try request.scheme(SigV4Scheme.self).assumeRole else {
-            throw SigilError(.unsupported, "principal \(request.key.principal) has no roleArn; no STS credentials are issued for it")
+            throw SigilError(
+                .unsupported, "principal \(request.key.principal) has no roleArn; no STS credentials are issued for it")
         }
         return settings
     }
@@ -43,28 +44,38 @@ struct AssumeRoleProvider: CredentialProvider {
         let body = PercentEncoding.form(form)
         let signer = SigV4Signer(
             credentials: .init(
-                accessKeyID: accessKeyID.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }, secretAccessKey: secretAccessKey,
+                accessKeyID: accessKeyID.withUnsafeBytes { String(decoding: $0, as: UTF8.self) },
+                secretAccessKey: secretAccessKey,
                 sessionToken: sessionToken.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
             ),
             region: p.region, service: "sts"
         )
         let url = p.endpoint.hasSuffix("/") ? p.endpoint : p.endpoint + "/"
-        let signed = signer.sign(SigV4Signer.Request(
-            method: "POST", url: url,
-            headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "application/xml")],
-            payloadHash: Hex.encode(SHA256.hash(data: body))
-        ), at: now)
-        let response = try await client.send(.init(method: "POST", url: signed.url, headers: signed.headers, body: body), purpose: purpose)
+        let signed = signer.sign(
+            SigV4Signer.Request(
+                method: "POST", url: url,
+                headers: [
+                    ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "application/xml"),
+                ],
+                payloadHash: Hex.encode(SHA256.hash(data: body))
+            ), at: now)
+        let response = try await client.send(
+            .init(method: "POST", url: signed.url, headers: signed.headers, body: body), purpose: purpose)
         let document = STSResponse(parsing: response.body)
         guard response.status == 200 else {
             let detail = document.error.map { "\($0.code): \($0.message)" } ?? "no AWS error in the response"
-            throw SigilError(.providerFailed, "\(purpose) was refused: HTTP \(response.status), \(ProviderText.redactingTokens(detail).sanitizedForMessage.prefix(400))")
+            throw SigilError(
+                .providerFailed,
+                "\(purpose) was refused: HTTP \(response.status), \(ProviderText.redactingTokens(detail).sanitizedForMessage.prefix(400))"
+            )
         }
         guard let keyID = document.values["AccessKeyId"], let secret = document.values["SecretAccessKey"],
-              let token = document.values["SessionToken"], let expiration = document.values["Expiration"],
-              let expires = Self.parseExpiration(expiration)
+            let token = document.values["SessionToken"], let expiration = document.values["Expiration"],
+            let expires = Self.parseExpiration(expiration)
         else {
-            throw SigilError(.providerFailed, "\(purpose): the response lacks AccessKeyId, SecretAccessKey, SessionToken or a valid Expiration")
+            throw SigilError(
+                .providerFailed,
+                "\(purpose): the response lacks AccessKeyId, SecretAccessKey, SessionToken or a valid Expiration")
         }
         return IssuedCredential(
             kind: .awsSTS,
@@ -76,6 +87,7 @@ struct AssumeRoleProvider: CredentialProvider {
     /// `2026-11-30T12:00:00Z`, with or without fractional seconds.
     static func parseExpiration(_ value: SecretBytes) -> Date? {
         let text = value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        return (try? Date(text, strategy: .iso8601))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 }

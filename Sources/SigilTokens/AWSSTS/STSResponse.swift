@@ -1,8 +1,9 @@
 import Foundation
+import SigilCore
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import SigilCore
 
 /// The parts of an STS query-protocol response Sigil reads: the credentials of an
 /// `AssumeRoleResponse` (`AssumeRoleResult/Credentials/*`), or the `Error` of an `ErrorResponse`.
@@ -34,7 +35,9 @@ struct STSResponse {
         var rest = text[...].drop { $0 == "\u{FEFF}" || $0.isWhitespace }
         if rest.hasPrefix("<?xml ") || rest.hasPrefix("<?xml?") {
             // The declaration holds attributes only: a '<' inside it starts other markup.
-            guard let end = rest.firstRange(of: "?>"), !rest[rest.index(after: rest.startIndex)..<end.lowerBound].contains("<") else { return false }
+            guard let end = rest.firstRange(of: "?>"),
+                !rest[rest.index(after: rest.startIndex)..<end.lowerBound].contains("<")
+            else { return false }
             rest = rest[end.upperBound...]
         }
         if rest.contains("<?") { return false }
@@ -52,7 +55,10 @@ struct STSResponse {
         var credentials: [String: String] = [:]
         var errorFields: [String: String] = [:]
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             path.append(name)
             text = ""
         }

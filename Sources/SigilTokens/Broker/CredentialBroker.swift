@@ -37,7 +37,10 @@ public final class CredentialBroker: CredentialIssuer {
         let margin: Int64
         let credential: IssuedCredential
 
-        init(external: [String: String], principal: [String: String], digest: String, margin: Int64, credential: IssuedCredential) {
+        init(
+            external: [String: String], principal: [String: String], digest: String, margin: Int64,
+            credential: IssuedCredential
+        ) {
             self.external = external
             self.principal = principal
             self.digest = digest
@@ -58,7 +61,8 @@ public final class CredentialBroker: CredentialIssuer {
     /// `providers` replaces the built-in ones (STS AssumeRole) for the kinds it names.
     public init(
         vault: Vault, client: TokenEndpointClient = TokenEndpointClient(), leaseDuration: Int64 = 60,
-        providers: [IssuedCredential.Kind: any CredentialProvider] = [:], clock: @escaping @Sendable () -> Date = { Date() }
+        providers: [IssuedCredential.Kind: any CredentialProvider] = [:],
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.vault = vault
         self.client = client
@@ -91,7 +95,9 @@ public final class CredentialBroker: CredentialIssuer {
 
     /// The value in memory, when it was obtained under the request's parameters and is fresh.
     public func heldCredential(for request: IssuanceRequest) -> IssuedCredential? {
-        guard let cached = memory.withLock({ $0[request.key] }), cached.matches(request), cached.credential.isFresh(at: now(), margin: cached.margin) else {
+        guard let cached = memory.withLock({ $0[request.key] }), cached.matches(request),
+            cached.credential.isFresh(at: now(), margin: cached.margin)
+        else {
             return nil
         }
         return cached.credential
@@ -107,9 +113,13 @@ public final class CredentialBroker: CredentialIssuer {
         let margin = try provider.refreshMargin(request)
         let token = Self.identity(of: rejected)
         memory.withLock { cache in
-            if let cached = cache[request.key], Self.identity(of: cached.credential) == token { cache[request.key] = nil }
+            if let cached = cache[request.key], Self.identity(of: cached.credential) == token {
+                cache[request.key] = nil
+            }
         }
-        if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest, cached.credential.isFresh(at: now(), margin: margin) {
+        if let cached = memory.withLock({ $0[request.key] }), cached.digest == digest,
+            cached.credential.isFresh(at: now(), margin: margin)
+        {
             return cached.credential
         }
         return try await singleFlight(request, provider: provider, digest: digest, margin: margin, rejected: token)
@@ -121,7 +131,9 @@ public final class CredentialBroker: CredentialIssuer {
         let provider = provider(request.kind)
         let digest = try provider.parametersDigest(request)
         for _ in 0..<3 {
-            switch try vault.acquireRefreshLease(request.key, kind: request.kind, holder: holder, duration: leaseDuration) {
+            switch try vault.acquireRefreshLease(
+                request.key, kind: request.kind, holder: holder, duration: leaseDuration)
+            {
             case .granted(let lease):
                 if try vault.storeIssuedCredential(credential, parametersDigest: digest, under: lease) {
                     _ = remember(credential, for: request, digest: digest, margin: try provider.refreshMargin(request))
@@ -131,7 +143,9 @@ public final class CredentialBroker: CredentialIssuer {
                 _ = try await waitForHolder(request.key, fence: fence, holder: other, until: until)
             }
         }
-        throw SigilError(.providerUnavailable, "the authorization of \(request.key) could not be stored: other processes kept the refresh lease")
+        throw SigilError(
+            .providerUnavailable,
+            "the authorization of \(request.key) could not be stored: other processes kept the refresh lease")
     }
 
     /// Revokes the stored tokens of `request`'s principal and user at the provider (RFC 7009), records
@@ -147,7 +161,8 @@ public final class CredentialBroker: CredentialIssuer {
             // settings name now.
             let digest = try? provider(.oauth2).parametersDigest(request)
             if let digest, try vault.issuedCredential(request.key, kind: .oauth2, parametersDigest: digest) == nil {
-                outcome = "not revoked: it was obtained under other settings (tokenUrl, client or grant changed since); forgotten"
+                outcome =
+                    "not revoked: it was obtained under other settings (tokenUrl, client or grant changed since); forgotten"
             } else {
                 do {
                     outcome = try await OAuthProvider(client: client, clock: clock).revoke(request, stored)
@@ -176,12 +191,16 @@ public final class CredentialBroker: CredentialIssuer {
         }
     }
 
-    private func singleFlight(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
+    private func singleFlight(
+        _ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64,
+        rejected: SecretBytes?
+    ) async throws -> IssuedCredential {
         let task = inFlight.withLock { tasks in
             if let running = tasks[request.key] { return running }
             let task = Task {
                 defer { self.inFlight.withLock { $0[request.key] = nil } }
-                return try await self.refresh(request, provider: provider, digest: digest, margin: margin, rejected: rejected)
+                return try await self.refresh(
+                    request, provider: provider, digest: digest, margin: margin, rejected: rejected)
             }
             tasks[request.key] = task
             return task
@@ -207,7 +226,12 @@ public final class CredentialBroker: CredentialIssuer {
     /// One continuation, resumed once: by the task's result or the caller's cancellation, whichever
     /// comes first (a cancellation before the wait began ends it as soon as it begins).
     private final class Waiter: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<IssuedCredential, any Error>?, early: Result<IssuedCredential, any Error>?)>((nil, nil))
+        private let state = Mutex<
+            (
+                continuation: CheckedContinuation<IssuedCredential, any Error>?,
+                early: Result<IssuedCredential, any Error>?
+            )
+        >((nil, nil))
 
         func start(_ continuation: CheckedContinuation<IssuedCredential, any Error>) {
             let early = state.withLock { state -> Result<IssuedCredential, any Error>? in
@@ -236,13 +260,18 @@ public final class CredentialBroker: CredentialIssuer {
 
     /// The vault's value if it is fresh; else a new one from the provider under the refresh lease;
     /// else, while another process holds the lease, its value once stored.
-    private func refresh(_ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64, rejected: SecretBytes?) async throws -> IssuedCredential {
+    private func refresh(
+        _ request: IssuanceRequest, provider: any CredentialProvider, digest: String, margin: Int64,
+        rejected: SecretBytes?
+    ) async throws -> IssuedCredential {
         let key = request.key
         // After a provider failure, callers get the same error until the back-off ends, unless a
         // value that has not expired is at hand; the provider is not asked again meanwhile.
         if let failure = failures.withLock({ $0[key] }), clock() < failure.retryAt {
-            if let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest), stored.isFresh(at: now(), margin: 0),
-               rejected == nil || Self.identity(of: stored) != rejected {
+            if let stored = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest),
+                stored.isFresh(at: now(), margin: 0),
+                rejected == nil || Self.identity(of: stored) != rejected
+            {
                 return stored
             }
             throw failure.error
@@ -260,7 +289,9 @@ public final class CredentialBroker: CredentialIssuer {
             if let stored, usable(stored, margin: margin) {
                 return remember(stored, for: request, digest: digest, margin: margin)
             }
-            switch try vault.acquireRefreshLease(key, kind: request.kind, holder: holder, duration: leaseDuration, takingOverFrom: gone) {
+            switch try vault.acquireRefreshLease(
+                key, kind: request.kind, holder: holder, duration: leaseDuration, takingOverFrom: gone)
+            {
             case .granted(let lease):
                 // Another process may have stored a value just before this lease was granted.
                 let latest = try vault.issuedCredential(key, kind: request.kind, parametersDigest: digest)
@@ -296,7 +327,10 @@ public final class CredentialBroker: CredentialIssuer {
                 switch try await waitForHolder(key, fence: fence, holder: other, until: until) {
                 case .failed(let reason):
                     // Shared, not retried: every waiter would otherwise ask the provider in turn.
-                    let error = SigilError(.providerFailed, "\(request.kind.rawValue) credential for \(key): the provider refused another process's request at the same moment: \(reason)")
+                    let error = SigilError(
+                        .providerFailed,
+                        "\(request.kind.rawValue) credential for \(key): the provider refused another process's request at the same moment: \(reason)"
+                    )
                     backOff(key, after: error)
                     throw error
                 case .gone:
@@ -306,7 +340,10 @@ public final class CredentialBroker: CredentialIssuer {
                 }
             }
         }
-        throw SigilError(.providerUnavailable, "\(request.kind.rawValue) credential for \(key): other processes kept the refresh lease without storing a value")
+        throw SigilError(
+            .providerUnavailable,
+            "\(request.kind.rawValue) credential for \(key): other processes kept the refresh lease without storing a value"
+        )
     }
 
     /// How a wait for another process's lease ended.
@@ -323,7 +360,9 @@ public final class CredentialBroker: CredentialIssuer {
     /// with a short back-off, so a waiter wakes as soon as the holder stores a value or gives up,
     /// and learns the holder's error instead of asking the provider again. Ends at `until` at the
     /// latest, and at once when the caller's task is cancelled (its deadline).
-    func waitForHolder(_ key: IssuedCredentialKey, fence: Int64, holder other: String, until: Int64) async throws -> WaitOutcome {
+    func waitForHolder(_ key: IssuedCredentialKey, fence: Int64, holder other: String, until: Int64) async throws
+        -> WaitOutcome
+    {
         var pause = 10
         while true {
             try await Task.sleep(for: .milliseconds(pause))
@@ -342,9 +381,13 @@ public final class CredentialBroker: CredentialIssuer {
         _ = memory.withLock { $0.removeValue(forKey: key) }
     }
 
-    private func remember(_ credential: IssuedCredential, for request: IssuanceRequest, digest: String, margin: Int64) -> IssuedCredential {
+    private func remember(_ credential: IssuedCredential, for request: IssuanceRequest, digest: String, margin: Int64)
+        -> IssuedCredential
+    {
         memory.withLock {
-            $0[request.key] = Remembered(external: request.external.parameters, principal: request.principal.parameters, digest: digest, margin: margin, credential: credential)
+            $0[request.key] = Remembered(
+                external: request.external.parameters, principal: request.principal.parameters, digest: digest,
+                margin: margin, credential: credential)
         }
         return credential
     }

@@ -19,7 +19,9 @@ enum LeaseHolder {
     /// machines (or in an older form) are never judged gone: their leases end on their own.
     static func isGone(_ holder: String) -> Bool {
         let parts = holder.split(separator: "/")
-        guard parts.count == 3, parts[0] == hostName, let pid = pid_t(parts[1]), pid > 0, pid != getpid() else { return false }
+        guard parts.count == 3, parts[0] == hostName, let pid = pid_t(parts[1]), pid > 0, pid != getpid() else {
+            return false
+        }
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 }

@@ -10,7 +10,9 @@ enum ProviderText {
             var index = 0
             var changed = false
             while index < body.count {
-                if body.count - index >= needle.count, body[index] == needle[0], body[index..<index + needle.count].elementsEqual(needle) {
+                if body.count - index >= needle.count, body[index] == needle[0],
+                    body[index..<index + needle.count].elementsEqual(needle)
+                {
                     output += "[redacted]".utf8
                     index += needle.count
                     changed = true

@@ -1,11 +1,11 @@
 import AsyncHTTPClient
-import SigilModel
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 public import SigilCore
+import SigilModel
 import Synchronization
 
 /// The HTTP client for providers' token endpoints (STS, OAuth 2.0): redirects are never followed
@@ -57,7 +57,8 @@ public final class TokenEndpointClient: Sendable {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.minimumTLSVersion = .tlsv12
             var configuration = HTTPClient.Configuration(
-                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30))
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(10), read: .seconds(30))
             )
             configuration.httpVersion = .automatic
             let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -65,34 +66,45 @@ public final class TokenEndpointClient: Sendable {
             return created
         }
         do {
-            let response = try await client.execute(outgoing, timeout: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            let response = try await client.execute(
+                outgoing, timeout: TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
             let body = try await response.body.collect(upTo: maximumResponseBytes)
             return Response(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Array(buffer: body)
             )
         } catch let error as HTTPClientError {
-            throw SigilError(.providerUnavailable, "\(purpose): \(Self.describe(error)) (\(Self.hostDescription(request.url)))")
+            throw SigilError(
+                .providerUnavailable, "\(purpose): \(Self.describe(error)) (\(Self.hostDescription(request.url)))")
         } catch let error as NIOTooManyBytesError {
             _ = error
             throw SigilError(.providerFailed, "\(purpose): the response is larger than \(maximumResponseBytes) bytes")
         } catch let error as NIOSSLError {
             let reason = if case .handshakeFailed(let reason) = error { "\(reason)" } else { "\(error)" }
-            throw SigilError(.providerUnavailable, "\(purpose): TLS failed: \(TLSFailure.explain(reason)) (\(Self.hostDescription(request.url)))")
+            throw SigilError(
+                .providerUnavailable,
+                "\(purpose): TLS failed: \(TLSFailure.explain(reason)) (\(Self.hostDescription(request.url)))")
         } catch let error as BoringSSLError {
-            throw SigilError(.providerUnavailable, "\(purpose): TLS failed: \(TLSFailure.explain("\(error)")) (\(Self.hostDescription(request.url)))")
+            throw SigilError(
+                .providerUnavailable,
+                "\(purpose): TLS failed: \(TLSFailure.explain("\(error)")) (\(Self.hostDescription(request.url)))")
         } catch let error as SigilError {
             throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw SigilError(.providerUnavailable, "\(purpose): \(Self.describe(other: error)) while calling \(Self.hostDescription(request.url))")
+            throw SigilError(
+                .providerUnavailable,
+                "\(purpose): \(Self.describe(other: error)) while calling \(Self.hostDescription(request.url))")
         }
     }
 
     /// Closes the connections, if any were opened.
     public func shutdown() async throws {
-        if let client = self.client.withLock({ client -> HTTPClient? in defer { client = nil }; return client }) {
+        if let client = self.client.withLock({ client -> HTTPClient? in
+            defer { client = nil }
+            return client
+        }) {
             try await client.shutdown()
         }
     }

@@ -30,20 +30,27 @@ struct SAMLAssertion {
         let key: _RSA.Signing.PrivateKey
         do {
             // Read without the library's size floor, so a short key gets the clear message below.
-            key = try privateKeyPEM.withUnsafeBytes { try _RSA.Signing.PrivateKey(unsafePEMRepresentation: String(decoding: $0, as: UTF8.self)) }
+            key = try privateKeyPEM.withUnsafeBytes {
+                try _RSA.Signing.PrivateKey(unsafePEMRepresentation: String(decoding: $0, as: UTF8.self))
+            }
         } catch {
-            throw SigilError(.invalidSecret, "\(owner): privateKey is not an RSA private key in PEM (SAML assertions are signed with RSA-SHA256)")
+            throw SigilError(
+                .invalidSecret,
+                "\(owner): privateKey is not an RSA private key in PEM (SAML assertions are signed with RSA-SHA256)")
         }
         guard key.keySizeInBits >= 2048 else {
-            throw SigilError(.invalidSecret, "\(owner): the RSA key has \(key.keySizeInBits) bits; at least 2048 are required")
+            throw SigilError(
+                .invalidSecret, "\(owner): the RSA key has \(key.keySizeInBits) bits; at least 2048 are required")
         }
         let id = Self.uniqueID()
         let issued = Self.time(now)
         let expires = Self.time(now.addingTimeInterval(TimeInterval(lifetime)))
         let notBefore = Self.time(now.addingTimeInterval(-60))
-        let head = #"<saml:Assertion xmlns:saml="\#(Self.assertionNamespace)" ID="\#(id)" IssueInstant="\#(issued)" Version="2.0">"#
+        let head =
+            #"<saml:Assertion xmlns:saml="\#(Self.assertionNamespace)" ID="\#(id)" IssueInstant="\#(issued)" Version="2.0">"#
             + "<saml:Issuer>\(Self.text(issuer))</saml:Issuer>"
-        let body = #"<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">"#
+        let body =
+            #"<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">"#
             + Self.text(subject) + "</saml:NameID>"
             + #"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">"#
             + #"<saml:SubjectConfirmationData NotOnOrAfter="\#(expires)" Recipient="\#(Self.attribute(recipient))"></saml:SubjectConfirmationData>"#
@@ -55,7 +62,8 @@ struct SAMLAssertion {
             + "</saml:AuthnContext></saml:AuthnStatement></saml:Assertion>"
         // The enveloped-signature transform removes the Signature: the digest covers the rest.
         let digest = Data(SHA256.hash(data: Array((head + body).utf8))).base64EncodedString()
-        let signedInfoContent = ##"<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>"##
+        let signedInfoContent =
+            ##"<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>"##
             + ##"<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>"##
             + ##"<ds:Reference URI="#\##(id)"><ds:Transforms>"##
             + ##"<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform>"##
@@ -63,18 +71,23 @@ struct SAMLAssertion {
             + ##"<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>"##
             + "<ds:DigestValue>\(digest)</ds:DigestValue></ds:Reference>"
         // SignedInfo is canonicalized on its own: as the apex it declares the ds namespace it uses.
-        let canonicalSignedInfo = #"<ds:SignedInfo xmlns:ds="\#(Self.dsigNamespace)">"# + signedInfoContent + "</ds:SignedInfo>"
-        let signature = try key.signature(for: SHA256.hash(data: Array(canonicalSignedInfo.utf8)), padding: .insecurePKCS1v1_5)
+        let canonicalSignedInfo =
+            #"<ds:SignedInfo xmlns:ds="\#(Self.dsigNamespace)">"# + signedInfoContent + "</ds:SignedInfo>"
+        let signature = try key.signature(
+            for: SHA256.hash(data: Array(canonicalSignedInfo.utf8)), padding: .insecurePKCS1v1_5)
         var keyInfo = ""
         if let certificatePEM {
             guard let der = PEM.firstCertificate(in: certificatePEM) else {
                 throw SigilError(.invalidSecret, "\(owner): certificate is not a PEM certificate")
             }
             let base64 = Data(der).base64EncodedString()
-            keyInfo = "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(base64)</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+            keyInfo =
+                "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(base64)</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
         }
-        let signatureElement = #"<ds:Signature xmlns:ds="\#(Self.dsigNamespace)"><ds:SignedInfo>"# + signedInfoContent + "</ds:SignedInfo>"
-            + "<ds:SignatureValue>\(signature.rawRepresentation.base64EncodedString())</ds:SignatureValue>" + keyInfo + "</ds:Signature>"
+        let signatureElement =
+            #"<ds:Signature xmlns:ds="\#(Self.dsigNamespace)"><ds:SignedInfo>"# + signedInfoContent + "</ds:SignedInfo>"
+            + "<ds:SignatureValue>\(signature.rawRepresentation.base64EncodedString())</ds:SignatureValue>" + keyInfo
+            + "</ds:Signature>"
         // Schema order: Issuer, Signature, Subject, Conditions, AuthnStatement.
         return head + signatureElement + body
     }
@@ -83,7 +96,8 @@ struct SAMLAssertion {
     /// flow takes); the assertion inside is what is signed.
     func response(wrapping assertion: String) -> String {
         let id = Self.uniqueID()
-        return #"<samlp:Response xmlns:samlp="\#(Self.protocolNamespace)" Destination="\#(Self.attribute(recipient))" ID="\#(id)" IssueInstant="\#(Self.time(now))" Version="2.0">"#
+        return
+            #"<samlp:Response xmlns:samlp="\#(Self.protocolNamespace)" Destination="\#(Self.attribute(recipient))" ID="\#(id)" IssueInstant="\#(Self.time(now))" Version="2.0">"#
             + #"<saml:Issuer xmlns:saml="\#(Self.assertionNamespace)">\#(Self.text(issuer))</saml:Issuer>"#
             + #"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"></samlp:StatusCode></samlp:Status>"#
             + assertion + "</samlp:Response>"

@@ -22,7 +22,9 @@ struct TokenResponse {
     func credential(obtainedAt now: Int64, keepingRefreshToken previous: SecretBytes?) -> IssuedCredential {
         var fields = ["accessToken": accessToken]
         if let refresh = refreshToken ?? previous { fields["refreshToken"] = refresh }
-        for (name, value) in [("scope", scope), ("instanceUrl", instanceURL), ("identityUrl", identityURL), ("issuedAt", issuedAt)] {
+        for (name, value) in [
+            ("scope", scope), ("instanceUrl", instanceURL), ("identityUrl", identityURL), ("issuedAt", issuedAt),
+        ] {
             if let value { fields[name] = SecretBytes(utf8: value, lockingMemory: false) }
         }
         return IssuedCredential(kind: .oauth2, fields: fields, obtainedAt: now, expiresAt: expiresIn.map { now + $0 })
@@ -56,7 +58,11 @@ struct TokenResponse {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Int64.self) { self = .integer(value) } else { self = .text(try container.decode(String.self)) }
+            if let value = try? container.decode(Int64.self) {
+                self = .integer(value)
+            } else {
+                self = .text(try container.decode(String.self))
+            }
         }
 
         var text: String {
@@ -76,21 +82,28 @@ struct TokenResponse {
         do {
             wire = try JSONDecoder().decode(Wire.self, from: Data(body))
         } catch {
-            throw SigilError(.providerFailed, "\(purpose): the token response is not a JSON object with string members access_token, token_type and a numeric expires_in")
+            throw SigilError(
+                .providerFailed,
+                "\(purpose): the token response is not a JSON object with string members access_token, token_type and a numeric expires_in"
+            )
         }
         guard let access = wire.access_token, Self.isToken(access) else {
-            throw SigilError(.providerFailed, "\(purpose): the token response has no access_token of visible ASCII characters")
+            throw SigilError(
+                .providerFailed, "\(purpose): the token response has no access_token of visible ASCII characters")
         }
         guard let type = wire.token_type else {
             throw SigilError(.providerFailed, "\(purpose): the token response has no token_type")
         }
         guard type.lowercased() == "bearer" else {
-            throw SigilError(.providerFailed, "\(purpose): token_type \(type.sanitizedForMessage.prefix(40)) is not supported (only Bearer)")
+            throw SigilError(
+                .providerFailed,
+                "\(purpose): token_type \(type.sanitizedForMessage.prefix(40)) is not supported (only Bearer)")
         }
         accessToken = SecretBytes(utf8: access)
         if let refresh = wire.refresh_token {
             guard Self.isToken(refresh) else {
-                throw SigilError(.providerFailed, "\(purpose): refresh_token is not a string of visible ASCII characters")
+                throw SigilError(
+                    .providerFailed, "\(purpose): refresh_token is not a string of visible ASCII characters")
             }
             refreshToken = SecretBytes(utf8: refresh)
         }
@@ -110,7 +123,8 @@ struct TokenResponse {
     /// The error of a refused token request, when the body is an RFC 6749 error object.
     static func error(in body: [UInt8]) -> ErrorAnswer? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let code = object["error"] as? String, !code.isEmpty, code.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C })
+            let code = object["error"] as? String, !code.isEmpty,
+            code.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C })
         else { return nil }
         return ErrorAnswer(code: code, description: object["error_description"] as? String)
     }

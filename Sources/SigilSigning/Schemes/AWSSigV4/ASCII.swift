@@ -13,7 +13,10 @@ enum ASCII {
             return count
         }
         var count = 0
-        for byte in text.utf8 { output[count] = lower(byte); count += 1 }
+        for byte in text.utf8 {
+            output[count] = lower(byte)
+            count += 1
+        }
         return count
     }
     @inline(__always) static func upper(_ byte: UInt8) -> UInt8 { byte >= 0x61 && byte <= 0x7A ? byte & 0xDF : byte }

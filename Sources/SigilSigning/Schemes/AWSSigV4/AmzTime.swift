@@ -59,6 +59,7 @@ struct AmzTime {
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(days[weekday]), \(two(dayOfMonth)) \(months[month - 1]) \(year) \(two(hour)):\(two(minute)):\(two(second)) -0000"
+        return
+            "\(days[weekday]), \(two(dayOfMonth)) \(months[month - 1]) \(year) \(two(hour)):\(two(minute)):\(two(second)) -0000"
     }
 }

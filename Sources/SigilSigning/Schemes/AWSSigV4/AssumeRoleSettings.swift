@@ -22,41 +22,55 @@ package struct AssumeRoleSettings: Sendable {
 
     init(_ parameters: SchemeParameters) throws(SettingIssue) {
         let roleARN = try parameters.required("roleArn", example: "arn:aws:iam::123456789012:role/NAME")
-        guard roleARN.hasPrefix("arn:"), roleARN.split(separator: ":", omittingEmptySubsequences: false).count >= 6 else {
+        guard roleARN.hasPrefix("arn:"), roleARN.split(separator: ":", omittingEmptySubsequences: false).count >= 6
+        else {
             throw SettingIssue(parameter: "roleArn", "must be a role ARN (arn:aws:iam::123456789012:role/NAME)")
         }
         self.roleARN = roleARN
         externalID = parameters["externalId"]
-        if let externalID, !(2...1224).contains(externalID.utf8.count) || !externalID.utf8.allSatisfy(Self.isSessionNameByte) {
+        if let externalID,
+            !(2...1224).contains(externalID.utf8.count) || !externalID.utf8.allSatisfy(Self.isSessionNameByte)
+        {
             throw SettingIssue(parameter: "externalId", "must be 2 to 1224 characters of letters, digits and +=,.@:/-")
         }
         sessionName = parameters["roleSessionName"] ?? String("sigil-\(parameters.principal.name)".prefix(64))
-        guard (2...64).contains(sessionName.utf8.count), sessionName.utf8.allSatisfy(Self.isSessionNameByte), !sessionName.contains(":"), !sessionName.contains("/") else {
-            throw SettingIssue(parameter: "roleSessionName", "must be 2 to 64 characters of letters, digits and +=,.@- (set one when the principal's name does not fit)")
+        guard (2...64).contains(sessionName.utf8.count), sessionName.utf8.allSatisfy(Self.isSessionNameByte),
+            !sessionName.contains(":"), !sessionName.contains("/")
+        else {
+            throw SettingIssue(
+                parameter: "roleSessionName",
+                "must be 2 to 64 characters of letters, digits and +=,.@- (set one when the principal's name does not fit)"
+            )
         }
         duration = try parameters.integer("durationSeconds", default: 3600, range: 900...43_200)
         region = parameters["stsRegion"] ?? parameters["region"] ?? "us-east-1"
-        guard !region.isEmpty, region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+        guard !region.isEmpty,
+            region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
+        else {
             throw SettingIssue(parameter: "stsRegion", "must be lowercase letters, digits and '-'")
         }
         endpoint = try parameters.endpoint("stsEndpoint") ?? "https://sts.\(region).amazonaws.com"
         let margin = try parameters.integer("refreshMargin", default: 300, range: 0...3600)
         guard margin < duration else {
-            throw SettingIssue(parameter: "refreshMargin", "(\(margin) s) must be shorter than durationSeconds (\(duration) s)")
+            throw SettingIssue(
+                parameter: "refreshMargin", "(\(margin) s) must be shorter than durationSeconds (\(duration) s)")
         }
         self.margin = Int64(margin)
     }
 
     static func isSessionNameByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
         default: "+=,.@-_:/".utf8.contains(byte)
         }
     }
 
     /// What stored credentials depend on: credentials obtained under other settings are not used.
     package var digest: String {
-        let text = ["aws-sts/1", roleARN, externalID ?? "", sessionName, "\(duration)", endpoint, region].joined(separator: "\u{0}")
+        let text = ["aws-sts/1", roleARN, externalID ?? "", sessionName, "\(duration)", endpoint, region].joined(
+            separator: "\u{0}")
         return Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 }

@@ -6,10 +6,13 @@ import SigilCore
 extension SigV4Signer {
     /// `method \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`,
     /// written into one buffer sized from its parts.
-    func canonicalRequest(method: String, url: SigV4URL, query: UnsafeBufferPointer<UInt8>, headers: CanonicalHeaders, payloadHash: String) -> [UInt8] {
+    func canonicalRequest(
+        method: String, url: SigV4URL, query: UnsafeBufferPointer<UInt8>, headers: CanonicalHeaders, payloadHash: String
+    ) -> [UInt8] {
         url.withPath { path in
             // Encoding at most triples the path (one byte to "%XX"); "/" stands for an empty path.
-            let capacity = method.utf8.count + 1 + max(path.count * 3, 1) + 1 + query.count + 1
+            let capacity =
+                method.utf8.count + 1 + max(path.count * 3, 1) + 1 + query.count + 1
                 + headers.canonicalByteCount + 2 + headers.signedByteCount + 1 + payloadHash.utf8.count
             return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
                 var writer = ByteWriter(buffer)
@@ -126,7 +129,9 @@ extension SigV4Signer {
 
         init(_ headers: [(name: String, value: String)], url: SigV4URL) {
             // Names and trimmed values never grow, so the summed lengths hold them all.
-            let capacity = headers.reduce(SigV4Signer.hostName.count + url.authorityRange.count) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            let capacity = headers.reduce(SigV4Signer.hostName.count + url.authorityRange.count) {
+                $0 + $1.name.utf8.count + $1.value.utf8.count
+            }
             var entries: [Entry] = []
             entries.reserveCapacity(headers.count + 1)
             let storage = [UInt8](unsafeUninitializedCapacity: max(capacity, 1)) { buffer, used in
@@ -148,7 +153,10 @@ extension SigV4Signer {
                 }
                 if !hasHost {
                     let nameStart = used
-                    for byte in SigV4Signer.hostName { base[used] = byte; used += 1 }
+                    for byte in SigV4Signer.hostName {
+                        base[used] = byte
+                        used += 1
+                    }
                     let valueStart = used
                     used += url.writeHostHeader(to: base + used)
                     entries.append(Entry(name: nameStart..<valueStart, value: valueStart..<used, order: headers.count))
@@ -215,7 +223,8 @@ extension SigV4Signer {
         // The list's names are 2, 6, 7, 10, 15, 17, 18 or 19 bytes long; most headers are ruled out
         // by length alone.
         switch name.count {
-        case 2, 6, 7, 10, 15, 17, 18, 19: unsignedHeaderBytes.contains { $0.count == name.count && $0.elementsEqual(name) }
+        case 2, 6, 7, 10, 15, 17, 18, 19:
+            unsignedHeaderBytes.contains { $0.count == name.count && $0.elementsEqual(name) }
         default: false
         }
     }
@@ -234,14 +243,20 @@ extension SigV4Signer {
         var current = ""
         for scalar in value.unicodeScalars {
             if isPythonWhitespace(scalar) {
-                if !current.isEmpty { words.append(current); current = "" }
+                if !current.isEmpty {
+                    words.append(current)
+                    current = ""
+                }
             } else {
                 current.unicodeScalars.append(scalar)
             }
         }
         if !current.isEmpty { words.append(current) }
         var count = 0
-        for byte in words.joined(separator: " ").utf8 { output[count] = byte; count += 1 }
+        for byte in words.joined(separator: " ").utf8 {
+            output[count] = byte
+            count += 1
+        }
         return count
     }
 
@@ -277,7 +292,11 @@ extension SigV4Signer {
                 pendingSpace = count > 0
                 continue
             }
-            if pendingSpace { output[count] = 0x20; count += 1; pendingSpace = false }
+            if pendingSpace {
+                output[count] = 0x20
+                count += 1
+                pendingSpace = false
+            }
             output[count] = byte
             count += 1
         }

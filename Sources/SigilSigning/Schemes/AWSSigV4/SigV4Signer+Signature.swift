@@ -22,7 +22,9 @@ extension SigV4Signer {
     /// Writes the 64 hex digits of the signature of `stringToSign`.
     func writeSignature(of stringToSign: UnsafeRawBufferPointer, time: AmzTime, to writer: inout ByteWriter) {
         // A copy of the cached, already keyed HMAC: the key's pads are not recomputed per request.
-        var mac = time.withDay { keyCache.keyedMAC(credentials: credentials, day: $0, region: region, service: service) }
+        var mac = time.withDay {
+            keyCache.keyedMAC(credentials: credentials, day: $0, region: region, service: service)
+        }
         mac.update(data: stringToSign)
         mac.finalize().withUnsafeBytes { writer.writeHex($0) }
     }

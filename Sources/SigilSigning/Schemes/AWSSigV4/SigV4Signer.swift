@@ -78,7 +78,9 @@ public struct SigV4Signer: Sendable {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(request.headers.count + 4)
         for header in request.headers
-        where !Self.isReplaced(header.name, date: hadDate, token: credentials.sessionToken != nil, contentHash: replacesContentHash) {
+        where !Self.isReplaced(
+            header.name, date: hadDate, token: credentials.sessionToken != nil, contentHash: replacesContentHash)
+        {
             headers.append(header)
         }
         if hadDate {
@@ -96,17 +98,20 @@ public struct SigV4Signer: Sendable {
             headers.append(("X-Amz-Content-SHA256", request.payloadHash))
         }
         // A payload hash the caller put in the header is the one signed (botocore's rule).
-        let payloadHash = headers.first { ASCII.equalsIgnoringCase($0.name, "x-amz-content-sha256") }?.value ?? request.payloadHash
+        let payloadHash =
+            headers.first { ASCII.equalsIgnoringCase($0.name, "x-amz-content-sha256") }?.value ?? request.payloadHash
 
         let canonicalHeaders = CanonicalHeaders(headers, url: url)
         let canonical = url.withQuery { query in
-            canonicalRequest(method: request.method, url: url, query: query, headers: canonicalHeaders, payloadHash: payloadHash)
+            canonicalRequest(
+                method: request.method, url: url, query: query, headers: canonicalHeaders, payloadHash: payloadHash)
         }
         let authorization = canonicalHeaders.withSignedNames { signedNames in
             let prefix: StaticString = "AWS4-HMAC-SHA256 Credential="
             let signedHeaders: StaticString = ", SignedHeaders="
             let signatureLabel: StaticString = ", Signature="
-            let capacity = prefix.utf8CodeUnitCount + credentials.accessKeyID.utf8.count + 1 + scopeByteCount
+            let capacity =
+                prefix.utf8CodeUnitCount + credentials.accessKeyID.utf8.count + 1 + scopeByteCount
                 + signedHeaders.utf8CodeUnitCount + signedNames.count + signatureLabel.utf8CodeUnitCount + 64
             return String(unsafeUninitializedCapacity: capacity) { buffer in
                 var writer = ByteWriter(buffer)
@@ -125,9 +130,12 @@ public struct SigV4Signer: Sendable {
         request.headers = headers
         if let trace, let signature = authorization.firstRange(of: ", Signature=") {
             // The signature is made with the secret key: shown by fingerprint.
-            trace.step("header Authorization", [
-                .text(String(authorization[..<signature.upperBound])), .secret(SecretBytes(utf8: String(authorization[signature.upperBound...]), lockingMemory: false)),
-            ])
+            trace.step(
+                "header Authorization",
+                [
+                    .text(String(authorization[..<signature.upperBound])),
+                    .secret(SecretBytes(utf8: String(authorization[signature.upperBound...]), lockingMemory: false)),
+                ])
         }
         return request
     }
@@ -139,7 +147,9 @@ public struct SigV4Signer: Sendable {
         case 4: date && ASCII.equalsIgnoringCase(name, "date")
         case 10: ASCII.equalsIgnoringCase(name, "x-amz-date")
         case 13: ASCII.equalsIgnoringCase(name, "authorization")
-        case 20: (token && ASCII.equalsIgnoringCase(name, "x-amz-security-token")) || (contentHash && ASCII.equalsIgnoringCase(name, "x-amz-content-sha256"))
+        case 20:
+            (token && ASCII.equalsIgnoringCase(name, "x-amz-security-token"))
+                || (contentHash && ASCII.equalsIgnoringCase(name, "x-amz-content-sha256"))
         default: false
         }
     }
@@ -152,15 +162,21 @@ public struct SigV4Signer: Sendable {
     /// keeps all its values.
     public func presign(_ request: Request, at date: Date, expires: Int) throws -> String {
         guard (1...604_800).contains(expires) else {
-            throw SigilError(.invalidRequest, "a presigned URL expires after 1 to 604800 seconds (7 days), not \(expires)")
+            throw SigilError(
+                .invalidRequest, "a presigned URL expires after 1 to 604800 seconds (7 days), not \(expires)")
         }
         let time = AmzTime(date)
         let url = SigV4URL(request.url)
         // The caller's headers are signed (whoever uses the URL sends them), except the form
         // content type that HTTP clients add on their own: when the first Content-Type is that,
         // none is signed (botocore's SigV4QueryAuth._modify_request_before_signing).
-        let dropsContentType = request.headers.first { ASCII.equalsIgnoringCase($0.name, "content-type") }?.value == "application/x-www-form-urlencoded; charset=utf-8"
-        let headers = CanonicalHeaders(dropsContentType ? request.headers.filter { !ASCII.equalsIgnoringCase($0.name, "content-type") } : request.headers, url: url)
+        let dropsContentType =
+            request.headers.first { ASCII.equalsIgnoringCase($0.name, "content-type") }?.value
+            == "application/x-www-form-urlencoded; charset=utf-8"
+        let headers = CanonicalHeaders(
+            dropsContentType
+                ? request.headers.filter { !ASCII.equalsIgnoringCase($0.name, "content-type") } : request.headers,
+            url: url)
         let parameters = QueryEncoding.decodeForm(url.query)
         let scope = [UInt8](unsafeUninitializedCapacity: scopeByteCount) { buffer, count in
             var writer = ByteWriter(buffer)
@@ -186,6 +202,7 @@ public struct SigV4Signer: Sendable {
             writeSignature(to: &writer, canonicalRequest: canonical, time: time, trace: nil)
             count = writer.count
         }
-        return "\(url.scheme)://\(url.authority)\(url.path)?\(query)&X-Amz-Signature=" + String(decoding: signature, as: UTF8.self)
+        return "\(url.scheme)://\(url.authority)\(url.path)?\(query)&X-Amz-Signature="
+            + String(decoding: signature, as: UTF8.self)
     }
 }

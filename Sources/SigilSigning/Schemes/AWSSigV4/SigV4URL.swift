@@ -19,13 +19,15 @@ struct SigV4URL {
         bytes = Array(url.utf8)
         var index = 0
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.count > colon + 2,
-           bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") {
+            bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        {
             schemeRange = 0..<colon
             index = colon + 3
         } else {
             schemeRange = nil
         }
-        let authorityEnd = bytes[index...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.count
+        let authorityEnd =
+            bytes[index...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.count
         authorityRange = index..<authorityEnd
         let question = bytes[authorityEnd...].firstIndex(of: UInt8(ascii: "?"))
         pathRange = authorityEnd..<(question ?? bytes.count)
@@ -48,7 +50,8 @@ struct SigV4URL {
     /// Whether the scheme is `name` (lowercase), ignoring case.
     private func schemeIs(_ name: StaticString) -> Bool {
         guard let schemeRange, schemeRange.count == name.utf8CodeUnitCount else { return false }
-        return zip(bytes[schemeRange], UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)).allSatisfy { ASCII.lower($0) == $1 }
+        return zip(bytes[schemeRange], UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            .allSatisfy { ASCII.lower($0) == $1 }
     }
 
     /// Calls `body` with the path as written (empty when absent).
@@ -70,9 +73,12 @@ struct SigV4URL {
             count += 1
         }
         let host = UnsafeBufferPointer(start: output, count: count)
-        let defaultPort: StaticString? = schemeRange == nil || schemeIs("https") ? ":443" : schemeIs("http") ? ":80" : nil
+        let defaultPort: StaticString? =
+            schemeRange == nil || schemeIs("https") ? ":443" : schemeIs("http") ? ":80" : nil
         if let defaultPort, count >= defaultPort.utf8CodeUnitCount,
-           host.suffix(defaultPort.utf8CodeUnitCount).elementsEqual(UnsafeBufferPointer(start: defaultPort.utf8Start, count: defaultPort.utf8CodeUnitCount)) {
+            host.suffix(defaultPort.utf8CodeUnitCount).elementsEqual(
+                UnsafeBufferPointer(start: defaultPort.utf8Start, count: defaultPort.utf8CodeUnitCount))
+        {
             count -= defaultPort.utf8CodeUnitCount
         }
         return count
@@ -96,7 +102,10 @@ enum QueryEncoding {
 
     /// `key=value&...`, every byte but `A-Z a-z 0-9 - . _ ~` percent-encoded.
     static func encode(_ pairs: [(String, String)]) -> String {
-        pairs.map { String(decoding: PercentEncoding.encode($0.0.utf8), as: UTF8.self) + "=" + String(decoding: PercentEncoding.encode($0.1.utf8), as: UTF8.self) }
-            .joined(separator: "&")
+        pairs.map {
+            String(decoding: PercentEncoding.encode($0.0.utf8), as: UTF8.self) + "="
+                + String(decoding: PercentEncoding.encode($0.1.utf8), as: UTF8.self)
+        }
+        .joined(separator: "&")
     }
 }

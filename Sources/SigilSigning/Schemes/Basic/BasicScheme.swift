@@ -22,19 +22,26 @@ struct BasicScheme: AuthorizationScheme {
     }
 
     func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue] {
-        guard username == nil, let stored = try secret("username"), stored.withUnsafeBytes({ $0.contains(UInt8(ascii: ":")) }) else { return [] }
+        guard username == nil, let stored = try secret("username"),
+            stored.withUnsafeBytes({ $0.contains(UInt8(ascii: ":")) })
+        else { return [] }
         return [SettingIssue(secret: "username", "contains ':', which RFC 7617 does not allow in a user-id")]
     }
 
     func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String? {
-        let username = try self.username.map { SecretBytes(utf8: $0, lockingMemory: false) }
+        let username =
+            try self.username.map { SecretBytes(utf8: $0, lockingMemory: false) }
             ?? context.requireSecret("username", for: "Basic authentication")
         let password = try context.requireSecret("password", for: "Basic authentication")
         if username.withUnsafeBytes({ $0.contains(UInt8(ascii: ":")) }) {
-            throw SigilError(.invalidSecret, "Basic authentication: the username of principal \(context.reference) contains ':', which RFC 7617 does not allow")
+            throw SigilError(
+                .invalidSecret,
+                "Basic authentication: the username of principal \(context.reference) contains ':', which RFC 7617 does not allow"
+            )
         }
         // These live for one request (the header becomes a String): wiped, not locked.
-        let credentials = username.appending(SecretBytes(utf8: ":", lockingMemory: false), lockingMemory: false).appending(password, lockingMemory: false)
+        let credentials = username.appending(SecretBytes(utf8: ":", lockingMemory: false), lockingMemory: false)
+            .appending(password, lockingMemory: false)
         return credentials.withUnsafeBytes { bytes in
             var encoded = Array(Data(bytes).base64EncodedString().utf8)
             defer { encoded.wipe() }

@@ -9,10 +9,13 @@ public enum JWTAssertion {
     /// `header.claims.signature`, signed with `key` under `algorithm` (`RS256`, `ES256`, ...).
     /// `claims` are string claims (`iss`, `sub`, `aud`...); `owner` names the key's holder in errors.
     public static func sign(
-        claims: [(name: String, value: String)], lifetime: Int, at date: Date, key: SecretBytes, algorithm name: String, keyID: String? = nil, owner: String
+        claims: [(name: String, value: String)], lifetime: Int, at date: Date, key: SecretBytes, algorithm name: String,
+        keyID: String? = nil, owner: String
     ) throws -> String {
         guard let algorithm = JWTAlgorithm(rawValue: name) else {
-            throw SigilError(.invalidParameter, "\(owner): algorithm \(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
+            throw SigilError(
+                .invalidParameter,
+                "\(owner): algorithm \(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
         }
         let signingKey: JWTSigningKey
         do {
@@ -22,6 +25,7 @@ public enum JWTAssertion {
         } catch {
             throw SigilError(.invalidSecret, "\(owner): the private key could not be read")
         }
-        return try JWTSigner(algorithm: algorithm, key: signingKey, keyID: keyID).compactToken(claims: claims, lifetime: lifetime, at: date)
+        return try JWTSigner(algorithm: algorithm, key: signingKey, keyID: keyID).compactToken(
+            claims: claims, lifetime: lifetime, at: date)
     }
 }

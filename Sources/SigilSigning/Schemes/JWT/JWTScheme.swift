@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
-import SwiftASN1
-import X509
 import SigilCore
 import SigilModel
+import SwiftASN1
+import X509
 
 /// JWT "sign and send", RFC 7519 with JWS (RFC 7515): the platform builds and signs a JWT and
 /// sends it as `Authorization: Bearer <jwt>` (RFC 6750).
@@ -38,7 +38,8 @@ struct JWTScheme: AuthorizationScheme {
     init(_ parameters: SchemeParameters) throws(SettingIssue) {
         let name = try parameters.required("algorithm", example: "ES256")
         guard let algorithm = JWTAlgorithm(rawValue: name) else {
-            throw SettingIssue(parameter: "algorithm", "\(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
+            throw SettingIssue(
+                parameter: "algorithm", "\(name.sanitizedForMessage) is not one of \(JWTAlgorithm.allNames)")
         }
         self.algorithm = algorithm
         lifetime = try parameters.integer("expiresIn", default: Self.defaultLifetime, range: 1...Self.maximumLifetime)
@@ -49,12 +50,15 @@ struct JWTScheme: AuthorizationScheme {
         }
         var claims: [String: Claim] = [:]
         if let text = parameters["claims"] {
-            guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(let object) = parsed else {
+            guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
+                case .object(let object) = parsed
+            else {
                 throw SettingIssue(parameter: "claims", "is not a JSON object")
             }
             for (name, value) in object {
                 guard !["iat", "nbf", "exp", "jti"].contains(name) else {
-                    throw SettingIssue(parameter: "claims", "may not set \(name.sanitizedForMessage); Sigil fills it in")
+                    throw SettingIssue(
+                        parameter: "claims", "may not set \(name.sanitizedForMessage); Sigil fills it in")
                 }
                 if case .string(let text) = value {
                     claims[name] = .template(try template(text, "claims"))
@@ -68,7 +72,9 @@ struct JWTScheme: AuthorizationScheme {
         }
         if let audience = parameters["aud"] {
             var audiences: [MergeTemplate] = []
-            for part in audience.split(separator: ",") { audiences.append(try template(String(part.trimmingSpaces()), "aud")) }
+            for part in audience.split(separator: ",") {
+                audiences.append(try template(String(part.trimmingSpaces()), "aud"))
+            }
             claims["aud"] = audiences.count == 1 ? .template(audiences[0]) : .templates(audiences)
         }
         self.claims = claims.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -94,7 +100,9 @@ struct JWTScheme: AuthorizationScheme {
     /// The SHA-256 of `certificate`'s first certificate (for `x5t#S256`, RFC 7515 section 4.1.8),
     /// once it is known to hold `key`'s public key: a thumbprint of another key's certificate would
     /// name a certificate that cannot verify the token.
-    static func certificateDigest(_ certificate: String, matching key: JWTSigningKey, owner: String) throws(SigilError) -> [UInt8] {
+    static func certificateDigest(_ certificate: String, matching key: JWTSigningKey, owner: String) throws(SigilError)
+        -> [UInt8]
+    {
         let owner = owner.isEmpty ? "" : "\(owner): "
         guard let der = PEM.firstCertificate(in: certificate) else {
             throw SigilError(.invalidSecret, "\(owner)certificate is not a PEM certificate")
@@ -106,7 +114,10 @@ struct JWTScheme: AuthorizationScheme {
             throw SigilError(.invalidSecret, "\(owner)an HMAC key has no certificate; remove certificate")
         }
         guard parsed.publicKey == expected else {
-            throw SigilError(.invalidSecret, "\(owner)certificate \(parsed.subject) holds another public key than the JWT signing key (its x5t#S256 would name a certificate that cannot verify the token)")
+            throw SigilError(
+                .invalidSecret,
+                "\(owner)certificate \(parsed.subject) holds another public key than the JWT signing key (its x5t#S256 would name a certificate that cannot verify the token)"
+            )
         }
         return Array(SHA256.hash(data: der))
     }
@@ -121,7 +132,9 @@ struct JWTScheme: AuthorizationScheme {
         } catch {
             return [SettingIssue(secret: "signingKey", "could not be read as a key for \(algorithm.rawValue)")]
         }
-        let certificate = try secret("certificate").map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } ?? self.certificate
+        let certificate =
+            try secret("certificate").map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+            ?? self.certificate
         guard let certificate else { return [] }
         do { _ = try Self.certificateDigest(certificate, matching: key, owner: "") } catch {
             // Named after the key: whichever of the two was written, the pair does not fit.
@@ -141,7 +154,8 @@ struct JWTScheme: AuthorizationScheme {
         // material (never the material itself) and the algorithm.
         let cacheKey = KeyID(algorithm: algorithm, digest: material.withUnsafeBytes { SHA256.hash(data: $0) })
         let key = try keys.value(for: cacheKey) { () throws(SigilError) in
-            do { return try JWTSigningKey(material, algorithm: algorithm, owner: owner) } catch let error as SigilError { throw error } catch {
+            do { return try JWTSigningKey(material, algorithm: algorithm, owner: owner) } catch let error as SigilError
+            { throw error } catch {
                 throw SigilError(.invalidSecret, "\(owner): the JWT signing key could not be read")
             }
         }
@@ -158,13 +172,18 @@ struct JWTScheme: AuthorizationScheme {
         for (name, claim) in self.claims {
             switch claim {
             case .template(let template): claims.append((name, .string(try render(template, name))))
-            case .templates(let templates): claims.append((name, .array(try templates.map { .string(try render($0, name)) })))
+            case .templates(let templates):
+                claims.append((name, .array(try templates.map { .string(try render($0, name)) })))
             case .value(let value): claims.append((name, value))
             }
         }
         var thumbprint: String?
-        if let certificate = try context.secret("certificate").map({ $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }) ?? certificate {
-            let digest = try Self.checkedCertificates.value(for: CertificateCheck(key: cacheKey, certificate: certificate)) { () throws(SigilError) in
+        if let certificate = try context.secret("certificate").map({
+            $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        }) ?? certificate {
+            let digest = try Self.checkedCertificates.value(
+                for: CertificateCheck(key: cacheKey, certificate: certificate)
+            ) { () throws(SigilError) in
                 try Self.certificateDigest(certificate, matching: key, owner: owner)
             }
             thumbprint = Base64URL.encode(digest)
@@ -186,13 +205,21 @@ enum JSONValue: Codable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -31,7 +31,8 @@ public struct JWTSigner: Sendable {
         if keyID == nil, certificateThumbprint == nil, let header = Self.plainHeaders[algorithm] {
             encodedHeader = header
         } else {
-            encodedHeader = Self.encodedHeader(algorithm: algorithm, keyID: keyID, certificateThumbprint: certificateThumbprint)
+            encodedHeader = Self.encodedHeader(
+                algorithm: algorithm, keyID: keyID, certificateThumbprint: certificateThumbprint)
         }
     }
 
@@ -48,7 +49,9 @@ public struct JWTSigner: Sendable {
     /// `base64url(header) . base64url(claims) . base64url(signature)`.
     ///
     /// - Parameter claims: names unique, none of `iat`, `nbf`, `exp` or `jti` (the caller checks).
-    func compactToken<Value: JWTClaimValue>(claims: [(name: String, value: Value)], lifetime: Int, at date: Date) throws -> String {
+    func compactToken<Value: JWTClaimValue>(claims: [(name: String, value: Value)], lifetime: Int, at date: Date) throws
+        -> String
+    {
         let now = Int(date.timeIntervalSince1970)
         let jti = TokenID.next()
         var jsonBound = 2 + Self.filledClaimsBound
@@ -60,7 +63,9 @@ public struct JWTSigner: Sendable {
             var json = ByteWriter(buffer)
             writeClaims(claims, now: now, lifetime: lifetime, jti: jti, to: &json)
             let claimsJSON = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[..<json.count]))
-            let capacity = encodedHeader.count + 1 + Base64URL.encodedCount(json.count) + 1 + Base64URL.encodedCount(key.signatureByteCount)
+            let capacity =
+                encodedHeader.count + 1 + Base64URL.encodedCount(json.count) + 1
+                + Base64URL.encodedCount(key.signatureByteCount)
             return try String(unsafeUninitializedCapacity: capacity) { buffer in
                 var token = ByteWriter(buffer)
                 token.write(encodedHeader)
@@ -79,7 +84,10 @@ public struct JWTSigner: Sendable {
     /// Members are written sorted by name, bytewise (RFC 7515 asks for no order; a stable one makes
     /// tokens easy to compare). No local functions capture the writer (captured variables would be
     /// checked for exclusive access at run time, on every write).
-    private func writeClaims<Value: JWTClaimValue>(_ claims: [(name: String, value: Value)], now: Int, lifetime: Int, jti: (UInt64, UInt64), to json: inout ByteWriter) {
+    private func writeClaims<Value: JWTClaimValue>(
+        _ claims: [(name: String, value: Value)], now: Int, lifetime: Int, jti: (UInt64, UInt64),
+        to json: inout ByteWriter
+    ) {
         let filled = FilledClaims(now: now, lifetime: lifetime, jti: jti)
         json.write(UInt8(ascii: "{"))
         var next = 0  // the next of Sigil's claims to write
@@ -121,13 +129,19 @@ public struct JWTSigner: Sendable {
                 if let name, !Self.precedes(next, name) { break }
                 if json.count > 1 { json.write(UInt8(ascii: ",")) }
                 switch next {
-                case 0: json.write(#""exp":"# as StaticString); json.writeInteger(now + lifetime)
-                case 1: json.write(#""iat":"# as StaticString); json.writeInteger(now)
+                case 0:
+                    json.write(#""exp":"# as StaticString)
+                    json.writeInteger(now + lifetime)
+                case 1:
+                    json.write(#""iat":"# as StaticString)
+                    json.writeInteger(now)
                 case 2:
                     json.write(#""jti":""# as StaticString)
                     withUnsafeBytes(of: jti) { json.writeBase64URL($0) }
                     json.write(UInt8(ascii: "\""))
-                default: json.write(#""nbf":"# as StaticString); json.writeInteger(now)
+                default:
+                    json.write(#""nbf":"# as StaticString)
+                    json.writeInteger(now)
                 }
                 next += 1
             }
@@ -136,12 +150,13 @@ public struct JWTSigner: Sendable {
 
         /// Whether claim `index` sorts before `name`: decided by the first byte unless they share it.
         static func precedes(_ index: Int, _ name: String) -> Bool {
-            let filled: StaticString = switch index {
-            case 0: "exp"
-            case 1: "iat"
-            case 2: "jti"
-            default: "nbf"
-            }
+            let filled: StaticString =
+                switch index {
+                case 0: "exp"
+                case 1: "iat"
+                case 2: "jti"
+                default: "nbf"
+                }
             let bytes = UnsafeBufferPointer(start: filled.utf8Start, count: filled.utf8CodeUnitCount)
             let precedes = name.utf8.withContiguousStorageIfAvailable { name in
                 guard let first = name.first else { return false }
@@ -157,7 +172,9 @@ public struct JWTSigner: Sendable {
 
     /// base64url of `{"alg":...,"kid":...,"typ":"JWT","x5t#S256":...}` (members sorted by name).
     static func encodedHeader(algorithm: JWTAlgorithm, keyID: String?, certificateThumbprint: String?) -> [UInt8] {
-        let bound = 64 + JSON.stringBound(algorithm.rawValue) + (keyID.map(JSON.stringBound) ?? 0) + (certificateThumbprint.map(JSON.stringBound) ?? 0)
+        let bound =
+            64 + JSON.stringBound(algorithm.rawValue) + (keyID.map(JSON.stringBound) ?? 0)
+            + (certificateThumbprint.map(JSON.stringBound) ?? 0)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var json = ByteWriter(buffer)
             json.write(#"{"alg":"# as StaticString)
@@ -182,9 +199,10 @@ public struct JWTSigner: Sendable {
     }
 
     /// The headers without `kid` or `x5t#S256`, one per algorithm.
-    private static let plainHeaders = Dictionary(uniqueKeysWithValues: JWTAlgorithm.allCases.map {
-        ($0, encodedHeader(algorithm: $0, keyID: nil, certificateThumbprint: nil))
-    })
+    private static let plainHeaders = Dictionary(
+        uniqueKeysWithValues: JWTAlgorithm.allCases.map {
+            ($0, encodedHeader(algorithm: $0, keyID: nil, certificateThumbprint: nil))
+        })
 }
 
 /// `jti` values: unique, not secret (each is public once its token is sent). Random bytes come
@@ -207,7 +225,10 @@ enum TokenID {
             }
             defer { pool.used += 16 }
             return pool.bytes.withUnsafeBytes { bytes in
-                (bytes.loadUnaligned(fromByteOffset: pool.used, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: pool.used + 8, as: UInt64.self))
+                (
+                    bytes.loadUnaligned(fromByteOffset: pool.used, as: UInt64.self),
+                    bytes.loadUnaligned(fromByteOffset: pool.used + 8, as: UInt64.self)
+                )
             }
         }
     }

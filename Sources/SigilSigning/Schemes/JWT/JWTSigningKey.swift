@@ -16,11 +16,15 @@ enum JWTSigningKey: Sendable {
 
     init(_ material: SecretBytes, algorithm: JWTAlgorithm, owner: String) throws {
         func fail(_ problem: String) -> SigilError {
-            SigilError(.invalidSecret, owner.isEmpty ? "the JWT signing key \(problem)" : "\(owner): the JWT signing key \(problem)")
+            SigilError(
+                .invalidSecret,
+                owner.isEmpty ? "the JWT signing key \(problem)" : "\(owner): the JWT signing key \(problem)")
         }
         if let minimum = algorithm.minimumHMACKeyBytes {
             guard material.count >= minimum else {
-                throw fail("is \(material.count) bytes; \(algorithm.rawValue) needs at least \(minimum) (RFC 7518 section 3.2)")
+                throw fail(
+                    "is \(material.count) bytes; \(algorithm.rawValue) needs at least \(minimum) (RFC 7518 section 3.2)"
+                )
             }
             self = .hmac(material.withUnsafeBytes { SymmetricKey(data: $0) })
             return
@@ -36,7 +40,9 @@ enum JWTSigningKey: Sendable {
         }
     }
 
-    private static func fromPEM(_ pem: String, algorithm: JWTAlgorithm, fail: (String) -> SigilError) throws -> JWTSigningKey {
+    private static func fromPEM(_ pem: String, algorithm: JWTAlgorithm, fail: (String) -> SigilError) throws
+        -> JWTSigningKey
+    {
         switch algorithm {
         case .rs256, .rs384, .rs512, .ps256:
             let key: _RSA.Signing.PrivateKey
@@ -45,49 +51,72 @@ enum JWTSigningKey: Sendable {
             } catch {
                 throw fail("is not an RSA private key in PEM (PKCS#1 or PKCS#8)")
             }
-            guard key.keySizeInBits >= 2048 else { throw fail("is a \(key.keySizeInBits)-bit RSA key; at least 2048 bits are required") }
+            guard key.keySizeInBits >= 2048 else {
+                throw fail("is a \(key.keySizeInBits)-bit RSA key; at least 2048 bits are required")
+            }
             return .rsa(key)
         case .es256:
-            do { return .p256(try P256.Signing.PrivateKey(pemRepresentation: pem)) } catch { throw fail("is not a P-256 private key in PEM (SEC1 or PKCS#8)") }
+            do { return .p256(try P256.Signing.PrivateKey(pemRepresentation: pem)) } catch {
+                throw fail("is not a P-256 private key in PEM (SEC1 or PKCS#8)")
+            }
         case .es384:
-            do { return .p384(try P384.Signing.PrivateKey(pemRepresentation: pem)) } catch { throw fail("is not a P-384 private key in PEM (SEC1 or PKCS#8)") }
+            do { return .p384(try P384.Signing.PrivateKey(pemRepresentation: pem)) } catch {
+                throw fail("is not a P-384 private key in PEM (SEC1 or PKCS#8)")
+            }
         case .edDSA:
-            do { return .ed25519(try Curve25519.Signing.PrivateKey(pemRepresentation: pem)) } catch { throw fail("is not an Ed25519 private key in PEM (PKCS#8)") }
+            do { return .ed25519(try Curve25519.Signing.PrivateKey(pemRepresentation: pem)) } catch {
+                throw fail("is not an Ed25519 private key in PEM (PKCS#8)")
+            }
         case .hs256, .hs384, .hs512:
             throw fail("is PEM, but \(algorithm.rawValue) takes raw key bytes")
         }
     }
 
     /// RFC 7517/7518 private JWKs: `RSA` (n, e, d, p, q), `EC` (crv, d), `OKP` Ed25519 (d).
-    private static func fromJWK(_ json: String, algorithm: JWTAlgorithm, fail: (String) -> SigilError) throws -> JWTSigningKey {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], let kty = object["kty"] as? String else {
+    private static func fromJWK(_ json: String, algorithm: JWTAlgorithm, fail: (String) -> SigilError) throws
+        -> JWTSigningKey
+    {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let kty = object["kty"] as? String
+        else {
             throw fail("is not a JWK (a JSON object with kty)")
         }
         func member(_ name: String) throws -> Data {
-            guard let text = object[name] as? String, let data = Base64URL.decode(text) else { throw fail("(JWK) has no valid \(name)") }
+            guard let text = object[name] as? String, let data = Base64URL.decode(text) else {
+                throw fail("(JWK) has no valid \(name)")
+            }
             return data
         }
         switch (kty, algorithm) {
         case ("RSA", .rs256), ("RSA", .rs384), ("RSA", .rs512), ("RSA", .ps256):
             let key: _RSA.Signing.PrivateKey
             do {
-                key = try _RSA.Signing.PrivateKey(n: member("n"), e: member("e"), d: member("d"), p: member("p"), q: member("q"))
+                key = try _RSA.Signing.PrivateKey(
+                    n: member("n"), e: member("e"), d: member("d"), p: member("p"), q: member("q"))
             } catch let error as SigilError {
                 throw error
             } catch {
                 throw fail("(JWK) is not a consistent RSA private key")
             }
-            guard key.keySizeInBits >= 2048 else { throw fail("is a \(key.keySizeInBits)-bit RSA key; at least 2048 bits are required") }
+            guard key.keySizeInBits >= 2048 else {
+                throw fail("is a \(key.keySizeInBits)-bit RSA key; at least 2048 bits are required")
+            }
             return .rsa(key)
         case ("EC", .es256):
             guard object["crv"] as? String == "P-256" else { throw fail("(JWK) is not on curve P-256") }
-            do { return .p256(try P256.Signing.PrivateKey(rawRepresentation: member("d"))) } catch { throw fail("(JWK) is not a P-256 private key") }
+            do { return .p256(try P256.Signing.PrivateKey(rawRepresentation: member("d"))) } catch {
+                throw fail("(JWK) is not a P-256 private key")
+            }
         case ("EC", .es384):
             guard object["crv"] as? String == "P-384" else { throw fail("(JWK) is not on curve P-384") }
-            do { return .p384(try P384.Signing.PrivateKey(rawRepresentation: member("d"))) } catch { throw fail("(JWK) is not a P-384 private key") }
+            do { return .p384(try P384.Signing.PrivateKey(rawRepresentation: member("d"))) } catch {
+                throw fail("(JWK) is not a P-384 private key")
+            }
         case ("OKP", .edDSA):
             guard object["crv"] as? String == "Ed25519" else { throw fail("(JWK) is not an Ed25519 key") }
-            do { return .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: member("d"))) } catch { throw fail("(JWK) is not an Ed25519 private key") }
+            do { return .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: member("d"))) } catch {
+                throw fail("(JWK) is not an Ed25519 private key")
+            }
         default:
             throw fail("(JWK, kty \(kty)) does not fit algorithm \(algorithm.rawValue)")
         }
@@ -99,10 +128,17 @@ enum JWTSigningKey: Sendable {
         case (.hmac(let key), .hs256): return .sha256(HMAC<SHA256>.authenticationCode(for: input, using: key))
         case (.hmac(let key), .hs384): return .sha384(HMAC<SHA384>.authenticationCode(for: input, using: key))
         case (.hmac(let key), .hs512): return .sha512(HMAC<SHA512>.authenticationCode(for: input, using: key))
-        case (.rsa(let key), .rs256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs384): return .data(try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rs512): return .data(try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .ps256): return .data(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
+        case (.rsa(let key), .rs256):
+            return .data(
+                try key.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs384):
+            return .data(
+                try key.signature(for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .rs512):
+            return .data(
+                try key.signature(for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .ps256):
+            return .data(try key.signature(for: SHA256.hash(data: input), padding: .PSS).rawRepresentation)
         case (.p256(let key), .es256): return .data(try key.signature(for: input).rawRepresentation)
         case (.p384(let key), .es384): return .data(try key.signature(for: input).rawRepresentation)
         case (.ed25519(let key), .edDSA): return .data(try key.signature(for: input))

@@ -16,25 +16,39 @@ enum MTLSIdentity {
         let named = route.namedCredential
         guard let chain = named.clientCertificate else { return nil }
         let key = try route.clientKey.value(for: context) {
-            try context.source.secret(SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField), stage: .current)
+            try context.source.secret(
+                SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField),
+                stage: .current)
         }
         let trace = context.trace
         guard let key else {
-            throw SigilError(.missingSecret, "named credential \(named.name) has a client certificate but no private key; set it with `sigil secret set \(named.name) \(NamedCredential.clientKeyField)`")
+            throw SigilError(
+                .missingSecret,
+                "named credential \(named.name) has a client certificate but no private key; set it with `sigil secret set \(named.name) \(NamedCredential.clientKeyField)`"
+            )
         }
         // The key is named, not fingerprinted: one unpacked from PKCS#12 is DER, not text.
-        trace?.step("client identity", "certificate chain of named credential \(named.name), private key in its sealed field \(NamedCredential.clientKeyField)")
+        trace?.step(
+            "client identity",
+            "certificate chain of named credential \(named.name), private key in its sealed field \(NamedCredential.clientKeyField)"
+        )
         return ClientIdentity(certificateChainPEM: chain, privateKeyPEM: key)
     }
 
     /// Why `named`'s client identity cannot be presented: a private key that does not read (PEM or
     /// DER, RSA, ECDSA or Ed25519) or that does not hold the leaf certificate's public key. Checked
     /// when the key or the certificate is written.
-    static func problems(of named: NamedCredential, changed: [SecretTarget: SecretBytes], stored: (SecretTarget) throws -> SecretBytes?) throws -> [String] {
+    static func problems(
+        of named: NamedCredential, changed: [SecretTarget: SecretBytes], stored: (SecretTarget) throws -> SecretBytes?
+    ) throws -> [String] {
         let target = SecretTarget(owner: .namedCredential(named.name), field: NamedCredential.clientKeyField)
-        guard let chain = named.clientCertificate, let material = try changed[target] ?? stored(target) else { return [] }
+        guard let chain = named.clientCertificate, let material = try changed[target] ?? stored(target) else {
+            return []
+        }
         let owner = "named credential \(named.name), \(NamedCredential.clientKeyField)"
-        guard let leaf = try? PEMDocument.parseMultiple(pemString: chain).first.map({ try Certificate(pemDocument: $0) }) else {
+        guard
+            let leaf = try? PEMDocument.parseMultiple(pemString: chain).first.map({ try Certificate(pemDocument: $0) })
+        else {
             return ["named credential \(named.name), clientIdentity.certificate: is not a PEM certificate chain"]
         }
         let key: Certificate.PrivateKey? = material.withUnsafeBytes { bytes in

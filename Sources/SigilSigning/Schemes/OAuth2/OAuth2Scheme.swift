@@ -22,11 +22,18 @@ package struct OAuth2Scheme: AuthorizationScheme {
     /// JWT bearer assertions (section 2.1), read as signing reads it. SAML assertions are checked
     /// by their signer (RSA only).
     package func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue] {
-        guard settings.clientAuthentication == .privateKeyJWT || settings.grant == .jwtBearer, let material = try secret("privateKey") else { return [] }
-        do { _ = try JWTSigningKey(material, algorithm: settings.assertionAlgorithm, owner: "") } catch let error as SigilError {
+        guard settings.clientAuthentication == .privateKeyJWT || settings.grant == .jwtBearer,
+            let material = try secret("privateKey")
+        else { return [] }
+        do { _ = try JWTSigningKey(material, algorithm: settings.assertionAlgorithm, owner: "") } catch let error
+            as SigilError
+        {
             return [SettingIssue(secret: "privateKey", error.reason)]
         } catch {
-            return [SettingIssue(secret: "privateKey", "could not be read as a key for \(settings.assertionAlgorithm.rawValue)")]
+            return [
+                SettingIssue(
+                    secret: "privateKey", "could not be read as a key for \(settings.assertionAlgorithm.rawValue)")
+            ]
         }
         return []
     }

@@ -51,7 +51,8 @@ package struct OAuth2Settings: Sendable {
     let perUser: Bool
 
     init(_ parameters: SchemeParameters) throws(SettingIssue) {
-        owner = "principal \(PrincipalRef(externalCredential: parameters.external.name, principal: parameters.principal.name))"
+        owner =
+            "principal \(PrincipalRef(externalCredential: parameters.external.name, principal: parameters.principal.name))"
         tokenURL = try parameters.required("tokenUrl", example: "https://login.example.com/oauth2/token")
         _ = try parameters.endpoint("tokenUrl")
         grant = try parameters.choice("grantType", default: .clientCredentials)
@@ -64,12 +65,15 @@ package struct OAuth2Settings: Sendable {
         if let text = parameters["tokenParameters"] {
             for pair in text.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[0].isEmpty, let name = String(validating: PercentEncoding.decode(parts[0]), as: UTF8.self),
-                      let value = String(validating: PercentEncoding.decode(parts[1]), as: UTF8.self) else {
+                guard parts.count == 2, !parts[0].isEmpty,
+                    let name = String(validating: PercentEncoding.decode(parts[0]), as: UTF8.self),
+                    let value = String(validating: PercentEncoding.decode(parts[1]), as: UTF8.self)
+                else {
                     throw SettingIssue(parameter: "tokenParameters", "must be name=value pairs joined by &")
                 }
                 guard !Self.reservedFields.contains(name) else {
-                    throw SettingIssue(parameter: "tokenParameters", "may not set \(name.sanitizedForMessage); Sigil sets it")
+                    throw SettingIssue(
+                        parameter: "tokenParameters", "may not set \(name.sanitizedForMessage); Sigil sets it")
                 }
                 extra.append((name, value))
             }
@@ -80,14 +84,19 @@ package struct OAuth2Settings: Sendable {
         revokeURL = try parameters.endpoint("revokeUrl")
         refreshMargin = Int64(try parameters.integer("refreshMargin", default: 60, range: 0...86_400))
         let algorithm = parameters["assertionAlgorithm"] ?? "RS256"
-        guard let assertionAlgorithm = JWTAlgorithm(rawValue: algorithm), assertionAlgorithm.minimumHMACKeyBytes == nil else {
-            throw SettingIssue(parameter: "assertionAlgorithm", "\(algorithm.sanitizedForMessage) is not one of \(JWTAlgorithm.allCases.filter { $0.minimumHMACKeyBytes == nil }.map(\.rawValue).joined(separator: ", "))")
+        guard let assertionAlgorithm = JWTAlgorithm(rawValue: algorithm), assertionAlgorithm.minimumHMACKeyBytes == nil
+        else {
+            throw SettingIssue(
+                parameter: "assertionAlgorithm",
+                "\(algorithm.sanitizedForMessage) is not one of \(JWTAlgorithm.allCases.filter { $0.minimumHMACKeyBytes == nil }.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self.assertionAlgorithm = assertionAlgorithm
         perUser = parameters.principal.type == .perUser
         subjectParameter = parameters["subject"]
         if grant.needsSubject, !perUser, subjectParameter == nil {
-            throw SettingIssue(parameter: "subject", "is missing: the \(grant.rawValue) grant of a named principal asserts a subject")
+            throw SettingIssue(
+                parameter: "subject", "is missing: the \(grant.rawValue) grant of a named principal asserts a subject")
         }
     }
 
@@ -98,13 +107,18 @@ package struct OAuth2Settings: Sendable {
     }
 
     package static let reservedFields: Set<String> = [
-        "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type", "assertion", "assertion_type",
+        "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type", "assertion",
+        "assertion_type",
         "refresh_token", "code", "code_verifier", "redirect_uri", "device_code",
     ]
 
     /// What a stored token for `key` depends on: a token obtained under other settings is not used.
     package func digest(for key: IssuedCredentialKey) -> String {
-        let text = (["oauth2/1", tokenURL, grant.rawValue, clientID, clientAuthentication.rawValue, scope ?? "", audience ?? "", resource ?? "", subject(for: key) ?? ""]
+        let text =
+            ([
+                "oauth2/1", tokenURL, grant.rawValue, clientID, clientAuthentication.rawValue, scope ?? "",
+                audience ?? "", resource ?? "", subject(for: key) ?? "",
+            ]
             + extra.map { "\($0.name)=\($0.value)" }).joined(separator: "\u{0}")
         return Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
