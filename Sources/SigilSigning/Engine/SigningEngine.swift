@@ -98,10 +98,11 @@ public struct SigningEngine: Sendable {
             "\(context.external.authProtocol) of external credential \(context.external.name); Authorization \(route.generateAuthorizationHeader ? "generated" : "not generated (generateAuthorizationHeader is off)")"
         )
 
+        // The caller's headers, shared until something is added (SigV4 adds its own when signing).
         var headers = request.headers
-        headers.reserveCapacity(headers.count + 1 + route.headers.count)
         var authorization: String?
         if route.generateAuthorizationHeader, let value = try scheme.authorization(context, at: date, caches: caches) {
+            headers.reserveCapacity(headers.count + 1 + route.headers.count)
             authorization = value
             try Self.set(&headers, name: "Authorization", value: value, credential: route.name)
             trace?.step("header Authorization", [.secret(SecretBytes(utf8: value, lockingMemory: false))])
