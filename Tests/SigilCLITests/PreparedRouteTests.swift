@@ -55,8 +55,26 @@ struct PreparedRouteTests {
             .value
     }
 
-    func basic(_ password: String) -> String {
-        "Basic " + Data("app:\(password)".utf8).base64EncodedString()
+    func basic(_ password: String, user: String = "app") -> String {
+        "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    }
+
+    /// A vault with the Basic credential of ``config`` (its password `one`), opened in this process.
+    func vault(_ cli: CLI, config: String = config) throws -> Vault {
+        try cli.ok(["init"])
+        try config.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "one"])
+        return try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
+    }
+
+    /// Whether `engine`'s Authorization becomes `expected` within about 2.5 s (another process's
+    /// write is seen within the vault's revalidation, 100 ms).
+    func becomes(_ expected: String, _ engine: SigningEngine) async throws -> Bool {
+        for _ in 0..<50 {
+            if try await authorization(engine) == expected { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     @Test(
@@ -64,10 +82,7 @@ struct PreparedRouteTests {
     )
     func secretsKept() async throws {
         let cli = CLI()
-        try cli.ok(["init"])
-        try Self.config.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "one"])
-        let vault = try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
+        let vault = try vault(cli)
         let source = CountingSource(vault)
         let engine = SigningEngine(source: source, preparedSecretLifetime: .seconds(600))
         for _ in 0..<5 { #expect(try await authorization(engine) == basic("one")) }
@@ -83,40 +98,27 @@ struct PreparedRouteTests {
 
         // Through another process: seen once the vault notices the commit (every 100 ms at most).
         try cli.ok(["secret", "set", "Api/p", "password"], stdin: "three\n")
-        var seen = false
-        for _ in 0..<50 where !seen {
-            seen = try await authorization(engine) == basic("three")
-            if !seen { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(seen)
+        #expect(try await becomes(basic("three"), engine))
 
         // A change of the catalog drops the prepared routes with their secrets.
         let before = source.reads.withLock { $0 }
         try Self.config.replacingOccurrences(of: "username: app", with: "username: app2").write(
             toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
         try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "four"])
-        seen = false
-        for _ in 0..<50 where !seen {
-            seen = try await authorization(engine) == "Basic " + Data("app2:four".utf8).base64EncodedString()
-            if !seen { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(seen)
+        #expect(try await becomes(basic("four", user: "app2"), engine))
         #expect(source.reads.withLock { $0 } > before)
 
         // Dropped on demand (a service's timer), and read again.
         let reads = source.reads.withLock { $0 }
         engine.dropPreparedSecrets()
-        #expect(try await authorization(engine) == "Basic " + Data("app2:four".utf8).base64EncodedString())
+        #expect(try await authorization(engine) == basic("four", user: "app2"))
         #expect(source.reads.withLock { $0 } == reads + 1)
     }
 
     @Test("a zero lifetime keeps nothing; a short one expires")
     func lifetime() async throws {
         let cli = CLI()
-        try cli.ok(["init"])
-        try Self.config.write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "one"])
-        let vault = try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
+        let vault = try vault(cli)
 
         let none = CountingSource(vault)
         let uncached = SigningEngine(source: none, preparedSecretLifetime: .zero)
@@ -144,13 +146,10 @@ struct PreparedRouteTests {
         let server = try InteropPeer<TransferServer.Info>(
             "transfer_server.py", [cli.home + "/transfer.json"], infoPath: cli.home + "/transfer.json")
         defer { server.stop() }
-        try cli.ok(["init"])
-        try
-            (Self.config.replacingOccurrences(of: "https://api.example", with: server.info.base_url + "/api")
-            + "  - { name: Log, url: \"\(server.info.base_url)/\", externalCredential: Api }\n")
-            .write(toFile: cli.home + "/c.yaml", atomically: true, encoding: .utf8)
-        try cli.ok(["apply", "-f", cli.home + "/c.yaml"], environment: ["PASSWORD": "one"])
-        let vault = try Vault.open(at: cli.vaultPath, key: .keyFile(path: cli.keyPath), actor: "test")
+        let vault = try vault(
+            cli,
+            config: Self.config.replacingOccurrences(of: "https://api.example", with: server.info.base_url + "/api")
+                + "  - { name: Log, url: \"\(server.info.base_url)/\", externalCredential: Api }\n")
         let source = CountingSource(vault)
         let executor = Executor(engine: SigningEngine(source: source, preparedSecretLifetime: .zero))
         let response: Executor.Response

@@ -196,10 +196,16 @@ package struct SchemeParameters: Sendable {
     /// An AWS-style name (region, service): lowercase letters, digits and `-`.
     package func awsName(_ name: String, example: String) throws(SettingIssue) -> String {
         let value = try required(name, example: example)
-        guard value.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+        guard Self.isAWSName(value) else {
             throw SettingIssue(
                 parameter: name, "\(value.sanitizedForMessage) must be lowercase letters, digits and '-'")
         }
         return value
+    }
+
+    /// Lowercase letters, digits and `-`: AWS's region and service names.
+    package static func isAWSName(_ value: String) -> Bool {
+        !value.isEmpty
+            && value.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
     }
 }

@@ -44,9 +44,7 @@ package struct AssumeRoleSettings: Sendable {
         }
         duration = try parameters.integer("durationSeconds", default: 3600, range: 900...43_200)
         region = parameters["stsRegion"] ?? parameters["region"] ?? "us-east-1"
-        guard !region.isEmpty,
-            region.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
-        else {
+        guard SchemeParameters.isAWSName(region) else {
             throw SettingIssue(parameter: "stsRegion", "must be lowercase letters, digits and '-'")
         }
         endpoint = try parameters.endpoint("stsEndpoint") ?? "https://sts.\(region).amazonaws.com"
