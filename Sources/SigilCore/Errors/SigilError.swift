@@ -41,8 +41,6 @@ public struct SigilError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension SigilError.Code {
-    /// libsodium could not be initialised, or a random source failed.
-    public static let cryptoUnavailable = Self("crypto-unavailable")
     /// A sealed blob is malformed: too short, an unknown format version.
     public static let malformedBlob = Self("malformed-blob")
     /// A sealed blob failed authentication: wrong key, tampered, truncated or moved.
