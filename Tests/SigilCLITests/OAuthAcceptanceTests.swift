@@ -5,6 +5,10 @@ import SigilStore
 import SigilTokens
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("OAuth 2.0 against a real authorization server (Authlib)", .serialized)
 struct OAuthAcceptanceTests {
     /// Keys for private_key_jwt and the JWT bearer grant, made by openssl.
@@ -350,7 +354,7 @@ struct OAuthAcceptanceTests {
         "auth login: the page says what happened (the provider's error decoded), and --timeout ends an abandoned login")
     func loginCallbacks() async throws {
         let cli = CLI()
-        let redirectPort = Int.random(in: 40_000...60_000)
+        let redirectPort = try freeLoopbackPort()
         let redirect = "http://127.0.0.1:\(redirectPort)/callback"
         try """
         externalCredentials:
@@ -394,7 +398,7 @@ struct OAuthAcceptanceTests {
     )
     func perUserLogin() async throws {
         let cli = CLI()
-        let redirectPort = Int.random(in: 40_000...60_000)
+        let redirectPort = try freeLoopbackPort()
         let redirect = "http://127.0.0.1:\(redirectPort)/callback"
         let server = try OAuthServer(
             directory: cli.home,
@@ -579,4 +583,24 @@ struct OAuthAcceptanceTests {
         #expect(try await server.tokenRequests() == 2, "a 404 is not a refused token")
         await server.stop()
     }
+}
+
+/// A loopback port nothing listens on now: the kernel's choice for a socket bound to port 0, then
+/// closed. A random port could be one the kernel had just handed to another test's connection.
+func freeLoopbackPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+        }
+    }
+    guard bound else { throw CocoaError(.fileWriteUnknown) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
