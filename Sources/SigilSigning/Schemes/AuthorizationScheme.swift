@@ -75,16 +75,12 @@ package struct SignedRequest {
 }
 
 /// What schemes keep across requests, found by digests of secret material (never the material):
-/// parsed signing keys.
+/// parsed signing keys. (Derived SigV4 signing keys are in ``SigningKeyCache/shared``.)
 package final class SchemeCaches: Sendable {
     /// Parsed JWT signing keys by algorithm and the SHA-256 of their material.
     let signingKeys = Memo<JWTScheme.KeyID, JWTSigningKey>(limit: 256)
-    /// Derived SigV4 signing keys.
-    let sigV4Keys: SigningKeyCache
 
-    package init(sigV4Keys: SigningKeyCache = .shared) {
-        self.sigV4Keys = sigV4Keys
-    }
+    package init() {}
 }
 
 /// A setting that does not hold: the parameter (or secret) and what is wrong with it. Never holds a

@@ -21,14 +21,26 @@ public enum SchemeRegistry {
         -> any AuthorizationScheme
     {
         do throws(SettingIssue) {
-            return try type(of: external.authProtocol).init(SchemeParameters(external: external, principal: principal))
+            return try parse(external, principal)
         } catch {
             let owner =
-                principal.parameters[error.name] != nil || error.isSecret
+                principalOwns(error, principal)
                 ? "principal \(PrincipalRef(externalCredential: external.name, principal: principal.name))"
                 : "external credential \(external.name)"
             throw SigilError(error.isSecret ? .invalidSecret : .invalidParameter, "\(owner): \(error)")
         }
+    }
+
+    private static func parse(_ external: ExternalCredential, _ principal: Principal) throws(SettingIssue)
+        -> any AuthorizationScheme
+    {
+        try type(of: external.authProtocol).init(SchemeParameters(external: external, principal: principal))
+    }
+
+    /// Whether what `issue` names is the principal's own (a secret, or a parameter the principal
+    /// sets), else its external credential's.
+    private static func principalOwns(_ issue: SettingIssue, _ principal: Principal) -> Bool {
+        issue.isSecret || principal.parameters[issue.name] != nil
     }
 
     /// Every principal's settings in `catalog` that do not parse, as the issues `sigil apply`
@@ -39,17 +51,15 @@ public enum SchemeRegistry {
         for external in catalog.externalCredentials {
             for principal in external.principals {
                 do throws(SettingIssue) {
-                    _ = try type(of: external.authProtocol).init(
-                        SchemeParameters(external: external, principal: principal))
+                    _ = try parse(external, principal)
                 } catch {
-                    let reference = PrincipalRef(externalCredential: external.name, principal: principal.name)
-                    let item: ItemRef =
-                        principal.parameters[error.name] != nil
-                        ? .principal(reference) : .externalCredential(external.name)
+                    let owned = principalOwns(error, principal)
                     let issue = ValidationIssue(
-                        item, field: error.field,
-                        item == .principal(reference)
-                            ? error.problem : "\(error.problem) (for principal \(principal.name))")
+                        owned
+                            ? .principal(PrincipalRef(externalCredential: external.name, principal: principal.name))
+                            : .externalCredential(external.name),
+                        field: error.field,
+                        owned ? error.problem : "\(error.problem) (for principal \(principal.name))")
                     if !issues.contains(issue) { issues.append(issue) }
                 }
             }

@@ -34,7 +34,7 @@ package struct SigV4Scheme: AuthorizationScheme {
     package var issuance: IssuedCredential.Kind? { assumeRole == nil ? nil : .awsSTS }
     package var signsPayloadHash: Bool { payloadSigning == .signed }
 
-    func signer(_ context: CredentialContext, keys: SigningKeyCache = .shared) throws -> SigV4Signer {
+    func signer(_ context: CredentialContext) throws -> SigV4Signer {
         let accessKeyID = try context.requireSecret("accessKeyId", for: "AWS Signature Version 4")
             .withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         let secretAccessKey = try context.requireSecret("secretAccessKey", for: "AWS Signature Version 4")
@@ -43,7 +43,7 @@ package struct SigV4Scheme: AuthorizationScheme {
         }
         return SigV4Signer(
             credentials: .init(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken),
-            region: region, service: service, keyCache: keys
+            region: region, service: service
         )
     }
 
