@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "SigilSigning", targets: ["SigilSigning"]),
         .library(name: "SigilTokens", targets: ["SigilTokens"]),
         .library(name: "SigilHTTP", targets: ["SigilHTTP"]),
+        .library(name: "SigilOperations", targets: ["SigilOperations"]),
+        .library(name: "SigilService", targets: ["SigilService"]),
         // The commands, for the fuzzing harness (Fuzz/), which parses `-H` as `sigil` does.
         .library(name: "SigilCLI", targets: ["SigilCLI"]),
         .executable(name: "sigil", targets: ["sigil"]),
@@ -35,6 +37,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // The service. No package traits: swift-configuration support is not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libsodium, from Debian's libsodium-dev.
@@ -127,12 +137,45 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What the CLI and the service both do to a vault (apply, set a secret), with the checks they
+        // share: each rule is written once.
+        .target(
+            name: "SigilOperations",
+            dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens"],
+            swiftSettings: strictSettings
+        ),
+        // The HTTP service (`sigil serve`): the inbound authenticator chain, roles, the API routes
+        // and per-use audit. As thin as the CLI: every route calls the modules above.
+        .target(
+            name: "SigilService",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
+                "SigilOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The commands. Thin: every step is a call into the modules above.
         .target(
             name: "SigilCLI",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
+                "SigilOperations", "SigilService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -174,6 +217,18 @@ let package = Package(
         .testTarget(
             name: "SigilConfigTests",
             dependencies: ["SigilCore", "SigilModel", "SigilConfig"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SigilServiceTests",
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -15,7 +15,8 @@ public struct SigilCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
             SecretCommand.self, DeleteCommand.self, SignCommand.self, CallCommand.self, PresignCommand.self,
-            TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self,
+            TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self, ServeCommand.self,
+            UserCommand.self, APIKeyCommand.self,
         ]
     )
 

@@ -27,6 +27,8 @@ public enum ConfigExport {
         var users: [UserEntry]?
         var groups: [String]?
         var grants: [GrantEntry]?
+        var roles: [String: [RoleEntry]]?
+        var service: ServiceSettings?
 
         init(_ catalog: Catalog) {
             externalCredentials = nonEmpty(catalog.externalCredentials.map(ExternalCredentialEntry.init))
@@ -39,6 +41,30 @@ public enum ConfigExport {
                 catalog.grants.filter { !$0.subjects.isEmpty }.map {
                     GrantEntry(principal: $0.principal.description, to: $0.subjects.map(\.description))
                 })
+            roles = catalog.roles.map { grants in
+                Dictionary(grouping: grants, by: \.role.rawValue).mapValues { $0.map(RoleEntry.init) }
+            }
+            service = catalog.service
+        }
+    }
+
+    /// `user:NAME`, or `{subject: user:NAME, actAs: true}` for an app that acts as others.
+    private struct RoleEntry: Encodable {
+        var grant: RoleGrant
+
+        init(_ grant: RoleGrant) { self.grant = grant }
+
+        func encode(to encoder: any Encoder) throws {
+            guard grant.actAs else {
+                var container = encoder.singleValueContainer()
+                try container.encode(grant.subject.description)
+                return
+            }
+            struct Acting: Encodable {
+                var subject: String
+                var actAs: Bool
+            }
+            try Acting(subject: grant.subject.description, actAs: true).encode(to: encoder)
         }
     }
 

@@ -84,7 +84,7 @@ public struct ConfigFile: Sendable {
         }
         catalog = Catalog(
             externalCredentials: catalog.externalCredentials, namedCredentials: namedCredentials, users: catalog.users,
-            groups: catalog.groups, grants: catalog.grants
+            groups: catalog.groups, grants: catalog.grants, roles: catalog.roles, service: catalog.service
         )
         for (target, reference) in secretReferences.sorted(by: { $0.key.description < $1.key.description }) {
             secrets[target] = try attributed(item(owning: target), "secrets.\(target.field)") { () throws(SigilError) in
@@ -135,5 +135,18 @@ public struct ConfigFile: Sendable {
             let location = lines[item].map { "\(fileName):\($0)" } ?? fileName
             throw SigilError(error.code, "\(location): \(item), \(field): \(error.reason)")
         }
+    }
+}
+
+extension ConfigFile {
+    /// Every field the file gives by reference (`env:`, `file:`, `stdin`), as `item, field`: for a
+    /// front door that must not read its host's environment or files on a caller's behalf (the
+    /// service), which refuses them.
+    public var referencedFields: [String] {
+        var fields = secretReferences.keys.map { "\(item(owning: $0)), secrets.\($0.field)" }
+        fields += certificateReferences.keys.map { "\(ItemRef.namedCredential($0)), clientIdentity.certificate" }
+        fields += caBundleReferences.keys.map { "\(ItemRef.namedCredential($0)), trust.caBundle" }
+        fields += pkcs12References.keys.map { "\(ItemRef.namedCredential($0)), clientIdentity.pkcs12" }
+        return fields.sorted()
     }
 }

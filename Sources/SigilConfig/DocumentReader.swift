@@ -22,7 +22,10 @@ struct DocumentReader {
     mutating func read(_ root: ConfigNode) throws(SigilError) -> Catalog {
         let top = try mapping(
             root, "document",
-            keys: ["externalCredentials", "namedCredentials", "users", "groups", "grants", "authorizations"])
+            keys: [
+                "externalCredentials", "namedCredentials", "users", "groups", "grants", "authorizations", "roles",
+                "service",
+            ])
         var externalCredentials: [ExternalCredential] = []
         for (index, node) in try list(top["externalCredentials"], "externalCredentials").enumerated() {
             externalCredentials.append(try externalCredential(node, "externalCredentials[\(index)]"))
@@ -67,7 +70,67 @@ struct DocumentReader {
         }
         return Catalog(
             externalCredentials: externalCredentials, namedCredentials: namedCredentials, users: users, groups: groups,
-            grants: grants)
+            grants: grants, roles: try top["roles"].map { node throws(SigilError) in try roles(node) },
+            service: try top["service"].map { node throws(SigilError) in try service(node) })
+    }
+
+    // MARK: The service
+
+    /// `roles: {admin: [user:ops], app: [user:billing, {subject: user:calendar, actAs: true}]}`.
+    private mutating func roles(_ node: ConfigNode) throws(SigilError) -> [RoleGrant] {
+        lines[.roles] = node.line
+        let fields = try mapping(node, "roles", keys: Set(Role.allCases.map(\.rawValue)))
+        var grants: [RoleGrant] = []
+        for role in Role.allCases {
+            for (index, entry) in try list(fields[role.rawValue], "roles.\(role.rawValue)").enumerated() {
+                let path = "roles.\(role.rawValue)[\(index)]"
+                var subjectNode = entry
+                var actAs = false
+                if case .mapping = entry {
+                    let entryFields = try mapping(entry, path, keys: ["subject", "actAs"])
+                    subjectNode = entryFields["subject"] ?? .scalar("", plain: true, line: entry.line)
+                    if let node = entryFields["actAs"] { actAs = try bool(node, path + ".actAs") }
+                }
+                let text = try string(subjectNode, path, in: entry)
+                guard let subject = GrantSubject(parsing: text) else {
+                    throw error(subjectNode, path, "\"\(text.sanitizedForMessage)\" is not user:NAME or group:NAME")
+                }
+                grants.append(RoleGrant(role: role, subject: subject, actAs: actAs))
+            }
+        }
+        return grants
+    }
+
+    /// `service: {basic: {enabled: true}, apiKeys: {enabled: true}, failures: {...}}`; what is left
+    /// out keeps its default.
+    private mutating func service(_ node: ConfigNode) throws(SigilError) -> ServiceSettings {
+        lines[.service] = node.line
+        let fields = try mapping(node, "service", keys: ["basic", "apiKeys", "failures"])
+        var settings = ServiceSettings()
+        if let node = fields["basic"] { settings.basic = try toggle(node, "service.basic") }
+        if let node = fields["apiKeys"] { settings.apiKeys = try toggle(node, "service.apiKeys") }
+        if let node = fields["failures"] {
+            let failures = try mapping(
+                node, "service.failures", keys: ["firstMilliseconds", "maximumMilliseconds", "forgetSeconds"])
+            if let value = failures["firstMilliseconds"] {
+                settings.failures.firstMilliseconds = try integer(value, "service.failures.firstMilliseconds")
+            }
+            if let value = failures["maximumMilliseconds"] {
+                settings.failures.maximumMilliseconds = try integer(value, "service.failures.maximumMilliseconds")
+            }
+            if let value = failures["forgetSeconds"] {
+                settings.failures.forgetSeconds = try integer(value, "service.failures.forgetSeconds")
+            }
+        }
+        return settings
+    }
+
+    private func toggle(_ node: ConfigNode, _ path: String) throws(SigilError) -> ServiceSettings.Toggle {
+        let fields = try mapping(node, path, keys: ["enabled"])
+        return ServiceSettings.Toggle(
+            enabled: try fields["enabled"].map { node throws(SigilError) in
+                try bool(node, path + ".enabled")
+            } ?? true)
     }
 
     private mutating func externalCredential(_ node: ConfigNode, _ path: String) throws(SigilError)

@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 public import SigilCore
-import SigilModel
+public import SigilModel
 public import SigilSigning
 import Synchronization
 
@@ -21,6 +21,9 @@ public final class Executor: Sendable {
     public struct Response: Sendable {
         public var status: Int
         public var headers: [(name: String, value: String)]
+        /// The principal the answered request was decorated with; `nil` after a redirect that left
+        /// the endpoint (sent without credentials).
+        public var principal: PrincipalRef?
         /// The body; empty when a 2xx body went to the caller's `download` sink.
         public var body: [UInt8]
         /// Whether the first answer refused the credential and this is the retry's.
@@ -166,6 +169,36 @@ public final class Executor: Sendable {
         _ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil,
         download: (@Sendable (Data) async throws -> Void)? = nil
     ) async throws -> Response {
+        try await send(request, body: body, as: user, download: download.map { Download(body: $0) })
+    }
+
+    /// Where the final answer goes when its status is 2xx: its status and headers to `head`, then
+    /// its body to `body` chunk by chunk, as they arrive (a proxy streams them on to its caller).
+    public struct Download: Sendable {
+        /// The final answer's status line and headers, and the principal its request was decorated
+        /// with (`nil` after a redirect that left the endpoint: then it was sent without credentials).
+        public struct Head: Sendable {
+            public var status: Int
+            public var headers: [(name: String, value: String)]
+            public var principal: PrincipalRef?
+        }
+
+        public var head: @Sendable (Head) async throws -> Void
+        public var body: @Sendable (Data) async throws -> Void
+
+        public init(
+            head: @escaping @Sendable (Head) async throws -> Void = { _ in },
+            body: @escaping @Sendable (Data) async throws -> Void
+        ) {
+            self.head = head
+            self.body = body
+        }
+    }
+
+    /// ``send(_:body:as:download:)`` with the 2xx answer's head and body handed to `download`.
+    public func send(
+        _ request: OutboundRequest, body: StreamedBody? = nil, as user: String? = nil, download: Download?
+    ) async throws -> Response {
         guard let maximumTime else { return try await exchange(request, body: body, as: user, download: download) }
         let credential = try engine.namedCredential(of: request)
         return try await withThrowingTaskGroup(of: Response?.self) { group in
@@ -194,12 +227,12 @@ public final class Executor: Sendable {
         var body: [UInt8]?
         var stream: StreamedBody?
         /// Where a 2xx body goes instead of memory.
-        var download: (@Sendable (Data) async throws -> Void)?
+        var download: Download?
         var decorated: DecoratedRequest?
         /// Who is called, for messages.
         var target: String
 
-        init(_ decorated: DecoratedRequest, stream: StreamedBody?, download: (@Sendable (Data) async throws -> Void)?) {
+        init(_ decorated: DecoratedRequest, stream: StreamedBody?, download: Download?) {
             self.download = download
             method = decorated.method
             url = decorated.url
@@ -213,7 +246,7 @@ public final class Executor: Sendable {
         init(
             plain method: String, url: String, host: String, headers: [(name: String, value: String)], body: [UInt8]?,
             stream: StreamedBody?,
-            download: (@Sendable (Data) async throws -> Void)?, from credential: String
+            download: Download?, from credential: String
         ) {
             self.download = download
             self.method = method
@@ -227,7 +260,7 @@ public final class Executor: Sendable {
 
     private func exchange(
         _ request: OutboundRequest, body stream: StreamedBody?, as user: String?,
-        download: (@Sendable (Data) async throws -> Void)?
+        download: Download?
     ) async throws -> Response {
         var request = request
         var stream = stream
@@ -341,7 +374,7 @@ public final class Executor: Sendable {
 
     private func sendDecorated(
         _ request: OutboundRequest, stream: StreamedBody?, as user: String?, after previous: DecoratedRequest?,
-        download: (@Sendable (Data) async throws -> Void)?
+        download: Download?
     ) async throws -> (DecoratedRequest, Response) {
         let decorated =
             if let previous {
@@ -449,14 +482,19 @@ public final class Executor: Sendable {
             // A 2xx is never retried, redirected or refused (a refresh trigger is a 4xx), so it is
             // the final answer: its body may go straight to the caller.
             if let download = request.download, (200..<300).contains(status) {
+                try await download.head(
+                    Download.Head(
+                        status: status, headers: response.headers.map { ($0.name, $0.value) },
+                        principal: request.decorated?.principal))
                 var received = 0
                 for try await chunk in response.body {
                     received += chunk.readableBytes
-                    try await download(Data(chunk.readableBytesView))
+                    try await download.body(Data(chunk.readableBytesView))
                     progress?(TransferProgress(direction: .download, bytes: received, total: total))
                 }
                 return Response(
-                    status: status, headers: response.headers.map { ($0.name, $0.value) }, body: [], retried: false)
+                    status: status, headers: response.headers.map { ($0.name, $0.value) },
+                    principal: request.decorated?.principal, body: [], retried: false)
             }
             if let total, total > maximumResponseBytes { throw NIOTooManyBytesError(maxBytes: maximumResponseBytes) }
             var body = ByteBuffer()
@@ -468,8 +506,8 @@ public final class Executor: Sendable {
                 progress?(TransferProgress(direction: .download, bytes: body.readableBytes, total: total))
             }
             return Response(
-                status: status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body),
-                retried: false)
+                status: status, headers: response.headers.map { ($0.name, $0.value) },
+                principal: request.decorated?.principal, body: Array(buffer: body), retried: false)
         } catch let error as HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:

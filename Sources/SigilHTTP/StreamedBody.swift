@@ -1,6 +1,6 @@
 import Crypto
 public import Foundation
-import NIOCore
+public import NIOCore
 import NIOPosix
 import SigilCore
 import SigilModel
@@ -14,6 +14,9 @@ public enum StreamedBody: Sendable {
     /// Read once from a handle (standard input, a pipe): sent chunked, never sent twice, so a
     /// request with it is not retried and a 307/308 redirect is not followed.
     case once(FileHandle)
+    /// Read once from a source of chunks (a proxied request's body, as it arrives): sent chunked,
+    /// never sent twice, like ``once(_:)``.
+    case chunks(ChunkSource)
 
     /// Whether it can be sent again.
     var replayable: Bool {
@@ -43,6 +46,8 @@ public enum StreamedBody: Sendable {
             return handle
         case .once(let handle):
             return handle
+        case .chunks:
+            throw SigilError(.transportFailed, "a streamed body has no file to open")
         }
     }
 
@@ -79,6 +84,12 @@ public enum StreamedBody: Sendable {
             var sent = 0
 
             mutating func next() async throws -> ByteBuffer? {
+                if case .chunks(let source) = chunks.body {
+                    guard let chunk = try await source.next() else { return nil }
+                    sent += chunk.readableBytes
+                    chunks.progress?(TransferProgress(direction: .upload, bytes: sent, total: chunks.total))
+                    return chunk
+                }
                 if reader == nil { reader = Reader(handle: try chunks.body.open(), closes: chunks.body.replayable) }
                 let reader = reader!
                 // A blocking read (a pipe may wait for its writer) runs on NIO's thread pool.
@@ -104,6 +115,30 @@ public enum StreamedBody: Sendable {
         }
 
         deinit { if closes { try? handle.close() } }
+    }
+}
+
+/// Chunks handed over one at a time by `next`, for ``StreamedBody/chunks(_:)``.
+public final class ChunkSource: Sendable {
+    private let read: @Sendable () async throws -> ByteBuffer?
+
+    /// A source reading `sequence` once, through one iterator.
+    public init<Chunks: AsyncSequence & Sendable>(_ sequence: Chunks) where Chunks.Element == ByteBuffer {
+        let iterator = IteratorBox(sequence.makeAsyncIterator())
+        read = { try await iterator.next() }
+    }
+
+    func next() async throws -> ByteBuffer? { try await read() }
+
+    /// The one iterator. The executor sends a read-once body at most once, from one task, so its
+    /// calls never overlap; that is what makes the unchecked conformance sound.
+    private final class IteratorBox<Iterator: AsyncIteratorProtocol>: @unchecked Sendable
+    where Iterator.Element == ByteBuffer {
+        var iterator: Iterator
+
+        init(_ iterator: Iterator) { self.iterator = iterator }
+
+        func next() async throws -> ByteBuffer? { try await iterator.next() }
     }
 }
 

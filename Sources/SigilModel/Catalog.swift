@@ -13,17 +13,44 @@ public struct Catalog: Sendable, Hashable {
     /// Every group: those declared on their own and those users belong to.
     public private(set) var groups: [String]
     public private(set) var grants: [Grant]
+    /// The service's roles, or `nil` where a file does not mention them (a stored catalog without
+    /// any has `nil` too). A file's `roles:` replaces the stored roles whole.
+    public private(set) var roles: [RoleGrant]?
+    /// The service's settings, or `nil` where a file does not mention them; a file's `service:`
+    /// replaces the stored settings whole. A vault without any runs with the defaults.
+    public private(set) var service: ServiceSettings?
 
     public init(
         externalCredentials: [ExternalCredential] = [], namedCredentials: [NamedCredential] = [],
-        users: [User] = [], groups: [String] = [], grants: [Grant] = []
+        users: [User] = [], groups: [String] = [], grants: [Grant] = [], roles: [RoleGrant]? = nil,
+        service: ServiceSettings? = nil
     ) {
         self.externalCredentials = externalCredentials
         self.namedCredentials = namedCredentials
         self.users = users
         self.groups = groups
         self.grants = grants
+        self.roles = roles
+        self.service = service
         normalize()
+    }
+
+    /// The roles of `user` (directly or through a group), and whether an `app` grant lets them act
+    /// as other users.
+    public func roles(of user: User) -> (roles: Set<Role>, actAs: Bool) {
+        var roles: Set<Role> = []
+        var actAs = false
+        for grant in self.roles ?? [] {
+            let applies =
+                switch grant.subject {
+                case .user(let name): name == user.name
+                case .group(let name): user.groups.contains(name)
+                }
+            guard applies else { continue }
+            roles.insert(grant.role)
+            if grant.role == .app && grant.actAs { actAs = true }
+        }
+        return (roles, actAs || roles.contains(.admin))
     }
 
     // Look-ups search the sorted arrays (binary search): `apply` of 20,000 users looks each one up,
@@ -94,6 +121,8 @@ public struct Catalog: Sendable, Hashable {
         Self.replace(&merged.users, with: update.users, by: \.name)
         merged.groups += update.groups
         Self.replace(&merged.grants, with: update.grants, by: \.principal)
+        if let roles = update.roles { merged.roles = roles }
+        if let service = update.service { merged.service = service }
         merged.normalize()
         return merged
     }
@@ -185,6 +214,26 @@ public struct Catalog: Sendable, Hashable {
                 }
             }
         }
+        for grant in roles ?? [] {
+            switch grant.subject {
+            case .user(let name) where !userSet.contains(name):
+                issues.append(
+                    ValidationIssue(
+                        .roles, field: grant.role.rawValue, "user \(name.sanitizedForMessage) does not exist"))
+            case .group(let name) where !groupSet.contains(name):
+                issues.append(
+                    ValidationIssue(
+                        .roles, field: grant.role.rawValue, "group \(name.sanitizedForMessage) does not exist"))
+            default:
+                break
+            }
+            if grant.actAs && grant.role != .app {
+                issues.append(ValidationIssue(.roles, field: grant.role.rawValue, "actAs is for the app role only"))
+            }
+        }
+        for (field, problem) in service?.failures.problems ?? [] {
+            issues.append(ValidationIssue(.service, field: field, problem))
+        }
         return issues
     }
 
@@ -219,6 +268,18 @@ public struct Catalog: Sendable, Hashable {
         grants.sort { $0.principal < $1.principal }
         for index in grants.indices {
             grants[index].subjects = Array(Set(grants[index].subjects)).sorted()
+        }
+        // One grant per role and subject: a subject listed twice keeps actAs if either has it.
+        roles = roles.map { grants in
+            var merged: [RoleGrant] = []
+            for grant in grants.sorted() {
+                if let last = merged.last, last.role == grant.role, last.subject == grant.subject {
+                    merged[merged.count - 1].actAs = last.actAs || grant.actAs
+                } else {
+                    merged.append(grant)
+                }
+            }
+            return merged
         }
     }
 }

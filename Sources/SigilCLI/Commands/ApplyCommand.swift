@@ -3,6 +3,7 @@ import Foundation
 import SigilConfig
 import SigilCore
 import SigilModel
+import SigilOperations
 import SigilSigning
 import SigilStore
 
@@ -56,24 +57,8 @@ struct ApplyCommand: ParsableCommand {
                 throw SigilError(.secretSourceUnreadable, "cannot read standard input")
             }
         }
-        // The store checks the same rules again inside its transaction; this pass gives file lines.
         let report = try options.retryingAfterKeyRotation(vault, source: source) { vault in
-            let stored = try vault.storedCatalog()
-            // The model's rules and each scheme's settings, with the file's lines.
-            if let problems = config.problems(
-                in: stored, resolved: request.catalog, checking: SchemeRegistry.issues(in:))
-            {
-                throw problems
-            }
-            // Secrets as the engine will read them (a JWT key for its algorithm, its certificate).
-            let secretProblems = try SchemeRegistry.secretProblems(
-                in: stored.merging(request.catalog), changed: request.secrets
-            ) { try vault.secret($0) }
-            if !secretProblems.isEmpty {
-                throw SigilError(
-                    .invalidSecret, secretProblems.map { "\(config.fileName): \($0)" }.joined(separator: "\n"))
-            }
-            return try vault.apply(request, dryRun: dryRun)
+            try VaultOperations.apply(config, resolved: request, to: vault, dryRun: dryRun)
         }
         if json {
             try Output.json(report)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigilModel
+import SigilOperations
 import SigilSigning
 import SigilStore
 import SigilTokens
@@ -114,56 +115,8 @@ struct AuthCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
-        struct Row: Encodable {
-            var principal: String
-            var user: String?
-            var kind: String
-            var state: String
-            var expiresAt: String?
-            var lastRefresh: String?
-            var lastError: String?
-        }
-
         func run() async throws {
-            let vault = try options.open()
-            let catalog = try vault.catalog()
-            let issued = Dictionary(
-                try vault.issuedCredentialStatuses().map { ("\($0.principal)|\($0.user ?? "")", $0) },
-                uniquingKeysWith: { first, _ in first })
-            let authorizations = try vault.authorizations()
-            let now = Int64(Date().timeIntervalSince1970)
-            func format(_ seconds: Int64?) -> String? {
-                seconds.map { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) }
-            }
-            var rows: [Row] = []
-            for external in catalog.externalCredentials {
-                for principal in external.principals.sorted(by: { $0.sequence < $1.sequence }) {
-                    guard let kind = try? IssuanceRequest.kind(of: external, principal: principal) else { continue }
-                    let reference = "\(external.name)/\(principal.name)"
-                    let users: [String?] =
-                        principal.type == .perUser
-                        ? authorizations.filter { $0.principal == reference }.map(\.user) : [nil]
-                    for user in users {
-                        let status = issued["\(reference)|\(user ?? "")"]
-                        let authorization = user.flatMap { user in
-                            authorizations.first { $0.principal == reference && $0.user == user }
-                        }
-                        var state = "configured"
-                        if authorization?.status == "needs-reauthorization" {
-                            state = "needs-reauthorization"
-                        } else if let status, status.obtainedAt != nil, status.hasValue {
-                            state = (status.expiresAt.map { $0 <= now } ?? false) ? "expired" : "current"
-                        } else if user != nil {
-                            state = "not authorized"
-                        }
-                        rows.append(
-                            Row(
-                                principal: reference, user: user, kind: kind.rawValue, state: state,
-                                expiresAt: status?.hasValue == true ? format(status?.expiresAt) : nil,
-                                lastRefresh: status?.obtainedAt, lastError: status?.lastError))
-                    }
-                }
-            }
+            let rows = try IssuedCredentialState.all(in: try options.open())
             if json {
                 try Output.json(rows)
                 return

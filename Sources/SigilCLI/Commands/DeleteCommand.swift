@@ -1,6 +1,7 @@
 import ArgumentParser
 import SigilCore
 import SigilModel
+import SigilOperations
 import SigilSigning
 import SigilStore
 import SigilTokens
@@ -42,60 +43,36 @@ struct DeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await EngineSession.with(options) { session in
-            // Check first, act after: a deletion the vault refuses (an external credential still in
-            // use, an item that does not exist) must not revoke anything at the provider.
-            try delete(session.vault, dryRun: true)
-            try await revokeIssued(session)
-            try delete(session.vault, dryRun: false)
-        }
-        print("Deleted \(kind.rawValue) \(([name] + rest).joined(separator: " ")).")
-    }
-
-    /// Revokes the tokens the item's deletion will forget, best effort: a provider that cannot be
-    /// reached does not stop the deletion; the outcome is recorded either way.
-    private func revokeIssued(_ session: EngineSession) async throws {
-        let keys: [IssuedCredentialKey]
-        switch kind {
-        case .externalCredential: keys = try session.vault.issuedCredentialKeys(externalCredential: name)
-        case .principal:
-            let reference = try principal()
-            keys = try session.vault.issuedCredentialKeys(
-                externalCredential: reference.externalCredential, principal: reference.principal)
-        case .authorization where rest.count == 1:
-            let reference = try principal()
-            keys = try session.vault.issuedCredentialKeys(
-                externalCredential: reference.externalCredential, principal: reference.principal, user: rest[0])
-        case .user: keys = try session.vault.issuedCredentialKeys(user: name)
-        default: keys = []
-        }
-        for key in keys {
-            guard let request = try? session.engine.issuanceRequest(for: key) else { continue }
-            Output.note("\(key): \(try await session.broker.revoke(request))")
-        }
-    }
-
-    private func delete(_ vault: Vault, dryRun: Bool) throws {
-        switch kind {
-        case .externalCredential: try vault.delete(.externalCredential(name), dryRun: dryRun)
-        case .namedCredential: try vault.delete(.namedCredential(name), dryRun: dryRun)
-        case .user: try vault.delete(.user(name), dryRun: dryRun)
-        case .group: try vault.delete(.group(name), dryRun: dryRun)
-        case .principal: try vault.delete(.principal(try principal()), dryRun: dryRun)
-        case .grant:
-            if rest.isEmpty {
-                try vault.delete(.grant(try principal()), dryRun: dryRun)
-            } else if !dryRun {
+            if kind == .grant && !rest.isEmpty {
                 let subjects = try rest.map { text in
                     guard let subject = GrantSubject(parsing: text) else {
                         throw ValidationError("\(text) is not user:NAME or group:NAME")
                     }
                     return subject
                 }
-                try vault.revoke(try principal(), from: subjects)
+                try session.vault.revoke(try principal(), from: subjects)
+                return
             }
+            for outcome in try await VaultOperations.delete(
+                try item(), in: session.vault, engine: session.engine, broker: session.broker)
+            {
+                Output.note(outcome)
+            }
+        }
+        print("Deleted \(kind.rawValue) \(([name] + rest).joined(separator: " ")).")
+    }
+
+    private func item() throws -> ItemRef {
+        switch kind {
+        case .externalCredential: return .externalCredential(name)
+        case .namedCredential: return .namedCredential(name)
+        case .user: return .user(name)
+        case .group: return .group(name)
+        case .principal: return .principal(try principal())
+        case .grant: return .grant(try principal())
         case .authorization:
             guard rest.count == 1 else { throw ValidationError("delete authorization takes EC/NAME and one USER") }
-            try vault.delete(.authorization(try principal(), user: rest[0]), dryRun: dryRun)
+            return .authorization(try principal(), user: rest[0])
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SigilOperations
 import SigilStore
 
 struct ListCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SigilCore
 import SigilModel
+import SigilOperations
 import SigilSigning
 import SigilStore
 
@@ -56,16 +57,9 @@ struct SecretCommand: ParsableCommand {
             let stdin = StandardInput()
             let source = try options.keySource(stdin: stdin)
             let vault = try options.open(with: source)
-            let value = try readValue(for: target, stdin: stdin)
+            let value = try SecretBytes.prompted("Value for \(target)", purpose: "the value of \(target)", stdin: stdin)
             let version = try options.retryingAfterKeyRotation(vault, source: source) { vault in
-                // Checked as the engine will read it (a JWT key for its algorithm, its certificate),
-                // whichever stage it goes to.
-                if let problem = try SchemeRegistry.secretProblems(
-                    in: try vault.storedCatalog(), changed: [target: value], stored: { try vault.secret($0) }
-                ).first {
-                    throw SigilError(.invalidSecret, problem)
-                }
-                return try vault.setSecret(target, value: value, stage: stage)
+                try VaultOperations.setSecret(target, value: value, stage: stage, in: vault)
             }
             if json {
                 try Output.json(["target": target.description, "version": "\(version)", "stage": stage.rawValue])
@@ -75,39 +69,38 @@ struct SecretCommand: ParsableCommand {
         }
 
         private func parsedOwner() throws -> SecretOwner {
-            if owner.hasPrefix("named-credential:") {
-                guard user == nil else {
-                    throw ValidationError("--user applies to per-user principals, not named credentials")
-                }
-                return .namedCredential(String(owner.dropFirst("named-credential:".count)))
+            if owner.hasPrefix("named-credential:"), user != nil {
+                throw ValidationError("--user applies to per-user principals, not named credentials")
             }
-            guard let reference = PrincipalRef(parsing: owner) else {
+            guard let owner = SecretOwner(parsing: owner, user: user) else {
                 throw ValidationError(
                     "OWNER must be EC/PRINCIPAL or named-credential:NAME, not \(owner.sanitizedForMessage)")
             }
-            return user.map { .authorization(reference, user: $0) } ?? .principal(reference)
-        }
-
-        private func readValue(for target: SecretTarget, stdin: StandardInput) throws -> SecretBytes {
-            guard isatty(STDIN_FILENO) == 1 else {
-                return try stdin.read(for: "the value of \(target)").removingOneTrailingNewline()
-            }
-            FileHandle.standardError.write(Data("Value for \(target) (not echoed): ".utf8))
-            var original = termios()
-            tcgetattr(STDIN_FILENO, &original)
-            var silent = original
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
-            defer {
-                tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
-                FileHandle.standardError.write(Data("\n".utf8))
-            }
-            return try SecretBytes.readLine(from: STDIN_FILENO)
+            return owner
         }
     }
 }
 
 extension SecretBytes {
+    /// A secret from standard input (one trailing newline removed); at a terminal, asked for with
+    /// `prompt` and read without echo. Never from the command line, where other users could see it.
+    static func prompted(_ prompt: String, purpose: String, stdin: StandardInput) throws -> SecretBytes {
+        guard isatty(STDIN_FILENO) == 1 else {
+            return try stdin.read(for: purpose).removingOneTrailingNewline()
+        }
+        FileHandle.standardError.write(Data("\(prompt) (not echoed): ".utf8))
+        var original = termios()
+        tcgetattr(STDIN_FILENO, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return try SecretBytes.readLine(from: STDIN_FILENO)
+    }
+
     /// One line from a terminal, without its line ending, read byte by byte into locked memory.
     static func readLine(from descriptor: Int32, maximumBytes: Int = 65536) throws -> SecretBytes {
         var length = 0

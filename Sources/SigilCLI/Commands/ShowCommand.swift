@@ -1,6 +1,7 @@
 import ArgumentParser
 import SigilCore
 import SigilModel
+import SigilOperations
 import SigilStore
 
 struct ShowCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigilCore
+import SigilOperations
 import SigilSigning
 import SigilStore
 
@@ -47,17 +48,7 @@ struct SignCommand: AsyncParsableCommand {
             return
         }
         if json {
-            struct Output: Encodable {
-                var method: String
-                var url: String
-                var headers: [[String]]
-                var body_base64: String?
-            }
-            try SigilCLI.Output.json(
-                Output(
-                    method: signed.method, url: signed.url, headers: signed.headers.map { [$0.name, $0.value] },
-                    body_base64: signed.body.map { Data($0).base64EncodedString() }
-                ))
+            try Output.json(DecoratedRequestJSON(signed))
             return
         }
         // One unbuffered channel for the head and the body, so a pipe gets them in order.

@@ -7,6 +7,19 @@ public enum SecretOwner: Sendable, Hashable, CustomStringConvertible {
     /// A named credential's secret (its client identity's private key).
     case namedCredential(String)
 
+    /// `EC/PRINCIPAL` (with `user`, that user's authorization of it) or `named-credential:NAME`, as
+    /// `sigil secret set` and the service's `/v1/secrets` take them; `nil` for anything else.
+    public init?(parsing text: String, user: String? = nil) {
+        if text.hasPrefix("named-credential:") {
+            let name = String(text.dropFirst("named-credential:".count))
+            guard user == nil, !name.isEmpty else { return nil }
+            self = .namedCredential(name)
+            return
+        }
+        guard let reference = PrincipalRef(parsing: text) else { return nil }
+        self = user.map { .authorization(reference, user: $0) } ?? .principal(reference)
+    }
+
     public var description: String {
         switch self {
         case .principal(let principal): "principal \(principal)"

@@ -7,6 +7,10 @@ public enum ItemRef: Sendable, Hashable, CustomStringConvertible {
     case group(String)
     case grant(PrincipalRef)
     case authorization(PrincipalRef, user: String)
+    /// The apply file's `roles:`.
+    case roles
+    /// The apply file's `service:`.
+    case service
 
     public var description: String {
         switch self {
@@ -17,6 +21,8 @@ public enum ItemRef: Sendable, Hashable, CustomStringConvertible {
         case .group(let name): "group \(name)"
         case .grant(let principal): "grants of principal \(principal)"
         case .authorization(let principal, let user): "authorization of user \(user) for principal \(principal)"
+        case .roles: "roles"
+        case .service: "service settings"
         }
     }
 }

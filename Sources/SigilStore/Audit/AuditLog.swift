@@ -1,7 +1,8 @@
 import Crypto
-import Foundation
+public import Foundation
 import GRDB
 import SigilCore
+import SigilModel
 
 /// One entry of the audit log: who changed what, when. Never a secret value.
 public struct AuditEntry: Sendable, Codable, Hashable {
@@ -11,6 +12,67 @@ public struct AuditEntry: Sendable, Codable, Hashable {
     public var action: String
     public var target: String
     public var detail: [String: String]
+}
+
+/// Which audit entries to show: each set field must match.
+public struct AuditFilter: Sendable, Hashable {
+    /// Entries by this user, or made acting as them.
+    public var user: String?
+    /// Entries about this named or external credential (use records name both).
+    public var credential: String?
+    public var since: Date?
+    public var until: Date?
+    /// An action (`use.sign`) or a family of them (`use`).
+    public var action: String?
+
+    public init(
+        user: String? = nil, credential: String? = nil, since: Date? = nil, until: Date? = nil, action: String? = nil
+    ) {
+        self.user = user
+        self.credential = credential
+        self.since = since
+        self.until = until
+        self.action = action
+    }
+}
+
+/// One use of a credential through the service: who asked (user and authenticator), as whom, with
+/// which named credential and principal, what request (method, host, path; never query values or
+/// bodies), and how it ended.
+public struct UseRecord: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case sign, presign, proxy
+    }
+
+    public var kind: Kind
+    public var at: Date
+    public var caller: String
+    public var authenticator: String
+    public var actingUser: String
+    public var namedCredential: String?
+    public var principal: String?
+    public var method: String
+    public var host: String
+    public var path: String
+    /// `ok`, an HTTP status (`status 200`, proxied calls), or an error code.
+    public var outcome: String
+
+    public init(
+        kind: Kind, at: Date, caller: String, authenticator: String, actingUser: String, namedCredential: String?,
+        principal: String?, method: String, host: String, path: String, outcome: String
+    ) {
+        self.kind = kind
+        self.at = at
+        self.caller = caller
+        self.authenticator = authenticator
+        self.actingUser = actingUser
+        self.namedCredential = namedCredential
+        self.principal = principal
+        self.method = method
+        self.host = host
+        self.path = path
+        self.outcome = outcome
+    }
 }
 
 /// The outcome of checking the audit chain and the catalog's authentication.
@@ -36,12 +98,18 @@ extension Vault {
     /// `mac = HMAC-SHA256(auditKey, prev_mac || lp(seq) || lp(at) || lp(actor) || lp(action) ||
     /// lp(target) || lp(detail) || lp(key id))`, with `lp` a 4-byte big-endian length prefix and
     /// the first entry's `prev_mac` 32 zero bytes.
-    func audit(_ action: String, target: String, detail: [String: String], _ db: Database) throws {
+    /// `actor` and `at` default to this handle's actor and now; use records give their own.
+    func audit(
+        _ action: String, target: String, detail: [String: String], actor: String? = nil, at: String? = nil,
+        _ db: Database
+    ) throws {
         let keyID = try activeKeyID(purpose: "audit", db)
         let last = try db.row(sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let previous = last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32)
-        let entry = AuditEntry(seq: seq, at: timestamp(), actor: actor, action: action, target: target, detail: detail)
+        let entry = AuditEntry(
+            seq: seq, at: at ?? timestamp(), actor: actor ?? self.actor, action: action, target: target,
+            detail: detail)
         let detailJSON = try entry.detailJSON()
         let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
         try db.run(
@@ -53,14 +121,66 @@ extension Vault {
             ])
     }
 
-    /// The newest `limit` entries, oldest first.
-    public func auditEntries(limit: Int = 100) throws -> [AuditEntry] {
-        try read { db in
+    /// The newest `limit` entries that match `filter`, oldest first.
+    public func auditEntries(limit: Int = 100, matching filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let user = filter.user {
+            conditions.append("(actor = ? OR json_extract(detail, '$.actingUser') = ?)")
+            arguments += [user, user]
+        }
+        if let credential = filter.credential {
+            conditions.append(
+                "(target = ? OR target = ? OR json_extract(detail, '$.namedCredential') = ? OR json_extract(detail, '$.principal') LIKE ? ESCAPE '\\')"
+            )
+            let escaped = credential.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            arguments += [
+                ItemRef.namedCredential(credential).description, ItemRef.externalCredential(credential).description,
+                credential, escaped + "/%",
+            ]
+        }
+        if let since = filter.since {
+            conditions.append("at >= ?")
+            arguments.append(since.formatted(.iso8601))
+        }
+        if let until = filter.until {
+            conditions.append("at < ?")
+            arguments.append(until.formatted(.iso8601))
+        }
+        if let action = filter.action {
+            conditions.append("(action = ? OR action LIKE ? ESCAPE '\\')")
+            arguments += [action, action.replacingOccurrences(of: "_", with: "\\_") + ".%"]
+        }
+        let filterSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                arguments: [limit]
+                db,
+                sql: "SELECT * FROM (SELECT * FROM audit_log\(filterSQL) ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                arguments: StatementArguments(arguments + [limit])
             )
             .map { try AuditEntry(row: $0) }
+        }
+    }
+
+    /// Appends use records (a request signed, presigned or proxied through the service) to the
+    /// audit chain, all in one transaction: the service writes them in small batches so that
+    /// signing does not wait for one disk flush per request.
+    public func recordUses(_ uses: [UseRecord]) throws {
+        guard !uses.isEmpty else { return }
+        try write(catalog: false) { db in
+            for use in uses {
+                var detail = [
+                    "authenticator": use.authenticator, "actingUser": use.actingUser, "method": use.method,
+                    "host": use.host, "path": use.path, "outcome": use.outcome,
+                ]
+                detail["namedCredential"] = use.namedCredential
+                detail["principal"] = use.principal
+                try audit(
+                    "use.\(use.kind.rawValue)",
+                    target: use.namedCredential.map { ItemRef.namedCredential($0).description } ?? "request",
+                    detail: detail, actor: use.caller, at: use.at.formatted(.iso8601), db)
+            }
         }
     }
 

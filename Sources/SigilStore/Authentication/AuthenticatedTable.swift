@@ -150,9 +150,35 @@ extension AuthenticatedTable {
         }
     )
 
+    static let userPasswords = AuthenticatedTable(
+        name: "user_passwords", columns: ["user_id", "hash"], hasRowSetMAC: true, key: ["user_id"],
+        labelColumns: "(SELECT name FROM users u WHERE u.id = t.user_id) AS label_user",
+        describe: { "password of user \(text($0, "label_user"))" }
+    )
+    static let apiKeys = AuthenticatedTable(
+        name: "api_keys", columns: ["id", "key_id", "user_id", "hash", "expires_at", "revoked_at"], hasRowSetMAC: true,
+        key: ["id"], labelColumns: "(SELECT name FROM users u WHERE u.id = t.user_id) AS label_user",
+        describe: { "API key \(text($0, "key_id")) of user \(text($0, "label_user")) (\(id($0)))" }
+    )
+    static let roleGrants = AuthenticatedTable(
+        name: "role_grants", columns: ["id", "role", "user_id", "group_id", "act_as"], hasRowSetMAC: true, key: ["id"],
+        labelColumns: """
+            coalesce('user:' || (SELECT name FROM users u WHERE u.id = t.user_id), 'group:' || (SELECT name FROM groups g WHERE g.id = t.group_id)) AS label_subject
+            """,
+        describe: { "role \(text($0, "role")) of \(text($0, "label_subject")) (\(id($0)))" }
+    )
+    static let serviceSettings = AuthenticatedTable(
+        name: "service_settings", columns: ["id", "settings"], hasRowSetMAC: true, key: ["id"], labelColumns: "",
+        describe: { _ in "the service settings" }
+    )
+
+    /// The tables that schema 005 adds (the service's callers and roles).
+    static let service: [AuthenticatedTable] = [userPasswords, apiKeys, roleGrants, serviceSettings]
+
     /// The catalog's tables, in the order they are checked and reported.
-    static let catalog: [AuthenticatedTable] = [
-        externalCredentials, principals, namedCredentials, users, groups, groupMembers, grants, userAuthorizations,
-        secrets,
-    ]
+    static let catalog: [AuthenticatedTable] =
+        [
+            externalCredentials, principals, namedCredentials, users, groups, groupMembers, grants, userAuthorizations,
+            secrets,
+        ] + service
 }

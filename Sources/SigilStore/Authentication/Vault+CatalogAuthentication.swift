@@ -254,7 +254,8 @@ extension Vault {
     /// (``acceptCatalog()``).
     func authenticateWholeCatalog(_ db: Database) throws {
         let key = try catalogKey(db)
-        for table in AuthenticatedTable.catalog + [.issuedCredentials] {
+        // When `004_catalog_macs` runs on an older vault, later migrations' tables do not exist yet.
+        for table in AuthenticatedTable.catalog + [.issuedCredentials] where try db.tableExists(table.name) {
             try authenticateRows(table, where: "1", [], db)
             try storeRowSetMAC(table, key: key, db)
         }

@@ -55,3 +55,10 @@ extension SigilError.Code {
     /// The database reported an error (locked, disk full, corrupt).
     public static let storage = Self("storage")
 }
+
+extension Vault {
+    /// The schema version the vault's file records now (the service's readiness check).
+    public func schemaVersion() throws -> Int {
+        try read { db in try Schema.version(of: db) }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SigilCore
 public import SigilModel
@@ -99,6 +100,54 @@ private struct CatalogWriter {
         for grant in request.grants {
             try writeGrant(for: grant.principal)
         }
+        if request.roles != nil { try writeRoles() }
+        if request.service != nil { try writeService() }
+    }
+
+    /// Replaces the role grants with the merged catalog's (a file's `roles:` is the whole list).
+    private mutating func writeRoles() throws {
+        let new = Set(merged.roles ?? [])
+        let old = Set(current.roles ?? [])
+        guard new != old else {
+            try record(.unchanged, .roles, [], action: "")
+            return
+        }
+        try db.run(sql: "DELETE FROM role_grants")
+        for grant in new.sorted() {
+            let (column, name, table) =
+                switch grant.subject {
+                case .user(let name): ("user_id", name, "users")
+                case .group(let name): ("group_id", name, "groups")
+                }
+            try db.run(
+                sql:
+                    "INSERT INTO role_grants (role, \(column), act_as, created_at) SELECT ?, id, ?, ? FROM \(table) WHERE name = ?",
+                arguments: [grant.role.rawValue, grant.actAs, vault.timestamp(), name])
+            try vault.authenticateRow(.roleGrants, id: db.lastInsertedRowID, db)
+        }
+        let describe = { (grant: RoleGrant) in
+            "\(grant.role.rawValue) \(grant.subject)\(grant.actAs ? " (acts as users)" : "")"
+        }
+        let fields =
+            new.subtracting(old).sorted().map { "+" + describe($0) }
+            + old.subtracting(new).sorted().map { "-" + describe($0) }
+        try record(old.isEmpty ? .create : .update, .roles, fields, action: "roles.update")
+    }
+
+    private mutating func writeService() throws {
+        guard let settings = merged.service, settings != current.service else {
+            try record(.unchanged, .service, [], action: "")
+            return
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try db.run(
+            sql: """
+                INSERT INTO service_settings (id, settings, updated_at) VALUES (1, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at
+                """, arguments: [String(decoding: try encoder.encode(settings), as: UTF8.self), vault.timestamp()])
+        try vault.authenticateRow(.serviceSettings, id: 1, db)
+        try record(current.service == nil ? .create : .update, .service, [], action: "service.update")
     }
 
     private mutating func writeExternalCredential(named name: String, principals: [String]) throws {

@@ -125,9 +125,24 @@ extension Vault {
             let subject: GrantSubject = (row["user"] as String?).map(GrantSubject.user) ?? .group(row["grp"])
             grants[reference, default: []].append(subject)
         }
+        let roles = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.role, r.act_as, u.name AS user, g.name AS grp FROM role_grants r
+                LEFT JOIN users u ON u.id = r.user_id LEFT JOIN groups g ON g.id = r.group_id
+                """
+        ).map { row in
+            RoleGrant(
+                role: try decodeEnum(row["role"]),
+                subject: (row["user"] as String?).map(GrantSubject.user) ?? .group(row["grp"]), actAs: row["act_as"])
+        }
+        let service = try (String.fetchOne(db, sql: "SELECT settings FROM service_settings WHERE id = 1")).map {
+            try JSONDecoder().decode(ServiceSettings.self, from: Data($0.utf8))
+        }
         return Catalog(
             externalCredentials: externalCredentials, namedCredentials: namedCredentials, users: users, groups: groups,
-            grants: grants.map { Grant(principal: $0.key, subjects: $0.value) }
+            grants: grants.map { Grant(principal: $0.key, subjects: $0.value) }, roles: roles.isEmpty ? nil : roles,
+            service: service
         )
     }
 

@@ -54,6 +54,12 @@ extension Vault {
                         DELETE FROM user_authorizations WHERE principal_id = ? AND user_id = (SELECT id FROM users WHERE name = ?)
                         """, arguments: [id, user])
                 deleted = db.changesCount
+            case .roles:
+                try db.execute(sql: "DELETE FROM role_grants")
+                deleted = db.changesCount
+            case .service:
+                try db.execute(sql: "DELETE FROM service_settings")
+                deleted = db.changesCount
             }
             guard deleted > 0 else { throw SigilError(.notFound, "\(item) does not exist") }
             try audit("delete", target: item.description, detail: [:], db)

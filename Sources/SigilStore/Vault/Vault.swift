@@ -29,14 +29,21 @@ public final class Vault: Sendable {
     let catalogKeyCache = Mutex<HMAC<SHA256>?>(nil)
 
     private init(
-        path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date
+        path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date,
+        catalogCache: CatalogCache? = nil
     ) {
         self.path = path
         self.database = database
         self.keyring = keyring
         self.actor = actor
         self.clock = clock
-        self.catalogCache = CatalogCache(path: path)
+        self.catalogCache = catalogCache ?? CatalogCache(path: path)
+    }
+
+    /// A handle on the same open vault (database, keys, kept catalog) whose changes the audit log
+    /// records as `actor`'s: the service makes one per caller who changes something.
+    public func acting(as actor: String) -> Vault {
+        Vault(path: path, database: database, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache)
     }
 
     // MARK: Creating and opening
@@ -147,7 +154,9 @@ public final class Vault: Sendable {
                 try vault.audit(
                     "catalog.authenticate", target: "vault \(vaultID.hex)",
                     detail: ["reason": "upgrade to schema version 4"], db)
-            }
+            },
+            // The service's tables start empty; their row-set MACs say so.
+            "005_service": { db in try vault.storeRowSetMACs(AuthenticatedTable.service, db) },
         ]).migrate(database)
         return vault
     }

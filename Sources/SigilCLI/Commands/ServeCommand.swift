@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+import SigilService
+import SigilStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP service on the vault: sign, presign and proxy for authenticated callers.",
+        discussion: """
+            Callers authenticate with HTTP Basic (`sigil user set-password`) or an API key \
+            (`sigil apikey create`); roles come from the apply file's roles:. Plain HTTP is only \
+            for loopback: any other address needs --tls-cert and --tls-key. SIGTERM or SIGINT \
+            stops accepting connections, lets the requests in flight finish, writes the last use \
+            records and exits 0. The API is described at GET /openapi.json.
+            """
+    )
+
+    @OptionGroup var options: VaultOptions
+
+    @Option(help: ArgumentHelp("Where to listen (port 0 picks a free one).", valueName: "host:port"))
+    var listen = ServiceOptions.defaultListen
+
+    @Option(help: ArgumentHelp("The server's certificate chain (PEM).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The server's private key (PEM).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Write {\"pid\": ..., \"url\": ...} here once connections are accepted.", valueName: "file"))
+    var readyFile: String?
+
+    func run() async throws {
+        let serviceOptions = try ServiceOptions(
+            listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile)
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "sigil")
+        logger.logLevel = .info
+        // Changes the service makes on its own (a refreshed token) are the service's in the audit
+        // log; a caller's changes are the caller's.
+        let vault = try options.open().acting(as: "service")
+        try await SigilServer(vault: vault, logger: logger).run(serviceOptions, logger: logger)
+    }
+}

@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOPosix
+import SigilCore
+import SigilModel
+import SigilStore
+import Synchronization
+
+/// HTTP Basic against Sigil's own users (RFC 7617): the password is checked against its Argon2id
+/// hash (libsodium), off the event loop. A success is remembered for a minute under a keyed hash of
+/// (user, stored hash, password), so an application that sends Basic on every request does not pay
+/// Argon2id each time; a changed password changes the stored hash, which ends that at once.
+struct BasicAuthenticator: Authenticator {
+    let name = "basic"
+    let vault: Vault
+    let throttle: FailureThrottle
+    let verified = VerifiedPasswords()
+
+    /// A hash nobody's password matches, checked when the user has none, so that the answer takes
+    /// as long whether or not the user exists.
+    private static let decoy: String = (try? PasswordHash.hash(SecretBytes.random(count: 32))) ?? ""
+
+    func authenticate(_ request: Request, context: ServiceContext, settings: ServiceSettings) async throws
+        -> AuthenticationOutcome
+    {
+        guard settings.basic.enabled, let header = request.headers[.authorization],
+            let credentials = BasicCredentials(header: header)
+        else { return .notApplicable }
+        let keys = ["user:\(credentials.user)", "address:\(context.remoteAddress)"]
+        guard let wait = await throttle.admit(keys, settings: settings.failures) else {
+            throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
+        }
+        if wait > .zero { try await Task.sleep(for: wait) }
+        let stored = try vault.passwordHash(of: credentials.user)
+        if let stored, verified.contains(user: credentials.user, hash: stored, password: credentials.password) {
+            return .authenticated(user: credentials.user)
+        }
+        let hash = stored ?? Self.decoy
+        let password = credentials.password
+        let matches = try await NIOThreadPool.singleton.runIfActive { PasswordHash.verify(password, against: hash) }
+        guard matches, let stored else { return .failed(keys: keys) }
+        verified.insert(user: credentials.user, hash: stored, password: credentials.password)
+        return .authenticated(user: credentials.user)
+    }
+}
+
+/// `Authorization: Basic base64(user ":" password)` (RFC 7617, section 2), the password kept as
+/// ``SecretBytes``.
+struct BasicCredentials {
+    let user: String
+    let password: SecretBytes
+
+    init?(header: String) {
+        guard header.count > 6, header.prefix(6).lowercased() == "basic " else { return nil }
+        let encoded = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard encoded.utf8.count <= 4096, var decoded = Data(base64Encoded: encoded) else { return nil }
+        defer { decoded.resetBytes(in: 0..<decoded.count) }
+        guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let user = String(decoding: decoded[..<colon], as: UTF8.self)
+        guard !user.isEmpty, Names.problem(withUserName: user) == nil else { return nil }
+        self.user = user
+        password = SecretBytes(copying: decoded[decoded.index(after: colon)...])
+    }
+}
+
+/// Recently verified passwords, as keyed hashes under a key made at start-up: never the password.
+final class VerifiedPasswords: Sendable {
+    static let lifetime: Duration = .seconds(60)
+    static let capacity = 10_000
+    private let key = SymmetricKey(size: .bits256)
+    private let entries = Mutex<[Data: ContinuousClock.Instant]>([:])
+
+    private func tag(user: String, hash: String, password: SecretBytes) -> Data {
+        var mac = HMAC<SHA256>(key: key)
+        for part in [Array(user.utf8), Array(hash.utf8)] {
+            withUnsafeBytes(of: UInt32(part.count).bigEndian) { mac.update(data: $0) }
+            mac.update(data: part)
+        }
+        password.withUnsafeBytes { mac.update(data: $0) }
+        return Data(mac.finalize())
+    }
+
+    func contains(user: String, hash: String, password: SecretBytes) -> Bool {
+        let tag = tag(user: user, hash: hash, password: password)
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let expiry = entries[tag] else { return false }
+            if expiry < now {
+                entries[tag] = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    func insert(user: String, hash: String, password: SecretBytes) {
+        let tag = tag(user: user, hash: hash, password: password)
+        let now = ContinuousClock.now
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries = entries.filter { $0.value > now } }
+            if entries.count < Self.capacity { entries[tag] = now + Self.lifetime }
+        }
+    }
+}

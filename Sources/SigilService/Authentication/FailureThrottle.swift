@@ -1,0 +1,84 @@
+import SigilModel
+
+/// Slows down repeated authentication failures, per user name tried and per client address.
+///
+/// After `n` recent failures of a key (a user name, an address, an API key id), attempts for it are
+/// admitted no closer together than `first * 2^(n-1)` (at most `maximum`), so that parallel guesses
+/// queue instead of running at once; an attempt that would wait longer than `maximum` is refused at
+/// once (429). A failing answer itself waits the same delay. A success clears the user's count;
+/// `forgetSeconds` without a failure clears any count. Memory is bounded: at most ``capacity`` keys.
+actor FailureThrottle {
+    private struct Entry {
+        var failures: Int
+        var lastFailure: ContinuousClock.Instant
+        /// The earliest instant the next attempt is admitted.
+        var nextSlot: ContinuousClock.Instant
+    }
+
+    static let capacity = 100_000
+    private var entries: [String: Entry] = [:]
+    private let clock = ContinuousClock()
+
+    /// How long an attempt for `keys` must wait before it is checked, reserving its slot; `nil` when
+    /// it would wait longer than the maximum delay (refuse it).
+    func admit(_ keys: [String], settings: ServiceSettings.FailureDelay) -> Duration? {
+        let now = clock.now
+        var wait = Duration.zero
+        for key in keys {
+            guard let entry = live(key, now: now, settings: settings) else { continue }
+            wait = max(wait, max(.zero, entry.nextSlot - now))
+        }
+        if wait > .milliseconds(settings.maximumMilliseconds) { return nil }
+        for key in keys {
+            guard var entry = live(key, now: now, settings: settings) else { continue }
+            entry.nextSlot = max(entry.nextSlot, now) + delay(after: entry.failures, settings)
+            entries[key] = entry
+        }
+        return wait
+    }
+
+    /// Counts a failure against each key; returns how long the failing answer should wait.
+    func failed(_ keys: [String], settings: ServiceSettings.FailureDelay) -> Duration {
+        let now = clock.now
+        if entries.count >= Self.capacity { prune(now: now, settings: settings) }
+        var longest = Duration.zero
+        for key in Set(keys) {
+            var entry = live(key, now: now, settings: settings) ?? Entry(failures: 0, lastFailure: now, nextSlot: now)
+            entry.failures += 1
+            entry.lastFailure = now
+            let delay = delay(after: entry.failures, settings)
+            entry.nextSlot = max(entry.nextSlot, now + delay)
+            longest = max(longest, delay)
+            if entries.count < Self.capacity || entries[key] != nil { entries[key] = entry }
+        }
+        return longest
+    }
+
+    func succeeded(_ key: String) {
+        entries[key] = nil
+    }
+
+    /// The number of recent failures counted against `key` (for tests).
+    func failures(of key: String) -> Int {
+        entries[key]?.failures ?? 0
+    }
+
+    private func live(_ key: String, now: ContinuousClock.Instant, settings: ServiceSettings.FailureDelay) -> Entry? {
+        guard let entry = entries[key] else { return nil }
+        if now - entry.lastFailure > .seconds(settings.forgetSeconds) && now >= entry.nextSlot {
+            entries[key] = nil
+            return nil
+        }
+        return entry
+    }
+
+    private func delay(after failures: Int, _ settings: ServiceSettings.FailureDelay) -> Duration {
+        guard failures > 0 else { return .zero }
+        let doubled = settings.firstMilliseconds << min(failures - 1, 20)
+        return .milliseconds(min(doubled, settings.maximumMilliseconds))
+    }
+
+    private func prune(now: ContinuousClock.Instant, settings: ServiceSettings.FailureDelay) {
+        for key in Array(entries.keys) { _ = live(key, now: now, settings: settings) }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+public import SigilCore
+import SigilModel
+import SigilSigning
+
+/// How `sigil serve` listens: the address, TLS, and where to say it is ready.
+public struct ServiceOptions: Sendable {
+    /// The host to bind (an IP address or `localhost`).
+    public var host: String
+    /// The port; 0 picks a free one (the ready file says which).
+    public var port: Int
+    /// PEM files of the server's certificate chain and private key; both or neither.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Where to write `{"pid": ..., "url": ...}` once connections are accepted.
+    public var readyFile: String?
+
+    public static let defaultListen = "127.0.0.1:7390"
+
+    /// Parses `--listen HOST:PORT` (an IPv6 host in brackets). Plain HTTP is refused on any address
+    /// but loopback: callers send passwords and API keys, and get decorated requests back.
+    public init(
+        listen: String = defaultListen, tlsCertificate: String? = nil, tlsKey: String? = nil, readyFile: String? = nil
+    )
+        throws(SigilError)
+    {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw SigilError(
+                .invalidRequest, "--listen \(listen.sanitizedForMessage): expected HOST:PORT, such as 127.0.0.1:7390")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else {
+            throw SigilError(.invalidRequest, "--listen \(listen.sanitizedForMessage): the host is missing")
+        }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw SigilError(.invalidRequest, "--tls-cert and --tls-key go together")
+        }
+        if tlsCertificate == nil && !Self.isLoopback(host) {
+            throw SigilError(
+                .invalidRequest,
+                "--listen \(listen.sanitizedForMessage): plain HTTP is only for loopback (127.0.0.1, ::1, localhost); give --tls-cert and --tls-key to listen on another address"
+            )
+        }
+        self.host = host
+        self.port = port
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.readyFile = readyFile
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import SigilCore
+import SigilHTTP
+import SigilModel
+import SigilSigning
+import SigilStore
+import SigilTokens
+
+/// What every route works with: the open vault, the one engine over it, the executor that sends
+/// proxied requests, the use recorder and the metrics. One per server.
+final class ServiceState: Sendable {
+    let vault: Vault
+    let engine: SigningEngine
+    let broker: CredentialBroker
+    let executor: Executor
+    let recorder: UseRecorder
+    let metrics: ServiceMetrics
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(vault: Vault, metrics: ServiceMetrics, logger: Logger, clock: @escaping @Sendable () -> Date) {
+        self.vault = vault
+        self.broker = CredentialBroker(vault: vault)
+        self.engine = SigningEngine(source: vault, issuer: broker)
+        self.executor = Executor(engine: engine)
+        self.recorder = UseRecorder(vault: vault, logger: logger)
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The user a request acts as: the caller, or with `as` another user when the caller may act as
+    /// others. Never `nil`: `nil` is the vault operator's own CLI, which may use any named principal.
+    func actingUser(_ caller: Caller, as other: String?) throws -> String {
+        guard let other, other != caller.user.name else { return caller.user.name }
+        guard caller.mayActAsOthers else {
+            throw ServiceError.forbidden(
+                "user \(caller.user.name.sanitizedForMessage) may not act as another user (\"as\"): that takes the admin role, or an app role granted with actAs"
+            )
+        }
+        return other
+    }
+
+    /// Records one use: who, as whom, through which credential, what request, how it ended.
+    func recordUse(
+        _ kind: UseRecord.Kind, caller: Caller, actingUser: String, method: String, url: String,
+        decorated: DecoratedRequest?, outcome: String
+    ) {
+        recordUse(
+            kind, caller: caller, actingUser: actingUser, method: method, url: decorated?.url ?? url,
+            namedCredential: decorated?.namedCredential, principal: decorated?.principal, outcome: outcome)
+    }
+
+    func recordUse(
+        _ kind: UseRecord.Kind, caller: Caller, actingUser: String, method: String, url: String,
+        namedCredential: String? = nil, principal: PrincipalRef?, outcome: String
+    ) {
+        var target = UseTarget(url: url)
+        // A callout names no host: the named credential's endpoint has it.
+        if target.host.isEmpty, let name = namedCredential ?? target.namedCredential,
+            let endpoint = try? vault.catalog().namedCredential(named: name)?.url,
+            let host = URLComponents(string: endpoint)?.host
+        {
+            target.host = host
+        }
+        recorder.record(
+            UseRecord(
+                kind: kind, at: clock(), caller: caller.user.name, authenticator: caller.authenticator,
+                actingUser: actingUser, namedCredential: namedCredential ?? target.namedCredential,
+                principal: principal?.description, method: method, host: target.host, path: target.path,
+                outcome: outcome))
+    }
+}
+
+/// Where a request went, for its use record: host and path, never the query.
+struct UseTarget {
+    var namedCredential: String?
+    var host: String
+    var path: String
+
+    init(url: String) {
+        let withoutQuery = String(url.prefix { $0 != "?" && $0 != "#" })
+        if withoutQuery.hasPrefix("callout:") {
+            let rest = withoutQuery.dropFirst("callout:".count)
+            let name = rest.prefix { $0 != "/" }
+            namedCredential = String(name).sanitizedForMessage
+            host = ""
+            path = String(rest.dropFirst(name.count)).sanitizedForMessage
+        } else if let components = URLComponents(string: withoutQuery) {
+            host = (components.host ?? "").sanitizedForMessage
+            path = components.percentEncodedPath.sanitizedForMessage
+        } else {
+            host = ""
+            path = ""
+        }
+        if path.isEmpty { path = "/" }
+    }
+}
+
+/// The outcome word of a failed use: the error's code.
+func outcome(of error: any Error) -> String {
+    (error as? SigilError)?.code.rawValue ?? (error as? ServiceError)?.code ?? "internal"
+}

@@ -1,0 +1,127 @@
+import Foundation
+import SigilModel
+import SigilStore
+import Testing
+
+@Suite("Management over HTTP: configuration, secrets (write-only), items, audit, keys")
+struct ManagementRouteTests {
+    @Test("the configuration exports as YAML or JSON, and applies from either")
+    func configuration() async throws {
+        try await ServiceHarness.with { service in
+            let yaml = try await service.send("GET", "/v1/config", as: .basic("olga"))
+            #expect(yaml.status == 200)
+            #expect(yaml.text.contains("name: Billing"))
+            #expect(!yaml.text.contains(ServiceHarness.billingKey))
+            let json = try await service.send("GET", "/v1/config?format=json", as: .basic("olga"))
+            #expect(json.header("Content-Type") == "application/json")
+            #expect((try json.json() as? [String: Any])?["roles"] != nil)
+
+            let file = """
+                externalCredentials:
+                  - { name: Weather, protocol: custom, customHeaders: [{ name: X-Key, value: "{!$Credential.Weather.key}" }], principals: [{ name: org, type: named }] }
+                namedCredentials:
+                  - { name: Weather, url: "https://weather.example", externalCredential: Weather, generateAuthorizationHeader: false, allowMergeFieldsInHeader: true }
+                """
+            let dry = try await service.send(
+                "PUT", "/v1/config?dryRun=true", as: .basic("olga"), body: Array(file.utf8))
+            #expect(dry.status == 200, "\(dry.text)")
+            #expect(try service.vault.catalog().externalCredential(named: "Weather") == nil)
+            let applied = try await service.send("PUT", "/v1/config", as: .basic("olga"), body: Array(file.utf8))
+            #expect(applied.status == 200, "\(applied.text)")
+            #expect(try service.vault.catalog().externalCredential(named: "Weather") != nil)
+            // The change is the caller's in the audit log.
+            #expect(
+                try service.vault.auditEntries(limit: 50).contains {
+                    $0.actor == "olga" && $0.target == "external credential Weather"
+                })
+        }
+    }
+
+    @Test("a file with env:, file: or stdin references is refused, naming the field, and nothing is written")
+    func references() async throws {
+        try await ServiceHarness.with { service in
+            for reference in ["env:HOME", "file:/etc/passwd", "stdin"] {
+                let file = """
+                    externalCredentials:
+                      - { name: Leaky, protocol: basic, principals: [{ name: org, type: named, secrets: { password: "\(reference)" } }] }
+                    """
+                let answer = try await service.send("PUT", "/v1/config", as: .basic("ada"), body: Array(file.utf8))
+                #expect(answer.status == 422, "\(answer.text)")
+                #expect(answer.text.contains("principal Leaky/org, secrets.password"), "\(answer.text)")
+                #expect(!answer.text.contains("root:"))
+            }
+            #expect(try service.vault.catalog().externalCredential(named: "Leaky") == nil)
+        }
+    }
+
+    @Test("roles and service settings are the admin's: an operator may not change them, even through a group")
+    func roles() async throws {
+        try await ServiceHarness.with { service in
+            let cases = [
+                "roles:\n  admin: [user:olga]\n",
+                "service:\n  basic: { enabled: false }\n",
+                "users:\n  - { name: alice, groups: [finance, ops] }\n",
+            ]
+            for file in cases {
+                let answer = try await service.send("PUT", "/v1/config", as: .basic("olga"), body: Array(file.utf8))
+                #expect(answer.status == 403, "\(file): \(answer.text)")
+            }
+            let promoted = try await service.send(
+                "PUT", "/v1/config", as: .basic("ada"),
+                body: Array("users:\n  - { name: alice, groups: [finance, ops] }\n".utf8))
+            #expect(promoted.status == 200, "\(promoted.text)")
+            #expect(try await service.send("GET", "/v1/audit", as: .basic("alice")).status == 200)
+            let deleteAdmin = try await service.send("DELETE", "/v1/users/ada", as: .basic("olga"))
+            #expect(deleteAdmin.status == 403)
+        }
+    }
+
+    @Test("a secret is written through its own route, checked, and never read back")
+    func secrets() async throws {
+        try await ServiceHarness.with { service in
+            let put = try await service.send(
+                "PUT", "/v1/secrets/principals/Billing/billing-org/apiKey", as: .basic("olga"),
+                body: Array("billing-secret-value-2".utf8))
+            #expect(put.status == 200, "\(put.text)")
+            #expect((try put.json() as? [String: String])?["version"] == "2")
+            let statuses = try await service.send(
+                "GET", "/v1/secrets/principals/Billing/billing-org", as: .basic("olga"))
+            #expect(statuses.status == 200)
+            #expect(statuses.text.contains("apiKey"))
+            #expect(!statuses.text.contains("billing-secret-value"))
+            let signed = try await service.send(
+                "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+            #expect(signed.text.contains("billing-secret-value-2"))
+            let unknown = try await service.send(
+                "PUT", "/v1/secrets/principals/Example/nobody/apiKey", as: .basic("olga"), body: Array("x".utf8))
+            #expect(unknown.status == 404, "\(unknown.text)")
+            let empty = try await service.send(
+                "PUT", "/v1/secrets/principals/Billing/billing-org/apiKey", as: .basic("olga"), body: [])
+            #expect(empty.status == 400)
+        }
+    }
+
+    @Test("items, deletion, auth status, the audit log (filtered) and the keys")
+    func itemsAuditKeys() async throws {
+        try await ServiceHarness.with { service in
+            let items = try await service.send("GET", "/v1/items", as: .basic("olga"))
+            #expect(items.status == 200)
+            #expect(!items.text.contains(ServiceHarness.billingKey))
+            #expect(try await service.send("GET", "/v1/named-credentials/Billing", as: .basic("olga")).status == 200)
+            #expect(try await service.send("GET", "/v1/named-credentials/Nope", as: .basic("olga")).status == 404)
+            #expect(try await service.send("DELETE", "/v1/named-credentials/Example", as: .basic("olga")).status == 200)
+            #expect(try service.vault.catalog().namedCredential(named: "Example") == nil)
+            #expect(try await service.send("GET", "/v1/auth/status", as: .basic("alice")).status == 200)
+            let audit = try await service.send("GET", "/v1/audit?credential=Example&limit=5", as: .basic("olga"))
+            #expect(audit.status == 200)
+            let entries = try #require(try audit.json() as? [[String: Any]])
+            #expect(entries.contains { ($0["action"] as? String) == "delete" })
+            #expect(try await service.send("GET", "/v1/audit?since=not-a-date", as: .basic("olga")).status == 400)
+            let verify = try await service.send("GET", "/v1/audit/verify", as: .basic("olga"))
+            #expect((try verify.json() as? [String: Any])?["valid"] as? Bool == true)
+            let keys = try await service.send("GET", "/v1/keys", as: .basic("ada"))
+            #expect(keys.status == 200)
+            #expect(keys.text.contains("\"purpose\""))
+        }
+    }
+}

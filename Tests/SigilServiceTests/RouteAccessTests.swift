@@ -1,0 +1,70 @@
+import Foundation
+import SigilService
+import Testing
+
+@Suite("Every route's access rule, enumerated over HTTP")
+struct RouteAccessTests {
+    /// The only routes an anonymous caller may reach. A new route is protected unless it is added
+    /// here on purpose.
+    static let publicRoutes: Set<String> = ["GET /healthz", "GET /readyz", "GET /openapi.json"]
+
+    /// A concrete path for a route pattern.
+    static func path(_ pattern: String) -> String {
+        pattern.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix(":") || segment == "**" ? "x" : String(segment)
+        }.joined(separator: "/")
+    }
+
+    @Test("anonymous callers reach only the public routes; members, operators and admins only theirs")
+    func everyRoute() async throws {
+        try await ServiceHarness.with { service in
+            let routes = service.routes
+            #expect(routes.count > 20)
+            #expect(Set(routes.filter { $0.access == .anyone }.map { "\($0.method) \($0.path)" }) == Self.publicRoutes)
+            for route in routes {
+                let path = Self.path(route.path)
+                let method = route.method
+                let anonymous = try await service.send(method, path)
+                if route.access == .anyone {
+                    #expect(anonymous.status < 400, "\(method) \(path) anonymously: \(anonymous.status)")
+                } else {
+                    #expect(anonymous.status == 401, "\(method) \(path) anonymously: \(anonymous.status)")
+                    if method != "HEAD" { #expect(anonymous.errorCode == "unauthenticated") }
+                }
+                // alice is a member, olga an operator, ada an admin.
+                for (caller, level) in [("alice", Access.member), ("olga", .operator), ("ada", .admin)] {
+                    let answer = try await service.send(method, path, as: .basic(caller))
+                    let admitted = Self.rank(level) >= Self.rank(route.access)
+                    if admitted {
+                        #expect(
+                            answer.status != 401 && answer.status != 403,
+                            "\(method) \(path) as \(caller): \(answer.status) \(answer.text)")
+                    } else {
+                        #expect(answer.status == 403, "\(method) \(path) as \(caller): \(answer.status)")
+                    }
+                }
+            }
+        }
+    }
+
+    static func rank(_ access: Access) -> Int {
+        switch access {
+        case .anyone: 0
+        case .member: 1
+        case .operator: 2
+        case .admin: 3
+        }
+    }
+
+    @Test("an unknown route is a JSON 404, and a wrong password a 401 even on a public route")
+    func unknownAndWrong() async throws {
+        try await ServiceHarness.with { service in
+            let unknown = try await service.send("GET", "/v1/nothing-here", as: .basic("alice"))
+            #expect(unknown.status == 404)
+            #expect(unknown.errorCode == "not-found")
+            let wrong = try await service.send("GET", "/healthz", as: .basic("alice", password: "wrong password"))
+            #expect(wrong.status == 401)
+            #expect(wrong.header("WWW-Authenticate")?.hasPrefix("Basic") == true)
+        }
+    }
+}
