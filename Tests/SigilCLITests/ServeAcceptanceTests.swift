@@ -1,0 +1,279 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sigil serve` as a process, as its clients use it: started with a ready file, reached over real
+/// HTTP by curl, stopped with SIGTERM.
+final class ServeProcess {
+    let process = Process()
+    let url: String
+    let logPath: String
+
+    init(_ cli: CLI, _ arguments: [String] = ["--listen", "127.0.0.1:0"]) throws {
+        let id = UInt64.random(in: 0...UInt64.max)
+        let ready = cli.home + "/ready-\(id).json"
+        logPath = cli.home + "/serve-\(id).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["serve", "--ready-file", ready] + arguments
+        process.environment = cli.environment
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = process.standardOutput
+        try process.run()
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: ready) && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        guard let data = FileManager.default.contents(atPath: ready),
+            let info = try JSONSerialization.jsonObject(with: data) as? [String: Any], let url = info["url"] as? String
+        else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw CocoaError(
+                .fileNoSuchFile,
+                userInfo: [
+                    NSLocalizedDescriptionKey:
+                        "sigil serve did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")"
+                ])
+        }
+        #expect(info["pid"] as? Int == Int(process.processIdentifier))
+        self.url = url
+    }
+
+    /// SIGTERM, then its exit status (at most 30 s later).
+    @discardableResult
+    func terminate() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+/// curl, an independent HTTP client: (HTTP status, body, response headers).
+@discardableResult
+func curl(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int, body: Data, headers: String) {
+    let id = UInt64.random(in: 0...UInt64.max)
+    let bodyPath = NSTemporaryDirectory() + "curl-body-\(id)"
+    let headerPath = NSTemporaryDirectory() + "curl-head-\(id)"
+    defer { for path in [bodyPath, headerPath] { try? FileManager.default.removeItem(atPath: path) } }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments =
+        ["curl", "-sS", "--max-time", "120", "-o", bodyPath, "-D", headerPath, "-w", "%{http_code}"] + arguments
+    let output = Pipe()
+    let input = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (
+        Int(code) ?? 0, FileManager.default.contents(atPath: bodyPath) ?? Data(),
+        (try? String(contentsOfFile: headerPath, encoding: .utf8)) ?? ""
+    )
+}
+
+@Suite("sigil serve: the process, TLS, SIGTERM, and the proxy against real upstreams", .serialized)
+struct ServeAcceptanceTests {
+    /// A user `app` granted every principal of the transfer server's vault, and an API key for it.
+    func appKey(_ cli: CLI, principals: [String]) throws -> String {
+        let config = cli.home + "/callers-\(UInt64.random(in: 0...UInt64.max)).yaml"
+        try
+            (["users:", "  - { name: app }", "grants:"]
+            + principals.map { "  - { principal: \($0), to: [user:app] }" }).joined(separator: "\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config])
+        return try cli.ok(["apikey", "create", "app"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("the ready file names the URL; SIGTERM lets a proxied 48 MiB download in flight finish, then exits 0")
+    func readyAndDrain() async throws {
+        let transfer = try TransferServer()
+        defer { transfer.stop() }
+        let key = try appKey(transfer.cli, principals: ["Api/svc", "Aws/deploy", "AwsUnsigned/deploy", "Plain/anyone"])
+        let serve = try ServeProcess(transfer.cli)
+        #expect(try curl([serve.url + "/healthz"]).status == 200)
+        #expect(try curl([serve.url + "/readyz"]).status == 200)
+        let url = serve.url
+        let download = Task.detached {
+            try curl([
+                "--limit-rate", "16M", "-H", "Authorization: Bearer \(key)", url + "/v1/proxy/Api/download?mib=48",
+            ])
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        let status = serve.terminate()
+        let answer = try await download.value
+        #expect(status == 0, "\(serve.log)")
+        #expect(answer.status == 200)
+        #expect(answer.body.count == 48 << 20)
+        let expected = answer.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-content-sha256:") }
+        #expect(
+            expected.map { $0.dropFirst("x-content-sha256:".count).trimmingCharacters(in: .whitespaces) }
+                == sha256Hex(answer.body))
+        // The use was recorded before the process ended.
+        let uses = try transfer.cli.ok(["audit", "list", "--json", "--limit", "5"]).stdout
+        #expect(uses.contains("use.proxy") && uses.contains("\"status 200\""), "\(uses)")
+    }
+
+    @Test(
+        "the proxy signs for the upstream (SigV4 checked by botocore), keeps the caller's Authorization and cookies and the upstream's cookies behind, and streams 20 MiB each way"
+    )
+    func proxy() throws {
+        let transfer = try TransferServer()
+        defer { transfer.stop() }
+        let key = try appKey(transfer.cli, principals: ["Api/svc", "Aws/deploy", "AwsUnsigned/deploy", "Plain/anyone"])
+        let serve = try ServeProcess(transfer.cli)
+        defer { serve.terminate() }
+        let auth = ["-H", "Authorization: Bearer \(key)"]
+
+        let signed = try curl(
+            auth + [
+                "-X", "POST", "--data-binary", "Action=GetCallerIdentity", serve.url + "/v1/proxy/Signed/check?a=1",
+            ])
+        #expect(signed.status == 200, "\(String(decoding: signed.body, as: UTF8.self))")
+        let signedEntry = try #require(try transfer.log().last { $0.path.hasPrefix("/sigv4/check") })
+        #expect(signedEntry.path == "/sigv4/check?a=1")
+        #expect(signedEntry.sigv4 == "valid", "\(signedEntry.sigv4 ?? "")")
+
+        let api = try curl(
+            auth + ["-H", "Cookie: session=caller-cookie", "-H", "X-Trace: t-1", serve.url + "/v1/proxy/Api/echo"])
+        #expect(api.status == 200)
+        let apiEntry = try #require(try transfer.entries("/api/echo").last)
+        #expect(apiEntry.header("X-Api-Key") == "api-key-not-for-elsewhere")
+        #expect(apiEntry.header("Authorization")?.hasPrefix("Basic ") == true)
+        #expect(apiEntry.header("Authorization") != "Bearer \(key)")
+        #expect(apiEntry.header("Cookie") == nil)
+        #expect(apiEntry.header("X-Trace") == "t-1")
+        #expect(!api.headers.lowercased().contains("set-cookie"))
+
+        // 20 MiB up with no declared length (chunked: streamed, signed UNSIGNED-PAYLOAD), and down.
+        let upload = Data((0..<(20 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let up = try curl(
+            auth + [
+                "-X", "PUT", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-",
+                serve.url + "/v1/proxy/Unsigned/upload",
+            ],
+            stdin: upload)
+        #expect(up.status == 200, "\(String(decoding: up.body.prefix(300), as: UTF8.self))")
+        let upEntry = try #require(try transfer.entries("/sigv4/unsigned/upload").last)
+        #expect(upEntry.length == upload.count)
+        #expect(upEntry.sha256 == sha256Hex(upload))
+        #expect(upEntry.sigv4 == "valid", "\(upEntry.sigv4 ?? "")")
+        let down = try curl(auth + [serve.url + "/v1/proxy/Api/download?mib=20"])
+        #expect(down.body.count == 20 << 20)
+
+        // Errors are the CLI's, as JSON.
+        let refused = try curl(auth + [serve.url + "/v1/proxy/Nope/x"])
+        #expect(refused.status == 422)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("\"code\":\"callout-refused\""))
+        #expect(try curl([serve.url + "/v1/proxy/Api/echo"]).status == 401)
+    }
+
+    @Test("plain HTTP is refused on any address but loopback; with --tls-cert and --tls-key it serves HTTPS")
+    func tls() throws {
+        let cli = CLI()
+        try cli.ok(["init"])
+        let refused = try cli.run(["serve", "--listen", "0.0.0.0:0"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("plain HTTP is only for loopback"))
+        let pki = try MTLSAcceptanceTests.makePKI(cli)
+        let serve = try ServeProcess(
+            cli, ["--listen", "127.0.0.1:0", "--tls-cert", pki + "/server.crt", "--tls-key", pki + "/server.key"])
+        defer { serve.terminate() }
+        #expect(serve.url.hasPrefix("https://127.0.0.1:"))
+        #expect(try curl(["--cacert", pki + "/ca.crt", serve.url + "/healthz"]).status == 200)
+        #expect(try curl([serve.url + "/healthz"]).status == 0)  // an unknown CA: curl refuses
+    }
+
+    @Test("the proxy against Authlib: a token the server has invalidated is refreshed once on 401 and the call retried")
+    func oauthRefresh() async throws {
+        let cli = CLI()
+        let keys = try OAuthAcceptanceTests.Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": OAuthAcceptanceTests().clients(keys)])
+        try OAuthAcceptanceTests().configure(cli, server, keys)
+        let key = try appKey(cli, principals: ["Basic/service"])
+        let serve = try ServeProcess(cli)
+        defer { serve.terminate() }
+        let auth = ["-H", "Authorization: Bearer \(key)"]
+        let first = try curl(auth + [serve.url + "/v1/proxy/Basic/api/me"])
+        #expect(first.status == 200, "\(String(decoding: first.body, as: UTF8.self))")
+        #expect(String(decoding: first.body, as: UTF8.self).contains("svc-basic"))
+        #expect(try await server.tokenRequests() == 1)
+        try await server.admin("/_invalidate_access_tokens")
+        let second = try curl(auth + [serve.url + "/v1/proxy/Basic/api/me"])
+        #expect(second.status == 200, "\(String(decoding: second.body, as: UTF8.self))")
+        #expect(try await server.tokenRequests() == 2)
+        await server.stop()
+    }
+
+    @Test("the proxy signs STS calls moto accepts, and presents the client certificate openssl s_server demands")
+    func motoAndMTLS() throws {
+        let cli = CLI()
+        let moto = try MotoServer(directory: cli.home)
+        defer { moto.stop() }
+        let pki = try MTLSAcceptanceTests.makePKI(cli)
+        let tls = try TLSServer(directory: pki)
+        defer { tls.stop() }
+        try cli.ok(["init"])
+        let config = cli.home + "/upstreams.yaml"
+        try """
+        externalCredentials:
+          - name: Aws
+            protocol: aws-sigv4
+            parameters: { region: us-east-1, service: sts }
+            principals: [{ name: deploy, secrets: { accessKeyId: env:AK, secretAccessKey: env:SK } }]
+          - { name: Plain, protocol: none, principals: [{ name: anyone }] }
+        namedCredentials:
+          - { name: Sts, url: "\(moto.info.endpoint)", externalCredential: Aws }
+          - name: Tls
+            url: "https://127.0.0.1:\(tls.port)"
+            externalCredential: Plain
+            clientIdentity: { certificate: "file:pki/client.crt", privateKey: "file:pki/client.key" }
+            trust: { caBundle: pki/ca.crt }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config], environment: ["AK": moto.info.access_key, "SK": moto.info.secret_key])
+        let key = try appKey(cli, principals: ["Aws/deploy", "Plain/anyone"])
+        let serve = try ServeProcess(cli)
+        defer { serve.terminate() }
+        let auth = ["-H", "Authorization: Bearer \(key)"]
+        let identity = try curl(
+            auth + [
+                "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                "--data-binary", "Action=GetCallerIdentity&Version=2011-06-15", serve.url + "/v1/proxy/Sts/",
+            ])
+        let text = String(decoding: identity.body, as: UTF8.self)
+        #expect(identity.status == 200, "\(text)")
+        #expect(text.contains(moto.info.user_arn))
+        let mtls = try curl(auth + [serve.url + "/v1/proxy/Tls/"])
+        #expect(mtls.status == 200)
+        #expect(String(decoding: mtls.body, as: UTF8.self).contains("s_server") || mtls.body.count > 0)
+    }
+}
+
+func sha256Hex(_ data: Data) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sha256sum"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try? process.run()
+    DispatchQueue.global().async {
+        input.fileHandleForWriting.write(data)
+        try? input.fileHandleForWriting.close()
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return String(text.prefix(64))
+}
