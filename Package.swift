@@ -199,6 +199,7 @@ let package = Package(
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings

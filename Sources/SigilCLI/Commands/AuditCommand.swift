@@ -64,7 +64,7 @@ struct AuditCommand: ParsableCommand {
                 }
                 if result.catalogProblems.isEmpty {
                     print(
-                        "Catalog authentic: every credential, principal, grant, user, group, authorization and secret stage is as Sigil wrote it."
+                        "Catalog authentic: every credential, principal, grant, user, group, authorization, secret stage, role, password, API key and service setting is as Sigil wrote it."
                     )
                 } else {
                     print("Catalog CHANGED WITHOUT THE KEY (Sigil refuses to sign until it is repaired):")

@@ -71,7 +71,7 @@ extension Vault {
     /// Creates an API key for `user`, valid until `expires` (or for ever): its description, and the
     /// key itself, which is not stored and cannot be shown again.
     public func createAPIKey(for user: String, expires: Date? = nil) throws -> (APIKeyInfo, SecretBytes) {
-        let id = Hex.encode(Array(SecretBytes.random(count: 8).withUnsafeBytes { $0 }))
+        let id = SecretBytes.random(count: 8).withUnsafeBytes { Hex.encode($0) }
         // Written straight into a buffer that is wiped, not through a String.
         let head = Array("\(Self.apiKeyPrefix)\(id)_".utf8)
         var text = head + [UInt8](repeating: 0, count: Base64URL.encodedCount(32))
