@@ -213,6 +213,14 @@ struct ServeAcceptanceTests {
         let second = try curl(auth + [serve.url + "/v1/proxy/Basic/api/me"])
         #expect(second.status == 200, "\(String(decoding: second.body, as: UTF8.self))")
         #expect(try await server.tokenRequests() == 2)
+        // The token requests are counted per external credential (GET /metrics, for operators).
+        let roles = cli.home + "/roles.yaml"
+        try "roles:\n  operator: [user:app]\n".write(toFile: roles, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", roles])
+        let metrics = String(decoding: try curl(auth + [serve.url + "/metrics"]).body, as: UTF8.self)
+        #expect(
+            metrics.contains(#"sigil_token_requests_total{external_credential="Basic",outcome="success"} 2"#),
+            "\(metrics)")
         await server.stop()
     }
 

@@ -133,4 +133,24 @@ struct SigningRouteTests {
         #expect(try harness.vault.auditEntries(limit: 10, matching: .init(user: "alice", action: "use")).count == 1)
         #expect(try harness.vault.verifyAudit().valid)
     }
+
+    @Test("GET /metrics counts requests by route and status, signing latency and authenticator outcomes")
+    func metrics() async throws {
+        try await ServiceHarness.with { service in
+            _ = try await service.send(
+                "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+            _ = try await service.send("POST", "/v1/sign", as: .basic("alice", password: "wrong password"), json: [:])
+            let answer = try await service.send("GET", "/metrics", as: .basic("olga"))
+            #expect(answer.status == 200)
+            #expect(answer.header("Content-Type")?.hasPrefix("text/plain") == true)
+            let text = answer.text
+            #expect(
+                text.contains(#"sigil_http_requests_total{route="/v1/sign",method="POST",status="200"} 1"#), "\(text)")
+            #expect(text.contains(#"sigil_http_requests_total{route="/v1/sign",method="POST",status="401"} 1"#))
+            #expect(text.contains(#"sigil_authentications_total{authenticator="api-key",outcome="success"}"#))
+            #expect(text.contains(#"sigil_authentications_total{authenticator="basic",outcome="failure"} 1"#))
+            #expect(text.contains(#"sigil_sign_duration_seconds_count{kind="sign"} 1"#))
+            #expect(!text.contains(ServiceHarness.billingKey))
+        }
+    }
 }

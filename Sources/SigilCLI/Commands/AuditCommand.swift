@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SigilCore
 import SigilStore
 
@@ -19,11 +20,37 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "How many entries.")
         var limit = 50
 
+        @Option(help: "Only entries by this user or made acting as them (the service's use records).")
+        var user: String?
+
+        @Option(help: "Only entries about this named or external credential.")
+        var credential: String?
+
+        @Option(help: ArgumentHelp("Only entries at or after this instant (ISO 8601).", valueName: "time"))
+        var since: String?
+
+        @Option(help: ArgumentHelp("Only entries before this instant (ISO 8601).", valueName: "time"))
+        var until: String?
+
+        @Option(help: "Only this action (use.sign) or family of actions (use).")
+        var action: String?
+
         @Flag(help: "Print JSON.")
         var json = false
 
         func run() throws {
-            let entries = try options.open().auditEntries(limit: limit)
+            func instant(_ text: String?, _ option: String) throws -> Date? {
+                guard let text else { return nil }
+                guard let date = try? Date(text, strategy: .iso8601) else {
+                    throw ValidationError(
+                        "--\(option) \(text): expected an ISO 8601 instant such as 2026-12-01T00:00:00Z")
+                }
+                return date
+            }
+            let filter = AuditFilter(
+                user: user, credential: credential, since: try instant(since, "since"),
+                until: try instant(until, "until"), action: action)
+            let entries = try options.open().auditEntries(limit: limit, matching: filter)
             if json {
                 try Output.json(entries)
                 return

@@ -57,9 +57,11 @@ enum SigningRoutes {
             let user = try state.actingUser(caller, as: body.as)
             let outbound = try OutboundRequest.checked(
                 method: body.method, url: body.url, headers: headers(body.headers))
+            let started = ContinuousClock.now
             do {
                 let url = try await state.engine.presign(
                     outbound, as: user, at: try instant(body.at, state), expires: body.expires ?? 3600)
+                state.metrics.signed(kind: "presign", duration: ContinuousClock.now - started)
                 state.recordUse(
                     .presign, caller: caller, actingUser: user, method: outbound.method, url: outbound.url,
                     decorated: nil, outcome: "ok")

@@ -21,7 +21,11 @@ final class ServiceState: Sendable {
 
     init(vault: Vault, metrics: ServiceMetrics, logger: Logger, clock: @escaping @Sendable () -> Date) {
         self.vault = vault
-        self.broker = CredentialBroker(vault: vault)
+        self.broker = CredentialBroker(
+            vault: vault,
+            observeProviderCall: { credential, failed in
+                metrics.tokenUse(externalCredential: credential, failed: failed)
+            })
         self.engine = SigningEngine(source: vault, issuer: broker)
         self.executor = Executor(engine: engine)
         self.recorder = UseRecorder(vault: vault, logger: logger)

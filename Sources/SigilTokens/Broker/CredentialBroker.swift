@@ -58,12 +58,18 @@ public final class CredentialBroker: CredentialIssuer {
     /// provider may be asked again (1, 2, 4... up to 60 seconds later).
     private let failures = Mutex<[IssuedCredentialKey: (count: Int, error: any Error, retryAt: Date)]>([:])
 
+    /// Told of every call to a provider: the external credential, and whether it failed (the
+    /// service's metrics count them).
+    let observeProviderCall: (@Sendable (_ externalCredential: String, _ failed: Bool) -> Void)?
+
     /// `providers` replaces the built-in ones (STS AssumeRole) for the kinds it names.
     public init(
         vault: Vault, client: TokenEndpointClient = TokenEndpointClient(), leaseDuration: Int64 = 60,
         providers: [IssuedCredential.Kind: any CredentialProvider] = [:],
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        observeProviderCall: (@Sendable (_ externalCredential: String, _ failed: Bool) -> Void)? = nil
     ) {
+        self.observeProviderCall = observeProviderCall
         self.vault = vault
         self.client = client
         self.leaseDuration = leaseDuration
@@ -302,11 +308,14 @@ public final class CredentialBroker: CredentialIssuer {
                 let obtained: IssuedCredential
                 do {
                     obtained = try await provider.obtain(request, previous: latest, now: clock())
+                    observeProviderCall?(request.external.name, false)
                 } catch let error as SigilError where error.code == .reauthorizationRequired {
+                    observeProviderCall?(request.external.name, true)
                     forget(key)
                     try? vault.releaseRefreshLease(lease, error: error.reason, discardingValue: true)
                     throw error
                 } catch {
+                    observeProviderCall?(request.external.name, true)
                     try? vault.releaseRefreshLease(lease, error: (error as? SigilError)?.reason ?? "\(type(of: error))")
                     backOff(key, after: error)
                     // The provider failed, but the value in hand has not expired yet: use it.
