@@ -161,7 +161,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -181,7 +183,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "sigil",
-            dependencies: ["SigilCLI", "SigilCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "SigilCLI", "SigilCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -206,7 +210,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SigilSigningTests",
-            dependencies: ["SigilCore", "SigilModel", "SigilSigning", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilSigning", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Vectors"],
             swiftSettings: strictSettings
         ),
@@ -235,7 +241,8 @@ let package = Package(
         .testTarget(
             name: "SigilCLITests",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilHTTP", "SigilCLI", "sigil",
+                "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilHTTP", "SigilCLI",
+                "sigil",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -105,7 +105,7 @@ struct DocumentReader {
     /// out keeps its default.
     private mutating func service(_ node: ConfigNode) throws(SigilError) -> ServiceSettings {
         lines[.service] = node.line
-        let fields = try mapping(node, "service", keys: ["basic", "apiKeys", "failures"])
+        let fields = try mapping(node, "service", keys: ["basic", "apiKeys", "failures", "platformSession"])
         var settings = ServiceSettings()
         if let node = fields["basic"] { settings.basic = try toggle(node, "service.basic") }
         if let node = fields["apiKeys"] { settings.apiKeys = try toggle(node, "service.apiKeys") }
@@ -121,6 +121,25 @@ struct DocumentReader {
             if let value = failures["forgetSeconds"] {
                 settings.failures.forgetSeconds = try integer(value, "service.failures.forgetSeconds")
             }
+        }
+        if let node = fields["platformSession"] {
+            let path = "service.platformSession"
+            let entries = try mapping(
+                node, path,
+                keys: ["enabled", "sessionHeader", "identityHeader", "allowedHosts", "userField", "cacheSeconds"])
+            let enabled =
+                try entries["enabled"].map { node throws(SigilError) in try bool(node, path + ".enabled") } ?? true
+            var session = ServiceSettings.PlatformSession()
+            if let node = entries["sessionHeader"] {
+                session.sessionHeader = try string(node, path + ".sessionHeader", in: node)
+            }
+            if let node = entries["identityHeader"] {
+                session.identityHeader = try string(node, path + ".identityHeader", in: node)
+            }
+            session.allowedHosts = try strings(entries["allowedHosts"], path + ".allowedHosts")
+            if let node = entries["userField"] { session.userField = try string(node, path + ".userField", in: node) }
+            if let node = entries["cacheSeconds"] { session.cacheSeconds = try integer(node, path + ".cacheSeconds") }
+            settings.platformSession = enabled ? session : nil
         }
         return settings
     }

@@ -231,7 +231,7 @@ public struct Catalog: Sendable, Hashable {
                 issues.append(ValidationIssue(.roles, field: grant.role.rawValue, "actAs is for the app role only"))
             }
         }
-        for (field, problem) in service?.failures.problems ?? [] {
+        for (field, problem) in (service?.failures.problems ?? []) + (service?.platformSession?.problems ?? []) {
             issues.append(ValidationIssue(.service, field: field, problem))
         }
         return issues

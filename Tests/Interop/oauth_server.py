@@ -53,6 +53,8 @@ Endpoints:
                          without login_hint the user "denies" (302 with error=access_denied).
   POST /oauth/device     RFC 8628 §3.1 device authorization (interval 1, expires_in 600).
   POST /oauth/revoke     RFC 7009. A refresh token revokes its access token too; an access token only itself.
+  GET  /id/SUBJECT       an identity URL: 200 {"user_id","username","email"} (all SUBJECT, email @example.com)
+                         for a bearer access token of SUBJECT, 401/403 otherwise; /id/redirect/SUBJECT: 302 there
   GET  /api/me           RFC 6750 protected resource: 200 {"sub","client_id","scope"}; otherwise 401
                          [{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}].
   Test-only (no auth, loopback only):
@@ -219,7 +221,7 @@ class Store:
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
-        self.token_requests = self.failed_token_requests = self.revocations = 0
+        self.token_requests = self.failed_token_requests = self.revocations = self.identity_requests = 0
         self.by_grant, self.auth_methods = {}, {}
         self.last_token_request_params = {}
 
@@ -244,12 +246,13 @@ class Stats:
         authentications at the token endpoint by method ("none" also for assertion grants sent without
         client authentication); revocations: /oauth/revoke requests answered 200;
         last_token_request_params: the last token request's form, with the values of secrets and
-        assertions replaced by "<redacted>" (a repeated parameter gives a list)."""
+        assertions replaced by "<redacted>" (a repeated parameter gives a list); identity_requests:
+        every GET /id/SUBJECT."""
         with self.lock:
             return {"token_requests": self.token_requests, "by_grant": dict(self.by_grant),
                     "failed_token_requests": self.failed_token_requests, "revocations": self.revocations,
                     "last_token_request_params": dict(self.last_token_request_params),
-                    "auth_methods": dict(self.auth_methods)}
+                    "auth_methods": dict(self.auth_methods), "identity_requests": self.identity_requests}
 
 
 STORE, STATS = Store(), Stats()
@@ -780,6 +783,26 @@ def me():
         body = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
         return jsonify(body), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     return jsonify(sub=token.subject, client_id=token.client_id, scope=token.scope)
+
+
+@app.get("/id/<subject>")
+def identity(subject):
+    """The identity URL of a session (Salesforce's /id/ORG/USER): who the bearer access token belongs
+    to, when it belongs to SUBJECT; 401 otherwise. /id/redirect/SUBJECT answers 302 to /id/SUBJECT."""
+    with STATS.lock:
+        STATS.identity_requests += 1
+    try:
+        token = require_oauth.acquire_token()
+    except OAuth2Error:
+        return jsonify(error="invalid_token"), 401
+    if token.subject != subject:
+        return jsonify(error="not this session's identity"), 403
+    return jsonify(user_id=subject, username=subject, email=subject + "@example.com")
+
+
+@app.get("/id/redirect/<subject>")
+def identity_redirect(subject):
+    return "", 302, {"Location": "/id/" + subject}
 
 
 @app.get("/_stats")

@@ -224,6 +224,53 @@ struct ServeAcceptanceTests {
         await server.stop()
     }
 
+    @Test(
+        "the platform-session authenticator asks an allowed identity URL (Authlib's) once per session, never a host off the allowlist, and follows no redirect"
+    )
+    func platformSession() async throws {
+        let cli = CLI()
+        let keys = try OAuthAcceptanceTests.Keys(directory: cli.home)
+        let server = try OAuthServer(directory: cli.home, config: ["clients": OAuthAcceptanceTests().clients(keys)])
+        try OAuthAcceptanceTests().configure(cli, server, keys)
+        let base = server.info.base_url
+        let host = String(base.dropFirst("http://".count))
+        let config = cli.home + "/platform.yaml"
+        try """
+        users: [{ name: svc-basic }]
+        grants: [{ principal: Post/service, to: [user:svc-basic] }]
+        service:
+          platformSession: { allowedHosts: ["\(host)"], userField: username, cacheSeconds: 60 }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config])
+        // A session of svc-basic at the platform: an access token the platform issued to it.
+        let session = try cli.ok(["token", "Basic"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serve = try ServeProcess(cli)
+        defer { serve.terminate() }
+        func sign(_ session: String, _ identity: String) throws -> Int {
+            try curl([
+                "-H", "X-Sigil-Session: \(session)", "-H", "X-Sigil-Identity-URL: \(identity)", "-X", "POST",
+                "-d", #"{"method": "GET", "url": "callout:Post/api/me"}"#, serve.url + "/v1/sign",
+            ]).status
+        }
+        func identityRequests() async throws -> Int { try await server.stats()["identity_requests"] as? Int ?? -1 }
+        #expect(try sign(session, base + "/id/svc-basic") == 200)
+        #expect(try await identityRequests() == 1)
+        #expect(try sign(session, base + "/id/svc-basic") == 200)
+        #expect(try await identityRequests() == 1)  // kept for cacheSeconds
+        #expect(try sign("not-a-session", base + "/id/svc-basic") == 401)
+        #expect(try await identityRequests() == 2)
+        // Off the allowlist (another name for the same server), or a redirect: never asked or followed.
+        #expect(
+            try sign(session, base.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/id/svc-basic") == 401)
+        #expect(try sign(session, "ftp://\(host)/id/svc-basic") == 401)
+        #expect(try sign(session + "x", base + "/id/redirect/svc-basic") == 401)
+        #expect(try await identityRequests() == 2)
+        let uses = try cli.ok(["audit", "list", "--json", "--action", "use", "--user", "svc-basic"]).stdout
+        #expect(uses.contains("\"authenticator\" : \"platform-session\""), "\(uses)")
+        #expect(!uses.contains(session))
+        await server.stop()
+    }
+
     @Test("the proxy signs STS calls moto accepts, and presents the client certificate openssl s_server demands")
     func motoAndMTLS() throws {
         let cli = CLI()

@@ -19,6 +19,7 @@ let fuzzTargets: [(name: String, maximumBytes: Int, run: @Sendable (UnsafeBuffer
     ("callout-url", 64 << 10, CalloutTarget.run),
     ("endpoint-url", 64 << 10, EndpointURLTarget.run),
     ("headers", 64 << 10, HeadersTarget.run),
+    ("inbound", 64 << 10, InboundTarget.run),
 ]
 
 /// The target this process runs, chosen once from the environment.

@@ -25,7 +25,7 @@ struct BasicAuthenticator: Authenticator {
         -> AuthenticationOutcome
     {
         guard settings.basic.enabled, let header = request.headers[.authorization],
-            let credentials = BasicCredentials(header: header)
+            let credentials = InboundCredentials.basic(header)
         else { return .notApplicable }
         let keys = ["user:\(credentials.user)", "address:\(context.remoteAddress)"]
         guard let wait = await throttle.admit(keys, settings: settings.failures) else {
@@ -42,25 +42,6 @@ struct BasicAuthenticator: Authenticator {
         guard matches, let stored else { return .failed(keys: keys) }
         verified.insert(user: credentials.user, hash: stored, password: credentials.password)
         return .authenticated(user: credentials.user)
-    }
-}
-
-/// `Authorization: Basic base64(user ":" password)` (RFC 7617, section 2), the password kept as
-/// ``SecretBytes``.
-struct BasicCredentials {
-    let user: String
-    let password: SecretBytes
-
-    init?(header: String) {
-        guard header.count > 6, header.prefix(6).lowercased() == "basic " else { return nil }
-        let encoded = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        guard encoded.utf8.count <= 4096, var decoded = Data(base64Encoded: encoded) else { return nil }
-        defer { decoded.resetBytes(in: 0..<decoded.count) }
-        guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        let user = String(decoding: decoded[..<colon], as: UTF8.self)
-        guard !user.isEmpty, Names.problem(withUserName: user) == nil else { return nil }
-        self.user = user
-        password = SecretBytes(copying: decoded[decoded.index(after: colon)...])
     }
 }
 

@@ -38,7 +38,7 @@ public struct ServiceOptions: Sendable {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw SigilError(.invalidRequest, "--tls-cert and --tls-key go together")
         }
-        if tlsCertificate == nil && !Self.isLoopback(host) {
+        if tlsCertificate == nil && !InboundCredentials.isLoopback(host) {
             throw SigilError(
                 .invalidRequest,
                 "--listen \(listen.sanitizedForMessage): plain HTTP is only for loopback (127.0.0.1, ::1, localhost); give --tls-cert and --tls-key to listen on another address"
@@ -49,11 +49,5 @@ public struct ServiceOptions: Sendable {
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
         self.readyFile = readyFile
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" || host == "::1" { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import SigilCore
 import SigilHTTP
 import SigilModel
@@ -15,6 +17,11 @@ final class ServiceState: Sendable {
     let broker: CredentialBroker
     let executor: Executor
     let recorder: UseRecorder
+    /// Asks platform identity URLs who a session is: no redirects, short timeouts.
+    let identityClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3), read: .seconds(5))))
     let metrics: ServiceMetrics
     let clock: @Sendable () -> Date
     let logger: Logger

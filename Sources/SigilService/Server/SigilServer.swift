@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 public import Foundation
 public import Hummingbird
 import HummingbirdCore
@@ -42,6 +43,7 @@ public struct SigilServer {
                 authenticators: [
                     // The order of ../shared/seeds/000_*: platform session, directory Basic, Sigil's
                     // own Basic and API keys, SAML, anonymous.
+                    PlatformSessionAuthenticator(client: state.identityClient, throttle: throttle),
                     BasicAuthenticator(vault: vault, throttle: throttle),
                     APIKeyAuthenticator(vault: vault, throttle: throttle, clock: clock),
                 ], vault: vault, throttle: throttle, metrics: metrics))
@@ -140,6 +142,7 @@ struct Resources: Service {
 
     func run() async throws {
         try await state.recorder.run()
+        try? await state.identityClient.shutdown()
         try? await state.executor.shutdown()
         try? await state.broker.shutdown()
     }

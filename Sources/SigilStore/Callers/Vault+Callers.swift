@@ -23,7 +23,7 @@ extension SigilError.Code {
 
 extension Vault {
     /// The prefix of every API key.
-    public static let apiKeyPrefix = "sigil_"
+    public static var apiKeyPrefix: String { InboundCredentials.apiKeyPrefix }
 
     // MARK: Passwords
 
@@ -135,16 +135,7 @@ extension Vault {
     /// at `date`. Throws ``SigilError/Code/unauthenticated`` otherwise, without saying which.
     public func user(ofAPIKey key: SecretBytes, at date: Date) throws -> String {
         let failure = SigilError(.unauthenticated, "the API key is not valid")
-        let id: String? = key.withUnsafeBytes { bytes in
-            // sigil_ + 16 hex + _ + 43 base64url
-            guard bytes.count == 66, bytes.starts(with: Self.apiKeyPrefix.utf8), bytes[22] == UInt8(ascii: "_") else {
-                return nil
-            }
-            let id = bytes[6..<22]
-            guard id.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
-            return String(decoding: id, as: UTF8.self)
-        }
-        guard let id else { throw failure }
+        guard let id = key.withUnsafeBytes({ InboundCredentials.apiKeyID($0) }) else { throw failure }
         let presented = key.withUnsafeBytes { Array(SHA256.hash(data: $0)) }
         return try read { db in
             guard

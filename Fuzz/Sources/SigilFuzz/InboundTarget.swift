@@ -1,0 +1,35 @@
+import Foundation
+import SigilCore
+import SigilModel
+
+/// `inbound`: what callers of the service present. The input is split at its first newline: the
+/// first line is tried as an `Authorization: Basic` value, as an API key, and as an identity URL
+/// (against the allowlist in the rest of the input, one host a line). An accepted Basic header
+/// must round-trip: encoding its user and password again gives back the same pair.
+enum InboundTarget {
+    static func run(_ input: UnsafeBufferPointer<UInt8>) {
+        let text = input.text
+        let first = String(text.prefix { $0 != "\n" })
+        let hosts = text.split(separator: "\n").dropFirst().map(String.init)
+        if let (user, password) = InboundCredentials.basic(first) {
+            let again = password.withUnsafeBytes {
+                "Basic " + (Data(user.utf8) + Data([0x3A]) + Data($0)).base64EncodedString()
+            }
+            guard let parsed = InboundCredentials.basic(again), parsed.user == user, parsed.password == password else {
+                FuzzCheck.fail("an accepted Basic header does not read back as the same user and password")
+            }
+        }
+        if let id = Array(first.utf8).withUnsafeBytes({ InboundCredentials.apiKeyID($0) }) {
+            guard id.utf8.count == 16, first.hasPrefix(InboundCredentials.apiKeyPrefix + id + "_") else {
+                FuzzCheck.fail("an API key id that is not the key's 16 hex digits")
+            }
+        }
+        if let url = InboundCredentials.identityURL(first, allowedHosts: hosts) {
+            guard let host = URLComponents(string: url)?.host?.lowercased(),
+                hosts.contains(where: { $0.lowercased() == host || $0.lowercased().hasPrefix(host + ":") })
+            else {
+                FuzzCheck.fail("an identity URL accepted on a host that is not allowed")
+            }
+        }
+    }
+}
