@@ -53,6 +53,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // OpenLDAP's client library, from Debian's libldap-dev: the service's directory authenticator.
+        .systemLibrary(
+            name: "CLDAP",
+            pkgConfig: "ldap",
+            providers: [.apt(["libldap-dev"])]
+        ),
         // Secret bytes, sealing, the keyring and the shared error type.
         .target(
             name: "SigilCore",
@@ -150,7 +156,7 @@ let package = Package(
             name: "SigilService",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
-                "SigilOperations",
+                "SigilOperations", "CLDAP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

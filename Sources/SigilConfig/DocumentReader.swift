@@ -105,7 +105,8 @@ struct DocumentReader {
     /// out keeps its default.
     private mutating func service(_ node: ConfigNode) throws(SigilError) -> ServiceSettings {
         lines[.service] = node.line
-        let fields = try mapping(node, "service", keys: ["basic", "apiKeys", "failures", "platformSession"])
+        let fields = try mapping(
+            node, "service", keys: ["basic", "apiKeys", "failures", "platformSession", "directory"])
         var settings = ServiceSettings()
         if let node = fields["basic"] { settings.basic = try toggle(node, "service.basic") }
         if let node = fields["apiKeys"] { settings.apiKeys = try toggle(node, "service.apiKeys") }
@@ -140,6 +141,36 @@ struct DocumentReader {
             if let node = entries["userField"] { session.userField = try string(node, path + ".userField", in: node) }
             if let node = entries["cacheSeconds"] { session.cacheSeconds = try integer(node, path + ".cacheSeconds") }
             settings.platformSession = enabled ? session : nil
+        }
+        if let node = fields["directory"] {
+            let path = "service.directory"
+            let entries = try mapping(
+                node, path,
+                keys: [
+                    "enabled", "url", "startTLS", "caBundle", "userDN", "groupBase", "groupFilter", "groups",
+                    "groupAttribute", "timeoutSeconds",
+                ])
+            let enabled =
+                try entries["enabled"].map { node throws(SigilError) in try bool(node, path + ".enabled") } ?? true
+            var directory = ServiceSettings.Directory()
+            directory.url = try string(entries["url"], path + ".url", in: node)
+            directory.userDN = try string(entries["userDN"], path + ".userDN", in: node)
+            if let value = entries["startTLS"] { directory.startTLS = try bool(value, path + ".startTLS") }
+            if let value = entries["caBundle"] { directory.caBundle = try string(value, path + ".caBundle", in: node) }
+            if let value = entries["groupBase"] {
+                directory.groupBase = try string(value, path + ".groupBase", in: node)
+            }
+            if let value = entries["groupFilter"] {
+                directory.groupFilter = try string(value, path + ".groupFilter", in: node)
+            }
+            if let value = entries["groupAttribute"] {
+                directory.groupAttribute = try string(value, path + ".groupAttribute", in: node)
+            }
+            if let value = entries["timeoutSeconds"] {
+                directory.timeoutSeconds = try integer(value, path + ".timeoutSeconds")
+            }
+            directory.groups = try parameters(entries["groups"], path + ".groups")
+            settings.directory = enabled ? directory : nil
         }
         return settings
     }

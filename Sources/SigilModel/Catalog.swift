@@ -231,8 +231,17 @@ public struct Catalog: Sendable, Hashable {
                 issues.append(ValidationIssue(.roles, field: grant.role.rawValue, "actAs is for the app role only"))
             }
         }
-        for (field, problem) in (service?.failures.problems ?? []) + (service?.platformSession?.problems ?? []) {
+        for (field, problem) in (service?.failures.problems ?? []) + (service?.platformSession?.problems ?? [])
+            + (service?.directory?.problems ?? [])
+        {
             issues.append(ValidationIssue(.service, field: field, problem))
+        }
+        for (directoryGroup, group) in (service?.directory?.groups ?? [:]).sorted(by: { $0.key < $1.key })
+        where !groupSet.contains(group) {
+            issues.append(
+                ValidationIssue(
+                    .service, field: "directory.groups.\(directoryGroup.sanitizedForMessage)",
+                    "group \(group.sanitizedForMessage) does not exist"))
         }
         return issues
     }

@@ -271,6 +271,58 @@ struct ServeAcceptanceTests {
         await server.stop()
     }
 
+    @Test(
+        "the directory authenticator binds to a real slapd over StartTLS; a directory group maps to a role; a wrong or empty password, or a user Sigil does not know, is refused"
+    )
+    func directory() throws {
+        let cli = CLI()
+        let pki = try MTLSAcceptanceTests.makePKI(cli)
+        struct Info: Decodable { var url: String }
+        let ldap = try InteropPeer<Info>(
+            "ldap_server.py", [cli.home + "/ldap.json", pki], infoPath: cli.home + "/ldap.json")
+        defer { ldap.stop() }
+        try cli.ok(["init"])
+        let config = cli.home + "/directory.yaml"
+        try """
+        externalCredentials:
+          - { name: Plain, protocol: none, principals: [{ name: anyone }] }
+        namedCredentials:
+          - { name: Api, url: "https://api.example", externalCredential: Plain }
+        users: [{ name: alice }, { name: bob }]
+        groups: [ops]
+        grants: [{ principal: Plain/anyone, to: [user:alice, user:bob] }]
+        roles:
+          operator: [group:ops]
+        service:
+          directory:
+            url: "\(ldap.info.url)"
+            startTLS: true
+            caBundle: "\(pki)/ca.crt"
+            userDN: "uid={user},ou=people,dc=example,dc=org"
+            groupBase: "ou=groups,dc=example,dc=org"
+            groups: { sigil-operators: ops }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config])
+        let serve = try ServeProcess(cli)
+        defer { serve.terminate() }
+        let url = serve.url
+        func call(_ user: String, _ password: String, _ path: String = "/v1/sign") throws -> Int {
+            var arguments = ["-u", "\(user):\(password)"]
+            if path == "/v1/sign" { arguments += ["-X", "POST", "-d", #"{"method": "GET", "url": "callout:Api/x"}"#] }
+            return try curl(arguments + [url + path]).status
+        }
+        #expect(try call("alice", "alice-directory-password") == 200)
+        // ops, from the directory's sigil-operators group, holds the operator role.
+        #expect(try call("alice", "alice-directory-password", "/v1/audit") == 200)
+        #expect(try call("alice", "not-her-password") == 401)
+        #expect(try call("alice", "") == 401)
+        #expect(try call("carol", "carol-directory-password") == 401)  // not a Sigil user
+        #expect(try call("bob", "any") == 401)  // a Sigil user the directory does not know
+        let uses = try cli.ok(["audit", "list", "--json", "--action", "use"]).stdout
+        #expect(uses.contains("\"authenticator\" : \"directory\""), "\(uses)")
+        #expect(!serve.log.contains("alice-directory-password"))
+    }
+
     @Test("the proxy signs STS calls moto accepts, and presents the client certificate openssl s_server demands")
     func motoAndMTLS() throws {
         let cli = CLI()

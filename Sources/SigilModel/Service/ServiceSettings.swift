@@ -1,3 +1,5 @@
+import Foundation
+
 /// The service's settings: the apply file's `service:` (README, "The service"). Which inbound
 /// authenticators run, and how failures slow down. Not secret.
 public struct ServiceSettings: Sendable, Hashable, Codable {
@@ -10,15 +12,82 @@ public struct ServiceSettings: Sendable, Hashable, Codable {
     /// An upstream platform's session (a session id and an identity URL, as Salesforce's pair);
     /// `nil`: off.
     public var platformSession: PlatformSession?
+    /// HTTP Basic checked by an LDAP simple bind; `nil`: off.
+    public var directory: Directory?
 
     public init(
         basic: Toggle = Toggle(), apiKeys: Toggle = Toggle(), failures: FailureDelay = FailureDelay(),
-        platformSession: PlatformSession? = nil
+        platformSession: PlatformSession? = nil, directory: Directory? = nil
     ) {
         self.basic = basic
         self.apiKeys = apiKeys
         self.failures = failures
         self.platformSession = platformSession
+        self.directory = directory
+    }
+
+    /// The directory authenticator: a Basic user name and password are checked by an LDAP simple
+    /// bind as ``userDN`` (with `{user}` replaced by the name, escaped as RFC 4514 says). Groups the
+    /// user belongs to in the directory (``groupFilter`` under ``groupBase``, `{dn}` the user's DN,
+    /// escaped as RFC 4515 says) map to Sigil groups through ``groups`` and count for roles.
+    public struct Directory: Sendable, Hashable, Codable {
+        /// `ldap://host:port` or `ldaps://host:port`.
+        public var url: String
+        /// StartTLS (RFC 4513, section 3) on an `ldap://` URL; required off loopback.
+        public var startTLS: Bool
+        /// PEM CA certificates the directory's certificate must chain to (a path); `nil`: the system's.
+        public var caBundle: String?
+        public var userDN: String
+        public var groupBase: String?
+        public var groupFilter: String
+        /// Directory group (the value of ``groupAttribute``) -> Sigil group.
+        public var groups: [String: String]
+        public var groupAttribute: String
+        public var timeoutSeconds: Int
+
+        public init(
+            url: String = "", startTLS: Bool = false, caBundle: String? = nil, userDN: String = "",
+            groupBase: String? = nil, groupFilter: String = "(member={dn})", groups: [String: String] = [:],
+            groupAttribute: String = "cn", timeoutSeconds: Int = 5
+        ) {
+            self.url = url
+            self.startTLS = startTLS
+            self.caBundle = caBundle
+            self.userDN = userDN
+            self.groupBase = groupBase
+            self.groupFilter = groupFilter
+            self.groups = groups
+            self.groupAttribute = groupAttribute
+            self.timeoutSeconds = timeoutSeconds
+        }
+
+        public var problems: [(field: String, problem: String)] {
+            var problems: [(String, String)] = []
+            let components = URLComponents(string: url)
+            let scheme = components?.scheme?.lowercased()
+            if scheme != "ldap" && scheme != "ldaps" || components?.host?.isEmpty != false
+                || !(components?.path.isEmpty ?? true) || components?.query != nil
+            {
+                problems.append(("directory.url", "expected ldap://HOST[:PORT] or ldaps://HOST[:PORT]"))
+            } else if scheme == "ldap" && !startTLS && !InboundCredentials.isLoopback(components?.host ?? "") {
+                problems.append(
+                    ("directory.url", "passwords would cross the network in clear: use ldaps:// or startTLS: true"))
+            }
+            if scheme == "ldaps" && startTLS {
+                problems.append(("directory.startTLS", "is for ldap:// URLs; ldaps:// is TLS from the start"))
+            }
+            if userDN.components(separatedBy: "{user}").count != 2 {
+                problems.append(
+                    ("directory.userDN", "must hold {user} once, e.g. uid={user},ou=people,dc=example,dc=org"))
+            }
+            if groupBase != nil && groupFilter.components(separatedBy: "{dn}").count != 2 {
+                problems.append(("directory.groupFilter", "must hold {dn} once, e.g. (member={dn})"))
+            }
+            if !(1...60).contains(timeoutSeconds) {
+                problems.append(("directory.timeoutSeconds", "expected 1 to 60"))
+            }
+            return problems
+        }
     }
 
     /// The first authenticator of the chain: a caller sends its platform session id and the URL of

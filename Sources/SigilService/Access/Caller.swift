@@ -17,9 +17,13 @@ public struct Caller: Sendable, Hashable {
     }
 
     /// The caller as the catalog describes `user` now, or `nil` when the catalog has no such user.
-    public init?(user name: String, authenticator: String, catalog: Catalog) {
-        guard let user = catalog.user(named: name) else { return nil }
-        let (roles, actAs) = catalog.roles(of: user)
+    /// `directoryGroups` (Sigil groups a directory says the user is in) count for roles; the
+    /// engine's principal choice reads the catalog's groups only.
+    public init?(user name: String, authenticator: String, catalog: Catalog, directoryGroups: [String] = []) {
+        guard var user = catalog.user(named: name) else { return nil }
+        let (roles, actAs) = catalog.roles(
+            of: User(name: user.name, groups: Array(Set(user.groups + directoryGroups)).sorted()))
+        user.groups = Array(Set(user.groups + directoryGroups)).sorted()
         self.init(user: user, authenticator: authenticator, roles: roles, mayActAsOthers: actAs)
     }
 

@@ -14,8 +14,9 @@ protocol Authenticator: Sendable {
 enum AuthenticationOutcome: Sendable {
     /// Its headers are absent, or it is disabled: the next one runs.
     case notApplicable
-    /// The request proves to be from this Sigil user.
-    case authenticated(user: String)
+    /// The request proves to be from this Sigil user; `groups` are Sigil groups the authenticator
+    /// found them in (a directory's), which count for roles beside the catalog's.
+    case authenticated(user: String, groups: [String] = [])
     /// Its headers were there but did not prove anything; `keys` are what the failure is counted
     /// against (the user name tried, the client address).
     case failed(keys: [String])

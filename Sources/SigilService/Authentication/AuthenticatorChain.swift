@@ -33,9 +33,12 @@ struct AuthenticatorChain: RouterMiddleware {
                 metrics.authentication(authenticator.name, outcome: "failure")
                 failedKeys += keys
                 continue
-            case .authenticated(let user):
+            case .authenticated(let user, let groups):
                 // A user who has been deleted since their key or password was checked is no one.
-                guard let caller = Caller(user: user, authenticator: authenticator.name, catalog: catalog) else {
+                guard
+                    let caller = Caller(
+                        user: user, authenticator: authenticator.name, catalog: catalog, directoryGroups: groups)
+                else {
                     metrics.authentication(authenticator.name, outcome: "failure")
                     failedKeys.append("user:\(user)")
                     continue

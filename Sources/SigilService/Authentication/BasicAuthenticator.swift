@@ -46,11 +46,12 @@ struct BasicAuthenticator: Authenticator {
 }
 
 /// Recently verified passwords, as keyed hashes under a key made at start-up: never the password.
+/// With each, the groups the check found (a directory's).
 final class VerifiedPasswords: Sendable {
     static let lifetime: Duration = .seconds(60)
     static let capacity = 10_000
     private let key = SymmetricKey(size: .bits256)
-    private let entries = Mutex<[Data: ContinuousClock.Instant]>([:])
+    private let entries = Mutex<[Data: (until: ContinuousClock.Instant, groups: [String])]>([:])
 
     private func tag(user: String, hash: String, password: SecretBytes) -> Data {
         var mac = HMAC<SHA256>(key: key)
@@ -63,24 +64,29 @@ final class VerifiedPasswords: Sendable {
     }
 
     func contains(user: String, hash: String, password: SecretBytes) -> Bool {
+        groups(user: user, hash: hash, password: password) != nil
+    }
+
+    /// The groups remembered with a verified password, or `nil` when it was not verified lately.
+    func groups(user: String, hash: String, password: SecretBytes) -> [String]? {
         let tag = tag(user: user, hash: hash, password: password)
         let now = ContinuousClock.now
         return entries.withLock { entries in
-            guard let expiry = entries[tag] else { return false }
-            if expiry < now {
+            guard let entry = entries[tag] else { return nil }
+            if entry.until < now {
                 entries[tag] = nil
-                return false
+                return nil
             }
-            return true
+            return entry.groups
         }
     }
 
-    func insert(user: String, hash: String, password: SecretBytes) {
+    func insert(user: String, hash: String, password: SecretBytes, groups: [String] = []) {
         let tag = tag(user: user, hash: hash, password: password)
         let now = ContinuousClock.now
         entries.withLock { entries in
-            if entries.count >= Self.capacity { entries = entries.filter { $0.value > now } }
-            if entries.count < Self.capacity { entries[tag] = now + Self.lifetime }
+            if entries.count >= Self.capacity { entries = entries.filter { $0.value.until > now } }
+            if entries.count < Self.capacity { entries[tag] = (now + Self.lifetime, groups) }
         }
     }
 }

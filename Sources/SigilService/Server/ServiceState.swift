@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import SigilCore
 import SigilHTTP
 import SigilModel
@@ -17,6 +18,12 @@ final class ServiceState: Sendable {
     let broker: CredentialBroker
     let executor: Executor
     let recorder: UseRecorder
+    /// Threads for the directory's blocking LDAP calls (at most eight binds at once).
+    let directoryPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
     /// Asks platform identity URLs who a session is: no redirects, short timeouts.
     let identityClient = HTTPClient(
         eventLoopGroupProvider: .singleton,

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SigilCore
@@ -44,6 +45,7 @@ public struct SigilServer {
                     // The order of ../shared/seeds/000_*: platform session, directory Basic, Sigil's
                     // own Basic and API keys, SAML, anonymous.
                     PlatformSessionAuthenticator(client: state.identityClient, throttle: throttle),
+                    DirectoryAuthenticator(throttle: throttle, pool: state.directoryPool),
                     BasicAuthenticator(vault: vault, throttle: throttle),
                     APIKeyAuthenticator(vault: vault, throttle: throttle, clock: clock),
                 ], vault: vault, throttle: throttle, metrics: metrics))
@@ -143,6 +145,7 @@ struct Resources: Service {
     func run() async throws {
         try await state.recorder.run()
         try? await state.identityClient.shutdown()
+        try? await state.directoryPool.shutdownGracefully()
         try? await state.executor.shutdown()
         try? await state.broker.shutdown()
     }
