@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import SigilService
+import SigilStore
 import Testing
 
 @Suite("Every route's access rule, enumerated over HTTP")
@@ -65,6 +67,27 @@ struct RouteAccessTests {
             let wrong = try await service.send("GET", "/healthz", as: .basic("alice", password: "wrong password"))
             #expect(wrong.status == 401)
             #expect(wrong.header("WWW-Authenticate")?.hasPrefix("Basic") == true)
+        }
+    }
+}
+
+@Suite("A catalog changed without the vault's key")
+struct TamperedCatalogTests {
+    @Test("health still answers, readiness says not ready, every other route names the problem and signs nothing")
+    func tampered() async throws {
+        try await ServiceHarness.with { service in
+            try await DatabaseQueue(path: service.vault.path).write {
+                try $0.execute(sql: "UPDATE named_credentials SET url = 'https://evil.example' WHERE name = 'Billing'")
+            }
+            try await Task.sleep(for: .milliseconds(150))  // the kept catalog is checked again within 100 ms
+            #expect(try await service.send("GET", "/healthz").status == 200)
+            let ready = try await service.send("GET", "/readyz")
+            #expect(ready.status == 503)
+            let sign = try await service.send(
+                "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+            #expect(sign.status == 500)
+            #expect(sign.errorCode == "catalog-tampered")
+            #expect(!sign.text.contains(ServiceHarness.billingKey))
         }
     }
 }

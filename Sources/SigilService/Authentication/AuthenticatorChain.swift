@@ -21,7 +21,15 @@ struct AuthenticatorChain: RouterMiddleware {
         async throws -> Response
     {
         var context = context
-        let catalog = try vault.catalog()
+        let catalog: Catalog
+        do {
+            catalog = try vault.catalog()
+        } catch {
+            // Nobody can be authenticated against a catalog that cannot be read (or was changed
+            // without the vault's key); the public routes still answer, the others say why.
+            context.catalogError = error
+            return try await next(request, context)
+        }
         let settings = catalog.service ?? ServiceSettings()
         var failedKeys: [String] = []
         for authenticator in authenticators {

@@ -28,6 +28,7 @@ public struct RouteTable {
         entries.append(Entry(method: method.rawValue, path: path, access: access))
         router.on(RouterPath(path), method: method) { request, context -> Response in
             guard access.admits(context.caller) else {
+                if let error = context.catalogError { throw error }
                 if context.caller == nil { throw ServiceError.unauthenticated() }
                 throw ServiceError.forbidden(
                     "\(method) \(path) is for \(access == .admin ? "admins" : "operators and admins")")

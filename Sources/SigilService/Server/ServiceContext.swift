@@ -9,6 +9,9 @@ public struct ServiceContext: RequestContext {
     public var caller: Caller?
     /// The client's IP address, for failure counting and logs.
     public let remoteAddress: String
+    /// Why callers could not be authenticated at all (the catalog cannot be read), for the routes
+    /// that need a caller to say.
+    var catalogError: (any Error)?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
