@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SigilTokens", targets: ["SigilTokens"]),
         .library(name: "SigilHTTP", targets: ["SigilHTTP"]),
         .library(name: "SigilOperations", targets: ["SigilOperations"]),
+        .library(name: "SigilSAML", targets: ["SigilSAML"]),
         .library(name: "SigilService", targets: ["SigilService"]),
         // The commands, for the fuzzing harness (Fuzz/), which parses `-H` as `sigil` does.
         .library(name: "SigilCLI", targets: ["SigilCLI"]),
@@ -58,6 +59,28 @@ let package = Package(
             name: "CLDAP",
             pkgConfig: "ldap",
             providers: [.apt(["libldap-dev"])]
+        ),
+        // The SAML response's XML signature, verified by libxmlsec1 (Debian's libxmlsec1-dev) behind a
+        // plain C interface; its defines are pkg-config's for xmlsec1-openssl (SwiftPM drops them).
+        .target(
+            name: "CXMLSec",
+            cSettings: [
+                .define("XMLSEC_NO_SIZE_T"), .define("XMLSEC_CRYPTO_OPENSSL", to: "1"),
+                .define("XMLSEC_NO_GOST", to: "1"), .define("XMLSEC_NO_GOST2012", to: "1"),
+                .define("XMLSEC_NO_CRYPTO_DYNAMIC_LOADING", to: "1"), .define("XMLSEC_OPENSSL3_ENGINES", to: "1"),
+                .define("__XMLSEC_FUNCTION__", to: "__func__"),
+                .unsafeFlags(["-I/usr/include/xmlsec1", "-I/usr/include/libxml2"]),
+            ],
+            linkerSettings: [
+                .linkedLibrary("xmlsec1-openssl"), .linkedLibrary("xmlsec1"), .linkedLibrary("ssl"),
+                .linkedLibrary("crypto"), .linkedLibrary("xml2"),
+            ]
+        ),
+        // A SAML 2.0 Response's signature (libxmlsec1, through CXMLSec) and the assertion it covers.
+        .target(
+            name: "SigilSAML",
+            dependencies: ["CXMLSec"],
+            swiftSettings: strictSettings
         ),
         // Secret bytes, sealing, the keyring and the shared error type.
         .target(
@@ -156,7 +179,7 @@ let package = Package(
             name: "SigilService",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
-                "SigilOperations", "CLDAP",
+                "SigilOperations", "SigilSAML", "CLDAP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "SigilConfig", package: "sigil"),
                 .product(name: "SigilSigning", package: "sigil"),
                 .product(name: "SigilTokens", package: "sigil"),
+                .product(name: "SigilSAML", package: "sigil"),
                 // Its own URL handling is the oracle of the callout-url and endpoint-url targets.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -106,7 +106,7 @@ struct DocumentReader {
     private mutating func service(_ node: ConfigNode) throws(SigilError) -> ServiceSettings {
         lines[.service] = node.line
         let fields = try mapping(
-            node, "service", keys: ["basic", "apiKeys", "failures", "platformSession", "directory"])
+            node, "service", keys: ["basic", "apiKeys", "failures", "platformSession", "directory", "saml"])
         var settings = ServiceSettings()
         if let node = fields["basic"] { settings.basic = try toggle(node, "service.basic") }
         if let node = fields["apiKeys"] { settings.apiKeys = try toggle(node, "service.apiKeys") }
@@ -171,6 +171,33 @@ struct DocumentReader {
             }
             directory.groups = try parameters(entries["groups"], path + ".groups")
             settings.directory = enabled ? directory : nil
+        }
+        if let node = fields["saml"] {
+            let path = "service.saml"
+            let entries = try mapping(
+                node, path,
+                keys: [
+                    "enabled", "idpEntityID", "idpSSOURL", "idpCertificate", "spEntityID", "acsURL", "userAttribute",
+                    "sessionMinutes", "clockSkewSeconds",
+                ])
+            let enabled =
+                try entries["enabled"].map { node throws(SigilError) in try bool(node, path + ".enabled") } ?? true
+            var saml = ServiceSettings.SAML()
+            saml.idpEntityID = try string(entries["idpEntityID"], path + ".idpEntityID", in: node)
+            saml.idpSSOURL = try string(entries["idpSSOURL"], path + ".idpSSOURL", in: node)
+            saml.idpCertificate = try string(entries["idpCertificate"], path + ".idpCertificate", in: node)
+            saml.spEntityID = try string(entries["spEntityID"], path + ".spEntityID", in: node)
+            saml.acsURL = try string(entries["acsURL"], path + ".acsURL", in: node)
+            if let value = entries["userAttribute"] {
+                saml.userAttribute = try string(value, path + ".userAttribute", in: node)
+            }
+            if let value = entries["sessionMinutes"] {
+                saml.sessionMinutes = try integer(value, path + ".sessionMinutes")
+            }
+            if let value = entries["clockSkewSeconds"] {
+                saml.clockSkewSeconds = try integer(value, path + ".clockSkewSeconds")
+            }
+            settings.saml = enabled ? saml : nil
         }
         return settings
     }

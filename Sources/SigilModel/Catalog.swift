@@ -232,7 +232,7 @@ public struct Catalog: Sendable, Hashable {
             }
         }
         for (field, problem) in (service?.failures.problems ?? []) + (service?.platformSession?.problems ?? [])
-            + (service?.directory?.problems ?? [])
+            + (service?.directory?.problems ?? []) + (service?.saml?.problems ?? [])
         {
             issues.append(ValidationIssue(.service, field: field, problem))
         }

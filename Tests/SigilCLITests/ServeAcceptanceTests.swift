@@ -323,6 +323,128 @@ struct ServeAcceptanceTests {
         #expect(!serve.log.contains("alice-directory-password"))
     }
 
+    @Test(
+        "SAML sign-on: a response signed by the IdP (signxml) opens a session; forged, expired, replayed, wrapped, foreign-key, wrong-audience and unsolicited responses are refused"
+    )
+    func saml() throws {
+        let cli = CLI()
+        let key = cli.home + "/idp.key"
+        let certificate = cli.home + "/idp.crt"
+        #expect(
+            try shell([
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                "-days",
+                "2", "-subj", "/CN=idp.example",
+            ]).status == 0)
+        let port = try shell([
+            "python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])",
+        ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = "http://127.0.0.1:\(port)"
+        let pem = try String(contentsOfFile: certificate, encoding: .utf8)
+            .split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+        try cli.ok(["init"])
+        let config = cli.home + "/saml.yaml"
+        try """
+        externalCredentials:
+          - { name: Plain, protocol: none, principals: [{ name: anyone }] }
+        namedCredentials:
+          - { name: Api, url: "https://api.example", externalCredential: Plain }
+        users: [{ name: alice }]
+        grants: [{ principal: Plain/anyone, to: [user:alice] }]
+        service:
+          saml:
+            idpEntityID: https://idp.example
+            idpSSOURL: https://idp.example/sso
+            spEntityID: https://sigil.example
+            acsURL: "\(base)/saml/acs"
+            idpCertificate: |
+        \(pem)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config])
+        let serve = try ServeProcess(cli, ["--listen", "127.0.0.1:\(port)"])
+        defer { serve.terminate() }
+
+        /// A new sign-on: the AuthnRequest's ID from the login page.
+        func login() throws -> String {
+            let page = String(decoding: try curl([base + "/saml/login"]).body, as: UTF8.self)
+            let value = try #require(page.firstRange(of: #"name="SAMLRequest" value=""#).map { page[$0.upperBound...] })
+            let request = String(decoding: Data(base64Encoded: String(value.prefix { $0 != "\"" }))!, as: UTF8.self)
+            let id = try #require(
+                request.firstRange(of: #"ID=""#).map { request[$0.upperBound...].prefix { $0 != "\"" } })
+            #expect(request.contains(#"AssertionConsumerServiceURL="\#(base)/saml/acs""#))
+            return String(id)
+        }
+        /// The IdP's response (base64), as saml_idp.py signs it.
+        func response(_ changes: [String: Any] = [:], inResponseTo: String?) throws -> String {
+            let now = Int(Date().timeIntervalSince1970)
+            var request: [String: Any] = [
+                "issuer": "https://idp.example", "audience": "https://sigil.example", "recipient": base + "/saml/acs",
+                "destination": base + "/saml/acs", "subject": "alice", "not_before": now - 60,
+                "not_on_or_after": now + 300,
+            ]
+            if let inResponseTo { request["in_response_to"] = inResponseTo }
+            request.merge(changes) { $1 }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", interop + "/saml_idp.py", key, certificate]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
+            try input.fileHandleForWriting.close()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        func post(_ samlResponse: String) throws -> (status: Int, body: String, headers: String) {
+            let answer = try curl(["--data-urlencode", "SAMLResponse=\(samlResponse)", base + "/saml/acs"])
+            return (answer.status, String(decoding: answer.body, as: UTF8.self), answer.headers)
+        }
+
+        let good = try response(inResponseTo: try login())
+        let accepted = try post(good)
+        #expect(accepted.status == 303, "\(accepted.body)")
+        let cookieLine = try #require(
+            accepted.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: sigil_session=") })
+        #expect(cookieLine.contains("HttpOnly") && cookieLine.contains("SameSite=Lax"))
+        let cookie = String(cookieLine.dropFirst("set-cookie: ".count).prefix { $0 != ";" })
+        let signed = try curl([
+            "-b", cookie, "-X", "POST", "-d", #"{"method": "GET", "url": "callout:Api/x"}"#, base + "/v1/sign",
+        ])
+        #expect(signed.status == 200)
+
+        let refusals: [(String, String)] = [
+            (good, "answers no sign-on"),  // replayed: its request was answered already
+            (try response(["tamper": "forge-subject"], inResponseTo: try login()), "does not verify"),
+            (try response(["tamper": "embedded-key"], inResponseTo: try login()), "does not verify"),
+            (try response(["tamper": "wrap"], inResponseTo: try login()), "exactly one"),
+            (
+                try response(["not_on_or_after": Int(Date().timeIntervalSince1970) - 600], inResponseTo: try login()),
+                "expired"
+            ),
+            (try response(["audience": "https://other.example"], inResponseTo: try login()), "audience"),
+            (try response(["recipient": "https://other.example/acs"], inResponseTo: try login()), "recipient"),
+            (try response(inResponseTo: nil), "answers no sign-on"),
+            (try response(["issuer": "https://evil.example"], inResponseTo: try login()), "issuer"),
+            (try response(["subject": "mallory"], inResponseTo: try login()), "not a Sigil user"),
+        ]
+        for (samlResponse, reason) in refusals {
+            let refused = try post(samlResponse)
+            #expect(refused.status == 403, "\(reason): \(refused.body)")
+            #expect(refused.body.contains(reason), "\(refused.body)")
+            #expect(!refused.headers.lowercased().contains("set-cookie"))
+        }
+        // The response signed over the whole Response, not only the assertion, is accepted too.
+        #expect(try post(try response(["sign": "response"], inResponseTo: try login())).status == 303)
+
+        #expect(try curl(["-b", cookie, "-X", "POST", base + "/saml/logout"]).status == 204)
+        #expect(try curl(["-b", cookie, "-X", "POST", "-d", "{}", base + "/v1/sign"]).status == 401)
+        let uses = try cli.ok(["audit", "list", "--json", "--action", "use"]).stdout
+        #expect(uses.contains("\"authenticator\" : \"saml\""), "\(uses)")
+    }
+
     @Test("the proxy signs STS calls moto accepts, and presents the client certificate openssl s_server demands")
     func motoAndMTLS() throws {
         let cli = CLI()

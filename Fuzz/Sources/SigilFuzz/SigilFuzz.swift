@@ -20,6 +20,7 @@ let fuzzTargets: [(name: String, maximumBytes: Int, run: @Sendable (UnsafeBuffer
     ("endpoint-url", 64 << 10, EndpointURLTarget.run),
     ("headers", 64 << 10, HeadersTarget.run),
     ("inbound", 64 << 10, InboundTarget.run),
+    ("saml-response", 64 << 10, SAMLResponseTarget.run),
 ]
 
 /// The target this process runs, chosen once from the environment.

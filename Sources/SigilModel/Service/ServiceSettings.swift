@@ -14,16 +14,75 @@ public struct ServiceSettings: Sendable, Hashable, Codable {
     public var platformSession: PlatformSession?
     /// HTTP Basic checked by an LDAP simple bind; `nil`: off.
     public var directory: Directory?
+    /// Browser sign-on through a SAML 2.0 identity provider; `nil`: off.
+    public var saml: SAML?
 
     public init(
         basic: Toggle = Toggle(), apiKeys: Toggle = Toggle(), failures: FailureDelay = FailureDelay(),
-        platformSession: PlatformSession? = nil, directory: Directory? = nil
+        platformSession: PlatformSession? = nil, directory: Directory? = nil, saml: SAML? = nil
     ) {
         self.basic = basic
         self.apiKeys = apiKeys
         self.failures = failures
         self.platformSession = platformSession
         self.directory = directory
+        self.saml = saml
+    }
+
+    /// SAML 2.0 web browser sign-on, SP-initiated, with the HTTP-POST binding both ways: the service
+    /// (``spEntityID``) posts an AuthnRequest to the IdP's ``idpSSOURL``; the IdP posts its signed
+    /// Response to ``acsURL`` (this service's `/saml/acs`, as the browser reaches it). The signature
+    /// is checked against ``idpCertificate`` only. The user is ``userAttribute``'s first value, or the
+    /// NameID. A session lasts ``sessionMinutes``.
+    public struct SAML: Sendable, Hashable, Codable {
+        public var idpEntityID: String
+        public var idpSSOURL: String
+        /// The IdP's signing certificate (PEM).
+        public var idpCertificate: String
+        public var spEntityID: String
+        public var acsURL: String
+        public var userAttribute: String?
+        public var sessionMinutes: Int
+        public var clockSkewSeconds: Int
+
+        public init(
+            idpEntityID: String = "", idpSSOURL: String = "", idpCertificate: String = "", spEntityID: String = "",
+            acsURL: String = "", userAttribute: String? = nil, sessionMinutes: Int = 30, clockSkewSeconds: Int = 120
+        ) {
+            self.idpEntityID = idpEntityID
+            self.idpSSOURL = idpSSOURL
+            self.idpCertificate = idpCertificate
+            self.spEntityID = spEntityID
+            self.acsURL = acsURL
+            self.userAttribute = userAttribute
+            self.sessionMinutes = sessionMinutes
+            self.clockSkewSeconds = clockSkewSeconds
+        }
+
+        public var problems: [(field: String, problem: String)] {
+            var problems: [(String, String)] = []
+            for (field, value) in [("idpEntityID", idpEntityID), ("spEntityID", spEntityID)] where value.isEmpty {
+                problems.append(("saml.\(field)", "is required"))
+            }
+            for (field, value) in [("idpSSOURL", idpSSOURL), ("acsURL", acsURL)] {
+                let components = URLComponents(string: value)
+                let host = components?.host ?? ""
+                if host.isEmpty
+                    || !(components?.scheme == "https"
+                        || (components?.scheme == "http" && InboundCredentials.isLoopback(host)))
+                {
+                    problems.append(("saml.\(field)", "expected an https URL (http only on loopback)"))
+                }
+            }
+            if (try? CertificateInfo.chain(pem: idpCertificate).first) == nil {
+                problems.append(("saml.idpCertificate", "is not a PEM certificate"))
+            }
+            if !(1...720).contains(sessionMinutes) { problems.append(("saml.sessionMinutes", "expected 1 to 720")) }
+            if !(0...600).contains(clockSkewSeconds) {
+                problems.append(("saml.clockSkewSeconds", "expected 0 to 600"))
+            }
+            return problems
+        }
     }
 
     /// The directory authenticator: a Basic user name and password are checked by an LDAP simple

@@ -18,6 +18,7 @@ final class ServiceState: Sendable {
     let broker: CredentialBroker
     let executor: Executor
     let recorder: UseRecorder
+    let samlSignOn = SAMLSignOn()
     /// Threads for the directory's blocking LDAP calls (at most eight binds at once).
     let directoryPool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 8)

@@ -48,12 +48,14 @@ public struct SigilServer {
                     DirectoryAuthenticator(throttle: throttle, pool: state.directoryPool),
                     BasicAuthenticator(vault: vault, throttle: throttle),
                     APIKeyAuthenticator(vault: vault, throttle: throttle, clock: clock),
+                    SAMLSessionAuthenticator(signOn: state.samlSignOn),
                 ], vault: vault, throttle: throttle, metrics: metrics))
         var table = RouteTable(router: router)
         HealthRoutes.add(to: &table, state: state)
         SigningRoutes.add(to: &table, state: state)
         ProxyRoute.add(to: &table, state: state)
         ManagementRoutes.add(to: &table, state: state)
+        SAMLRoutes.add(to: &table, state: state)
         self.routes = table.entries
         self.metrics = metrics
         self.router = router

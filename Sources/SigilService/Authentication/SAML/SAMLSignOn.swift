@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+import SigilCore
+import SigilModel
+import SigilSAML
+import Synchronization
+
+/// The service provider's side of SAML 2.0 web browser sign-on (saml-profiles, section 4.1): the
+/// AuthnRequests it sent (each answered once, within ten minutes), the assertions it has accepted (a
+/// replayed one is refused until it expires), and the sessions it opened (kept in memory under the
+/// SHA-256 of their cookie; a restart ends them).
+final class SAMLSignOn: Sendable {
+    static let requestLifetime: Duration = .seconds(600)
+    static let capacity = 100_000
+    static let cookieName = "sigil_session"
+
+    private let pending = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let accepted = Mutex<[String: Date]>([:])
+    private let sessions = Mutex<[Data: (user: String, until: ContinuousClock.Instant)]>([:])
+
+    // MARK: Requests
+
+    /// A new AuthnRequest (saml-core, section 3.4.1) as XML, remembered by its ID.
+    func authnRequest(_ settings: ServiceSettings.SAML, at date: Date) -> String {
+        let id = "_" + Hex.encode(SecretBytes.random(count: 16).withUnsafeBytes { Array($0) })
+        let now = ContinuousClock.now
+        pending.withLock { pending in
+            if pending.count >= Self.capacity { pending = pending.filter { $0.value > now } }
+            pending[id] = now + Self.requestLifetime
+        }
+        return """
+            <samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" \
+            xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="\(id)" Version="2.0" \
+            IssueInstant="\(date.formatted(.iso8601))" Destination="\(Self.escape(settings.idpSSOURL))" \
+            AssertionConsumerServiceURL="\(Self.escape(settings.acsURL))" \
+            ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">\
+            <saml:Issuer>\(Self.escape(settings.spEntityID))</saml:Issuer></samlp:AuthnRequest>
+            """
+    }
+
+    /// Checks a posted SAMLResponse (base64) and returns the Sigil user it signs on, or why not.
+    func accept(_ encoded: String, settings: ServiceSettings.SAML, catalog: Catalog, at now: Date) throws(SAMLFailure)
+        -> String
+    {
+        guard encoded.utf8.count <= 12 << 20,
+            let response = Data(base64Encoded: encoded.filter { !$0.isWhitespace })
+        else { throw SAMLFailure("SAMLResponse is not base64") }
+        let (assertion, _) = try SAMLAssertion.verified(Array(response), certificate: settings.idpCertificate)
+        let skew = TimeInterval(settings.clockSkewSeconds)
+        guard assertion.issuer == settings.idpEntityID else {
+            throw SAMLFailure("the assertion's issuer is not the IdP")
+        }
+        guard assertion.audiences.contains(settings.spEntityID) else {
+            throw SAMLFailure("the assertion is not for this service (audience)")
+        }
+        guard assertion.hasBearerConfirmation, assertion.recipient == settings.acsURL else {
+            throw SAMLFailure("the assertion is not for this service's assertion consumer URL (recipient)")
+        }
+        guard let expiry = assertion.confirmationNotOnOrAfter, now < expiry.addingTimeInterval(skew),
+            assertion.notOnOrAfter.map({ now < $0.addingTimeInterval(skew) }) ?? true
+        else { throw SAMLFailure("the assertion has expired") }
+        if let notBefore = assertion.notBefore, now < notBefore.addingTimeInterval(-skew) {
+            throw SAMLFailure("the assertion is not valid yet")
+        }
+        // The request it answers: ours, not answered before, not too old.
+        let answered = pending.withLock { pending -> Bool in
+            guard let id = assertion.inResponseTo, let until = pending.removeValue(forKey: id) else { return false }
+            return until > .now
+        }
+        guard answered else {
+            throw SAMLFailure("the assertion answers no sign-on this service started (InResponseTo)")
+        }
+        let fresh = accepted.withLock { accepted -> Bool in
+            if accepted.count >= Self.capacity { accepted = accepted.filter { $0.value > now } }
+            guard !assertion.id.isEmpty, accepted[assertion.id] == nil else { return false }
+            accepted[assertion.id] = expiry.addingTimeInterval(skew)
+            return true
+        }
+        guard fresh else { throw SAMLFailure("the assertion was used before (replay)") }
+        let user = settings.userAttribute.flatMap { assertion.attributes[$0]?.first } ?? assertion.nameID
+        guard catalog.user(named: user) != nil else {
+            throw SAMLFailure("user \(user.sanitizedForMessage) is not a Sigil user")
+        }
+        return user
+    }
+
+    // MARK: Sessions
+
+    /// A new session for `user`: the cookie's value (32 random bytes, base64url).
+    func openSession(for user: String, minutes: Int) -> String {
+        let token = SecretBytes.random(count: 32).withUnsafeBytes { Base64URL.encode($0) }
+        let now = ContinuousClock.now
+        sessions.withLock { sessions in
+            if sessions.count >= Self.capacity { sessions = sessions.filter { $0.value.until > now } }
+            sessions[Self.digest(token)] = (user, now + .seconds(minutes * 60))
+        }
+        return token
+    }
+
+    func user(ofSession token: String) -> String? {
+        let now = ContinuousClock.now
+        return sessions.withLock { sessions in
+            let key = Self.digest(token)
+            guard let session = sessions[key] else { return nil }
+            guard session.until > now else {
+                sessions[key] = nil
+                return nil
+            }
+            return session.user
+        }
+    }
+
+    func closeSession(_ token: String) {
+        _ = sessions.withLock { $0.removeValue(forKey: Self.digest(token)) }
+    }
+
+    private static func digest(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    /// Text for an XML attribute or element.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
