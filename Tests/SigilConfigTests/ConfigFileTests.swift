@@ -37,7 +37,11 @@ struct ConfigFileTests {
             ])
         #expect(catalog.namedCredential(named: "Billing")?.generateAuthorizationHeader == false)
         #expect(catalog.namedCredential(named: "Billing")?.allowMergeFieldsInHeader == true)
-        #expect(catalog.users == [User(name: "alice", groups: ["finance"]), User(name: "bob", groups: ["platform"])])
+        #expect(
+            catalog.users == [
+                User(name: "alice", groups: ["finance"]), User(name: "bob", groups: ["platform"]),
+                User(name: "invoicer"),
+            ])
         let deploy = PrincipalRef(externalCredential: "AwsProd", principal: "deploy")
         #expect(
             file.secretReferences[SecretTarget(owner: .principal(deploy), field: "secretAccessKey")]

@@ -109,6 +109,8 @@ struct ManagementRouteTests {
             #expect(!items.text.contains(ServiceHarness.billingKey))
             #expect(try await service.send("GET", "/v1/named-credentials/Billing", as: .basic("olga")).status == 200)
             #expect(try await service.send("GET", "/v1/named-credentials/Nope", as: .basic("olga")).status == 404)
+            // Path parameters are percent-decoded, as clients encode them.
+            #expect(try await service.send("GET", "/v1/named-credentials/Bil%6Cing", as: .basic("olga")).status == 200)
             #expect(try await service.send("DELETE", "/v1/named-credentials/Example", as: .basic("olga")).status == 200)
             #expect(try service.vault.catalog().namedCredential(named: "Example") == nil)
             #expect(try await service.send("GET", "/v1/auth/status", as: .basic("alice")).status == 200)

@@ -79,6 +79,7 @@ struct SigningRouteTests {
                 (["method": "G E T", "url": "callout:Billing/x"], nil, "invalid-request"),
                 (["method": "GET", "url": "callout:Billing/x", "headers": [["only-a-name"]]], nil, "invalid-request"),
                 (["method": "GET", "url": "callout:Billing/x", "at": "yesterday"], nil, "invalid-request"),
+                (["method": "GET", "url": "callout:Billing/x", "at": "1500-06-01T00:00:00Z"], nil, "invalid-request"),
                 (["method": "GET", "url": "https://elsewhere.example/invoices"], nil, "callout-refused"),
             ]
             for (json, body, code) in cases {

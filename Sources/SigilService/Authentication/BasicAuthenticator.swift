@@ -27,7 +27,9 @@ struct BasicAuthenticator: Authenticator {
         guard settings.basic.enabled, let header = request.headers[.authorization],
             let credentials = InboundCredentials.basic(header)
         else { return .notApplicable }
-        let keys = ["user:\(credentials.user)", "address:\(context.remoteAddress)"]
+        let keys = ["user:\(credentials.user)"]
+        // Guesses at one user's password queue (the address only delays failing answers: a busy
+        // proxy's good requests must not wait for its bad ones).
         guard let wait = await throttle.admit(keys, settings: settings.failures) else {
             throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
         }

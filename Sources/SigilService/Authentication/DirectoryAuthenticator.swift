@@ -26,7 +26,7 @@ struct DirectoryAuthenticator: Authenticator {
         guard let directory = settings.directory, let header = request.headers[.authorization],
             let (user, password) = InboundCredentials.basic(header)
         else { return .notApplicable }
-        let keys = ["user:\(user)", "address:\(context.remoteAddress)"]
+        let keys = ["user:\(user)"]
         guard !password.isEmpty, password.count <= 1024 else { return .failed(keys: keys) }
         let binding = directory.url + "\u{0}" + directory.userDN
         if let groups = verified.groups(user: user, hash: binding, password: password) {

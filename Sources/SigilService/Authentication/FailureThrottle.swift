@@ -2,11 +2,13 @@ import SigilModel
 
 /// Slows down repeated authentication failures, per user name tried and per client address.
 ///
-/// After `n` recent failures of a key (a user name, an address, an API key id), attempts for it are
-/// admitted no closer together than `first * 2^(n-1)` (at most `maximum`), so that parallel guesses
-/// queue instead of running at once; an attempt that would wait longer than `maximum` is refused at
-/// once (429). A failing answer itself waits the same delay. A success clears the user's count;
-/// `forgetSeconds` without a failure clears any count. Memory is bounded: at most ``capacity`` keys.
+/// After `n` recent failures of a user name, password attempts for it are admitted no closer together
+/// than `first * 2^(n-1)` (at most `maximum`), so that parallel guesses at one password queue instead
+/// of running at once; an attempt that would wait longer than `maximum` is refused at once (429). A
+/// failing answer waits the delay of its user name's or its client address's count, whichever is
+/// longer; a good request is never held up by its address's failures (many clients may share one
+/// address behind a proxy). A success clears the user's count; `forgetSeconds` without a failure
+/// clears any count. Memory is bounded: at most ``capacity`` keys.
 actor FailureThrottle {
     private struct Entry {
         var failures: Int

@@ -19,7 +19,6 @@ struct PlatformSessionAuthenticator: Authenticator {
     let name = "platform-session"
     let client: HTTPClient
     let cache = SessionCache()
-    let throttle: FailureThrottle
 
     func authenticate(_ request: Request, context: ServiceContext, settings: ServiceSettings) async throws
         -> AuthenticationOutcome
@@ -29,7 +28,7 @@ struct PlatformSessionAuthenticator: Authenticator {
             let identityName = HTTPField.Name(session.identityHeader),
             let sessionID = request.headers[sessionName], let identity = request.headers[identityName]
         else { return .notApplicable }
-        let keys = ["address:\(context.remoteAddress)"]
+        let keys: [String] = []  // the chain counts the address
         guard let url = InboundCredentials.identityURL(identity, allowedHosts: session.allowedHosts),
             !sessionID.isEmpty, sessionID.utf8.count <= 4096
         else {
@@ -37,10 +36,6 @@ struct PlatformSessionAuthenticator: Authenticator {
         }
         let tag = SessionCache.tag(session: sessionID, identity: url)
         if let user = cache.user(for: tag) { return .authenticated(user: user) }
-        guard let wait = await throttle.admit(keys, settings: settings.failures) else {
-            throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
-        }
-        if wait > .zero { try await Task.sleep(for: wait) }
         guard let user = await lookUp(url, session: sessionID, field: session.userField) else {
             return .failed(keys: keys)
         }

@@ -14,7 +14,7 @@ struct SAMLSessionAuthenticator: Authenticator {
             return .notApplicable
         }
         guard let user = signOn.user(ofSession: token) else {
-            return .failed(keys: ["address:\(context.remoteAddress)"])
+            return .failed(keys: [])
         }
         return .authenticated(user: user)
     }

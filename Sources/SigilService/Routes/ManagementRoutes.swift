@@ -115,7 +115,7 @@ enum ManagementRoutes {
             try JSONResponse.make(try CatalogView(vault: state.vault, now: state.clock()))
         }
         routes.add(.get, "/v1/external-credentials/:name", .operator) { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             guard
                 let item = try CatalogView(vault: state.vault, now: state.clock()).externalCredentials.first(where: {
                     $0.name == name
@@ -126,7 +126,7 @@ enum ManagementRoutes {
             return try JSONResponse.make(item)
         }
         routes.add(.get, "/v1/named-credentials/:name", .operator) { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.decoded("name")
             guard
                 let item = try CatalogView(vault: state.vault, now: state.clock()).namedCredentials.first(where: {
                     $0.name == name
@@ -135,16 +135,16 @@ enum ManagementRoutes {
             return try JSONResponse.make(item)
         }
         let deletions: [(String, @Sendable (Parameters) throws -> ItemRef)] = [
-            ("/v1/external-credentials/:name", { .externalCredential(try $0.require("name")) }),
-            ("/v1/named-credentials/:name", { .namedCredential(try $0.require("name")) }),
+            ("/v1/external-credentials/:name", { .externalCredential(try $0.decoded("name")) }),
+            ("/v1/named-credentials/:name", { .namedCredential(try $0.decoded("name")) }),
             ("/v1/principals/:credential/:principal", { .principal(try principal($0)) }),
-            ("/v1/users/:name", { .user(try $0.require("name")) }),
-            ("/v1/groups/:name", { .group(try $0.require("name")) }),
+            ("/v1/users/:name", { .user(try $0.decoded("name")) }),
+            ("/v1/groups/:name", { .group(try $0.decoded("name")) }),
             ("/v1/grants/:credential/:principal", { .grant(try principal($0)) }),
             (
                 "/v1/authorizations/:credential/:principal/:user",
                 {
-                    .authorization(try principal($0), user: try $0.require("user"))
+                    .authorization(try principal($0), user: try $0.decoded("user"))
                 }
             ),
         ]
@@ -176,7 +176,7 @@ enum ManagementRoutes {
 
     private static func principal(_ parameters: Parameters) throws -> PrincipalRef {
         PrincipalRef(
-            externalCredential: try parameters.require("credential"), principal: try parameters.require("principal"))
+            externalCredential: try parameters.decoded("credential"), principal: try parameters.decoded("principal"))
     }
 
     // MARK: Secrets
@@ -194,7 +194,7 @@ enum ManagementRoutes {
                 "/v1/secrets/named-credentials/:name",
                 { parameters, user in
                     guard user == nil else { throw ServiceError.invalid("user applies to per-user principals") }
-                    return .namedCredential(try parameters.require("name"))
+                    return .namedCredential(try parameters.decoded("name"))
                 }
             ),
         ]
@@ -208,7 +208,7 @@ enum ManagementRoutes {
                 let query = request.uri.queryParameters
                 let target = SecretTarget(
                     owner: try owner(context.parameters, query["user"].map(String.init)),
-                    field: try context.parameters.require("field"))
+                    field: try context.parameters.decoded("field"))
                 guard let stage = SecretStage(rawValue: String(query["stage"] ?? "current")), stage != .previous else {
                     throw ServiceError.invalid("stage: expected current or pending")
                 }

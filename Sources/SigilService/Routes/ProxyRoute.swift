@@ -55,7 +55,7 @@ enum ProxyRoute {
 
     static func proxy(_ request: Request, context: ServiceContext, state: ServiceState) async throws -> Response {
         let caller = context.caller!
-        let credential = try context.parameters.require("credential")
+        let credential = try context.parameters.decoded("credential")
         let user = try state.actingUser(caller, as: request.headers[HTTPField.Name(actAsHeader)!])
         // The raw path after the credential's segment, as the caller encoded it, and the query.
         let path = String(request.uri.path.dropFirst(prefix.count).drop { $0 != "/" })

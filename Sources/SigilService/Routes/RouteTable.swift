@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import SigilCore
 
 /// Every route of the service with its ``Access`` rule: the only way routes are added, so each one
 /// has a rule, and the list the access tests enumerate.
@@ -35,6 +36,19 @@ public struct RouteTable {
             }
             return try await handler(request, context)
         }
+    }
+}
+
+extension Parameters {
+    /// The path parameter `name`, percent-decoded (RFC 3986, section 2.1): user names hold `@` and
+    /// `+`, which clients encode. Hummingbird hands path segments over as they came.
+    func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        let bytes = PercentEncoding.decode(raw)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ServiceError.invalid("the path's \(name) is not UTF-8 once decoded")
+        }
+        return text
     }
 }
 

@@ -90,8 +90,9 @@ enum SigningRoutes {
 
     static func instant(_ text: String?, _ state: ServiceState) throws -> Date {
         guard let text else { return state.clock() }
-        guard let date = try? Date(text, strategy: .iso8601) else {
-            throw ServiceError.invalid("at: expected an ISO 8601 instant such as 2015-08-30T12:36:00Z")
+        guard let date = SigningInstant.parse(text) else {
+            throw ServiceError.invalid(
+                "at: expected an ISO 8601 instant from 1970 to 9999, such as 2015-08-30T12:36:00Z")
         }
         return date
     }

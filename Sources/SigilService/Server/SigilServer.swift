@@ -44,10 +44,10 @@ public struct SigilServer {
                 authenticators: [
                     // The order of ../shared/seeds/000_*: platform session, directory Basic, Sigil's
                     // own Basic and API keys, SAML, anonymous.
-                    PlatformSessionAuthenticator(client: state.identityClient, throttle: throttle),
+                    PlatformSessionAuthenticator(client: state.identityClient),
                     DirectoryAuthenticator(throttle: throttle, pool: state.directoryPool),
                     BasicAuthenticator(vault: vault, throttle: throttle),
-                    APIKeyAuthenticator(vault: vault, throttle: throttle, clock: clock),
+                    APIKeyAuthenticator(vault: vault, clock: clock),
                     SAMLSessionAuthenticator(signOn: state.samlSignOn),
                 ], vault: vault, throttle: throttle, metrics: metrics))
         var table = RouteTable(router: router)
