@@ -506,3 +506,39 @@ func sha256Hex(_ data: Data) -> String {
     process.waitUntilExit()
     return String(text.prefix(64))
 }
+
+@Suite("sigil user and sigil apikey")
+struct CallerCommandTests {
+    @Test("a password is read from stdin and checked; an API key is printed once, listed without its secret, revoked")
+    func commands() throws {
+        let cli = CLI()
+        try cli.ok(["init"])
+        let config = cli.home + "/users.yaml"
+        try "users: [{ name: app }]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config])
+        let short = try cli.run(["user", "set-password", "app"], stdin: "short\n")
+        #expect(short.status == 1)
+        #expect(short.stderr.contains("at least 12 characters"))
+        #expect(!short.output.contains("short\n"))
+        try cli.ok(["user", "set-password", "app"], stdin: "a long enough password\n")
+        #expect(
+            try cli.run(["user", "set-password", "nobody"], stdin: "a long enough password\n").stderr.contains(
+                "no user nobody"))
+
+        let created = try cli.ok(["apikey", "create", "app", "--expires", "30"])
+        let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("sigil_") && key.count == 66)
+        #expect(created.stderr.contains("shown once"))
+        let id = String(key.dropFirst(6).prefix(16))
+        let listed = try cli.ok(["apikey", "list"]).stdout
+        #expect(listed.contains(id) && listed.contains("active"))
+        #expect(!listed.contains(key))
+        try cli.ok(["apikey", "revoke", id])
+        #expect(try cli.ok(["apikey", "list", "--json"]).stdout.contains("\"revokedAt\""))
+        #expect(try cli.run(["apikey", "revoke", "0000000000000000"]).stderr.contains("no API key"))
+        #expect(try cli.run(["apikey", "create", "app", "--expires", "0"]).status == 64)
+        let audit = try cli.ok(["audit", "list", "--json"]).stdout
+        #expect(audit.contains("apikey.create") && audit.contains("apikey.revoke") && audit.contains("user.password"))
+        #expect(!audit.contains(key))
+    }
+}

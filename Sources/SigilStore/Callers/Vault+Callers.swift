@@ -134,6 +134,12 @@ extension Vault {
     /// The user `key` belongs to, when it is a key this vault issued, not revoked and not expired
     /// at `date`. Throws ``SigilError/Code/unauthenticated`` otherwise, without saying which.
     public func user(ofAPIKey key: SecretBytes, at date: Date) throws -> String {
+        try apiKeyHolder(key, at: date).user
+    }
+
+    /// ``user(ofAPIKey:at:)``, with the key's expiry (Unix seconds, `nil`: never), for a caller that
+    /// keeps the answer while the catalog stays the same.
+    public func apiKeyHolder(_ key: SecretBytes, at date: Date) throws -> (user: String, expiresAt: Int64?) {
         let failure = SigilError(.unauthenticated, "the API key is not valid")
         guard let id = key.withUnsafeBytes({ InboundCredentials.apiKeyID($0) }) else { throw failure }
         let presented = key.withUnsafeBytes { Array(SHA256.hash(data: $0)) }
@@ -153,7 +159,7 @@ extension Vault {
                 let user = try String.fetchOne(
                     db, sql: "SELECT name FROM users WHERE id = ?", arguments: [row["user_id"]])
             else { throw failure }
-            return user
+            return (user, row["expires_at"])
         }
     }
 
