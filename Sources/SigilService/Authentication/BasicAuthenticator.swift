@@ -5,7 +5,6 @@ import NIOPosix
 import SigilCore
 import SigilModel
 import SigilStore
-import Synchronization
 
 /// HTTP Basic against Sigil's own users (RFC 7617): the password is checked against its Argon2id
 /// hash (libsodium), off the event loop. A success is remembered for a minute under a keyed hash of
@@ -51,9 +50,8 @@ struct BasicAuthenticator: Authenticator {
 /// With each, the groups the check found (a directory's).
 final class VerifiedPasswords: Sendable {
     static let lifetime: Duration = .seconds(60)
-    static let capacity = 10_000
     private let key = SymmetricKey(size: .bits256)
-    private let entries = Mutex<[Data: (until: ContinuousClock.Instant, groups: [String])]>([:])
+    private let entries = ExpiringCache<Data, [String]>(capacity: 10_000)
 
     private func tag(user: String, hash: String, password: SecretBytes) -> Data {
         var mac = HMAC<SHA256>(key: key)
@@ -71,24 +69,10 @@ final class VerifiedPasswords: Sendable {
 
     /// The groups remembered with a verified password, or `nil` when it was not verified lately.
     func groups(user: String, hash: String, password: SecretBytes) -> [String]? {
-        let tag = tag(user: user, hash: hash, password: password)
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[tag] else { return nil }
-            if entry.until < now {
-                entries[tag] = nil
-                return nil
-            }
-            return entry.groups
-        }
+        entries.value(for: tag(user: user, hash: hash, password: password))
     }
 
     func insert(user: String, hash: String, password: SecretBytes, groups: [String] = []) {
-        let tag = tag(user: user, hash: hash, password: password)
-        let now = ContinuousClock.now
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries = entries.filter { $0.value.until > now } }
-            if entries.count < Self.capacity { entries[tag] = (now + Self.lifetime, groups) }
-        }
+        entries.insert(groups, for: tag(user: user, hash: hash, password: password), lifetime: Self.lifetime)
     }
 }

@@ -7,7 +7,6 @@ import NIOCore
 import NIOHTTP1
 import SigilCore
 import SigilModel
-import Synchronization
 
 /// The upstream platform's session (`../shared/seeds/000_*`): a session id and an identity URL in
 /// two headers. Sigil asks the identity URL who the session belongs to, with the session as a
@@ -64,8 +63,7 @@ struct PlatformSessionAuthenticator: Authenticator {
 
 /// Sessions recently proved, by the SHA-256 of (session, identity URL).
 final class SessionCache: Sendable {
-    static let capacity = 10_000
-    private let entries = Mutex<[Data: (user: String, until: ContinuousClock.Instant)]>([:])
+    private let entries = ExpiringCache<Data, String>(capacity: 10_000)
 
     static func tag(session: String, identity: String) -> Data {
         var hash = SHA256()
@@ -76,23 +74,9 @@ final class SessionCache: Sendable {
         return Data(hash.finalize())
     }
 
-    func user(for tag: Data) -> String? {
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[tag] else { return nil }
-            guard entry.until > now else {
-                entries[tag] = nil
-                return nil
-            }
-            return entry.user
-        }
-    }
+    func user(for tag: Data) -> String? { entries.value(for: tag) }
 
     func insert(_ tag: Data, user: String, for lifetime: Duration) {
-        let now = ContinuousClock.now
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries = entries.filter { $0.value.until > now } }
-            if entries.count < Self.capacity { entries[tag] = (user, now + lifetime) }
-        }
+        entries.insert(user, for: tag, lifetime: lifetime)
     }
 }

@@ -3,7 +3,6 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilSAML
-import Synchronization
 
 /// The service provider's side of SAML 2.0 web browser sign-on (saml-profiles, section 4.1): the
 /// AuthnRequests it sent (each answered once, within ten minutes), the assertions it has accepted (a
@@ -14,20 +13,16 @@ final class SAMLSignOn: Sendable {
     static let capacity = 100_000
     static let cookieName = "sigil_session"
 
-    private let pending = Mutex<[String: ContinuousClock.Instant]>([:])
-    private let accepted = Mutex<[String: Date]>([:])
-    private let sessions = Mutex<[Data: (user: String, until: ContinuousClock.Instant)]>([:])
+    private let pending = ExpiringCache<String, Void>(capacity: capacity)
+    private let accepted = ExpiringCache<String, Void>(capacity: capacity)
+    private let sessions = ExpiringCache<Data, String>(capacity: capacity)
 
     // MARK: Requests
 
     /// A new AuthnRequest (saml-core, section 3.4.1) as XML, remembered by its ID.
     func authnRequest(_ settings: ServiceSettings.SAML, at date: Date) -> String {
         let id = "_" + Hex.encode(SecretBytes.random(count: 16).withUnsafeBytes { Array($0) })
-        let now = ContinuousClock.now
-        pending.withLock { pending in
-            if pending.count >= Self.capacity { pending = pending.filter { $0.value > now } }
-            pending[id] = now + Self.requestLifetime
-        }
+        pending.insert((), for: id, lifetime: Self.requestLifetime)
         return """
             <samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" \
             xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="\(id)" Version="2.0" \
@@ -63,20 +58,14 @@ final class SAMLSignOn: Sendable {
             throw SAMLFailure("the assertion is not valid yet")
         }
         // The request it answers: ours, not answered before, not too old.
-        let answered = pending.withLock { pending -> Bool in
-            guard let id = assertion.inResponseTo, let until = pending.removeValue(forKey: id) else { return false }
-            return until > .now
-        }
-        guard answered else {
+        guard let id = assertion.inResponseTo, pending.remove(id) != nil else {
             throw SAMLFailure("the assertion answers no sign-on this service started (InResponseTo)")
         }
-        let fresh = accepted.withLock { accepted -> Bool in
-            if accepted.count >= Self.capacity { accepted = accepted.filter { $0.value > now } }
-            guard !assertion.id.isEmpty, accepted[assertion.id] == nil else { return false }
-            accepted[assertion.id] = expiry.addingTimeInterval(skew)
-            return true
-        }
-        guard fresh else { throw SAMLFailure("the assertion was used before (replay)") }
+        // Remembered until it expires (a full memory refuses rather than forgets).
+        let lifetime = Duration.seconds(max(1, expiry.addingTimeInterval(skew).timeIntervalSince(now)))
+        guard !assertion.id.isEmpty, accepted.value(for: assertion.id) == nil,
+            accepted.insert((), for: assertion.id, lifetime: lifetime)
+        else { throw SAMLFailure("the assertion was used before (replay)") }
         let user = settings.userAttribute.flatMap { assertion.attributes[$0]?.first } ?? assertion.nameID
         guard catalog.user(named: user) != nil else {
             throw SAMLFailure("user \(user.sanitizedForMessage) is not a Sigil user")
@@ -89,29 +78,16 @@ final class SAMLSignOn: Sendable {
     /// A new session for `user`: the cookie's value (32 random bytes, base64url).
     func openSession(for user: String, minutes: Int) -> String {
         let token = SecretBytes.random(count: 32).withUnsafeBytes { Base64URL.encode($0) }
-        let now = ContinuousClock.now
-        sessions.withLock { sessions in
-            if sessions.count >= Self.capacity { sessions = sessions.filter { $0.value.until > now } }
-            sessions[Self.digest(token)] = (user, now + .seconds(minutes * 60))
-        }
+        sessions.insert(user, for: Self.digest(token), lifetime: .seconds(minutes * 60))
         return token
     }
 
     func user(ofSession token: String) -> String? {
-        let now = ContinuousClock.now
-        return sessions.withLock { sessions in
-            let key = Self.digest(token)
-            guard let session = sessions[key] else { return nil }
-            guard session.until > now else {
-                sessions[key] = nil
-                return nil
-            }
-            return session.user
-        }
+        sessions.value(for: Self.digest(token))
     }
 
     func closeSession(_ token: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: Self.digest(token)) }
+        _ = sessions.remove(Self.digest(token))
     }
 
     private static func digest(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
