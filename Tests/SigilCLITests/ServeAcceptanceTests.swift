@@ -110,7 +110,14 @@ struct ServeAcceptanceTests {
                 "--limit-rate", "16M", "-H", "Authorization: Bearer \(key)", url + "/v1/proxy/Api/download?mib=48",
             ])
         }
-        try await Task.sleep(for: .milliseconds(800))
+        // SIGTERM once the upstream has the request (the download is in flight), not after a fixed
+        // time: on a busy machine curl may not even have connected yet.
+        var polls = 0
+        while try !transfer.log().contains(where: { $0.path.hasPrefix("/api/download") }), polls < 300 {
+            try await Task.sleep(for: .milliseconds(100))
+            polls += 1
+        }
+        try await Task.sleep(for: .milliseconds(200))
         let status = serve.terminate()
         let answer = try await download.value
         #expect(status == 0, "\(serve.log)")
