@@ -30,18 +30,7 @@ struct AWSAcceptanceTests {
     func call(_ cli: CLI, _ arguments: [String]) throws -> (status: Int, body: String) {
         let signed = try cli.ok(
             ["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", interop + "/send_request.py"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(signed.stdout.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runInterop("send_request.py", input: Data(signed.stdout.utf8))
         let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         return (result["status"] as! Int, result["body"] as! String)
     }

@@ -42,18 +42,7 @@ struct AWSPresignAcceptanceTests {
         let request: [String: Any] = [
             "method": method, "url": url, "headers": headers, "body_base64": Data(body.utf8).base64EncodedString(),
         ]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", interop + "/send_request.py"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runInterop("send_request.py", input: try JSONSerialization.data(withJSONObject: request))
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         return (try #require(result["status"] as? Int), try #require(result["body"] as? String))
     }

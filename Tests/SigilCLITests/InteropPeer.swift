@@ -33,3 +33,21 @@ final class InteropPeer<Info: Decodable> {
         process.waitUntilExit()
     }
 }
+
+/// Runs `python3 Tests/Interop/SCRIPT ARGUMENTS...` once with `input` on its standard input and
+/// returns its standard output (the one-shot peers: send_request.py, saml_idp.py).
+func runInterop(_ script: String, _ arguments: [String] = [], input: Data) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", interop + "/" + script] + arguments
+    let stdin = Pipe()
+    let stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    try process.run()
+    stdin.fileHandleForWriting.write(input)
+    try stdin.fileHandleForWriting.close()
+    let data = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+}

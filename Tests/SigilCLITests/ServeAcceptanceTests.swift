@@ -391,18 +391,8 @@ struct ServeAcceptanceTests {
             ]
             if let inResponseTo { request["in_response_to"] = inResponseTo }
             request.merge(changes) { $1 }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", interop + "/saml_idp.py", key, certificate]
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-            try input.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let data = try runInterop(
+                "saml_idp.py", [key, certificate], input: try JSONSerialization.data(withJSONObject: request))
             return String(decoding: data, as: UTF8.self)
         }
         func post(_ samlResponse: String) throws -> (status: Int, body: String, headers: String) {
