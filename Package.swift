@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The pages' templates (HTML-escaped by default), compiled into the binary.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libsodium, from Debian's libsodium-dev.
@@ -173,8 +175,8 @@ let package = Package(
             dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens"],
             swiftSettings: strictSettings
         ),
-        // The HTTP service (`sigil serve`): the inbound authenticator chain, roles, the API routes
-        // and per-use audit. As thin as the CLI: every route calls the modules above.
+        // The HTTP service (`sigil serve`): the inbound authenticator chain, roles, the API routes,
+        // the browser pages and per-use audit. As thin as the CLI: every route calls the modules above.
         .target(
             name: "SigilService",
             dependencies: [
@@ -196,7 +198,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            // The templates are compiled in (Pages/EmbeddedTemplates.swift, by scripts/embed).
+            exclude: ["Pages/Templates"],
             swiftSettings: strictSettings
         ),
         // The commands. Thin: every step is a call into the modules above.

@@ -93,6 +93,17 @@ public struct Catalog: Sendable, Hashable {
         Self.find(principal, in: grants, by: \.principal)
     }
 
+    /// Whether `principal` is granted to `user`, directly or through one of their groups.
+    public func isGranted(_ principal: PrincipalRef, to user: User) -> Bool {
+        guard let subjects = grant(for: principal)?.subjects else { return false }
+        return subjects.contains { subject in
+            switch subject {
+            case .user(let name): name == user.name
+            case .group(let name): user.groups.contains(name)
+            }
+        }
+    }
+
     /// This catalog with `update`'s items laid over it. An item in `update` replaces the item of
     /// the same name, except that an external credential's principals merge by name (principals
     /// the update does not list are kept). Nothing is removed: deletion is explicit.

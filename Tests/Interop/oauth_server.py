@@ -17,6 +17,8 @@ CONFIG.json (written by the tests; every top-level key but "clients" is optional
                                               #   the presented one revoked; false = none returned, old stays valid
     "client_credentials_refresh_token": false,# true = client_credentials also issues a refresh token
                                               #   (to clients whose grant_types include refresh_token)
+    "consent_page": false,                    # true = GET /oauth/authorize without login_hint answers an
+                                              #   HTML consent page instead of denying at once (see below)
     "clients": [{
       "client_id": "svc-basic",               # required
       "client_secret": "s3cret-basic",        # for client_secret_basic / client_secret_post
@@ -50,7 +52,15 @@ Endpoints:
                          client_credentials.
   GET  /oauth/authorize  RFC 6749 §4.1.1 + RFC 7636: response_type=code, PKCE S256 required for every
                          client; login_hint=USER auto-approves as USER (302 to redirect_uri?code=..&state=..);
-                         without login_hint the user "denies" (302 with error=access_denied).
+                         without login_hint the user "denies" (302 with error=access_denied), unless
+                         "consent_page" is true: then, once the request is valid, a 200 HTML page with
+                         <form id="consent" method="post" action="/oauth/authorize"> carrying every query
+                         parameter as a hidden input, <input name="user" id="consent-user">, and the buttons
+                         <button id="approve" name="decision" value="approve"> and <button id="deny"
+                         name="decision" value="deny">.
+  POST /oauth/authorize  (consent_page only) that form: decision=approve with a non-empty user grants as that
+                         user (302 to redirect_uri?code=..&state=..); anything else denies (302 with
+                         error=access_denied&state=..). Without consent_page: 405.
   POST /oauth/device     RFC 8628 §3.1 device authorization (interval 1, expires_in 600).
   POST /oauth/revoke     RFC 7009. A refresh token revokes its access token too; an access token only itself.
   GET  /id/SUBJECT       an identity URL: 200 {"user_id","username","email"} (all SUBJECT, email @example.com)
@@ -67,6 +77,7 @@ Endpoints:
 import base64
 import binascii
 import datetime
+import html
 import json
 import logging
 import os
@@ -85,6 +96,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask, g, jsonify, request
 from joserfc.jwk import import_key
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.serving import make_server
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -754,6 +766,43 @@ def token_endpoint():
 @app.get("/oauth/authorize")
 def authorize():
     user = request.args.get("login_hint") or None  # auto-approval as this user; none = the user denies
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return server.handle_error_response(None, error)
+    if user is None and STORE.config.get("consent_page", False):
+        return consent_page(request.args)
+    return server.create_authorization_response(request=grant.request, grant_user=user, grant=grant)
+
+
+def consent_page(params):
+    """The consent form: the (already validated) authorization request's parameters as hidden inputs."""
+    hidden = "".join(f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">\n'
+                     for name in params.keys() for value in params.getlist(name)
+                     if name not in ("user", "decision"))
+    client = html.escape(params.get("client_id", ""))
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Authorize {client}</title></head>
+<body>
+<h1>Authorize {client}</h1>
+<p>The application <b>{client}</b> asks for access ({html.escape(params.get("scope", ""))}).</p>
+<form id="consent" method="post" action="/oauth/authorize">
+{hidden}<label>User <input type="text" name="user" id="consent-user" autocomplete="off"></label>
+<button id="approve" type="submit" name="decision" value="approve">Approve</button>
+<button id="deny" type="submit" name="decision" value="deny">Deny</button>
+</form>
+</body></html>
+"""
+    return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@app.post("/oauth/authorize")
+def authorize_decision():
+    """The consent form's answer: approve as its user, or deny; the same grant path as login_hint."""
+    if not STORE.config.get("consent_page", False):
+        raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])  # as before the consent page existed
+    approved = request.form.get("decision") == "approve" and request.form.get("user")
+    user = request.form.get("user") if approved else None
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:

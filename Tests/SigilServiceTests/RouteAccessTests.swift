@@ -10,6 +10,9 @@ struct RouteAccessTests {
     /// here on purpose.
     static let publicRoutes: Set<String> = [
         "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /saml/login", "POST /saml/acs",
+        // The pages' way in: the login form, the stylesheet, `/` (to the connections), and the
+        // OAuth callback (which checks the session and the state itself).
+        "GET /", "GET /login", "POST /login", "GET /static/sigil.css", "GET /oauth/callback",
     ]
 
     /// A concrete path for a route pattern.
@@ -25,6 +28,13 @@ struct RouteAccessTests {
             let routes = service.routes
             #expect(routes.count > 20)
             #expect(Set(routes.filter { $0.access == .anyone }.map { "\($0.method) \($0.path)" }) == Self.publicRoutes)
+            // The pages are reached with a browser session (the login form's), nothing else.
+            var browsers: [String: Browser] = [:]
+            for user in ["alice", "olga", "ada"] {
+                var browser = Browser(service)
+                #expect(try await browser.logIn(user).status == 303)
+                browsers[user] = browser
+            }
             for route in routes {
                 let path = Self.path(route.path)
                 let method = route.method
@@ -34,14 +44,35 @@ struct RouteAccessTests {
                     #expect(
                         anonymous.status != 401 && anonymous.status != 403,
                         "\(method) \(path) anonymously: \(anonymous.status)")
+                } else if route.isPage {
+                    #expect(anonymous.status == 303, "\(method) \(path) anonymously: \(anonymous.status)")
+                    #expect(anonymous.header("Location")?.hasPrefix("/login") == true)
                 } else {
                     #expect(anonymous.status == 401, "\(method) \(path) anonymously: \(anonymous.status)")
                     if method != "HEAD" { #expect(anonymous.errorCode == "unauthenticated") }
                 }
                 // alice is a member, olga an operator, ada an admin.
                 for (caller, level) in [("alice", Access.member), ("olga", .operator), ("ada", .admin)] {
-                    let answer = try await service.send(method, path, as: .basic(caller))
                     let admitted = Self.rank(level) >= Self.rank(route.access)
+                    let answer: ServiceHarness.Answer
+                    if route.isPage {
+                        // HTTP Basic does not open a page; the session does.
+                        let basic = try await service.send(method, path, as: .basic(caller))
+                        #expect(basic.status == 303, "\(method) \(path) with Basic as \(caller): \(basic.status)")
+                        var browser = browsers[caller]!
+                        if method == "POST" {
+                            let csrf = try Browser.csrf(in: try await browser.get("/connections"))
+                            answer = try await browser.post(path, [("csrf", csrf)])
+                            if path == "/logout" {
+                                #expect(try await browser.logIn(caller).status == 303)
+                            }
+                        } else {
+                            answer = try await browser.get(path)
+                        }
+                        browsers[caller] = browser
+                    } else {
+                        answer = try await service.send(method, path, as: .basic(caller))
+                    }
                     if admitted {
                         #expect(
                             answer.status != 401 && answer.status != 403,

@@ -57,7 +57,8 @@ final class ServiceHarness: Sendable {
     let vault: Vault
     /// Every route of the server, with its access rule.
     let routes: [RouteTable.Entry]
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    /// Redirects are answers to check, not to follow (the pages answer 303s).
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
     let url: String
     /// API keys by user.
     let apiKeys: [String: String]

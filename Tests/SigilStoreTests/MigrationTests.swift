@@ -18,10 +18,10 @@ struct MigrationTests {
             .standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: schema.path).filter { $0.hasSuffix(".sql") }
             .sorted()
-        #expect(files.map { String($0.dropLast(4)) } == Schema.migrations.map(\.identifier), "run scripts/embed-schema")
+        #expect(files.map { String($0.dropLast(4)) } == Schema.migrations.map(\.identifier), "run scripts/embed")
         for (file, migration) in zip(files, Schema.migrations) {
             let text = try String(contentsOf: schema.appendingPathComponent(file), encoding: .utf8)
-            #expect(text == migration.sql, "\(file) differs from the embedded copy: run scripts/embed-schema")
+            #expect(text == migration.sql, "\(file) differs from the embedded copy: run scripts/embed")
         }
         #expect(Schema.latestVersion == files.count)
     }

@@ -5,7 +5,9 @@ import SigilModel
 /// `inbound`: what callers of the service present. The input is split at its first newline: the
 /// first line is tried as an `Authorization: Basic` value, as an API key, and as an identity URL
 /// (against the allowlist in the rest of the input, one host a line). An accepted Basic header
-/// must round-trip: encoding its user and password again gives back the same pair.
+/// must round-trip: encoding its user and password again gives back the same pair. The whole input
+/// is also parsed as a posted form (the pages' and SAML's): a form it accepts encodes and parses
+/// back to the same fields.
 enum InboundTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
         let text = input.text
@@ -17,6 +19,25 @@ enum InboundTarget {
             }
             guard let parsed = InboundCredentials.basic(again), parsed.user == user, parsed.password == password else {
                 FuzzCheck.fail("an accepted Basic header does not read back as the same user and password")
+            }
+        }
+        if let form = try? InboundForm(parsing: UnsafeBufferPointer(input)) {
+            let fields = form.names.sorted().map { name in
+                (name: name, value: form.secret(name).map { $0.withUnsafeBytes { Array($0) } } ?? [])
+            }
+            guard fields.count <= InboundForm.maximumFields, input.count <= InboundForm.maximumBytes else {
+                FuzzCheck.fail("a form beyond its bounds was accepted")
+            }
+            let encoded = fields.map { field in
+                PercentEncoding.encode(Array(field.name.utf8)) + [UInt8(ascii: "=")]
+                    + PercentEncoding.encode(field.value)
+            }.joined(separator: [UInt8(ascii: "&")])
+            guard let again = try? InboundForm(parsing: Array(encoded)), again.names.sorted() == fields.map(\.name),
+                fields.allSatisfy({ field in
+                    (again.secret(field.name).map { $0.withUnsafeBytes { Array($0) } } ?? []) == field.value
+                })
+            else {
+                FuzzCheck.fail("an accepted form does not read back as the same fields")
             }
         }
         if let id = Array(first.utf8).withUnsafeBytes({ InboundCredentials.apiKeyID($0) }) {

@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
             (`sigil apikey create`); roles come from the apply file's roles:. Plain HTTP is only \
             for loopback: any other address needs --tls-cert and --tls-key. SIGTERM or SIGINT \
             stops accepting connections, lets the requests in flight finish, writes the last use \
-            records and exits 0. The API is described at GET /openapi.json.
+            records and exits 0. The API is described at GET /openapi.json. People use the pages \
+            in a browser: /connections (their own per-user authorizations) and, for operators, \
+            /credentials, /expiry and /audit.
             """
     )
 
@@ -32,9 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
             "Write {\"pid\": ..., \"url\": ...} here once connections are accepted.", valueName: "file"))
     var readyFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The service's URL as browsers reach it, when not the listening one (behind a proxy): the OAuth callback is its /oauth/callback.",
+            valueName: "url"))
+    var publicURL: String?
+
     func run() async throws {
         let serviceOptions = try ServiceOptions(
-            listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile)
+            listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile, publicURL: publicURL)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "sigil")
         logger.logLevel = .info

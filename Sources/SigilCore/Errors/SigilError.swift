@@ -51,4 +51,6 @@ extension SigilError.Code {
     public static let invalidMasterKey = Self("invalid-master-key")
     /// The master key given does not open this vault.
     public static let wrongMasterKey = Self("wrong-master-key")
+    /// The caller's request cannot be used as given: a header, a merge field, a body, a form.
+    public static let invalidRequest = Self("invalid-request")
 }

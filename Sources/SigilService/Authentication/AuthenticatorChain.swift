@@ -31,21 +31,51 @@ struct AuthenticatorChain: RouterMiddleware {
             return try await next(request, context)
         }
         let settings = catalog.service ?? ServiceSettings()
+        context.caller = try await identify(context: context, catalog: catalog, settings: settings) {
+            try await $0.authenticate(request, context: context, settings: settings)
+        }
+        if let caller = context.caller {
+            context.logger[metadataKey: "caller"] = "\(caller.user.name.sanitizedForMessage)"
+        }
+        if context.caller == nil { metrics.authentication("anonymous", outcome: "success") }
+        return try await next(request, context)
+    }
+
+    /// The pages' login form: `user` and `password` checked by the password authenticators
+    /// (directory, then Sigil's own), with the same failure counting and delays as HTTP Basic.
+    /// Throws ``ServiceError/unauthenticated()`` when they do not prove the user.
+    func logIn(user: String, password: SecretBytes, context: ServiceContext) async throws -> Caller {
+        let catalog = try vault.catalog()
+        let settings = catalog.service ?? ServiceSettings()
+        let caller = try await identify(context: context, catalog: catalog, settings: settings) { authenticator in
+            guard let authenticator = authenticator as? any PasswordAuthenticator else { return .notApplicable }
+            return try await authenticator.verify(user: user, password: password, context: context, settings: settings)
+        }
+        guard let caller else { throw ServiceError.unauthenticated() }
+        return caller
+    }
+
+    /// Runs `outcome` for each authenticator in order: the first that authenticates wins (when the
+    /// catalog still has the user); failures are counted, and when nothing succeeded after one,
+    /// the answer waits and is ``ServiceError/unauthenticated()``. `nil`: anonymous.
+    private func identify(
+        context: ServiceContext, catalog: Catalog, settings: ServiceSettings,
+        outcome: (any Authenticator) async throws -> AuthenticationOutcome
+    ) async throws -> Caller? {
         var failedKeys: [String] = []
         for authenticator in authenticators {
-            let outcome = try await authenticator.authenticate(request, context: context, settings: settings)
-            switch outcome {
+            switch try await outcome(authenticator) {
             case .notApplicable:
                 continue
             case .failed(let keys):
                 metrics.authentication(authenticator.name, outcome: "failure")
                 failedKeys += keys
-                continue
-            case .authenticated(let user, let groups):
+            case .authenticated(let user, let groups, let via):
                 // A user who has been deleted since their key or password was checked is no one.
                 guard
                     let caller = Caller(
-                        user: user, authenticator: authenticator.name, catalog: catalog, directoryGroups: groups)
+                        user: user, authenticator: via ?? authenticator.name, catalog: catalog,
+                        directoryGroups: groups)
                 else {
                     metrics.authentication(authenticator.name, outcome: "failure")
                     failedKeys.append("user:\(user)")
@@ -53,19 +83,16 @@ struct AuthenticatorChain: RouterMiddleware {
                 }
                 metrics.authentication(authenticator.name, outcome: "success")
                 await throttle.succeeded("user:\(user)")
-                context.caller = caller
-                context.logger[metadataKey: "caller"] = "\(user.sanitizedForMessage)"
+                return caller
             }
-            break
         }
-        if context.caller == nil && !failedKeys.isEmpty {
+        if !failedKeys.isEmpty {
             // Counted against the names tried and the address; the answer waits, whatever route.
             let delay = await throttle.failed(
                 failedKeys + ["address:\(context.remoteAddress)"], settings: settings.failures)
             try await Task.sleep(for: delay)
             throw ServiceError.unauthenticated()
         }
-        if context.caller == nil { metrics.authentication("anonymous", outcome: "success") }
-        return try await next(request, context)
+        return nil
     }
 }

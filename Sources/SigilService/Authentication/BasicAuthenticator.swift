@@ -10,7 +10,7 @@ import SigilStore
 /// hash (libsodium), off the event loop. A success is remembered for a minute under a keyed hash of
 /// (user, stored hash, password), so an application that sends Basic on every request does not pay
 /// Argon2id each time; a changed password changes the stored hash, which ends that at once.
-struct BasicAuthenticator: Authenticator {
+struct BasicAuthenticator: PasswordAuthenticator {
     let name = "basic"
     let vault: Vault
     let throttle: FailureThrottle
@@ -20,29 +20,26 @@ struct BasicAuthenticator: Authenticator {
     /// as long whether or not the user exists.
     private static let decoy: String = (try? PasswordHash.hash(SecretBytes.random(count: 32))) ?? ""
 
-    func authenticate(_ request: Request, context: ServiceContext, settings: ServiceSettings) async throws
-        -> AuthenticationOutcome
+    func verify(user: String, password: SecretBytes, context: ServiceContext, settings: ServiceSettings)
+        async throws -> AuthenticationOutcome
     {
-        guard settings.basic.enabled, let header = request.headers[.authorization],
-            let credentials = InboundCredentials.basic(header)
-        else { return .notApplicable }
-        let keys = ["user:\(credentials.user)"]
+        guard settings.basic.enabled else { return .notApplicable }
+        let keys = ["user:\(user)"]
         // Guesses at one user's password queue (the address only delays failing answers: a busy
         // proxy's good requests must not wait for its bad ones).
         guard let wait = await throttle.admit(keys, settings: settings.failures) else {
             throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
         }
         if wait > .zero { try await Task.sleep(for: wait) }
-        let stored = try vault.passwordHash(of: credentials.user)
-        if let stored, verified.contains(user: credentials.user, hash: stored, password: credentials.password) {
-            return .authenticated(user: credentials.user)
+        let stored = try vault.passwordHash(of: user)
+        if let stored, verified.contains(user: user, hash: stored, password: password) {
+            return .authenticated(user: user)
         }
         let hash = stored ?? Self.decoy
-        let password = credentials.password
         let matches = try await NIOThreadPool.singleton.runIfActive { PasswordHash.verify(password, against: hash) }
         guard matches, let stored else { return .failed(keys: keys) }
-        verified.insert(user: credentials.user, hash: stored, password: credentials.password)
-        return .authenticated(user: credentials.user)
+        verified.insert(user: user, hash: stored, password: password)
+        return .authenticated(user: user)
     }
 }
 

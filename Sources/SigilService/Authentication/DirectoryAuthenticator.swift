@@ -14,18 +14,16 @@ import Glibc
 /// OpenLDAP's client library. An empty password is refused before any bind (a simple bind with an
 /// empty password is an unauthenticated bind, which servers accept). The user's directory groups,
 /// mapped to Sigil groups, count for roles. A success is remembered for a minute, as for Sigil Basic.
-struct DirectoryAuthenticator: Authenticator {
+struct DirectoryAuthenticator: PasswordAuthenticator {
     let name = "directory"
     let throttle: FailureThrottle
     let pool: NIOThreadPool
     let verified = VerifiedPasswords()
 
-    func authenticate(_ request: Request, context: ServiceContext, settings: ServiceSettings) async throws
-        -> AuthenticationOutcome
+    func verify(user: String, password: SecretBytes, context: ServiceContext, settings: ServiceSettings)
+        async throws -> AuthenticationOutcome
     {
-        guard let directory = settings.directory, let header = request.headers[.authorization],
-            let (user, password) = InboundCredentials.basic(header)
-        else { return .notApplicable }
+        guard let directory = settings.directory else { return .notApplicable }
         let keys = ["user:\(user)"]
         guard !password.isEmpty, password.count <= 1024 else { return .failed(keys: keys) }
         let binding = directory.url + "\u{0}" + directory.userDN

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Sigil",
             "version": "0.1.0",
-            "description": "Sigil's HTTP service (`sigil serve`): an outbound credential vault. Callers get requests decorated with credentials they never see (sign, presign, proxy), and operators manage the vault (configuration, items, write-only secrets, the audit log, keys). Authenticate with HTTP Basic (a Sigil user's password, or the directory's when LDAP is configured) or an API key (`Authorization: Bearer sigil_<16 hex>_<43 base64url>`); a deployment may also admit an upstream platform's session (two headers it names) and, for browsers, the `sigil_session` cookie that SAML sign-on sets. Every error is `{\"error\": {\"code\", \"message\"}}`. JSON answers have sorted keys and omit absent optional fields."
+            "description": "Sigil's HTTP service (`sigil serve`): an outbound credential vault. Callers get requests decorated with credentials they never see (sign, presign, proxy), and operators manage the vault (configuration, items, write-only secrets, the audit log, keys). Authenticate with HTTP Basic (a Sigil user's password, or the directory's when LDAP is configured) or an API key (`Authorization: Bearer sigil_<16 hex>_<43 base64url>`); a deployment may also admit an upstream platform's session (two headers it names) and, for browsers, the `sigil_session` cookie that SAML sign-on or the login form (`/login`) sets. The HTML pages for people (`/login`, `/connections`, `/credentials`, `/expiry`, `/audit`, `/oauth/callback`) are not part of this API and not described here. Every error is `{\"error\": {\"code\", \"message\"}}`. JSON answers have sorted keys and omit absent optional fields."
           },
           "tags": [
             {"name": "health", "description": "Liveness, readiness, metrics and this document."},
@@ -1010,7 +1010,7 @@ enum OpenAPIDocument {
                 },
                 "responses": {
                   "303": {
-                    "description": "Signed in: the session cookie sigil_session is set (HttpOnly, SameSite=Lax, Secure when the consumer URL is https) and the browser sent to RelayState or /v1/auth/status.",
+                    "description": "Signed in: the session cookie sigil_session is set (HttpOnly, SameSite=Lax, Secure when the consumer URL is https) and the browser sent to RelayState or /connections.",
                     "headers": {
                       "Location": {"schema": {"type": "string"}},
                       "Set-Cookie": {"schema": {"type": "string"}}

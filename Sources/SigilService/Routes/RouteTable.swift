@@ -12,12 +12,15 @@ public struct RouteTable {
         /// The router's pattern (`/v1/items/:kind/:name`).
         public var path: String
         public var access: Access
+        /// A page for browsers (``RouteTable/addPage(_:_:_:state:_:)``): without a session it
+        /// answers a redirect to the login form rather than 401.
+        public var isPage = false
     }
 
     public typealias Handler = @Sendable (Request, ServiceContext) async throws -> Response
 
     let router: Router<ServiceContext>
-    public private(set) var entries: [Entry] = []
+    public internal(set) var entries: [Entry] = []
 
     init(router: Router<ServiceContext>) {
         self.router = router

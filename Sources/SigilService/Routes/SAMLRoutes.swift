@@ -25,11 +25,7 @@ enum SAMLRoutes {
                 <p>Sigil signs you in with your identity provider.</p>
                 <button type="submit">Continue to sign in</button></form></body></html>
                 """
-            let origin =
-                URLComponents(string: settings.idpSSOURL).flatMap { components -> String? in
-                    guard let scheme = components.scheme, let host = components.host else { return nil }
-                    return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
-                } ?? "'none'"
+            let origin = PageRenderer.origin(of: settings.idpSSOURL) ?? "'none'"
             return Response(
                 status: .ok,
                 headers: [
@@ -40,14 +36,8 @@ enum SAMLRoutes {
         routes.add(.post, "/saml/acs", .anyone) { request, context in
             let settings = try samlSettings(state)
             var request = request
-            let body = try await request.collectBody(upTo: 16 << 20)
-            var fields: [String: String] = [:]
-            for pair in String(decoding: body.readableBytesView, as: UTF8.self).split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let name = String(decoding: PercentEncoding.decode(parts[0], plusIsSpace: true), as: UTF8.self)
-                let value = parts.count > 1 ? PercentEncoding.decode(parts[1], plusIsSpace: true) : []
-                fields[name] = String(decoding: value, as: UTF8.self)
-            }
+            let body = try await request.collectBody(upTo: InboundForm.maximumBytes)
+            let fields = try InboundForm(parsing: body.readableBytesView)
             guard let encoded = fields["SAMLResponse"] else {
                 throw ServiceError.invalid("POST /saml/acs: SAMLResponse is missing")
             }
@@ -62,21 +52,19 @@ enum SAMLRoutes {
                     status: .forbidden, code: "saml-refused", message: "the SAML response was refused: \(error.reason)")
             }
             state.metrics.authentication("saml", outcome: "success")
-            let token = state.samlSignOn.openSession(for: user, minutes: settings.sessionMinutes)
+            let token = state.sessions.open(for: user, authenticator: "saml", minutes: settings.sessionMinutes)
             var response = Response(
                 status: .seeOther,
-                headers: [.location: safeReturn(fields["RelayState"]) ?? "/v1/auth/status", .cacheControl: "no-store"])
+                headers: [.location: safeReturn(fields["RelayState"]) ?? "/connections", .cacheControl: "no-store"])
             response.setCookie(
-                Cookie(
-                    name: SAMLSignOn.cookieName, value: token, maxAge: settings.sessionMinutes * 60, path: "/",
-                    secure: settings.acsURL.hasPrefix("https:"), httpOnly: true, sameSite: .lax))
+                PageRenderer.sessionCookie(
+                    token, minutes: settings.sessionMinutes, secure: settings.acsURL.hasPrefix("https:")))
             return response
         }
         routes.add(.post, "/saml/logout", .member) { request, _ in
-            if let token = request.cookies[SAMLSignOn.cookieName]?.value { state.samlSignOn.closeSession(token) }
+            if let token = request.cookies[BrowserSessions.cookieName]?.value { state.sessions.close(token) }
             var response = Response(status: .noContent)
-            response.setCookie(
-                Cookie(name: SAMLSignOn.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(PageRenderer.sessionCookie(nil))
             return response
         }
     }

@@ -14,13 +14,18 @@ public struct ServiceOptions: Sendable {
     public var tlsKey: String?
     /// Where to write `{"pid": ..., "url": ...}` once connections are accepted.
     public var readyFile: String?
+    /// The service's URL as browsers reach it, when that is not the listening URL (behind a proxy
+    /// or load balancer): the OAuth callback is this URL's `/oauth/callback`, and an https URL
+    /// makes the cookies Secure.
+    public var publicURL: String?
 
     public static let defaultListen = "127.0.0.1:7390"
 
     /// Parses `--listen HOST:PORT` (an IPv6 host in brackets). Plain HTTP is refused on any address
     /// but loopback: callers send passwords and API keys, and get decorated requests back.
     public init(
-        listen: String = defaultListen, tlsCertificate: String? = nil, tlsKey: String? = nil, readyFile: String? = nil
+        listen: String = defaultListen, tlsCertificate: String? = nil, tlsKey: String? = nil, readyFile: String? = nil,
+        publicURL: String? = nil
     )
         throws(SigilError)
     {
@@ -49,5 +54,23 @@ public struct ServiceOptions: Sendable {
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
         self.readyFile = readyFile
+        if let publicURL {
+            let trimmed = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+            guard let origin = PageRenderer.origin(of: trimmed), origin == trimmed else {
+                throw SigilError(
+                    .invalidRequest,
+                    "--public-url \(publicURL.sanitizedForMessage): expected an http(s) origin such as https://sigil.example.com"
+                )
+            }
+            guard
+                trimmed.hasPrefix("https:") || InboundCredentials.isLoopback(URLComponents(string: trimmed)?.host ?? "")
+            else {
+                throw SigilError(
+                    .invalidRequest,
+                    "--public-url \(publicURL.sanitizedForMessage): browsers send session cookies to it, so it must be https (http only on loopback)"
+                )
+            }
+            self.publicURL = trimmed
+        }
     }
 }

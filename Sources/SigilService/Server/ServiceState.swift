@@ -9,6 +9,7 @@ import SigilModel
 import SigilSigning
 import SigilStore
 import SigilTokens
+import Synchronization
 
 /// What every route works with: the open vault, the one engine over it, the executor that sends
 /// proxied requests, the use recorder and the metrics. One per server.
@@ -19,6 +20,11 @@ final class ServiceState: Sendable {
     let executor: Executor
     let recorder: UseRecorder
     let samlSignOn = SAMLSignOn()
+    /// The browsers' sessions (SAML sign-on, the login form) and the pages over them.
+    let sessions = BrowserSessions()
+    let connectFlows = ConnectFlows()
+    let pages = PageRenderer()
+    private let publicURLValue = Mutex<String>("")
     /// Threads for the directory's blocking LDAP calls (at most eight binds at once).
     let directoryPool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 8)
@@ -47,6 +53,13 @@ final class ServiceState: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
+    }
+
+    /// The service's URL as browsers reach it (`--public-url`, else the listening URL): the base of
+    /// the OAuth callback `/oauth/callback`, and `https:` makes the cookies Secure.
+    var publicURL: String {
+        get { publicURLValue.withLock { $0 } }
+        set { publicURLValue.withLock { $0 = newValue } }
     }
 
     /// The user a request acts as: the caller, or with `as` another user when the caller may act as

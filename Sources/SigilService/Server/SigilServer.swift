@@ -39,23 +39,27 @@ public struct SigilServer {
         // Outermost first: count every answer, shape every error, then authenticate.
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware<ServiceContext>())
-        router.add(
-            middleware: AuthenticatorChain(
-                authenticators: [
-                    // The order of ../shared/seeds/000_*: platform session, directory Basic, Sigil's
-                    // own Basic and API keys, SAML, anonymous.
-                    PlatformSessionAuthenticator(client: state.identityClient),
-                    DirectoryAuthenticator(throttle: throttle, pool: state.directoryPool),
-                    BasicAuthenticator(vault: vault, throttle: throttle),
-                    APIKeyAuthenticator(vault: vault, clock: clock),
-                    SAMLSessionAuthenticator(signOn: state.samlSignOn),
-                ], vault: vault, throttle: throttle, metrics: metrics))
+        let chain = AuthenticatorChain(
+            authenticators: [
+                // The order of ../shared/seeds/000_*: platform session, directory Basic, Sigil's
+                // own Basic and API keys, the browser's session (SAML sign-on or the login form),
+                // anonymous.
+                PlatformSessionAuthenticator(client: state.identityClient),
+                DirectoryAuthenticator(throttle: throttle, pool: state.directoryPool),
+                BasicAuthenticator(vault: vault, throttle: throttle),
+                APIKeyAuthenticator(vault: vault, clock: clock),
+                SessionAuthenticator(sessions: state.sessions),
+            ], vault: vault, throttle: throttle, metrics: metrics)
+        router.add(middleware: chain)
         var table = RouteTable(router: router)
         HealthRoutes.add(to: &table, state: state)
         SigningRoutes.add(to: &table, state: state)
         ProxyRoute.add(to: &table, state: state)
         ManagementRoutes.add(to: &table, state: state)
         SAMLRoutes.add(to: &table, state: state)
+        PageRoutes.add(to: &table, state: state, chain: chain)
+        ConnectionPages.add(to: &table, state: state)
+        OperatorPages.add(to: &table, state: state)
         self.routes = table.entries
         self.metrics = metrics
         self.router = router
@@ -74,6 +78,7 @@ public struct SigilServer {
         let scheme = tls == nil ? "http" : "https"
         let readyFile = options.readyFile
         let host = options.host
+        let state = state
         return Application(
             router: router, server: tls ?? .http1(),
             configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
@@ -81,6 +86,7 @@ public struct SigilServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+                state.publicURL = options.publicURL ?? url
                 if let readyFile {
                     do {
                         try Self.writeReadyFile(readyFile, url: url)
@@ -146,6 +152,7 @@ struct Resources: Service {
 
     func run() async throws {
         try await state.recorder.run()
+        state.connectFlows.cancelAll()
         try? await state.identityClient.shutdown()
         try? await state.directoryPool.shutdownGracefully()
         try? await state.executor.shutdown()

@@ -181,8 +181,6 @@ extension SigilError.Code {
     /// A stored secret has the wrong shape: a key that is not a key for its algorithm, a
     /// certificate that does not hold the key.
     public static let invalidSecret = Self("invalid-secret")
-    /// The caller's request cannot be decorated as given: a header, a merge field, a body.
-    public static let invalidRequest = Self("invalid-request")
     /// The credential does not do what was asked (presigning with a JWT credential, say).
     public static let unsupported = Self("unsupported")
 }

@@ -66,11 +66,8 @@ enum PrincipalChooser {
         guard let member = catalog.user(named: user) else {
             throw SigilError(.noPrincipal, "user \(user.sanitizedForMessage) does not exist")
         }
-        let subjects = Set([GrantSubject.user(user)] + member.groups.map(GrantSubject.group))
         return { principal in
-            !subjects.isDisjoint(
-                with: catalog.grant(for: PrincipalRef(externalCredential: credential.name, principal: principal.name))?
-                    .subjects ?? [])
+            catalog.isGranted(PrincipalRef(externalCredential: credential.name, principal: principal.name), to: member)
         }
     }
 }

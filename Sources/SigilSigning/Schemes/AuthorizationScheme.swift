@@ -29,6 +29,11 @@ package protocol AuthorizationScheme: Sendable {
     /// `sigil apply` and `sigil secret set`. `secret` reads a current secret of the principal.
     func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue]
 
+    /// The secret fields a user types in to authorize a per-user principal of this scheme (the
+    /// service's connect form), given the fields its templates' merge fields name; `nil` when the
+    /// user authorizes at a provider instead, or not by hand at all.
+    func userSecretFields(mergeFields: [String]) -> [String]?
+
     /// The `Authorization` value this scheme generates before the custom headers are added, or
     /// `nil` when it generates none there.
     func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String?
@@ -47,6 +52,7 @@ package protocol AuthorizationScheme: Sendable {
 extension AuthorizationScheme {
     package var issuance: IssuedCredential.Kind? { nil }
     package func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue] { [] }
+    package func userSecretFields(mergeFields: [String]) -> [String]? { nil }
     package func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String? {
         nil
     }

@@ -106,4 +106,31 @@ public enum SchemeRegistry {
         }
         return problems
     }
+
+    /// The secret fields a user types in to authorize `principal` (a per-user principal) by hand, as
+    /// its scheme says (a Basic user-id and password; the fields a custom header's merge fields
+    /// name); `nil` when the user authorizes at a provider instead (OAuth 2.0) or not by hand.
+    public static func userSecretFields(of external: ExternalCredential, principal: Principal, in catalog: Catalog)
+        -> [String]?
+    {
+        guard let scheme = try? scheme(of: external, principal: principal) else { return nil }
+        let headers =
+            external.customHeaders
+            + catalog.namedCredentials.filter { $0.externalCredential == external.name }.flatMap(\.customHeaders)
+        var fields = Set<String>()
+        for header in headers {
+            for reference in (try? MergeTemplate(parsing: header.value))?.references ?? [] {
+                switch reference {
+                case .field(let credential, let name)
+                where credential == external.name && principal.parameters[name] == nil
+                    && external.parameters[name] == nil:
+                    fields.insert(name)
+                case .userName where principal.parameters["username"] == nil: fields.insert("username")
+                case .password: fields.insert("password")
+                default: break
+                }
+            }
+        }
+        return scheme.userSecretFields(mergeFields: fields.sorted())
+    }
 }

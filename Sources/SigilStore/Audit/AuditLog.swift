@@ -18,16 +18,21 @@ public struct AuditEntry: Sendable, Codable, Hashable {
 public struct AuditFilter: Sendable, Hashable {
     /// Entries by this user, or made acting as them.
     public var user: String?
-    /// Entries about this named or external credential (use records name both).
+    /// Entries about this named or external credential (use records name both) or one of its
+    /// principals (their secrets, authorizations and issued tokens).
     public var credential: String?
     public var since: Date?
     public var until: Date?
     /// An action (`use.sign`) or a family of them (`use`).
     public var action: String?
+    /// Entries older than this sequence number (the next page of a paged list).
+    public var before: Int64?
 
     public init(
-        user: String? = nil, credential: String? = nil, since: Date? = nil, until: Date? = nil, action: String? = nil
+        user: String? = nil, credential: String? = nil, since: Date? = nil, until: Date? = nil, action: String? = nil,
+        before: Int64? = nil
     ) {
+        self.before = before
         self.user = user
         self.credential = credential
         self.since = since
@@ -131,13 +136,16 @@ extension Vault {
         }
         if let credential = filter.credential {
             conditions.append(
-                "(target = ? OR target = ? OR json_extract(detail, '$.namedCredential') = ? OR json_extract(detail, '$.principal') LIKE ? ESCAPE '\\')"
+                "(target = ? OR target = ? OR json_extract(detail, '$.namedCredential') = ? OR json_extract(detail, '$.principal') LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\')"
             )
             let escaped = credential.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
             arguments += [
                 ItemRef.namedCredential(credential).description, ItemRef.externalCredential(credential).description,
                 credential, escaped + "/%",
+                // Its principals' entries: "principal EC/P", "authorization of user U for principal
+                // EC/P", an issued credential's "EC/P for user U".
+                "%principal " + escaped + "/%", escaped + "/%",
             ]
         }
         if let since = filter.since {
@@ -151,6 +159,10 @@ extension Vault {
         if let action = filter.action {
             conditions.append("(action = ? OR action LIKE ? ESCAPE '\\')")
             arguments += [action, action.replacingOccurrences(of: "_", with: "\\_") + ".%"]
+        }
+        if let before = filter.before {
+            conditions.append("seq < ?")
+            arguments.append(before)
         }
         let filterSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read { db in

@@ -6,16 +6,13 @@ import SigilSAML
 
 /// The service provider's side of SAML 2.0 web browser sign-on (saml-profiles, section 4.1): the
 /// AuthnRequests it sent (each answered once, within ten minutes), the assertions it has accepted (a
-/// replayed one is refused until it expires), and the sessions it opened (kept in memory under the
-/// SHA-256 of their cookie; a restart ends them).
+/// replayed one is refused until it expires). A success opens a ``BrowserSessions`` session.
 final class SAMLSignOn: Sendable {
     static let requestLifetime: Duration = .seconds(600)
     static let capacity = 100_000
-    static let cookieName = "sigil_session"
 
     private let pending = ExpiringCache<String, Void>(capacity: capacity)
     private let accepted = ExpiringCache<String, Void>(capacity: capacity)
-    private let sessions = ExpiringCache<Data, String>(capacity: capacity)
 
     // MARK: Requests
 
@@ -72,25 +69,6 @@ final class SAMLSignOn: Sendable {
         }
         return user
     }
-
-    // MARK: Sessions
-
-    /// A new session for `user`: the cookie's value (32 random bytes, base64url).
-    func openSession(for user: String, minutes: Int) -> String {
-        let token = SecretBytes.random(count: 32).withUnsafeBytes { Base64URL.encode($0) }
-        sessions.insert(user, for: Self.digest(token), lifetime: .seconds(minutes * 60))
-        return token
-    }
-
-    func user(ofSession token: String) -> String? {
-        sessions.value(for: Self.digest(token))
-    }
-
-    func closeSession(_ token: String) {
-        _ = sessions.remove(Self.digest(token))
-    }
-
-    private static func digest(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 
     /// Text for an XML attribute or element.
     static func escape(_ text: String) -> String {

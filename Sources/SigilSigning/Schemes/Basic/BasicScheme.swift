@@ -21,6 +21,11 @@ struct BasicScheme: AuthorizationScheme {
         }
     }
 
+    /// The user's password, and their user-id unless the principal sets it as a parameter.
+    func userSecretFields(mergeFields: [String]) -> [String]? {
+        username == nil ? ["username", "password"] : ["password"]
+    }
+
     func checkSecrets(_ secret: (String) throws -> SecretBytes?) throws -> [SettingIssue] {
         guard username == nil, let stored = try secret("username"),
             stored.withUnsafeBytes({ $0.contains(UInt8(ascii: ":")) })

@@ -8,6 +8,9 @@ struct CustomScheme: AuthorizationScheme {
     static let secretsGoToResource = true
 
     init(_ parameters: SchemeParameters) throws(SettingIssue) {}
+
+    /// The fields the custom headers' merge fields name (an API key, say).
+    func userSecretFields(mergeFields: [String]) -> [String]? { mergeFields }
 }
 
 /// No authentication: requests go out with the caller's and the credentials' custom headers only
