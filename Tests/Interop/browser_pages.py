@@ -672,6 +672,26 @@ def run(service, oauth, shots, leaks, browsers):
     expect_notice(bob, "#error", ["access_denied"], "bob denied: /connections with #error access_denied")
     expect_state(bob, DOCS, "not-connected", reload=False)
     expect_state(alice, DOCS, "connected")
+    # The device grant (RFC 8628): the page shows the code; bob approves it at the provider (its admin
+    # endpoint stands for the provider's own page); the service, polling in the background, stores it.
+    button = row(bob, DOCS).find_element(By.CSS_SELECTOR, "form.device button")
+    bob.click_and_leave(button, "bob: connect Docs with a code")
+    code = bob.wait_page("/connections/Docs/per-user/device", "#user-code", "bob: the device page").text.strip()
+    check(bool(code) and bob.finds("#verification-uri"), "bob: the device page shows a code and where to enter it",
+          "#user-code and #verification-uri", code, bob.driver)
+    answer = http("POST", oauth["base_url"] + "/_approve_device", {"user_code": code, "user": "bob"})
+    check(answer.status == 200, "the provider approves bob's code", "200", str(answer))
+
+    def bob_connected(_):
+        connections(bob)
+        return row_state(bob, DOCS) == "connected"
+    bob.wait(bob_connected, "bob: Docs connected by the device grant", 'data-state="connected"')
+    ok("bob: Docs/per-user is connected through the device grant")
+    authorization = sign(service, "bob", "callout:Docs/api/me")
+    answer = http("GET", oauth["resource_url"], headers={"Authorization": authorization})
+    check(answer.status == 200 and json.loads(answer.text()).get("sub") == "bob",
+          "bob's signed request is accepted by /api/me as bob", "200 sub=bob", str(answer)[:200])
+    expect_state(alice, DOCS, "connected")
 
     # 9. Operator pages.
     alice.get("/credentials")
