@@ -4,288 +4,288 @@
 enum EmbeddedTemplates {
     static let files: [String: String] = [
         "audit.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <form id="audit-filter" class="filters" method="get" action="/audit">
-        <label>User <input name="user" value="{{user}}"></label>
-        <label>Credential <input name="credential" value="{{credential}}"></label>
-        <label>Action <input name="action" value="{{action}}" placeholder="use, delete, issued..."></label>
-        <label>Since <input name="since" value="{{since}}" placeholder="2026-12-01"></label>
-        <label>Until <input name="until" value="{{until}}" placeholder="2026-12-31"></label>
-        <button id="audit-filter-submit" type="submit">Filter</button>
-        </form>
-        {{#hasRows}}
-        <table id="audit">
-        <thead><tr><th>#</th><th>At</th><th>Actor</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead>
-        <tbody>
-        {{#rows}}
-        <tr data-seq="{{seq}}">
-        <td class="seq">{{seq}}</td>
-        <td class="at">{{at}}</td>
-        <td class="actor">{{actor}}</td>
-        <td class="action">{{action}}</td>
-        <td class="target">{{target}}</td>
-        <td class="detail">{{detail}}</td>
-        </tr>
-        {{/rows}}
-        </tbody>
-        </table>
-        {{/hasRows}}
-        {{^hasRows}}
-        <p id="no-entries">No entry matches.</p>
-        {{/hasRows}}
-        <p class="paging">{{#firstPage}}<a id="previous-page" href="{{firstPage}}">Newest</a>{{/firstPage}} {{#nextPage}}<a id="next-page" href="{{nextPage}}">Older</a>{{/nextPage}}</p>
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<form id="audit-filter" class="filters" method="get" action="/audit">
+<label>User <input name="user" value="{{user}}"></label>
+<label>Credential <input name="credential" value="{{credential}}"></label>
+<label>Action <input name="action" value="{{action}}" placeholder="use, delete, issued..."></label>
+<label>Since <input name="since" value="{{since}}" placeholder="2026-12-01"></label>
+<label>Until <input name="until" value="{{until}}" placeholder="2026-12-31"></label>
+<button id="audit-filter-submit" type="submit">Filter</button>
+</form>
+{{#hasRows}}
+<table id="audit">
+<thead><tr><th>#</th><th>At</th><th>Actor</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead>
+<tbody>
+{{#rows}}
+<tr data-seq="{{seq}}">
+<td class="seq">{{seq}}</td>
+<td class="at">{{at}}</td>
+<td class="actor">{{actor}}</td>
+<td class="action">{{action}}</td>
+<td class="target">{{target}}</td>
+<td class="detail">{{detail}}</td>
+</tr>
+{{/rows}}
+</tbody>
+</table>
+{{/hasRows}}
+{{^hasRows}}
+<p id="no-entries">No entry matches.</p>
+{{/hasRows}}
+<p class="paging">{{#firstPage}}<a id="previous-page" href="{{firstPage}}">Newest</a>{{/firstPage}} {{#nextPage}}<a id="next-page" href="{{nextPage}}">Older</a>{{/nextPage}}</p>
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "connections.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <p class="lead">The accounts you connect here are yours alone: Sigil signs your requests with them, and nobody else's requests.</p>
-        {{#hasRows}}
-        <table id="connections">
-        <thead><tr><th>Credential</th><th>Protocol</th><th>Status</th><th>Expires</th><th>Used by</th><th><span class="hidden">Actions</span></th></tr></thead>
-        <tbody>
-        {{#rows}}
-        <tr data-principal="{{principal}}">
-        <td class="credential">{{externalCredential}} <span class="principal">{{principalName}}</span></td>
-        <td class="protocol">{{protocol}}</td>
-        <td class="state" data-state="{{state}}"><span class="badge">{{stateText}}</span>{{#lastError}}<div class="last-error">{{lastError}}</div>{{/lastError}}</td>
-        <td class="expires">{{expires}}</td>
-        <td class="named-credentials">{{namedCredentials}}</td>
-        <td class="actions">
-        {{#oauth}}<form class="connect" method="post" action="{{base}}/connect"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{connectLabel}}</button></form>{{/oauth}}
-        {{#device}}<form class="device" method="post" action="{{base}}/device"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">With a code</button></form>{{/device}}
-        {{#secrets}}<a class="connect button" href="{{base}}/secrets">{{connectLabel}}</a>{{/secrets}}
-        {{#connected}}<form class="disconnect" method="post" action="{{base}}/disconnect"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>{{/connected}}
-        </td>
-        </tr>
-        {{/rows}}
-        </tbody>
-        </table>
-        {{/hasRows}}
-        {{^hasRows}}
-        <p id="no-connections">No per-user credential is granted to you. An operator grants them (grants: in the apply file).</p>
-        {{/hasRows}}
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<p class="lead">The accounts you connect here are yours alone: Sigil signs your requests with them, and nobody else's requests.</p>
+{{#hasRows}}
+<table id="connections">
+<thead><tr><th>Credential</th><th>Protocol</th><th>Status</th><th>Expires</th><th>Used by</th><th><span class="hidden">Actions</span></th></tr></thead>
+<tbody>
+{{#rows}}
+<tr data-principal="{{principal}}">
+<td class="credential">{{externalCredential}} <span class="principal">{{principalName}}</span></td>
+<td class="protocol">{{protocol}}</td>
+<td class="state" data-state="{{state}}"><span class="badge">{{stateText}}</span>{{#lastError}}<div class="last-error">{{lastError}}</div>{{/lastError}}</td>
+<td class="expires">{{expires}}</td>
+<td class="named-credentials">{{namedCredentials}}</td>
+<td class="actions">
+{{#oauth}}<form class="connect" method="post" action="{{base}}/connect"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{connectLabel}}</button></form>{{/oauth}}
+{{#device}}<form class="device" method="post" action="{{base}}/device"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">With a code</button></form>{{/device}}
+{{#secrets}}<a class="connect button" href="{{base}}/secrets">{{connectLabel}}</a>{{/secrets}}
+{{#connected}}<form class="disconnect" method="post" action="{{base}}/disconnect"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>{{/connected}}
+</td>
+</tr>
+{{/rows}}
+</tbody>
+</table>
+{{/hasRows}}
+{{^hasRows}}
+<p id="no-connections">No per-user credential is granted to you. An operator grants them (grants: in the apply file).</p>
+{{/hasRows}}
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "credentials.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <h2>External credentials and principals</h2>
-        <table id="credentials">
-        <thead><tr><th>Principal</th><th>Protocol</th><th>Type</th><th>Health</th><th>Detail</th><th>Used by</th></tr></thead>
-        <tbody>
-        {{#rows}}
-        <tr data-principal="{{principal}}">
-        <td class="principal">{{principal}}</td>
-        <td class="protocol">{{protocol}}</td>
-        <td class="type">{{type}}</td>
-        <td class="health" data-health="{{health}}"><span class="badge">{{health}}</span></td>
-        <td class="detail">{{detail}}{{#lastError}}<div class="last-error">{{lastError}}</div>{{/lastError}}</td>
-        <td class="used-by">{{usedBy}}</td>
-        </tr>
-        {{/rows}}
-        </tbody>
-        </table>
-        <h2>Named credentials</h2>
-        <table id="named-credentials">
-        <thead><tr><th>Name</th><th>URL</th><th>External credential</th><th>Client certificate</th></tr></thead>
-        <tbody>
-        {{#namedCredentials}}
-        <tr data-named-credential="{{name}}">
-        <td class="name">{{name}}</td>
-        <td class="url">{{url}}</td>
-        <td class="external-credential">{{externalCredential}}</td>
-        <td class="certificate">{{certificate}}{{#warning}}<div class="last-error">{{warning}}</div>{{/warning}}</td>
-        </tr>
-        {{/namedCredentials}}
-        </tbody>
-        </table>
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<h2>External credentials and principals</h2>
+<table id="credentials">
+<thead><tr><th>Principal</th><th>Protocol</th><th>Type</th><th>Health</th><th>Detail</th><th>Used by</th></tr></thead>
+<tbody>
+{{#rows}}
+<tr data-principal="{{principal}}">
+<td class="principal">{{principal}}</td>
+<td class="protocol">{{protocol}}</td>
+<td class="type">{{type}}</td>
+<td class="health" data-health="{{health}}"><span class="badge">{{health}}</span></td>
+<td class="detail">{{detail}}{{#lastError}}<div class="last-error">{{lastError}}</div>{{/lastError}}</td>
+<td class="used-by">{{usedBy}}</td>
+</tr>
+{{/rows}}
+</tbody>
+</table>
+<h2>Named credentials</h2>
+<table id="named-credentials">
+<thead><tr><th>Name</th><th>URL</th><th>External credential</th><th>Client certificate</th></tr></thead>
+<tbody>
+{{#namedCredentials}}
+<tr data-named-credential="{{name}}">
+<td class="name">{{name}}</td>
+<td class="url">{{url}}</td>
+<td class="external-credential">{{externalCredential}}</td>
+<td class="certificate">{{certificate}}{{#warning}}<div class="last-error">{{warning}}</div>{{/warning}}</td>
+</tr>
+{{/namedCredentials}}
+</tbody>
+</table>
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "device.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <div id="device" class="card">
-        <p>Open <a id="verification-uri" href="{{verificationURI}}" rel="noreferrer noopener" target="_blank">{{verificationURI}}</a> and enter the code</p>
-        <p class="code" id="user-code">{{userCode}}</p>
-        <p>The code is valid for {{expiresMinutes}} minutes. Sigil finishes the connection of {{principal}} by itself once you approve it; then <a href="/connections">your connections</a> show it.</p>
-        </div>
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<div id="device" class="card">
+<p>Open <a id="verification-uri" href="{{verificationURI}}" rel="noreferrer noopener" target="_blank">{{verificationURI}}</a> and enter the code</p>
+<p class="code" id="user-code">{{userCode}}</p>
+<p>The code is valid for {{expiresMinutes}} minutes. Sigil finishes the connection of {{principal}} by itself once you approve it; then <a href="/connections">your connections</a> show it.</p>
+</div>
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "error.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <p><a href="/connections">Back to your connections</a></p>
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<p><a href="/connections">Back to your connections</a></p>
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "expiry.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets older than {{rotationAgeDays}} days, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
-        {{#hasRows}}
-        <table id="expiry">
-        <thead><tr><th>When</th><th>What</th><th>Item</th><th>Warning</th></tr></thead>
-        <tbody>
-        {{#rows}}
-        <tr class="{{urgency}}">
-        <td class="when">{{when}}</td>
-        <td class="what">{{what}}</td>
-        <td class="item">{{item}}</td>
-        <td class="warning">{{warning}}</td>
-        </tr>
-        {{/rows}}
-        </tbody>
-        </table>
-        {{/hasRows}}
-        {{^hasRows}}
-        <p id="no-expiry">Nothing expires or falls due in the next {{withinDays}} days.</p>
-        {{/hasRows}}
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets older than {{rotationAgeDays}} days, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
+{{#hasRows}}
+<table id="expiry">
+<thead><tr><th>When</th><th>What</th><th>Item</th><th>Warning</th></tr></thead>
+<tbody>
+{{#rows}}
+<tr class="{{urgency}}">
+<td class="when">{{when}}</td>
+<td class="what">{{what}}</td>
+<td class="item">{{item}}</td>
+<td class="warning">{{warning}}</td>
+</tr>
+{{/rows}}
+</tbody>
+</table>
+{{/hasRows}}
+{{^hasRows}}
+<p id="no-expiry">Nothing expires or falls due in the next {{withinDays}} days.</p>
+{{/hasRows}}
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "layout.mustache": #"""
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{page.title}} · Sigil</title>
-        <link rel="stylesheet" href="/static/sigil.css">
-        </head>
-        <body>
-        <header>
-        <a class="brand" href="/connections">Sigil</a>
-        {{#page.user}}
-        <nav>
-        <a id="nav-connections" href="/connections">My connections</a>
-        {{#page.isOperator}}
-        <a id="nav-credentials" href="/credentials">Credentials</a>
-        <a id="nav-expiry" href="/expiry">Expiry</a>
-        <a id="nav-audit" href="/audit">Audit log</a>
-        {{/page.isOperator}}
-        </nav>
-        <div class="account">
-        <span id="user">{{page.user}}</span>
-        <form id="logout-form" method="post" action="/logout">
-        <input type="hidden" name="csrf" value="{{page.csrf}}">
-        <button id="logout" type="submit" class="link">Log out</button>
-        </form>
-        </div>
-        {{/page.user}}
-        </header>
-        <main{{#page.errorCode}} id="error-page" data-code="{{page.errorCode}}"{{/page.errorCode}}>
-        <h1>{{page.title}}</h1>
-        {{#page.message}}<p id="message" class="notice" role="status">{{page.message}}</p>{{/page.message}}
-        {{#page.error}}<p id="error" class="notice error" role="alert">{{page.error}}</p>{{/page.error}}
-        {{$content}}{{/content}}
-        </main>
-        </body>
-        </html>
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{page.title}} · Sigil</title>
+<link rel="stylesheet" href="/static/sigil.css">
+</head>
+<body>
+<header>
+<a class="brand" href="/connections">Sigil</a>
+{{#page.user}}
+<nav>
+<a id="nav-connections" href="/connections">My connections</a>
+{{#page.isOperator}}
+<a id="nav-credentials" href="/credentials">Credentials</a>
+<a id="nav-expiry" href="/expiry">Expiry</a>
+<a id="nav-audit" href="/audit">Audit log</a>
+{{/page.isOperator}}
+</nav>
+<div class="account">
+<span id="user">{{page.user}}</span>
+<form id="logout-form" method="post" action="/logout">
+<input type="hidden" name="csrf" value="{{page.csrf}}">
+<button id="logout" type="submit" class="link">Log out</button>
+</form>
+</div>
+{{/page.user}}
+</header>
+<main{{#page.errorCode}} id="error-page" data-code="{{page.errorCode}}"{{/page.errorCode}}>
+<h1>{{page.title}}</h1>
+{{#page.message}}<p id="message" class="notice" role="status">{{page.message}}</p>{{/page.message}}
+{{#page.error}}<p id="error" class="notice error" role="alert">{{page.error}}</p>{{/page.error}}
+{{$content}}{{/content}}
+</main>
+</body>
+</html>
 
-        """#,
+"""#,
         "login.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <form id="login-form" class="card" method="post" action="/login">
-        <input type="hidden" name="csrf" value="{{loginCSRF}}">
-        <input type="hidden" name="return" value="{{returnTo}}">
-        <label for="username">User name</label>
-        <input id="username" name="user" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required>
-        <button id="login-submit" type="submit">Log in</button>
-        </form>
-        {{#saml}}
-        <p class="alternative"><a id="saml-login" href="/saml/login{{samlReturn}}">Sign in with your identity provider</a></p>
-        {{/saml}}
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<form id="login-form" class="card" method="post" action="/login">
+<input type="hidden" name="csrf" value="{{loginCSRF}}">
+<input type="hidden" name="return" value="{{returnTo}}">
+<label for="username">User name</label>
+<input id="username" name="user" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button id="login-submit" type="submit">Log in</button>
+</form>
+{{#saml}}
+<p class="alternative"><a id="saml-login" href="/saml/login{{samlReturn}}">Sign in with your identity provider</a></p>
+{{/saml}}
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "secrets.mustache": #"""
-        {{<layout}}
-        {{$content}}
-        <p class="lead">Your own values for {{principal}}. They are sealed in the vault and never shown again: a stored value is marked <em>set</em>. Leave a field empty to keep its value.</p>
-        <form id="secrets-form" class="card" method="post" action="{{action}}" autocomplete="off">
-        <input type="hidden" name="csrf" value="{{csrf}}">
-        {{#fields}}
-        <label for="secret-{{name}}">{{name}} {{#isSet}}<span class="set">set</span>{{/isSet}}</label>
-        <input id="secret-{{name}}" name="{{name}}" type="{{inputType}}" autocomplete="off" spellcheck="false"{{^isSet}} required{{/isSet}}>
-        {{/fields}}
-        <div class="buttons"><button id="secrets-submit" type="submit">Save</button> <a href="/connections">Cancel</a></div>
-        </form>
-        {{/content}}
-        {{/layout}}
+{{<layout}}
+{{$content}}
+<p class="lead">Your own values for {{principal}}. They are sealed in the vault and never shown again: a stored value is marked <em>set</em>. Leave a field empty to keep its value.</p>
+<form id="secrets-form" class="card" method="post" action="{{action}}" autocomplete="off">
+<input type="hidden" name="csrf" value="{{csrf}}">
+{{#fields}}
+<label for="secret-{{name}}">{{name}} {{#isSet}}<span class="set">set</span>{{/isSet}}</label>
+<input id="secret-{{name}}" name="{{name}}" type="{{inputType}}" autocomplete="off" spellcheck="false"{{^isSet}} required{{/isSet}}>
+{{/fields}}
+<div class="buttons"><button id="secrets-submit" type="submit">Save</button> <a href="/connections">Cancel</a></div>
+</form>
+{{/content}}
+{{/layout}}
 
-        """#,
+"""#,
         "sigil.css": #"""
-        /* The pages' one stylesheet (CSP: style-src 'self'; no inline styles). */
-        :root {
-          --ink: #1d2430; --muted: #5d6878; --line: #d9dee6; --paper: #ffffff; --wash: #f4f6f9;
-          --accent: #2d5bd7; --good: #1f7a4d; --warn: #9a6300; --bad: #b3261e;
-        }
-        * { box-sizing: border-box; }
-        body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--wash); }
-        header { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: var(--ink); color: #fff; }
-        header a { color: #dfe6f3; text-decoration: none; }
-        header a:hover { color: #fff; }
-        .brand { font-weight: 700; letter-spacing: 0.04em; color: #fff; }
-        nav { display: flex; gap: 18px; flex: 1; }
-        .account { display: flex; align-items: center; gap: 12px; margin-left: auto; }
-        .account form { margin: 0; }
-        main { max-width: 1120px; margin: 24px auto; padding: 0 24px; }
-        h1 { font-size: 24px; margin: 0 0 16px; }
-        h2 { font-size: 18px; margin: 28px 0 10px; }
-        .lead { color: var(--muted); max-width: 760px; }
-        .notice { padding: 10px 14px; border-radius: 6px; background: #e7f4ec; color: var(--good); border: 1px solid #b9dfc8; }
-        .notice.error { background: #fbeaea; color: var(--bad); border-color: #efc2bf; }
-        table { width: 100%; border-collapse: collapse; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
-        th, td { text-align: left; padding: 10px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-        th { background: #eef1f6; font-size: 13px; color: var(--muted); font-weight: 600; }
-        tr:last-child td { border-bottom: none; }
-        .principal { color: var(--muted); font-size: 13px; }
-        td.principal { color: var(--ink); font-size: 15px; }
-        .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; background: #e9ecf1; color: var(--muted); white-space: nowrap; }
-        [data-state="connected"] .badge, [data-health="current"] .badge, [data-health="ok"] .badge, [data-health="configured"] .badge { background: #e7f4ec; color: var(--good); }
-        [data-state="expired"] .badge, [data-health="expired"] .badge { background: #fdf3e1; color: var(--warn); }
-        [data-state="needs-reauthorization"] .badge, [data-state="failing"] .badge, [data-health="failing"] .badge,
-        [data-health="needs-reauthorization"] .badge, [data-health="attention"] .badge, [data-health="invalid"] .badge { background: #fbeaea; color: var(--bad); }
-        .last-error { margin-top: 4px; font-size: 13px; color: var(--bad); }
-        .actions { white-space: nowrap; }
-        .actions form { display: inline; margin: 0 4px 0 0; }
-        button, a.button { display: inline-block; font: inherit; font-size: 14px; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
-        button.secondary { background: var(--paper); color: var(--accent); }
-        button.link { background: none; border: none; color: #dfe6f3; padding: 0; }
-        .card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px; max-width: 460px; }
-        .card label { display: block; margin: 12px 0 4px; font-weight: 600; }
-        .card input { width: 100%; padding: 8px 10px; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
-        .card button { margin-top: 18px; }
-        .buttons { display: flex; align-items: baseline; gap: 14px; }
-        .set { font-weight: 400; font-size: 12px; padding: 0 6px; border-radius: 8px; background: #e7f4ec; color: var(--good); }
-        .code { font: 600 28px/1.2 ui-monospace, monospace; letter-spacing: 0.12em; }
-        .filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; margin-bottom: 16px; }
-        .filters label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); }
-        .filters input { padding: 6px 8px; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
-        td.detail, td.target { font-size: 13px; word-break: break-word; }
-        tr.expired td.when { color: var(--bad); font-weight: 600; }
-        tr.soon td.when { color: var(--warn); }
-        .paging { display: flex; gap: 16px; }
-        .hidden { position: absolute; left: -9999px; }
-        .alternative { margin-top: 16px; }
-        [data-health="expiring"] .badge { background: #fdf3e1; color: var(--warn); }
+/* The pages' one stylesheet (CSP: style-src 'self'; no inline styles). */
+:root {
+  --ink: #1d2430; --muted: #5d6878; --line: #d9dee6; --paper: #ffffff; --wash: #f4f6f9;
+  --accent: #2d5bd7; --good: #1f7a4d; --warn: #9a6300; --bad: #b3261e;
+}
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--wash); }
+header { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: var(--ink); color: #fff; }
+header a { color: #dfe6f3; text-decoration: none; }
+header a:hover { color: #fff; }
+.brand { font-weight: 700; letter-spacing: 0.04em; color: #fff; }
+nav { display: flex; gap: 18px; flex: 1; }
+.account { display: flex; align-items: center; gap: 12px; margin-left: auto; }
+.account form { margin: 0; }
+main { max-width: 1120px; margin: 24px auto; padding: 0 24px; }
+h1 { font-size: 24px; margin: 0 0 16px; }
+h2 { font-size: 18px; margin: 28px 0 10px; }
+.lead { color: var(--muted); max-width: 760px; }
+.notice { padding: 10px 14px; border-radius: 6px; background: #e7f4ec; color: var(--good); border: 1px solid #b9dfc8; }
+.notice.error { background: #fbeaea; color: var(--bad); border-color: #efc2bf; }
+table { width: 100%; border-collapse: collapse; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+th, td { text-align: left; padding: 10px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: #eef1f6; font-size: 13px; color: var(--muted); font-weight: 600; }
+tr:last-child td { border-bottom: none; }
+.principal { color: var(--muted); font-size: 13px; }
+td.principal { color: var(--ink); font-size: 15px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; background: #e9ecf1; color: var(--muted); white-space: nowrap; }
+[data-state="connected"] .badge, [data-health="current"] .badge, [data-health="ok"] .badge, [data-health="configured"] .badge { background: #e7f4ec; color: var(--good); }
+[data-state="expired"] .badge, [data-health="expired"] .badge { background: #fdf3e1; color: var(--warn); }
+[data-state="needs-reauthorization"] .badge, [data-state="failing"] .badge, [data-health="failing"] .badge,
+[data-health="needs-reauthorization"] .badge, [data-health="attention"] .badge, [data-health="invalid"] .badge { background: #fbeaea; color: var(--bad); }
+.last-error { margin-top: 4px; font-size: 13px; color: var(--bad); }
+.actions { white-space: nowrap; }
+.actions form { display: inline; margin: 0 4px 0 0; }
+button, a.button { display: inline-block; font: inherit; font-size: 14px; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
+button.secondary { background: var(--paper); color: var(--accent); }
+button.link { background: none; border: none; color: #dfe6f3; padding: 0; }
+.card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px; max-width: 460px; }
+.card label { display: block; margin: 12px 0 4px; font-weight: 600; }
+.card input { width: 100%; padding: 8px 10px; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
+.card button { margin-top: 18px; }
+.buttons { display: flex; align-items: baseline; gap: 14px; }
+.set { font-weight: 400; font-size: 12px; padding: 0 6px; border-radius: 8px; background: #e7f4ec; color: var(--good); }
+.code { font: 600 28px/1.2 ui-monospace, monospace; letter-spacing: 0.12em; }
+.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; margin-bottom: 16px; }
+.filters label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); }
+.filters input { padding: 6px 8px; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
+td.detail, td.target { font-size: 13px; word-break: break-word; }
+tr.expired td.when { color: var(--bad); font-weight: 600; }
+tr.soon td.when { color: var(--warn); }
+.paging { display: flex; gap: 16px; }
+.hidden { position: absolute; left: -9999px; }
+.alternative { margin-top: 16px; }
+[data-health="expiring"] .badge { background: #fdf3e1; color: var(--warn); }
 
-        """#,
+"""#,
     ]
 }
