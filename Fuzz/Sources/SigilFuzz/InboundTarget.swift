@@ -21,23 +21,28 @@ enum InboundTarget {
                 FuzzCheck.fail("an accepted Basic header does not read back as the same user and password")
             }
         }
-        if let form = try? InboundForm(parsing: UnsafeBufferPointer(input)) {
-            let fields = form.names.sorted().map { name in
-                (name: name, value: form.secret(name).map { $0.withUnsafeBytes { Array($0) } } ?? [])
+        if let form = try? InboundForm(parsing: input) {
+            func bytes(_ value: SecretBytes?) -> [UInt8] {
+                value?.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [UInt8] in [UInt8](raw) } ?? []
             }
-            guard fields.count <= InboundForm.maximumFields, input.count <= InboundForm.maximumBytes else {
+            let names = form.names.sorted()
+            guard names.count <= InboundForm.maximumFields, input.count <= InboundForm.maximumBytes else {
                 FuzzCheck.fail("a form beyond its bounds was accepted")
             }
-            let encoded = fields.map { field in
-                PercentEncoding.encode(Array(field.name.utf8)) + [UInt8(ascii: "=")]
-                    + PercentEncoding.encode(field.value)
-            }.joined(separator: [UInt8(ascii: "&")])
-            guard let again = try? InboundForm(parsing: Array(encoded)), again.names.sorted() == fields.map(\.name),
-                fields.allSatisfy({ field in
-                    (again.secret(field.name).map { $0.withUnsafeBytes { Array($0) } } ?? []) == field.value
-                })
-            else {
-                FuzzCheck.fail("an accepted form does not read back as the same fields")
+            var encoded: [UInt8] = []
+            for name in names {
+                if !encoded.isEmpty { encoded.append(UInt8(ascii: "&")) }
+                encoded +=
+                    PercentEncoding.encode(Array(name.utf8)) + [UInt8(ascii: "=")]
+                    + PercentEncoding.encode(bytes(form.secret(name)))
+            }
+            // Encoding may triple a field's length: a form near the size bound may not fit again.
+            if encoded.count <= InboundForm.maximumBytes {
+                guard let again = try? InboundForm(parsing: encoded), again.names.sorted() == names,
+                    names.allSatisfy({ bytes(again.secret($0)) == bytes(form.secret($0)) })
+                else {
+                    FuzzCheck.fail("an accepted form does not read back as the same fields")
+                }
             }
         }
         if let id = Array(first.utf8).withUnsafeBytes({ InboundCredentials.apiKeyID($0) }) {

@@ -20,6 +20,11 @@ public struct InboundForm: Sendable {
             throw SigilError(.invalidRequest, "the form is larger than \(Self.maximumBytes >> 10) KiB")
         }
         guard !body.isEmpty else { return }
+        // Browsers send forms as ASCII with everything else percent-encoded: raw bytes that are not
+        // even UTF-8 are no form.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw SigilError(.invalidRequest, "the form is not text (application/x-www-form-urlencoded)")
+        }
         let pairs = body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
         guard pairs.count <= Self.maximumFields else {
             throw SigilError(.invalidRequest, "the form has more than \(Self.maximumFields) fields")
@@ -27,11 +32,12 @@ public struct InboundForm: Sendable {
         for pair in pairs {
             let equals = pair.firstIndex(of: UInt8(ascii: "="))
             let rawName = pair[pair.startIndex..<(equals ?? pair.endIndex)]
-            guard rawName.count <= 256,
+            guard rawName.count <= 1024,
                 let name = String(
                     validating: PercentEncoding.decode(String(decoding: rawName, as: UTF8.self), plusIsSpace: true),
                     as: UTF8.self),
-                !name.isEmpty, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                !name.isEmpty, name.utf8.count <= 256,
+                !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
             else {
                 throw SigilError(.invalidRequest, "the form has a field whose name is empty, too long or not text")
             }
