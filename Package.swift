@@ -172,7 +172,9 @@ let package = Package(
         // share: each rule is written once.
         .target(
             name: "SigilOperations",
-            dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens"],
+            dependencies: [
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
+            ],
             swiftSettings: strictSettings
         ),
         // The HTTP service (`sigil serve`): the inbound authenticator chain, roles, the API routes,
@@ -277,7 +279,7 @@ let package = Package(
             name: "SigilCLITests",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilHTTP", "SigilCLI",
-                "sigil",
+                "SigilOperations", "sigil",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

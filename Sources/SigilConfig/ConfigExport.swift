@@ -78,6 +78,34 @@ public enum ConfigExport {
         var type: String
         var sequence: Int
         var parameters: SortedMap?
+        var rotation: RotationEntry?
+    }
+
+    /// A rotation policy as the file writes it: durations as `90d`.
+    private struct RotationEntry: Encodable {
+        struct Test: Encodable {
+            var url: String
+            var method: String
+            var expect: [Int]
+        }
+        var rotator: String
+        var every: String
+        var grace: String
+        var field: String?
+        var length: Int?
+        var alphabet: String?
+        var testRequest: Test?
+
+        init?(_ policy: RotationPolicy?) {
+            guard let policy else { return nil }
+            rotator = policy.rotator.rawValue
+            every = RotationPolicy.duration(policy.every)
+            grace = RotationPolicy.duration(policy.grace)
+            field = policy.field
+            length = policy.length
+            alphabet = policy.alphabet
+            testRequest = policy.testRequest.map { Test(url: $0.url, method: $0.method, expect: $0.expect) }
+        }
     }
 
     private struct ExternalCredentialEntry: Encodable {
@@ -86,6 +114,7 @@ public enum ConfigExport {
         var parameters: SortedMap?
         var customHeaders: [Header]?
         var principals: [PrincipalEntry]?
+        var rotation: RotationEntry?
 
         init(_ credential: ExternalCredential) {
             name = credential.name
@@ -96,8 +125,9 @@ public enum ConfigExport {
                 credential.principals.map {
                     PrincipalEntry(
                         name: $0.name, type: $0.type.rawValue, sequence: $0.sequence,
-                        parameters: SortedMap($0.parameters))
+                        parameters: SortedMap($0.parameters), rotation: RotationEntry($0.rotation))
                 })
+            rotation = RotationEntry(credential.rotation)
         }
     }
 

@@ -213,7 +213,8 @@ struct DocumentReader {
     private mutating func externalCredential(_ node: ConfigNode, _ path: String) throws(SigilError)
         -> ExternalCredential
     {
-        let fields = try mapping(node, path, keys: ["name", "protocol", "parameters", "customHeaders", "principals"])
+        let fields = try mapping(
+            node, path, keys: ["name", "protocol", "parameters", "customHeaders", "principals", "rotation"])
         let name = try string(fields["name"], path + ".name", in: node)
         let path = "\(path) (\(name))"
         lines[.externalCredential(name)] = node.line
@@ -228,7 +229,7 @@ struct DocumentReader {
         for (index, principalNode) in try list(fields["principals"], path + ".principals").enumerated() {
             let principalPath = "\(path).principals[\(index)]"
             let principalFields = try mapping(
-                principalNode, principalPath, keys: ["name", "type", "sequence", "parameters", "secrets"])
+                principalNode, principalPath, keys: ["name", "type", "sequence", "parameters", "secrets", "rotation"])
             let principalName = try string(principalFields["name"], principalPath + ".name", in: principalNode)
             let namedPath = "\(principalPath) (\(principalName))"
             let reference = PrincipalRef(externalCredential: name, principal: principalName)
@@ -251,15 +252,69 @@ struct DocumentReader {
             principals.append(
                 Principal(
                     name: principalName, type: type, sequence: sequence,
-                    parameters: try parameters(principalFields["parameters"], namedPath + ".parameters")
+                    parameters: try parameters(principalFields["parameters"], namedPath + ".parameters"),
+                    rotation: try principalFields["rotation"].map { node throws(SigilError) in
+                        try rotation(node, namedPath + ".rotation")
+                    }
                 ))
             try secrets(principalFields["secrets"], namedPath + ".secrets", owner: .principal(reference))
         }
         return ExternalCredential(
             name: name, authProtocol: authProtocol,
             parameters: try parameters(fields["parameters"], path + ".parameters"),
-            customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"), principals: principals
+            customHeaders: try headers(fields["customHeaders"], path + ".customHeaders"), principals: principals,
+            rotation: try fields["rotation"].map { node throws(SigilError) in try rotation(node, path + ".rotation") }
         )
+    }
+
+    /// `rotation: { rotator, every, grace, field, length, alphabet, testRequest: { url, method, expect } }`.
+    private func rotation(_ node: ConfigNode, _ path: String) throws(SigilError) -> RotationPolicy {
+        let fields = try mapping(
+            node, path, keys: ["rotator", "every", "grace", "field", "length", "alphabet", "testRequest"])
+        let name = try string(fields["rotator"], path + ".rotator", in: node)
+        guard let rotator = RotationPolicy.Rotator(rawValue: name) else {
+            let later = ["aws-iam-access-key", "oauth-client-secret", "command"].contains(name)
+            throw error(
+                fields["rotator"], path + ".rotator",
+                "\"\(name.sanitizedForMessage)\" is not \(later ? "available yet" : "a rotator"); use manual or generated"
+            )
+        }
+        func duration(_ key: String, default value: Int?) throws(SigilError) -> Int {
+            guard let node = fields[key] else {
+                guard let value else { throw error(node, path + "." + key, "is missing (a duration such as 90d)") }
+                return value
+            }
+            let text = try string(node, path + "." + key, in: node)
+            guard let seconds = RotationPolicy.seconds(text) else {
+                throw error(
+                    node, path + "." + key, "\"\(text.sanitizedForMessage)\" is not a duration such as 90d, 12h or 30m")
+            }
+            return seconds
+        }
+        var test: RotationPolicy.TestRequest?
+        if let testNode = fields["testRequest"] {
+            let testPath = path + ".testRequest"
+            let testFields = try mapping(testNode, testPath, keys: ["url", "method", "expect"])
+            var expect: [Int] = []
+            for (index, item) in try list(testFields["expect"], testPath + ".expect").enumerated() {
+                expect.append(try integer(item, "\(testPath).expect[\(index)]"))
+            }
+            test = RotationPolicy.TestRequest(
+                url: try string(testFields["url"], testPath + ".url", in: testNode),
+                method: try testFields["method"].map { node throws(SigilError) in
+                    try string(node, testPath + ".method", in: testNode).uppercased()
+                } ?? "GET",
+                expect: expect.isEmpty ? [200] : expect)
+        }
+        return RotationPolicy(
+            rotator: rotator, every: try duration("every", default: nil),
+            grace: try duration("grace", default: RotationPolicy.defaultGrace),
+            field: try fields["field"].map { child throws(SigilError) in try string(child, path + ".field", in: node) },
+            length: try fields["length"].map { child throws(SigilError) in try integer(child, path + ".length") },
+            alphabet: try fields["alphabet"].map { child throws(SigilError) in
+                try string(child, path + ".alphabet", in: node)
+            },
+            testRequest: test)
     }
 
     private mutating func namedCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> NamedCredential {

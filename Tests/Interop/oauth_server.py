@@ -22,6 +22,7 @@ CONFIG.json (written by the tests; every top-level key but "clients" is optional
     "clients": [{
       "client_id": "svc-basic",               # required
       "client_secret": "s3cret-basic",        # for client_secret_basic / client_secret_post
+      "client_secrets": ["s3cret-next"],      # further secrets accepted at the same time (rotation)
       "token_endpoint_auth_method": "client_secret_basic",  # | client_secret_post | private_key_jwt | none
                                               #   (default client_secret_basic); used at /oauth/token,
                                               #   /oauth/revoke and /oauth/device alike
@@ -69,6 +70,7 @@ Endpoints:
                          [{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}].
   Test-only (no auth, loopback only):
   GET  /_stats                       counters, see Stats.snapshot()
+  POST /_client_secrets  client_id=..&add=SECRET | &revoke=SECRET   a client's accepted secrets (rotation)
   POST /_invalidate_access_tokens    every access token issued so far stops working
   POST /_invalidate_refresh_tokens   every refresh token issued so far is revoked
   POST /_delay  seconds=N            the token endpoint sleeps N seconds before answering (0 = off)
@@ -129,6 +131,9 @@ class Client:
     def __init__(self, entry):
         self.client_id = entry["client_id"]
         self.client_secret = entry.get("client_secret")
+        # Further secrets accepted at the same time, as providers allow for rotation (Salesforce
+        # connected apps keep two); managed at run time with POST /_client_secrets.
+        self.client_secrets = [s for s in [self.client_secret] + list(entry.get("client_secrets", [])) if s]
         self.token_endpoint_auth_method = entry.get("token_endpoint_auth_method", "client_secret_basic")
         self.grant_types = list(entry.get("grant_types", []))
         self.scope = entry.get("scope", "")
@@ -154,7 +159,11 @@ class Client:
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret):
-        return self.client_secret is not None and secrets.compare_digest(self.client_secret, client_secret)
+        with STORE.lock:
+            accepted = list(self.client_secrets)
+        # Every registered secret is compared (no early exit on the first match).
+        matches = [secrets.compare_digest(s, client_secret) for s in accepted]
+        return any(matches)
 
     def check_endpoint_auth_method(self, method, endpoint):
         return method == self.token_endpoint_auth_method
@@ -857,6 +866,22 @@ def identity_redirect(subject):
 @app.get("/_stats")
 def stats():
     return jsonify(STATS.snapshot())
+
+
+@app.post("/_client_secrets")
+def client_secrets():
+    """Adds (add=SECRET) or revokes (revoke=SECRET) a secret of client_id: the provider's side of a
+    client-secret rotation. Answers the number of secrets the client has now."""
+    with STORE.lock:
+        client = STORE.clients.get(request.form.get("client_id", ""))
+        if client is None:
+            return jsonify(error="unknown client"), 404
+        if request.form.get("add"):
+            client.client_secrets.append(request.form["add"])
+        if request.form.get("revoke"):
+            client.client_secrets = [s for s in client.client_secrets if s != request.form["revoke"]]
+        count = len(client.client_secrets)
+    return jsonify(secrets=count)
 
 
 @app.post("/_invalidate_access_tokens")

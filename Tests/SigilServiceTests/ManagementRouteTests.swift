@@ -126,4 +126,40 @@ struct ManagementRouteTests {
             #expect(keys.text.contains("\"purpose\""))
         }
     }
+
+    @Test("a rotation through the service: start, test, finish, rollback; steps twice change nothing; conflicts say so")
+    func rotation() async throws {
+        try await ServiceHarness.with { service in
+            let path = "/v1/rotations/principals/Billing/billing-org"
+            #expect(try await service.send("GET", path, as: .basic("olga")).status == 404)
+            let newKey = "billing-secret-value-2"
+            let start = try await service.send(
+                "POST", path + "/start", as: .basic("olga"),
+                json: ["value_base64": Data(newKey.utf8).base64EncodedString()])
+            #expect(start.status == 200, "\(start.text)")
+            #expect(start.text.contains("\"step\":\"started\"") && !start.text.contains(newKey))
+            let other = try await service.send(
+                "POST", path + "/start", as: .basic("olga"),
+                json: ["value_base64": Data("another-value-3".utf8).base64EncodedString()])
+            #expect(other.status == 409 && other.errorCode == "rotation-state", "\(other.text)")
+            #expect(try await service.send("POST", path + "/finish", as: .basic("olga")).status == 409)
+            let tested = try await service.send("POST", path + "/test", as: .basic("olga"))
+            #expect(tested.status == 200 && tested.text.contains("nothing to test"), "\(tested.text)")
+            let finished = try await service.send("POST", path + "/finish", as: .basic("olga"))
+            #expect(finished.status == 200 && finished.text.contains("\"changed\":true"))
+            #expect(
+                try await service.send("POST", path + "/finish", as: .basic("olga")).text.contains("\"changed\":false"))
+            let signed = try await service.send(
+                "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+            #expect(signed.text.contains(newKey))
+            #expect(try await service.send("POST", path + "/rollback", as: .basic("olga")).status == 200)
+            let back = try await service.send(
+                "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+            #expect(back.text.contains(ServiceHarness.billingKey))
+            #expect(try await service.send("POST", path + "/bogus", as: .basic("olga")).status == 404)
+            #expect(try await service.send("POST", path + "/start", as: .basic("olga")).status == 400)
+            let audit = try service.vault.auditEntries(matching: AuditFilter(action: "rotation"))
+            #expect(audit.map(\.actor).allSatisfy { $0 == "olga" } && audit.count == 4)
+        }
+    }
 }

@@ -171,6 +171,20 @@ struct CatalogAuthenticationTests {
         Edit(
             label: "a table's row-set MAC deleted", sql: "DELETE FROM catalog_tables WHERE name = 'grants'",
             names: "table grants: its row-set MAC in catalog_tables is missing"),
+        // A rotation's step decides which value becomes current, its finish time when the previous
+        // one may be deleted.
+        Edit(
+            label: "a rotation's step", sql: "UPDATE rotations SET step = 'finished'",
+            names: "rotation of authorization of principal Calendar/per-user by user alice"),
+        Edit(
+            label: "a rotation's finish time", sql: "UPDATE rotations SET finished_at = '2000-01-01T00:00:00Z'",
+            names: "rotation of authorization of principal Calendar/per-user by user alice"),
+        Edit(
+            label: "a rotation deleted", sql: "DELETE FROM rotations",
+            names: "table rotations: rows were added or removed"),
+        Edit(
+            label: "a rotation policy", sql: "UPDATE rotation_policies SET policy = replace(policy, '2592000', '3600')",
+            names: "rotation policy of external credential Billing"),
     ]
 
     /// A vault with every kind of row: two external credentials, three principals, two named
@@ -188,7 +202,8 @@ struct CatalogAuthenticationTests {
                         principals: [
                             Principal(name: "billing-org", type: .named, sequence: 1),
                             Principal(name: "backup", type: .named, sequence: 2),
-                        ]
+                        ],
+                        rotation: RotationPolicy(rotator: .generated, every: 30 * 86_400)
                     )
                 ],
                 namedCredentials: [
@@ -217,6 +232,10 @@ struct CatalogAuthenticationTests {
         try vault.setSecret(
             SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password"),
             value: SecretBytes(utf8: "alice-pw"))
+        // A rotation under way: its new value pending, tested.
+        let alices = SecretOwner.authorization(calendar, user: "alice")
+        try vault.startRotation(alices, values: ["password": SecretBytes(utf8: "alice-pw-2")], rotator: "supplied")
+        try vault.recordRotationTest(alices, error: nil)
         return (key, path)
     }
 

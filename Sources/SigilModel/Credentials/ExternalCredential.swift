@@ -6,16 +6,24 @@ public struct ExternalCredential: Sendable, Hashable {
     public var parameters: [String: String]
     public var customHeaders: [CustomHeader]
     public var principals: [Principal]
+    /// How its principals' secrets are rotated, unless a principal says otherwise.
+    public var rotation: RotationPolicy?
 
     public init(
         name: String, authProtocol: AuthProtocol, parameters: [String: String] = [:],
-        customHeaders: [CustomHeader] = [], principals: [Principal] = []
+        customHeaders: [CustomHeader] = [], principals: [Principal] = [], rotation: RotationPolicy? = nil
     ) {
         self.name = name
         self.authProtocol = authProtocol
         self.parameters = parameters
         self.customHeaders = customHeaders
         self.principals = principals
+        self.rotation = rotation
+    }
+
+    /// The rotation policy of principal `name`: its own, else this credential's.
+    public func rotationPolicy(of name: String) -> RotationPolicy? {
+        principal(named: name)?.rotation ?? rotation
     }
 
     public func principal(named name: String) -> Principal? {
@@ -56,6 +64,12 @@ public struct ExternalCredential: Sendable, Hashable {
                 sequences[principal.sequence] = principal.name
             }
             issues += Parameters.issues(principal.parameters, item: principalItem)
+            for (field, problem) in principal.rotation?.problems ?? [] {
+                issues.append(ValidationIssue(principalItem, field: "rotation.\(field)", problem))
+            }
+        }
+        for (field, problem) in rotation?.problems ?? [] {
+            issues.append(ValidationIssue(item, field: "rotation.\(field)", problem))
         }
         return issues
     }

@@ -16,12 +16,18 @@ public struct Principal: Sendable, Hashable {
     public var type: PrincipalType
     public var sequence: Int
     public var parameters: [String: String]
+    /// How its secret is rotated (else its external credential's policy).
+    public var rotation: RotationPolicy?
 
-    public init(name: String, type: PrincipalType, sequence: Int, parameters: [String: String] = [:]) {
+    public init(
+        name: String, type: PrincipalType, sequence: Int, parameters: [String: String] = [:],
+        rotation: RotationPolicy? = nil
+    ) {
         self.name = name
         self.type = type
         self.sequence = sequence
         self.parameters = parameters
+        self.rotation = rotation
     }
 }
 

@@ -18,7 +18,8 @@ enum OpenAPIDocument {
             {"name": "items", "description": "Credentials, principals, users, groups, grants and authorizations."},
             {"name": "secrets", "description": "Secret values: written, never read."},
             {"name": "management", "description": "Issued credentials, the audit log and the keys."},
-            {"name": "saml", "description": "Browser sign-on through a SAML 2.0 identity provider."}
+            {"name": "saml", "description": "Browser sign-on through a SAML 2.0 identity provider."},
+            {"name": "rotation", "description": "Rotating a secret without downtime: start, test, finish, rollback, cleanup (sigil rotate)."}
           ],
           "security": [{"basic": []}, {"apiKey": []}],
           "paths": {
@@ -812,6 +813,65 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/rotations/principals/{credential}/{principal}": {
+              "get": {
+                "operationId": "getRotation",
+                "tags": ["rotation"],
+                "summary": "Where the rotation of a principal's secrets (or, with user, a user's authorization's) stands (operators and admins)",
+                "parameters": [
+                  {"name": "credential", "in": "path", "required": true, "description": "The external credential's name.", "schema": {"type": "string"}},
+                  {"name": "principal", "in": "path", "required": true, "description": "The principal's name.", "schema": {"type": "string"}},
+                  {"name": "user", "in": "query", "required": false, "description": "A per-user principal's user: the rotation of that user's own secrets.", "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The latest rotation.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rotation"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "403": {"$ref": "#/components/responses/Forbidden"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
+                  "500": {"$ref": "#/components/responses/Internal"}
+                }
+              }
+            },
+            "/v1/rotations/principals/{credential}/{principal}/{step}": {
+              "post": {
+                "operationId": "rotationStep",
+                "tags": ["rotation"],
+                "summary": "Take one step of a rotation (operators and admins)",
+                "description": "start: the new value (value_base64, or generate) becomes pending, checked as secrets are. test: the pending value used for real (an OAuth 2.0 client secret or key at the token endpoint; request, when given, signed with it and sent); a failure leaves current untouched. finish: pending becomes current and current previous, atomically; needs a passed test. rollback: previous is current again (before finish: pending dropped). cleanup: previous deleted once grace_seconds (default 7 days) have passed since finish. A step taken twice changes nothing (changed: false).",
+                "parameters": [
+                  {"name": "credential", "in": "path", "required": true, "description": "The external credential's name.", "schema": {"type": "string"}},
+                  {"name": "principal", "in": "path", "required": true, "description": "The principal's name.", "schema": {"type": "string"}},
+                  {"name": "step", "in": "path", "required": true, "description": "The step.", "schema": {"type": "string", "enum": ["start", "test", "finish", "rollback", "cleanup"]}},
+                  {"name": "user", "in": "query", "required": false, "description": "A per-user principal's user: rotate that user's own secret.", "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                  "required": false,
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RotationStep"}}}
+                },
+                "responses": {
+                  "200": {
+                    "description": "The step taken (or found already taken), and where the rotation stands.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RotationStepAnswer"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "403": {"$ref": "#/components/responses/Forbidden"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "409": {"$ref": "#/components/responses/Conflict"},
+                  "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
+                  "500": {"$ref": "#/components/responses/Internal"},
+                  "502": {"$ref": "#/components/responses/BadGateway"}
+                }
+              }
+            },
             "/v1/secrets/principals/{credential}/{principal}/{field}": {
               "put": {
                 "operationId": "setPrincipalSecret",
@@ -1491,6 +1551,57 @@ enum OpenAPIDocument {
                     "items": {"type": "string"},
                     "description": "One line per OAuth 2.0 token revoked at its provider (best effort)."
                   }
+                },
+                "additionalProperties": false
+              },
+              "Rotation": {
+                "type": "object",
+                "required": ["owner", "fields", "rotator", "step", "startedAt"],
+                "properties": {
+                  "owner": {"type": "string"},
+                  "fields": {"type": "array", "items": {"type": "string"}},
+                  "rotator": {"type": "string", "description": "supplied or generated"},
+                  "step": {"type": "string", "enum": ["started", "tested", "finished", "rolled-back", "cleaned"]},
+                  "startedAt": {"type": "string"},
+                  "testedAt": {"type": "string"},
+                  "finishedAt": {"type": "string"},
+                  "lastError": {"type": "string", "description": "Why the last test failed (never a secret)."}
+                },
+                "additionalProperties": false
+              },
+              "RotationStep": {
+                "type": "object",
+                "properties": {
+                  "field": {"type": "string", "description": "start: the field to rotate (default: the only stored one)."},
+                  "value_base64": {"type": "string", "description": "start: the new value, base64."},
+                  "generate": {
+                    "type": "object",
+                    "description": "start: let Sigil make the value.",
+                    "properties": {"length": {"type": "integer"}, "alphabet": {"type": "string"}},
+                    "additionalProperties": false
+                  },
+                  "request": {
+                    "type": "object",
+                    "description": "test: a request sent with the pending value; passes on one of expect (default [200]).",
+                    "required": ["url"],
+                    "properties": {
+                      "url": {"type": "string"},
+                      "method": {"type": "string"},
+                      "expect": {"type": "array", "items": {"type": "integer"}}
+                    },
+                    "additionalProperties": false
+                  },
+                  "grace_seconds": {"type": "integer", "description": "cleanup: how long previous is kept after finish."}
+                },
+                "additionalProperties": false
+              },
+              "RotationStepAnswer": {
+                "type": "object",
+                "required": ["changed"],
+                "properties": {
+                  "changed": {"type": "boolean"},
+                  "rotation": {"$ref": "#/components/schemas/Rotation"},
+                  "proved": {"type": "array", "items": {"type": "string"}}
                 },
                 "additionalProperties": false
               },

@@ -73,7 +73,7 @@ struct ServiceError: Error, Sendable {
         switch code.rawValue {
         case "unauthenticated": .unauthorized
         case "not-found": .notFound
-        case "conflict", "vault-exists", "key-operation-in-progress": .conflict
+        case "conflict", "vault-exists", "key-operation-in-progress", "rotation-state": .conflict
         case "invalid-configuration", "invalid-request", "invalid-parameter", "invalid-secret",
             "invalid-secret-target", "callout-refused", "no-principal", "missing-secret", "unsupported",
             "reauthorization-required", "secret-source-unreadable":

@@ -56,6 +56,7 @@ public struct SigilServer {
         SigningRoutes.add(to: &table, state: state)
         ProxyRoute.add(to: &table, state: state)
         ManagementRoutes.add(to: &table, state: state)
+        RotationRoutes.add(to: &table, state: state)
         SAMLRoutes.add(to: &table, state: state)
         PageRoutes.add(to: &table, state: state, chain: chain)
         ConnectionPages.add(to: &table, state: state)

@@ -172,6 +172,38 @@ extension AuthenticatedTable {
         describe: { _ in "the service settings" }
     )
 
+    static let rotations = AuthenticatedTable(
+        name: "rotations", columns: ["id", "owner_kind", "owner_id", "fields", "rotator", "step", "finished_at"],
+        hasRowSetMAC: true, key: ["id"],
+        labelColumns: """
+            CASE t.owner_kind
+                WHEN 'principal' THEN 'principal ' || (SELECT e.name || '/' || p.name FROM principals p
+                    JOIN external_credentials e ON e.id = p.external_credential_id WHERE p.id = t.owner_id)
+                WHEN 'authorization' THEN 'authorization of principal ' || (SELECT e.name || '/' || p.name || ' by user ' || u.name
+                    FROM user_authorizations a JOIN principals p ON p.id = a.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
+                    JOIN users u ON u.id = a.user_id WHERE a.id = t.owner_id)
+                WHEN 'named-credential' THEN 'named credential ' || (SELECT name FROM named_credentials n WHERE n.id = t.owner_id)
+            END AS label_owner
+            """,
+        describe: { row in "rotation of \(text(row, "label_owner")) (\(text(row, "step"))) (\(id(row)))" }
+    )
+
+    static let rotationPolicies = AuthenticatedTable(
+        name: "rotation_policies", columns: ["id", "owner_kind", "owner_id", "policy"], hasRowSetMAC: true,
+        key: ["id"],
+        labelColumns: """
+            CASE t.owner_kind
+                WHEN 'external-credential' THEN 'external credential ' || (SELECT name FROM external_credentials e WHERE e.id = t.owner_id)
+                WHEN 'principal' THEN 'principal ' || (SELECT e.name || '/' || p.name FROM principals p
+                    JOIN external_credentials e ON e.id = p.external_credential_id WHERE p.id = t.owner_id)
+            END AS label_owner
+            """,
+        describe: { "rotation policy of \(text($0, "label_owner")) (\(id($0)))" }
+    )
+
+    /// The tables that schema 006 adds (rotations and their policies).
+    static let rotationTables: [AuthenticatedTable] = [rotations, rotationPolicies]
+
     /// The tables that schema 005 adds (the service's callers and roles).
     static let service: [AuthenticatedTable] = [userPasswords, apiKeys, roleGrants, serviceSettings]
 
@@ -180,5 +212,5 @@ extension AuthenticatedTable {
         [
             externalCredentials, principals, namedCredentials, users, groups, groupMembers, grants, userAuthorizations,
             secrets,
-        ] + service
+        ] + service + rotationTables
 }

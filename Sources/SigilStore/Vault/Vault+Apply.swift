@@ -160,7 +160,8 @@ private struct CatalogWriter {
             if old.authProtocol != new.authProtocol { fields.append("protocol") }
             if old.parameters != new.parameters { fields.append("parameters") }
             if old.customHeaders != new.customHeaders { fields.append("customHeaders") }
-            if !fields.isEmpty {
+            if old.rotation != new.rotation { fields.append("rotation") }
+            if fields.contains(where: { $0 != "rotation" }) {
                 try db.run(
                     sql: """
                         UPDATE external_credentials SET protocol = ?, parameters = ?, custom_headers = ?, updated_at = ? WHERE name = ?
@@ -170,6 +171,9 @@ private struct CatalogWriter {
                         try JSONColumn.encode(new.customHeaders), now, name,
                     ])
                 try vault.authenticateRows(.externalCredentials, where: "t.name = ?", [name], db)
+            }
+            if old.rotation != new.rotation {
+                try writeRotationPolicy(new.rotation, kind: "external-credential", name: name)
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "external-credential.update")
         } else {
@@ -182,6 +186,7 @@ private struct CatalogWriter {
                     try JSONColumn.encode(new.customHeaders), now, now,
                 ])
             try vault.authenticateRow(.externalCredentials, id: db.lastInsertedRowID, db)
+            try writeRotationPolicy(new.rotation, kind: "external-credential", name: name)
             try record(.create, item, [], action: "external-credential.create")
         }
         let credentialID = try db.value(
@@ -195,6 +200,10 @@ private struct CatalogWriter {
                 if existing.type != principal.type { fields.append("type") }
                 if existing.sequence != principal.sequence { fields.append("sequence") }
                 if existing.parameters != principal.parameters { fields.append("parameters") }
+                if existing.rotation != principal.rotation {
+                    fields.append("rotation")
+                    try writeRotationPolicy(principal.rotation, kind: "principal", name: reference.description)
+                }
                 if existing.type == .perUser, principal.type == .named,
                     let count = try db.value(
                         Int.self,
@@ -208,7 +217,7 @@ private struct CatalogWriter {
                         "\(principalItem): cannot become a named principal while \(count) user authorizations exist; delete them first"
                     )
                 }
-                if !fields.isEmpty {
+                if fields.contains(where: { $0 != "rotation" }) {
                     try db.run(
                         sql: """
                             UPDATE principals SET type = ?, sequence = ?, parameters = ?, updated_at = ? WHERE external_credential_id = ? AND name = ?
@@ -232,9 +241,40 @@ private struct CatalogWriter {
                         try JSONColumn.encode(principal.parameters), now, now,
                     ])
                 try vault.authenticateRow(.principals, id: db.lastInsertedRowID, db)
+                try writeRotationPolicy(principal.rotation, kind: "principal", name: reference.description)
                 try record(.create, principalItem, [], action: "principal.create")
             }
         }
+    }
+
+    /// Stores (or with `nil`, removes) the rotation policy of an external credential or principal
+    /// (`name`: `EC` or `EC/PRINCIPAL`).
+    private func writeRotationPolicy(_ policy: RotationPolicy?, kind: String, name: String) throws {
+        let ownerID: Int64?
+        if kind == "principal", let reference = PrincipalRef(parsing: name) {
+            ownerID = try db.value(
+                Int64.self,
+                sql: """
+                    SELECT p.id FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id
+                    WHERE e.name = ? AND p.name = ?
+                    """, arguments: [reference.externalCredential, reference.principal])
+        } else {
+            ownerID = try db.value(
+                Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [name])
+        }
+        guard let ownerID else { return }
+        guard let policy else {
+            try db.run(
+                sql: "DELETE FROM rotation_policies WHERE owner_kind = ? AND owner_id = ?", arguments: [kind, ownerID])
+            return
+        }
+        try db.run(
+            sql: """
+                INSERT INTO rotation_policies (owner_kind, owner_id, policy, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (owner_kind, owner_id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at
+                """, arguments: [kind, ownerID, try JSONColumn.encode(policy), vault.timestamp()])
+        try vault.authenticateRows(
+            .rotationPolicies, where: "t.owner_kind = ? AND t.owner_id = ?", [kind, ownerID], db)
     }
 
     private mutating func writeNamedCredential(named name: String) throws {

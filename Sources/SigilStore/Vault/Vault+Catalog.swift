@@ -63,13 +63,19 @@ extension Vault {
     }
 
     func readCatalog(_ db: Database) throws -> Catalog {
+        var policies: [String: RotationPolicy] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT owner_kind, owner_id, policy FROM rotation_policies") {
+            policies["\(row["owner_kind"] as String) \(row["owner_id"] as Int64)"] = try JSONColumn.decodePolicy(
+                row["policy"])
+        }
         var principals: [Int64: [Principal]] = [:]
         for row in try Row.fetchAll(
-            db, sql: "SELECT external_credential_id, name, type, sequence, parameters FROM principals")
+            db, sql: "SELECT id, external_credential_id, name, type, sequence, parameters FROM principals")
         {
             let principal = Principal(
                 name: row["name"], type: try decodeEnum(row["type"]), sequence: row["sequence"],
-                parameters: try JSONColumn.decodeParameters(row["parameters"])
+                parameters: try JSONColumn.decodeParameters(row["parameters"]),
+                rotation: policies["principal \(row["id"] as Int64)"]
             )
             principals[row["external_credential_id"], default: []].append(principal)
         }
@@ -80,7 +86,8 @@ extension Vault {
                 name: row["name"], authProtocol: try decodeEnum(row["protocol"]),
                 parameters: try JSONColumn.decodeParameters(row["parameters"]),
                 customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]),
-                principals: principals[row["id"]] ?? []
+                principals: principals[row["id"]] ?? [],
+                rotation: policies["external-credential \(row["id"] as Int64)"]
             )
         }
         let namedCredentials = try Row.fetchAll(
@@ -192,6 +199,16 @@ enum JSONColumn {
     static func decodeTrust(_ json: String) throws -> NamedCredential.Trust {
         let value = try JSONDecoder().decode(TrustJSON.self, from: Data(json.utf8))
         return NamedCredential.Trust(caBundle: value.caBundle, pins: value.pins ?? [])
+    }
+
+    static func encode(_ policy: RotationPolicy) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(policy), as: UTF8.self)
+    }
+
+    static func decodePolicy(_ json: String) throws -> RotationPolicy {
+        try JSONDecoder().decode(RotationPolicy.self, from: Data(json.utf8))
     }
 
     static func decodeParameters(_ json: String) throws -> [String: String] {

@@ -40,19 +40,7 @@ extension Vault {
 
     /// The value of `target` in `stage`, or `nil` when it has none.
     public func secret(_ target: SecretTarget, stage: SecretStage = .current) throws -> SecretBytes? {
-        try read { db in
-            guard let owner = try ownerRow(target.owner, db, createAuthorization: false) else { return nil }
-            guard
-                let row = try db.row(
-                    sql: """
-                        SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                        WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
-                        """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
-            else { return nil }
-            // The stage is not in the blob's additional data: its row's MAC binds it.
-            try requireAuthenticRow(.secrets, row, db)
-            return try openSecret(row, db)
-        }
+        try read { db in try secret(target, stage: stage, db) }
     }
 
     /// The secret fields of `owner` with their versions and stages.
@@ -137,6 +125,21 @@ extension Vault {
         try audit(
             "secret.set", target: target.description, detail: ["version": "\(version)", "stage": stage.rawValue], db)
         return SecretWrite(version: version, changed: true)
+    }
+
+    /// The value of `target` in `stage`, inside a transaction.
+    func secret(_ target: SecretTarget, stage: SecretStage, _ db: Database) throws -> SecretBytes? {
+        guard let owner = try ownerRow(target.owner, db, createAuthorization: false) else { return nil }
+        guard
+            let row = try db.row(
+                sql: """
+                    SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                    WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = ?
+                    """, arguments: [owner.kind, owner.id, target.field, stage.rawValue])
+        else { return nil }
+        // The stage is not in the blob's additional data: its row's MAC binds it.
+        try requireAuthenticRow(.secrets, row, db)
+        return try openSecret(row, db)
     }
 
     func openSecret(_ row: Row, _ db: Database) throws -> SecretBytes {

@@ -157,6 +157,8 @@ public final class Vault: Sendable {
             },
             // The service's tables start empty; their row-set MACs say so.
             "005_service": { db in try vault.storeRowSetMACs(AuthenticatedTable.service, db) },
+            // No rotation or policy yet: the empty tables' row-set MACs say so.
+            "006_rotations": { db in try vault.storeRowSetMACs(AuthenticatedTable.rotationTables, db) },
         ]).migrate(database)
         return vault
     }

@@ -1,0 +1,296 @@
+public import Foundation
+import GRDB
+public import SigilCore
+public import SigilModel
+
+/// Where an owner's latest rotation stands (schema `006_rotations`): never a value.
+public struct RotationState: Sendable, Codable, Hashable {
+    /// The steps of a rotation, in the order they are taken; `rolled-back` ends one at any point.
+    public enum Step: String, Sendable, Codable, Hashable, CaseIterable {
+        /// New values are `pending`; nothing signs with them yet.
+        case started
+        /// The pending values worked for real.
+        case tested
+        /// The pending values are `current`; the old ones `previous`, kept for the grace period.
+        case finished
+        /// The rotation was undone: `current` is what it was before.
+        case rolledBack = "rolled-back"
+        /// The previous values are deleted: the rotation is complete.
+        case cleaned
+    }
+
+    /// `principal Billing/billing-org`, as ``SecretOwner`` describes it.
+    public var owner: String
+    public var fields: [String]
+    /// How the new values were made: `supplied` or `generated`.
+    public var rotator: String
+    public var step: Step
+    public var startedAt: String
+    public var testedAt: String?
+    public var finishedAt: String?
+    /// Why the last test failed, until one passes.
+    public var lastError: String?
+
+    /// Whether a rotation is under way (started or tested, not yet finished).
+    public var inProgress: Bool { step == .started || step == .tested }
+}
+
+extension SigilError.Code {
+    /// A rotation step cannot be taken now (another one is in progress, the test has not passed,
+    /// the previous value is gone): the message says which step comes next.
+    public static let rotationState = Self("rotation-state")
+}
+
+extension Vault {
+    /// The latest rotation of `owner`'s secrets, or `nil` when none was started.
+    public func rotation(of owner: SecretOwner) throws -> RotationState? {
+        try read { db in
+            guard let row = try rotationRow(owner, db) else { return nil }
+            return try rotationState(row, owner: owner)
+        }
+    }
+
+    /// Starts a rotation of `owner`: `values` become the `pending` versions of their fields, in one
+    /// transaction with the rotation's record. Starting again with the same values while the
+    /// rotation has not finished changes nothing (`false`); other values while one is in progress
+    /// are refused (roll it back first). After a finished, cleaned or rolled-back one, a new
+    /// rotation begins.
+    @discardableResult
+    public func startRotation(_ owner: SecretOwner, values: [String: SecretBytes], rotator: String) throws -> Bool {
+        guard !values.isEmpty else {
+            throw SigilError(.invalidSecretTarget, "\(owner): a rotation needs at least one new value")
+        }
+        let fields = values.keys.sorted()
+        return try write { db in
+            if let row = try rotationRow(owner, db), let state = try? rotationState(row, owner: owner),
+                state.inProgress
+            {
+                let same =
+                    try state.fields == fields
+                    && fields.allSatisfy { field in
+                        try secret(SecretTarget(owner: owner, field: field), stage: .pending, db) == values[field]
+                    }
+                if same { return false }
+                throw SigilError(
+                    .rotationState,
+                    "\(owner): a rotation of \(state.fields.joined(separator: ", ")) is in progress (\(state.step.rawValue)); finish or roll it back first"
+                )
+            }
+            for field in fields {
+                let target = SecretTarget(owner: owner, field: field)
+                guard try secret(target, stage: .current, db) != nil else {
+                    throw SigilError(
+                        .rotationState,
+                        "\(target) has no current value to rotate; set it with `sigil secret set` first")
+                }
+                _ = try setSecret(target, value: values[field]!, stage: .pending, db)
+            }
+            guard let location = try ownerRow(owner, db, createAuthorization: false) else {
+                throw SigilError(.notFound, "\(owner) does not exist")
+            }
+            let now = timestamp()
+            let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
+            try db.run(
+                sql: """
+                    INSERT INTO rotations (owner_kind, owner_id, fields, rotator, step, started_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'started', ?, ?)
+                    ON CONFLICT (owner_kind, owner_id) DO UPDATE SET fields = excluded.fields, rotator = excluded.rotator,
+                        step = 'started', started_at = excluded.started_at, tested_at = NULL, finished_at = NULL,
+                        updated_at = excluded.updated_at, last_error = NULL
+                    """, arguments: [location.kind, location.id, fieldsJSON, rotator, now, now])
+            let id = try db.value(
+                Int64.self, sql: "SELECT id FROM rotations WHERE owner_kind = ? AND owner_id = ?",
+                arguments: [location.kind, location.id])!
+            try authenticateRow(.rotations, id: id, db)
+            try audit(
+                "rotation.start", target: owner.description,
+                detail: ["fields": fields.joined(separator: ","), "rotator": rotator], db)
+            return true
+        }
+    }
+
+    /// Records the outcome of testing the pending values: `error` `nil` is a pass (the rotation is
+    /// `tested`), otherwise the rotation stays `started` with `error` as its last error. `false`
+    /// when there is nothing to test (no rotation in progress).
+    @discardableResult
+    public func recordRotationTest(_ owner: SecretOwner, error: String?) throws -> Bool {
+        try write { db in
+            guard let row = try rotationRow(owner, db), try rotationState(row, owner: owner).inProgress else {
+                return false
+            }
+            let id: Int64 = row["id"]
+            let now = timestamp()
+            try db.run(
+                sql: """
+                    UPDATE rotations SET step = ?, tested_at = ?, last_error = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [error == nil ? "tested" : "started", error == nil ? now : nil, error, now, id])
+            try authenticateRow(.rotations, id: id, db)
+            try audit(
+                error == nil ? "rotation.test" : "rotation.test-failed", target: owner.description,
+                detail: error.map { ["error": String($0.prefix(300))] } ?? [:], db)
+            return true
+        }
+    }
+
+    /// Finishes the rotation: for every field rotated, in one transaction, `pending` becomes
+    /// `current` and `current` becomes `previous` (the older `previous` is deleted), so no reader
+    /// sees a mix of old and new values. Needs a passed test; `false` when it already finished.
+    @discardableResult
+    public func finishRotation(_ owner: SecretOwner) throws -> Bool {
+        try write { db in
+            let (row, state) = try requireRotation(owner, db)
+            switch state.step {
+            case .finished, .cleaned: return false
+            case .rolledBack:
+                throw SigilError(.rotationState, "\(owner): the rotation was rolled back; start a new one")
+            case .started:
+                throw SigilError(
+                    .rotationState,
+                    "\(owner): the pending value has not passed its test\(state.lastError.map { " (last test: \($0))" } ?? ""); run `sigil rotate test` first"
+                )
+            case .tested: break
+            }
+            let location = try rotationLocation(row)
+            for field in state.fields {
+                let scope: StatementArguments = [location.kind, location.id, field]
+                let where_ = "owner_kind = ? AND owner_id = ? AND field = ?"
+                guard
+                    try db.value(
+                        Int.self, sql: "SELECT count(*) FROM secrets WHERE \(where_) AND stage = 'pending'",
+                        arguments: scope) == 1
+                else {
+                    throw SigilError(
+                        .rotationState, "\(owner): \(field) has no pending value any more; start the rotation again")
+                }
+                try db.run(sql: "DELETE FROM secrets WHERE \(where_) AND stage = 'previous'", arguments: scope)
+                try db.run(
+                    sql: "UPDATE secrets SET stage = 'previous' WHERE \(where_) AND stage = 'current'", arguments: scope
+                )
+                try db.run(
+                    sql: "UPDATE secrets SET stage = 'current' WHERE \(where_) AND stage = 'pending'", arguments: scope)
+                try authenticateRows(
+                    .secrets, where: "t.owner_kind = ? AND t.owner_id = ? AND t.field = ?", scope, db)
+            }
+            try setRotationStep(row, .finished, finishedAt: timestamp(), db)
+            try audit(
+                "rotation.finish", target: owner.description,
+                detail: ["fields": state.fields.joined(separator: ","), "rotator": state.rotator], db)
+            return true
+        }
+    }
+
+    /// Rolls the rotation back: before it finished, the pending values are deleted; after, the
+    /// `previous` values become `current` again in one transaction (the new ones are deleted).
+    /// `false` when there is nothing to roll back (already rolled back). A cleaned rotation cannot
+    /// be rolled back: its previous values are gone.
+    @discardableResult
+    public func rollBackRotation(_ owner: SecretOwner) throws -> Bool {
+        try write { db in
+            let (row, state) = try requireRotation(owner, db)
+            let location = try rotationLocation(row)
+            switch state.step {
+            case .rolledBack: return false
+            case .cleaned:
+                throw SigilError(
+                    .rotationState, "\(owner): the rotation was cleaned up; its previous values are deleted")
+            case .started, .tested:
+                for field in state.fields {
+                    try db.run(
+                        sql:
+                            "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'pending'",
+                        arguments: [location.kind, location.id, field])
+                }
+            case .finished:
+                for field in state.fields {
+                    let scope: StatementArguments = [location.kind, location.id, field]
+                    let where_ = "owner_kind = ? AND owner_id = ? AND field = ?"
+                    guard
+                        try db.value(
+                            Int.self, sql: "SELECT count(*) FROM secrets WHERE \(where_) AND stage = 'previous'",
+                            arguments: scope) == 1
+                    else {
+                        throw SigilError(
+                            .rotationState, "\(owner): \(field) has no previous value any more; nothing to roll back to"
+                        )
+                    }
+                    try db.run(sql: "DELETE FROM secrets WHERE \(where_) AND stage = 'current'", arguments: scope)
+                    try db.run(
+                        sql: "UPDATE secrets SET stage = 'current' WHERE \(where_) AND stage = 'previous'",
+                        arguments: scope)
+                    try authenticateRows(
+                        .secrets, where: "t.owner_kind = ? AND t.owner_id = ? AND t.field = ?", scope, db)
+                }
+            }
+            try setRotationStep(row, .rolledBack, finishedAt: row["finished_at"], db)
+            try audit(
+                "rotation.rollback", target: owner.description, detail: ["from": state.step.rawValue], db)
+            return true
+        }
+    }
+
+    /// Cleans up a finished rotation whose grace period has passed (`finishedBefore`): the
+    /// `previous` values are deleted. `false` when it is not finished, or finished after
+    /// `finishedBefore` (still in its grace period), or already cleaned.
+    @discardableResult
+    public func cleanUpRotation(_ owner: SecretOwner, finishedBefore: Date) throws -> Bool {
+        try write { db in
+            let (row, state) = try requireRotation(owner, db)
+            guard state.step == .finished, let finished = state.finishedAt,
+                let finishedAt = try? Date(finished, strategy: .iso8601), finishedAt <= finishedBefore
+            else { return false }
+            let location = try rotationLocation(row)
+            for field in state.fields {
+                try db.run(
+                    sql:
+                        "DELETE FROM secrets WHERE owner_kind = ? AND owner_id = ? AND field = ? AND stage = 'previous'",
+                    arguments: [location.kind, location.id, field])
+            }
+            try setRotationStep(row, .cleaned, finishedAt: finished, db)
+            try audit("rotation.clean-up", target: owner.description, detail: [:], db)
+            return true
+        }
+    }
+
+    // MARK: Rows
+
+    private func rotationRow(_ owner: SecretOwner, _ db: Database) throws -> Row? {
+        guard let location = try ownerRow(owner, db, createAuthorization: false) else { return nil }
+        guard
+            let row = try db.row(
+                sql: "SELECT * FROM rotations WHERE owner_kind = ? AND owner_id = ?",
+                arguments: [location.kind, location.id])
+        else { return nil }
+        try requireAuthenticRow(.rotations, row, db)
+        return row
+    }
+
+    private func requireRotation(_ owner: SecretOwner, _ db: Database) throws -> (Row, RotationState) {
+        guard let row = try rotationRow(owner, db) else {
+            throw SigilError(.rotationState, "\(owner): no rotation was started; run `sigil rotate start` first")
+        }
+        return (row, try rotationState(row, owner: owner))
+    }
+
+    private func rotationLocation(_ row: Row) throws -> (kind: String, id: Int64) {
+        (row["owner_kind"], row["owner_id"])
+    }
+
+    private func rotationState(_ row: Row, owner: SecretOwner) throws -> RotationState {
+        guard let step = RotationState.Step(rawValue: row["step"]),
+            let fields = try? JSONDecoder().decode([String].self, from: Data((row["fields"] as String).utf8))
+        else {
+            throw SigilError(.catalogTampered, "the rotation of \(owner) is not readable")
+        }
+        return RotationState(
+            owner: owner.description, fields: fields, rotator: row["rotator"], step: step, startedAt: row["started_at"],
+            testedAt: row["tested_at"], finishedAt: row["finished_at"], lastError: row["last_error"])
+    }
+
+    private func setRotationStep(_ row: Row, _ step: RotationState.Step, finishedAt: String?, _ db: Database) throws {
+        let id: Int64 = row["id"]
+        try db.run(
+            sql: "UPDATE rotations SET step = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+            arguments: [step.rawValue, finishedAt, timestamp(), id])
+        try authenticateRow(.rotations, id: id, db)
+    }
+}
