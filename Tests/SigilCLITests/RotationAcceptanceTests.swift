@@ -227,6 +227,17 @@ struct RotationAcceptanceTests {
         #expect(later.first { $0.principal == "Keys/org" }?.due == true)
         #expect(later.first { $0.principal == "Api/service" }?.due == false)
 
+        // The expiry calendar measures secrets against their policy (else 90 days).
+        let calendar = try cli.ok(["expiry", "--within", "31d"]).stdout
+        #expect(
+            calendar.contains("secret rotation  Keys/org apiKey  reaches its rotation age of 30d (its policy)"),
+            "\(calendar)")
+        #expect(!calendar.contains("Api/service"))
+        #expect(try cli.ok(["expiry", "--within", "1d"]).stdout.contains("Nothing expires or falls due within 1d"))
+        let year = try cli.ok(["expiry", "--within", "365d", "--json"]).stdout
+        #expect(year.contains("\"item\" : \"Api\\/service clientSecret\"") || year.contains("Api/service clientSecret"))
+        #expect(try cli.run(["expiry", "--within", "soon"]).status == 64)
+
         // run follows the policy: generated, 24 hexadecimal characters, cleaned at once (grace 0).
         let run = try cli.ok(["rotate", "run", "Keys/org"]).stdout
         #expect(run.contains("started, tested, finished, cleaned"), "\(run)")

@@ -132,7 +132,7 @@ enum EmbeddedTemplates {
         "expiry.mustache": #"""
 {{<layout}}
 {{$content}}
-<p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets older than {{rotationAgeDays}} days, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
+<p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets against their rotation policy (else {{rotationAgeDays}} days), STS credentials, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
 {{#hasRows}}
 <table id="expiry">
 <thead><tr><th>When</th><th>What</th><th>Item</th><th>Warning</th></tr></thead>

@@ -9,9 +9,6 @@ import SigilStore
 /// The operators' pages: the credentials' health, the expiry calendar, the audit log. They read
 /// what `sigil list`, `sigil auth status` and `sigil audit list` read, never a secret value.
 enum OperatorPages {
-    /// How old a secret may grow before the calendar calls it due for rotation, until rotation
-    /// policies say otherwise per credential.
-    static let rotationAgeDays = 90
     /// How far ahead the calendar looks by default.
     static let defaultWindowDays = 30
     static let auditPageSize = 50
@@ -141,79 +138,18 @@ enum OperatorPages {
 
     // MARK: Expiry
 
-    struct ExpiryRow {
-        var when: String
-        var what: String
-        var item: String
-        var warning: String
-        /// `expired` (past), `soon` (within the window), `later`.
-        var urgency: String
-    }
-
     private static func expiry(_ state: ServiceState, _ page: PageRequest, withinDays: Int) throws -> Any {
         struct Model {
             var page: PageFrame
-            var rows: [ExpiryRow]
+            var rows: [ExpiryCalendar.Entry]
             var hasRows: Bool
             var withinDays: Int
             var rotationAgeDays: Int
         }
-        let now = state.clock()
-        let horizon = now.addingTimeInterval(TimeInterval(withinDays) * 86_400)
-        let view = try CatalogView(vault: state.vault, warningDays: withinDays, now: now)
-        var rows: [(Date, ExpiryRow)] = []
-        func add(_ date: Date, what: String, item: String, warning: String) {
-            guard date <= horizon else { return }
-            rows.append(
-                (
-                    date,
-                    ExpiryRow(
-                        when: date.formatted(.iso8601), what: what, item: item, warning: warning,
-                        urgency: date <= now ? "expired" : "soon")
-                ))
-        }
-        for credential in view.namedCredentials {
-            guard let identity = credential.clientIdentity else { continue }
-            guard let text = identity.notAfter, let notAfter = try? Date(text, strategy: .iso8601) else {
-                add(
-                    now, what: "client certificate", item: credential.name, warning: identity.warning ?? identity.status
-                )
-                continue
-            }
-            add(
-                notAfter, what: "client certificate", item: credential.name,
-                warning: identity.warning ?? "client certificate valid until \(text)")
-        }
-        func secrets(_ statuses: [SecretStatus], of owner: String) {
-            for status in statuses {
-                guard let current = status.current, let created = try? Date(current.createdAt, strategy: .iso8601)
-                else { continue }
-                let due = created.addingTimeInterval(TimeInterval(rotationAgeDays) * 86_400)
-                let age = Int(now.timeIntervalSince(created) / 86_400)
-                add(
-                    due, what: "secret rotation", item: "\(owner) \(status.field)",
-                    warning: due <= now
-                        ? "past its rotation age: \(age) days old (rotate after \(rotationAgeDays))"
-                        : "reaches its rotation age of \(rotationAgeDays) days")
-            }
-        }
-        for external in view.externalCredentials {
-            for principal in external.principals {
-                secrets(principal.secrets, of: "\(external.name)/\(principal.name)")
-            }
-        }
-        for authorization in view.authorizations {
-            secrets(authorization.secrets, of: "\(authorization.principal) for \(authorization.user)")
-            if authorization.status == "needs-reauthorization" {
-                add(
-                    now, what: "authorization", item: "\(authorization.principal) for \(authorization.user)",
-                    warning: "needs reauthorization: the provider refused its refresh token")
-            }
-        }
-        rows.sort { $0.0 < $1.0 }
+        let rows = try ExpiryCalendar.entries(in: state.vault, withinDays: withinDays, now: state.clock())
         return Model(
-            page: page.frame("Expiry calendar"), rows: rows.map(\.1), hasRows: !rows.isEmpty, withinDays: withinDays,
-            rotationAgeDays: rotationAgeDays)
+            page: page.frame("Expiry calendar"), rows: rows, hasRows: !rows.isEmpty, withinDays: withinDays,
+            rotationAgeDays: ExpiryCalendar.defaultRotationAgeDays)
     }
 
     // MARK: Audit
