@@ -4,6 +4,7 @@ import SigilModel
 import SigilOperations
 import SigilStore
 import SigilTokens
+import Synchronization
 import Testing
 
 @Suite("sigil rotate: staged rotation against real peers (Authlib)", .serialized)
@@ -266,4 +267,64 @@ struct RotationAcceptanceTests {
         #expect(try cli.ok(["export"]).stdout.contains("every: 30d"))
         await server.stop()
     }
+
+    @Test(
+        "no request fails while a client secret rotates: four processes call the provider's resource from start to clean-up"
+    )
+    func zeroFailures() async throws {
+        let cli = CLI()
+        let server = try start(cli)
+        #expect(try fetch(cli))
+        let stop = StopFlag()
+        let results = Mutex<(calls: Int, failures: [String])>((0, []))
+        let group = DispatchGroup()
+        // Callers on threads of their own (each run waits for a process): the test's own steps
+        // keep the cooperative pool.
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                // Bounded: at most 400 calls each, until the rotation is over.
+                var calls = 0
+                while calls < 400, !stop.isSet {
+                    let result = try? cli.run(["call", "--fail", "callout:Api/api/me"])
+                    calls += 1
+                    results.withLock { results in
+                        results.calls += 1
+                        if result?.status != 0 { results.failures.append(result?.stderr ?? "did not run") }
+                    }
+                }
+            }
+        }
+        func pause() async throws { try await Task.sleep(for: .milliseconds(300)) }
+        try await pause()
+        try await server.admin("/_client_secrets", [("client_id", "svc"), ("add", Self.newSecret)])
+        try cli.ok(["rotate", "start", "Api/service"], stdin: Self.newSecret)
+        try await pause()
+        try cli.ok(["rotate", "test", "Api/service"])
+        try await pause()
+        try cli.ok(["rotate", "finish", "Api/service"])
+        try await pause()
+        // The tokens obtained with the old secret expire (here: all at once); new ones are obtained
+        // with the new secret while the provider still accepts both...
+        try await server.admin("/_invalidate_access_tokens")
+        try await pause()
+        // ...and after the grace period the provider retires the old one and Sigil deletes it.
+        try await server.admin("/_client_secrets", [("client_id", "svc"), ("revoke", Self.oldSecret)])
+        try cli.ok(["rotate", "cleanup", "Api/service", "--grace", "0"])
+        try await server.admin("/_invalidate_access_tokens")
+        try await pause()
+        stop.set()
+        group.wait()
+        let (calls, failures) = results.withLock { $0 }
+        print("rotation under load: \(calls) calls by 4 processes, \(failures.count) failed")
+        #expect(failures.isEmpty, "\(failures.count) of \(calls) calls failed: \(failures.prefix(3))")
+        #expect(calls >= 8, "only \(calls) calls during the rotation")
+        await server.stop()
+    }
+}
+
+/// A flag one task sets and others read.
+final class StopFlag: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
 }
