@@ -4,7 +4,8 @@ public import SigilStore
 
 /// What expires or falls due, soonest first: client certificates, secrets against their rotation
 /// age (their policy's `every`, else ``defaultRotationAgeDays``), issued credentials with a known
-/// lifetime (STS), and authorizations that need their user again. `sigil expiry` prints it, the
+/// lifetime (STS credentials, refresh tokens whose provider states one), and authorizations that
+/// need their user again. `sigil expiry` prints it, the
 /// operators' `/expiry` page shows it.
 public enum ExpiryCalendar {
     /// The rotation age of a secret without a policy.
@@ -22,10 +23,10 @@ public enum ExpiryCalendar {
         public var urgency: String
     }
 
-    /// The entries due by `now` plus `withinDays` (past ones included), soonest first.
-    public static func entries(in vault: Vault, withinDays: Int, now: Date = Date()) throws -> [Entry] {
-        let horizon = now.addingTimeInterval(TimeInterval(withinDays) * 86_400)
-        let view = try CatalogView(vault: vault, warningDays: withinDays, now: now)
+    /// The entries due by `now` plus `within` seconds (past ones included), soonest first.
+    public static func entries(in vault: Vault, within: TimeInterval, now: Date = Date()) throws -> [Entry] {
+        let horizon = now.addingTimeInterval(within)
+        let view = try CatalogView(vault: vault, warningDays: max(1, Int((within / 86_400).rounded(.up))), now: now)
         let catalog = try vault.catalog()
         var rows: [(Date, Entry)] = []
         func add(_ date: Date, what: String, item: String, warning: String) {
@@ -82,14 +83,22 @@ public enum ExpiryCalendar {
                     warning: "needs reauthorization: the provider refused its refresh token")
             }
         }
-        // STS credentials have a known lifetime; OAuth 2.0 access tokens renew on their own.
-        for state in try IssuedCredentialState.all(in: vault, at: now) where state.kind == "aws-sts" {
-            guard let text = state.expiresAt, let expires = try? Date(text, strategy: .iso8601) else { continue }
-            add(
-                expires, what: "issued credential",
-                item: state.principal + (state.user.map { " for \($0)" } ?? ""),
-                warning: "STS credentials expire; renewed on next use"
-                    + (state.lastError.map { " (the last renewal failed: \($0))" } ?? ""))
+        // STS credentials have a known lifetime, and so do refresh tokens whose provider states one;
+        // OAuth 2.0 access tokens renew on their own.
+        for state in try IssuedCredentialState.all(in: vault, at: now) {
+            let item = state.principal + (state.user.map { " for \($0)" } ?? "")
+            if state.kind == "aws-sts", let text = state.expiresAt, let expires = try? Date(text, strategy: .iso8601) {
+                add(
+                    expires, what: "issued credential", item: item,
+                    warning: "STS credentials expire; renewed on next use"
+                        + (state.lastError.map { " (the last renewal failed: \($0))" } ?? ""))
+            }
+            if let text = state.refreshExpiresAt, let expires = try? Date(text, strategy: .iso8601) {
+                let again =
+                    state.user.map { "\($0) must connect again (My connections, or sigil auth login --as \($0))" }
+                    ?? "authorize again with sigil auth login"
+                add(expires, what: "refresh token", item: item, warning: "the refresh token expires; then \(again)")
+            }
         }
         return rows.sorted { $0.0 < $1.0 }.map(\.1)
     }

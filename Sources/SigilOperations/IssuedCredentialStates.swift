@@ -14,6 +14,8 @@ public struct IssuedCredentialState: Encodable, Sendable, Hashable {
     /// `needs-reauthorization`, or `not authorized` (a per-user principal the user has not authorized).
     public var state: String
     public var expiresAt: String?
+    /// When the refresh token expires, when the provider said: the user must authorize again by then.
+    public var refreshExpiresAt: String?
     public var lastRefresh: String?
     public var lastError: String?
 
@@ -57,6 +59,7 @@ public struct IssuedCredentialState: Encodable, Sendable, Hashable {
                         IssuedCredentialState(
                             principal: reference, user: user, kind: kind.rawValue, state: state,
                             expiresAt: status?.hasValue == true ? format(status?.expiresAt) : nil,
+                            refreshExpiresAt: status?.hasValue == true ? format(status?.refreshExpiresAt) : nil,
                             lastRefresh: status?.obtainedAt, lastError: status?.lastError))
                 }
             }

@@ -711,8 +711,13 @@ def run(service, oauth, shots, leaks, browsers):
               f"olivia: /credentials has {principal}", f'tr[data-principal="{principal}"]', "none", olivia.driver)
     olivia.screenshot(shots, "credentials.png")
     olivia.get("/expiry")
-    olivia.wait_page("/expiry", "table#expiry, #no-expiry", "olivia: /expiry")
-    ok("olivia: /expiry shows " + ("table#expiry" if olivia.finds("table#expiry") else "#no-expiry"))
+    olivia.wait_page("/expiry", "table#expiry", "olivia: /expiry")
+    # The provider states its refresh tokens' lifetime (20 days): alice's is in the 30-day calendar.
+    rows = [(cell.text, item.text) for cell, item in zip(olivia.finds("table#expiry td.what"),
+                                                        olivia.finds("table#expiry td.item"))]
+    check(("refresh token", "Docs/per-user for alice") in rows,
+          "olivia: /expiry lists alice's Docs refresh token", "refresh token / Docs/per-user for alice", str(rows),
+          olivia.driver)
     # A year ahead: the secrets set today reach their rotation age (90 days) in it.
     olivia.get("/expiry?within=365")
     olivia.wait_page("/expiry", "table#expiry", "olivia: /expiry?within=365")

@@ -15,6 +15,8 @@ CONFIG.json (written by the tests; every top-level key but "clients" is optional
     "access_token_lifetime": 3600,            # seconds; "expires_in" of every access token
     "rotate_refresh_tokens": true,            # refresh_token grant: true = new refresh token each time,
                                               #   the presented one revoked; false = none returned, old stays valid
+    "refresh_token_lifetime": 0,              # seconds; when set, token responses with a refresh token also
+                                              #   carry "refresh_token_expires_in" (the value is not enforced)
     "client_credentials_refresh_token": false,# true = client_credentials also issues a refresh token
                                               #   (to clients whose grant_types include refresh_token)
     "consent_page": false,                    # true = GET /oauth/authorize without login_hint answers an
@@ -303,6 +305,9 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     subject = user or client.client_id
     token.update(instance_url=STORE.base_url, id=f"{STORE.base_url}/id/{subject}",
                  issued_at=str(int(time.time() * 1000)))
+    if "refresh_token" in token and STORE.config.get("refresh_token_lifetime"):
+        # Not in RFC 6749, but sent by providers whose refresh tokens expire (Microsoft, Box, GitHub apps).
+        token["refresh_token_expires_in"] = int(STORE.config["refresh_token_lifetime"])
     return token
 
 

@@ -320,6 +320,49 @@ struct RotationAcceptanceTests {
         #expect(calls >= 8, "only \(calls) calls during the rotation")
         await server.stop()
     }
+
+    @Test("the expiry calendar lists a refresh token whose provider states its lifetime, and keeps it across refreshes")
+    func refreshTokenLifetime() async throws {
+        let cli = CLI()
+        let server = try OAuthServer(
+            directory: cli.home,
+            config: [
+                "client_credentials_refresh_token": true, "refresh_token_lifetime": 86_400,
+                "rotate_refresh_tokens": false,
+                "clients": [
+                    [
+                        "client_id": "svc", "client_secret": Self.oldSecret,
+                        "token_endpoint_auth_method": "client_secret_basic",
+                        "grant_types": ["client_credentials", "refresh_token"], "scope": "read",
+                    ] as [String: Any]
+                ],
+            ])
+        let config = cli.home + "/refresh.yaml"
+        try """
+        externalCredentials:
+          - name: Api
+            protocol: oauth2
+            parameters: { tokenUrl: "\(server.info.token_url)", grantType: client_credentials, clientId: svc, clientAuth: basic, scope: read }
+            principals:
+              - { name: service, secrets: { clientSecret: env:API_SECRET } }
+        namedCredentials:
+          - { name: Api, url: "\(server.info.base_url)", externalCredential: Api }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["init"])
+        try cli.ok(["apply", "-f", config], environment: ["API_SECRET": Self.oldSecret])
+        #expect(try fetch(cli))
+        let calendar = try cli.ok(["expiry", "--within", "2d"]).stdout
+        #expect(calendar.contains("refresh token  Api/service  the refresh token expires"), "\(calendar)")
+        #expect(!(try cli.ok(["expiry", "--within", "12h"]).stdout.contains("refresh token")))
+        // A refresh that returns no new refresh token keeps the old one, and its expiry.
+        try await server.admin("/_invalidate_access_tokens")
+        #expect(try fetch(cli))
+        #expect(try await server.count(grant: "refresh_token") == 1)
+        #expect(try cli.ok(["expiry", "--within", "2d"]).stdout.contains("refresh token  Api/service"))
+        let status = try cli.ok(["auth", "status", "--json"]).stdout
+        #expect(status.contains("refreshExpiresAt"), "\(status)")
+        await server.stop()
+    }
 }
 
 /// A flag one task sets and others read.

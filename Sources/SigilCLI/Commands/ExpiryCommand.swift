@@ -30,8 +30,7 @@ struct ExpiryCommand: ParsableCommand {
         guard let seconds = RotationPolicy.seconds(within), seconds > 0 else {
             throw ValidationError("--within \(within.sanitizedForMessage): expected a duration such as 30d or 12h")
         }
-        let entries = try ExpiryCalendar.entries(
-            in: try options.open(), withinDays: max(1, Int((Double(seconds) / 86_400).rounded(.up))))
+        let entries = try ExpiryCalendar.entries(in: try options.open(), within: TimeInterval(seconds))
         if json {
             try Output.json(entries)
             return

@@ -14,12 +14,17 @@ public struct IssuedCredential: Sendable {
     /// When it was obtained and when it stops being valid, in Unix seconds (`nil`: no stated expiry).
     public var obtainedAt: Int64
     public var expiresAt: Int64?
+    /// When its refresh token stops being valid, when the provider said (Unix seconds).
+    public var refreshExpiresAt: Int64?
 
-    public init(kind: Kind, fields: [String: SecretBytes], obtainedAt: Int64, expiresAt: Int64?) {
+    public init(
+        kind: Kind, fields: [String: SecretBytes], obtainedAt: Int64, expiresAt: Int64?, refreshExpiresAt: Int64? = nil
+    ) {
         self.kind = kind
         self.fields = fields
         self.obtainedAt = obtainedAt
         self.expiresAt = expiresAt
+        self.refreshExpiresAt = refreshExpiresAt
     }
 
     /// Whether it is still good at `now` with `margin` seconds to spare. The margin is at most half

@@ -132,7 +132,7 @@ enum EmbeddedTemplates {
         "expiry.mustache": #"""
 {{<layout}}
 {{$content}}
-<p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets against their rotation policy (else {{rotationAgeDays}} days), STS credentials, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
+<p class="lead">What expires or falls due in the next {{withinDays}} days, soonest first: client certificates, secrets against their rotation policy (else {{rotationAgeDays}} days), STS credentials, refresh tokens that will expire, authorizations that need their user again. <a href="/expiry?within=90">90 days</a> · <a href="/expiry?within=365">a year</a></p>
 {{#hasRows}}
 <table id="expiry">
 <thead><tr><th>When</th><th>What</th><th>Item</th><th>Warning</th></tr></thead>
@@ -279,6 +279,7 @@ button.link { background: none; border: none; color: #dfe6f3; padding: 0; }
 .filters label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); }
 .filters input { padding: 6px 8px; font: inherit; border: 1px solid var(--line); border-radius: 6px; }
 td.detail, td.target { font-size: 13px; word-break: break-word; }
+td.when { white-space: nowrap; }
 tr.expired td.when { color: var(--bad); font-weight: 600; }
 tr.soon td.when { color: var(--warn); }
 .paging { display: flex; gap: 16px; }

@@ -146,7 +146,8 @@ enum OperatorPages {
             var withinDays: Int
             var rotationAgeDays: Int
         }
-        let rows = try ExpiryCalendar.entries(in: state.vault, withinDays: withinDays, now: state.clock())
+        let rows = try ExpiryCalendar.entries(
+            in: state.vault, within: TimeInterval(withinDays) * 86_400, now: state.clock())
         return Model(
             page: page.frame("Expiry calendar"), rows: rows, hasRows: !rows.isEmpty, withinDays: withinDays,
             rotationAgeDays: ExpiryCalendar.defaultRotationAgeDays)

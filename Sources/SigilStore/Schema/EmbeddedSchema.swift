@@ -353,6 +353,11 @@ CREATE TRIGGER principals_delete_rotation_policies AFTER DELETE ON principals BE
     DELETE FROM rotation_policies WHERE owner_kind = 'principal' AND owner_id = OLD.id;
 END;
 
+-- When an issued credential's refresh token expires, when its provider says so (a token response's
+-- `refresh_token_expires_in`, which RFC 6749 does not define but several providers send), in Unix
+-- seconds: the expiry calendar's "connect again by" date. Bookkeeping, like `expires_at`.
+ALTER TABLE issued_credentials ADD COLUMN refresh_expires_at INTEGER;
+
 """#),
     ]
 }

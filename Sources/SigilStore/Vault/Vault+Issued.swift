@@ -43,6 +43,8 @@ public struct IssuedCredentialStatus: Sendable, Codable, Hashable {
     public var kind: String
     public var obtainedAt: String?
     public var expiresAt: Int64?
+    /// When the refresh token expires, when the provider said (Unix seconds).
+    public var refreshExpiresAt: Int64?
     public var lastError: String?
     public var lastErrorAt: String?
     /// Whether a value is stored (it is dropped when its authorization needs renewing).
@@ -76,7 +78,7 @@ extension Vault {
             let obtained = (row["obtained_at"] as String?).flatMap { try? Date($0, strategy: .iso8601) }
             return IssuedCredential(
                 kind: kind, fields: fields, obtainedAt: Int64(obtained?.timeIntervalSince1970 ?? 0),
-                expiresAt: row["expires_at"])
+                expiresAt: row["expires_at"], refreshExpiresAt: row["refresh_expires_at"])
         }
     }
 
@@ -136,12 +138,13 @@ extension Vault {
             try db.execute(
                 sql: """
                     UPDATE issued_credentials SET kind = ?, parameters_digest = ?, key_id = ?, sealed = ?, written_fence = ?, obtained_at = ?,
-                        expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL, last_error_at = NULL
+                        expires_at = ?, refresh_expires_at = ?, lease_holder = NULL, lease_until = NULL, last_error = NULL,
+                        last_error_at = NULL
                     WHERE id = ?
                     """,
                 arguments: [
                     lease.kind.rawValue, parametersDigest, keyID, Data(sealed.bytes), lease.fence, obtained,
-                    credential.expiresAt, id,
+                    credential.expiresAt, credential.refreshExpiresAt, id,
                 ])
             try authenticateRow(.issuedCredentials, id: id, db)
             // A user's new value is their (re)authorization of the principal.
@@ -182,7 +185,8 @@ extension Vault {
                     """, arguments: [error, error, timestamp(), row["id"] as Int64])
             if discardingValue {
                 try db.execute(
-                    sql: "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL WHERE id = ?",
+                    sql:
+                        "UPDATE issued_credentials SET sealed = NULL, key_id = NULL, expires_at = NULL, refresh_expires_at = NULL WHERE id = ?",
                     arguments: [row["id"] as Int64])
                 if let userID = row["user_id"] as Int64? {
                     try db.execute(
@@ -253,7 +257,7 @@ extension Vault {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.last_error, i.last_error_at,
+                    SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.refresh_expires_at, i.last_error, i.last_error_at,
                            i.sealed IS NOT NULL AS has_value
                     FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
                     LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
@@ -262,7 +266,8 @@ extension Vault {
                 IssuedCredentialStatus(
                     principal: "\($0["credential"] as String)/\($0["principal"] as String)", user: $0["user"],
                     kind: $0["kind"],
-                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"], lastError: $0["last_error"],
+                    obtainedAt: $0["obtained_at"], expiresAt: $0["expires_at"],
+                    refreshExpiresAt: $0["refresh_expires_at"], lastError: $0["last_error"],
                     lastErrorAt: $0["last_error_at"],
                     hasValue: $0["has_value"]
                 )

@@ -26,9 +26,14 @@ struct OAuthProvider: CredentialProvider {
         let settings = try request.scheme(OAuth2Scheme.self).settings
         if let refreshToken = previous?.fields["refreshToken"] {
             do {
-                return try await tokenRequest(
+                var credential = try await tokenRequest(
                     settings, request, grant: [("grant_type", "refresh_token"), ("refresh_token", refreshToken.text)],
                     purpose: "refreshing the OAuth 2.0 token of \(request.key)", keeping: refreshToken)
+                // The refresh token kept (none came back): so is its expiry.
+                if credential.fields["refreshToken"] == refreshToken, credential.refreshExpiresAt == nil {
+                    credential.refreshExpiresAt = previous?.refreshExpiresAt
+                }
+                return credential
             } catch let error as OAuthRefusal where error.answer.code == "invalid_grant" {
                 guard settings.grant.isUnattended else {
                     throw SigilError(

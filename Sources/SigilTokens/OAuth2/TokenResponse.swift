@@ -11,6 +11,8 @@ struct TokenResponse {
     var accessToken: SecretBytes
     var refreshToken: SecretBytes?
     var expiresIn: Int64?
+    /// `refresh_token_expires_in`: not in RFC 6749, sent by providers whose refresh tokens expire.
+    var refreshExpiresIn: Int64?
     var scope: String?
     /// Salesforce's extra members, kept as given.
     var instanceURL: String?
@@ -27,7 +29,9 @@ struct TokenResponse {
         ] {
             if let value { fields[name] = SecretBytes(utf8: value, lockingMemory: false) }
         }
-        return IssuedCredential(kind: .oauth2, fields: fields, obtainedAt: now, expiresAt: expiresIn.map { now + $0 })
+        return IssuedCredential(
+            kind: .oauth2, fields: fields, obtainedAt: now, expiresAt: expiresIn.map { now + $0 },
+            refreshExpiresAt: refreshToken == nil ? nil : refreshExpiresIn.map { now + $0 })
     }
 
     /// An OAuth 2.0 error answer (RFC 6749 section 5.2).
@@ -46,6 +50,7 @@ struct TokenResponse {
         var token_type: String?
         var expires_in: NumberOrString?
         var refresh_token: String?
+        var refresh_token_expires_in: NumberOrString?
         var scope: String?
         var instance_url: String?
         var id: String?
@@ -113,6 +118,10 @@ struct TokenResponse {
             }
             // A lifetime past any real token's (up to Int64.max) would overflow the expiry time.
             expiresIn = min(seconds, Self.maximumLifetime)
+        }
+        // Advisory (the calendar's date): a malformed one is ignored rather than refusing the token.
+        if let text = wire.refresh_token_expires_in?.text, let seconds = Int64(text), seconds > 0 {
+            refreshExpiresIn = min(seconds, Self.maximumLifetime)
         }
         scope = wire.scope
         instanceURL = wire.instance_url
