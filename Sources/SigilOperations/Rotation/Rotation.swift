@@ -141,7 +141,8 @@ public enum Rotation {
     /// Tests the pending value for real: an OAuth 2.0 principal's client secret (or key) at its
     /// token endpoint (``ClientAuthenticationProbe``), and `request`, when given, signed with the
     /// pending value and sent. Records the outcome (a failure leaves `current` untouched and says
-    /// why) and returns what was proved; throws with the failure.
+    /// why) and returns what was proved; throws with the failure. A rotation already tested is
+    /// not tested again.
     @discardableResult
     public static func test(
         _ owner: SecretOwner, request testRequest: TestRequest?, in vault: Vault, broker: CredentialBroker

@@ -60,8 +60,8 @@ enum RotationRoutes {
                         url: request.url, method: (request.method ?? "GET").uppercased(),
                         expect: Set(request.expect ?? [200]))
                 }
+                changed = try vault.rotation(of: owner)?.step != .tested
                 proved = try await Rotation.test(owner, request: test, in: vault, broker: state.broker)
-                changed = proved != ["already tested"]
             case "finish": changed = try Rotation.finish(owner, in: vault)
             case "rollback": changed = try Rotation.rollBack(owner, in: vault)
             case "cleanup":
