@@ -95,6 +95,15 @@ public enum ConfigExport {
         var length: Int?
         var alphabet: String?
         var testRequest: Test?
+        var aws: RotationPolicy.AWSSettings?
+        var clientSecrets: RotationPolicy.ClientSecretAdmin?
+        var command: Command?
+
+        struct Command: Encodable {
+            var path: String
+            var arguments: [String]?
+            var timeout: String
+        }
 
         init?(_ policy: RotationPolicy?) {
             guard let policy else { return nil }
@@ -105,6 +114,13 @@ public enum ConfigExport {
             length = policy.length
             alphabet = policy.alphabet
             testRequest = policy.testRequest.map { Test(url: $0.url, method: $0.method, expect: $0.expect) }
+            aws = policy.aws
+            clientSecrets = policy.clientSecrets
+            command = policy.command.map {
+                Command(
+                    path: $0.path, arguments: $0.arguments.isEmpty ? nil : $0.arguments,
+                    timeout: RotationPolicy.duration($0.timeout))
+            }
         }
     }
 

@@ -267,17 +267,31 @@ struct DocumentReader {
         )
     }
 
-    /// `rotation: { rotator, every, grace, field, length, alphabet, testRequest: { url, method, expect } }`.
+    /// `rotation: { rotator, every, grace, field, length, alphabet, testRequest: { url, method, expect },
+    /// aws: { userName, iamEndpoint, stsEndpoint, stsRegion }, clientSecrets: { add, revoke },
+    /// command: { path, arguments, timeout } }`.
     private func rotation(_ node: ConfigNode, _ path: String) throws(SigilError) -> RotationPolicy {
         let fields = try mapping(
-            node, path, keys: ["rotator", "every", "grace", "field", "length", "alphabet", "testRequest"])
+            node, path,
+            keys: [
+                "rotator", "every", "grace", "field", "length", "alphabet", "testRequest", "aws", "clientSecrets",
+                "command",
+            ])
         let name = try string(fields["rotator"], path + ".rotator", in: node)
         guard let rotator = RotationPolicy.Rotator(rawValue: name) else {
-            let later = ["aws-iam-access-key", "oauth-client-secret", "command"].contains(name)
             throw error(
                 fields["rotator"], path + ".rotator",
-                "\"\(name.sanitizedForMessage)\" is not \(later ? "available yet" : "a rotator"); use manual or generated"
+                "\"\(name.sanitizedForMessage)\" is not a rotator; use \(RotationPolicy.Rotator.allCases.map(\.rawValue).joined(separator: ", "))"
             )
+        }
+        /// The optional strings of the mapping at `key`.
+        func stringMapping(_ key: String, _ names: Set<String>) throws(SigilError) -> [String: String]? {
+            guard let child = fields[key] else { return nil }
+            var values: [String: String] = [:]
+            for (name, value) in try mapping(child, path + "." + key, keys: names) {
+                values[name] = try string(value, "\(path).\(key).\(name)", in: child)
+            }
+            return values
         }
         func duration(_ key: String, default value: Int?) throws(SigilError) -> Int {
             guard let node = fields[key] else {
@@ -306,6 +320,32 @@ struct DocumentReader {
                 } ?? "GET",
                 expect: expect.isEmpty ? [200] : expect)
         }
+        var command: RotationPolicy.CommandSettings?
+        if let commandNode = fields["command"] {
+            let commandPath = path + ".command"
+            let commandFields = try mapping(commandNode, commandPath, keys: ["path", "arguments", "timeout"])
+            var timeout = RotationPolicy.CommandSettings.defaultTimeout
+            if let timeoutNode = commandFields["timeout"] {
+                let text = try string(timeoutNode, commandPath + ".timeout", in: commandNode)
+                guard let seconds = RotationPolicy.seconds(text) else {
+                    throw error(
+                        timeoutNode, commandPath + ".timeout",
+                        "\"\(text.sanitizedForMessage)\" is not a duration such as 30s or 5m")
+                }
+                timeout = seconds
+            }
+            command = RotationPolicy.CommandSettings(
+                path: try string(commandFields["path"], commandPath + ".path", in: commandNode),
+                arguments: try strings(commandFields["arguments"], commandPath + ".arguments"), timeout: timeout)
+        }
+        let aws = try stringMapping("aws", ["userName", "iamEndpoint", "stsEndpoint", "stsRegion"]).map {
+            RotationPolicy.AWSSettings(
+                userName: $0["userName"], iamEndpoint: $0["iamEndpoint"], stsEndpoint: $0["stsEndpoint"],
+                stsRegion: $0["stsRegion"])
+        }
+        let clientSecrets = try stringMapping("clientSecrets", ["add", "revoke"]).map {
+            RotationPolicy.ClientSecretAdmin(add: $0["add"], revoke: $0["revoke"])
+        }
         return RotationPolicy(
             rotator: rotator, every: try duration("every", default: nil),
             grace: try duration("grace", default: RotationPolicy.defaultGrace),
@@ -314,7 +354,7 @@ struct DocumentReader {
             alphabet: try fields["alphabet"].map { child throws(SigilError) in
                 try string(child, path + ".alphabet", in: node)
             },
-            testRequest: test)
+            testRequest: test, aws: aws, clientSecrets: clientSecrets, command: command)
     }
 
     private mutating func namedCredential(_ node: ConfigNode, _ path: String) throws(SigilError) -> NamedCredential {

@@ -54,7 +54,7 @@ struct TokenEndpointTests {
             Array("<a><?x?></a>".utf8), Array("<?xml version=\"1.0\" encoding=><?x?></a>\"UTF-8\"?><a/>".utf8),
             Array("<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>".utf8),
         ] {
-            let response = STSResponse(parsing: body)
+            let response = AWSQueryResponse(parsing: body)
             #expect(response.values.isEmpty && response.error == nil)
         }
         #expect(
@@ -97,7 +97,7 @@ struct TokenEndpointTests {
 
     @Test("an AssumeRole response yields its credentials; an error response its code and message")
     func stsResponses() throws {
-        let ok = STSResponse(
+        let ok = AWSQueryResponse(
             parsing: Array(
                 """
                 <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
@@ -113,13 +113,13 @@ struct TokenEndpointTests {
         #expect(expires.timeIntervalSince1970 == 1_796_040_000)
         #expect(AssumeRoleProvider.parseExpiration(SecretBytes(utf8: "2026-11-30T12:00:00.123Z")) != nil)
 
-        let refused = STSResponse(
+        let refused = AWSQueryResponse(
             parsing: Array(
                 """
                 <ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error></ErrorResponse>
                 """.utf8))
         #expect(refused.error?.code == "AccessDenied")
         #expect(refused.error?.message == "not authorized")
-        #expect(STSResponse(parsing: Array("not xml".utf8)).values.isEmpty)
+        #expect(AWSQueryResponse(parsing: Array("not xml".utf8)).values.isEmpty)
     }
 }

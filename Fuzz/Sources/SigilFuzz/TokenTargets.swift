@@ -28,7 +28,7 @@ enum TokenResponseTarget {
 /// the error for a refusal, the four credential fields and the expiry for a success.
 enum STSTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
-        let document = STSResponse(parsing: Array(input))
+        let document = AWSQueryResponse(parsing: Array(input))
         if let error = document.error { _ = "\(error.code): \(error.message)".sanitizedForMessage.prefix(400) }
         guard document.values["AccessKeyId"] != nil, document.values["SecretAccessKey"] != nil,
             document.values["SessionToken"] != nil, let expiration = document.values["Expiration"],

@@ -57,14 +57,16 @@ struct RotateCommand: AsyncParsableCommand {
         @Option(help: "Characters a generated value is drawn from (default: the policy's, else letters and digits).")
         var alphabet: String?
 
-        /// The new value: generated (with --generate, --length or --alphabet, or when the owner's
-        /// rotation policy says `generated`), else read from standard input.
+        /// The new value: generated (with --generate, --length or --alphabet), else what the
+        /// owner's rotation policy makes (``Rotation/automaticValue(_:)``), else read from standard
+        /// input.
         func newValue(for owner: SecretOwner, policy: RotationPolicy?) throws -> Rotation.NewValue {
-            if generate || length != nil || alphabet != nil || policy?.rotator == .generated {
+            if generate || length != nil || alphabet != nil {
                 return .generated(
                     length: length ?? policy?.length ?? Rotation.NewValue.defaultLength,
                     alphabet: alphabet ?? policy?.alphabet ?? Rotation.NewValue.defaultAlphabet)
             }
+            if let automatic = Rotation.automaticValue(policy) { return automatic }
             return .supplied(
                 try SecretBytes.prompted(
                     "New value for \(owner)\(field.map { " \($0)" } ?? "")", purpose: "the new value of \(owner)",
@@ -94,19 +96,20 @@ struct RotateCommand: AsyncParsableCommand {
         }
     }
 
-    struct Start: ParsableCommand {
+    struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Store the new value as pending.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
         @OptionGroup var value: ValueOptions
 
-        func run() throws {
+        func run() async throws {
             let owner = try owner.parsed()
-            let vault = try options.open()
-            let policy = try Rotation.policy(of: owner, in: vault)
-            let started = try Rotation.start(
-                owner, field: value.field ?? policy?.field, value: try value.newValue(for: owner, policy: policy),
-                in: vault)
+            let started = try await EngineSession.with(options) { session in
+                let policy = try Rotation.policy(of: owner, in: session.vault)
+                return try await Rotation.start(
+                    owner, field: value.field ?? policy?.field, value: try value.newValue(for: owner, policy: policy),
+                    in: session.vault, broker: session.broker)
+            }
             print(
                 started ? "Started the rotation of \(owner): the new value is pending." : "Already started: \(owner).")
         }
@@ -128,14 +131,16 @@ struct RotateCommand: AsyncParsableCommand {
         }
     }
 
-    struct Finish: ParsableCommand {
+    struct Finish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make the tested value current.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
-        func run() throws {
+        func run() async throws {
             let owner = try owner.parsed()
-            let finished = try Rotation.finish(owner, in: try options.open())
+            let finished = try await EngineSession.with(options) { session in
+                try await Rotation.finish(owner, in: session.vault, broker: session.broker)
+            }
             print(
                 finished
                     ? "Finished: the new value of \(owner) is current; the old one is previous."
@@ -143,19 +148,21 @@ struct RotateCommand: AsyncParsableCommand {
         }
     }
 
-    struct Rollback: ParsableCommand {
+    struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Undo the rotation.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
-        func run() throws {
+        func run() async throws {
             let owner = try owner.parsed()
-            let done = try Rotation.rollBack(owner, in: try options.open())
+            let done = try await EngineSession.with(options) { session in
+                try await Rotation.rollBack(owner, in: session.vault, broker: session.broker)
+            }
             print(done ? "Rolled back the rotation of \(owner)." : "Already rolled back: \(owner).")
         }
     }
 
-    struct Cleanup: ParsableCommand {
+    struct Cleanup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete the previous value after the grace period.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
@@ -165,11 +172,12 @@ struct RotateCommand: AsyncParsableCommand {
                 "How long after finish the previous value is kept: 7d, 12h, 30m or 0 (default: the policy's, else 7d).")
         var grace: String?
 
-        func run() throws {
+        func run() async throws {
             let owner = try owner.parsed()
-            let vault = try options.open()
-            let grace = try RotateCommand.grace(grace, policy: try Rotation.policy(of: owner, in: vault))
-            let cleaned = try Rotation.cleanUp(owner, grace: grace, in: vault)
+            let cleaned = try await EngineSession.with(options) { session in
+                let grace = try RotateCommand.grace(grace, policy: try Rotation.policy(of: owner, in: session.vault))
+                return try await Rotation.cleanUp(owner, grace: grace, in: session.vault, broker: session.broker)
+            }
             print(
                 cleaned
                     ? "Cleaned up: the previous value of \(owner) is deleted." : "Nothing to clean up for \(owner) now."
@@ -248,13 +256,14 @@ struct RotateCommand: AsyncParsableCommand {
             abstract: "List the principals whose rotation policy says their secret is due; with --run, rotate them.",
             discussion: """
                 A principal's policy is the apply file's rotation: on it, else on its external \
-                credential. With --run, each due principal whose rotator is generated is rotated \
-                (start, test with the policy's testRequest, finish); a manual one is listed with the \
-                command that takes its value.
+                credential. With --run, each due principal whose rotator makes values (all but \
+                manual) is rotated (start, test with the policy's testRequest, finish), rotations cut \
+                short are resumed, and old values past their grace period are retired; a manual one \
+                is listed with the command that takes its value.
                 """)
         @OptionGroup var options: VaultOptions
 
-        @Flag(name: .customLong("run"), help: "Rotate the due principals whose rotator is generated.")
+        @Flag(name: .customLong("run"), help: "Rotate the due principals whose rotator makes values, and clean up.")
         var runDue = false
 
         @Flag(help: "Print the list as JSON.")
@@ -274,26 +283,8 @@ struct RotateCommand: AsyncParsableCommand {
                     )
                 }
                 guard runDue else { return }
-                for entry in entries where entry.due && entry.note == nil {
-                    guard let reference = PrincipalRef(parsing: entry.principal),
-                        let policy = try Rotation.policy(of: .principal(reference), in: session.vault)
-                    else { continue }
-                    guard policy.rotator == .generated else {
-                        print("\(entry.owner): manual; supply the value: sigil rotate run \(reference) < NEW-VALUE")
-                        continue
-                    }
-                    do {
-                        let steps = try await Rotation.run(
-                            .principal(reference), field: entry.field,
-                            value: .generated(
-                                length: policy.length ?? Rotation.NewValue.defaultLength,
-                                alphabet: policy.alphabet ?? Rotation.NewValue.defaultAlphabet),
-                            request: policy.testRequest.map(Rotation.TestRequest.init),
-                            grace: TimeInterval(policy.grace), in: session.vault, broker: session.broker)
-                        print("\(entry.owner): \(steps.joined(separator: ", "))")
-                    } catch let error as SigilError {
-                        print("\(entry.owner): \(error.reason)")
-                    }
+                for outcome in try await Rotation.runDue(in: session.vault, broker: session.broker) {
+                    print("\(outcome.owner): \(outcome.result)")
                 }
             }
         }

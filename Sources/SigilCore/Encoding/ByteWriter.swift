@@ -109,22 +109,31 @@ public struct ByteWriter {
     /// not. At most ``JSON/stringBound(_:)`` bytes.
     @inlinable
     public mutating func writeJSONString(_ value: String) {
-        write(UInt8(ascii: "\""))
         let done: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
-            // Runs of bytes that need no escape are copied whole.
-            var start = 0
-            for index in utf8.indices where JSON.needsEscape(utf8[index]) {
-                write(UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                writeJSONEscaped(utf8[index])
-                start = index + 1
-            }
-            write(UnsafeBufferPointer(rebasing: utf8[start...]))
+            writeJSONString(UnsafeRawBufferPointer(utf8))
         }
         if done == nil {
+            write(UInt8(ascii: "\""))
             for byte in value.utf8 {
                 if JSON.needsEscape(byte) { writeJSONEscaped(byte) } else { write(byte) }
             }
+            write(UInt8(ascii: "\""))
         }
+    }
+
+    /// `utf8` (UTF-8 text, a secret's bytes say) as a JSON string.
+    @inlinable
+    public mutating func writeJSONString(_ utf8: UnsafeRawBufferPointer) {
+        write(UInt8(ascii: "\""))
+        let bytes = utf8.assumingMemoryBound(to: UInt8.self)
+        // Runs of bytes that need no escape are copied whole.
+        var start = 0
+        for index in bytes.indices where JSON.needsEscape(bytes[index]) {
+            write(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            writeJSONEscaped(bytes[index])
+            start = index + 1
+        }
+        write(UnsafeBufferPointer(rebasing: bytes[start...]))
         write(UInt8(ascii: "\""))
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// When and how a principal's secret is rotated (`rotation:` on an external credential, which its
 /// principals inherit, or on one principal). `sigil rotate due` lists the principals whose secret is
 /// older than `every`; `sigil rotate run` takes their steps.
@@ -8,6 +10,67 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
         case manual
         /// Sigil makes it (`length` characters from `alphabet`).
         case generated
+        /// An AWS IAM access key pair made by `CreateAccessKey` for the principal's IAM user, tested
+        /// with STS `GetCallerIdentity`, retired (inactive, then deleted) at clean-up.
+        case awsIAMAccessKey = "aws-iam-access-key"
+        /// An OAuth 2.0 client secret: made by Sigil (or supplied), added at the provider through
+        /// `clientSecrets.add` when configured, tested with a token request, and revoked through
+        /// `clientSecrets.revoke` at clean-up.
+        case oauthClientSecret = "oauth-client-secret"
+        /// An executable run for each step with a JSON document on standard input.
+        case command
+
+        /// Whether the rotator makes new values without the operator (so that `sigil serve` can
+        /// rotate on schedule).
+        public var isAutomatic: Bool { self != .manual }
+    }
+
+    /// `aws:` of an `aws-iam-access-key` policy.
+    public struct AWSSettings: Sendable, Hashable, Codable {
+        /// The IAM user whose keys rotate (default: the user the stored keys belong to).
+        public var userName: String?
+        public var iamEndpoint: String?
+        public var stsEndpoint: String?
+        public var stsRegion: String?
+
+        public init(userName: String? = nil, iamEndpoint: String? = nil, stsEndpoint: String? = nil, stsRegion: String? = nil) {
+            self.userName = userName
+            self.iamEndpoint = iamEndpoint
+            self.stsEndpoint = stsEndpoint
+            self.stsRegion = stsRegion
+        }
+    }
+
+    /// `clientSecrets:` of an `oauth-client-secret` policy: the provider's API for a client's
+    /// secrets, called through named credentials (so the calls are authenticated by Sigil too). Each
+    /// gets a form-encoded `POST` of `client_id` and `client_secret` (the new one to add, the old
+    /// one to revoke); any 2xx answer is success.
+    public struct ClientSecretAdmin: Sendable, Hashable, Codable {
+        public var add: String?
+        public var revoke: String?
+
+        public init(add: String? = nil, revoke: String? = nil) {
+            self.add = add
+            self.revoke = revoke
+        }
+    }
+
+    /// `command:` of a `command` policy.
+    public struct CommandSettings: Sendable, Hashable, Codable {
+        /// The executable's absolute path.
+        public var path: String
+        /// Its arguments (never secrets: they are visible to every local user).
+        public var arguments: [String]
+        /// The longest one step may run, in seconds.
+        public var timeout: Int
+
+        public static let defaultTimeout = 60
+
+        public init(path: String, arguments: [String] = [], timeout: Int = defaultTimeout) {
+            self.path = path
+            self.arguments = arguments
+            self.timeout = timeout
+        }
     }
 
     /// A request sent with the pending value as the rotation's test.
@@ -34,12 +97,16 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
     public var length: Int?
     public var alphabet: String?
     public var testRequest: TestRequest?
+    public var aws: AWSSettings?
+    public var clientSecrets: ClientSecretAdmin?
+    public var command: CommandSettings?
 
     public static let defaultGrace = 7 * 86_400
 
     public init(
         rotator: Rotator, every: Int, grace: Int = defaultGrace, field: String? = nil, length: Int? = nil,
-        alphabet: String? = nil, testRequest: TestRequest? = nil
+        alphabet: String? = nil, testRequest: TestRequest? = nil, aws: AWSSettings? = nil,
+        clientSecrets: ClientSecretAdmin? = nil, command: CommandSettings? = nil
     ) {
         self.rotator = rotator
         self.every = every
@@ -48,6 +115,9 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
         self.length = length
         self.alphabet = alphabet
         self.testRequest = testRequest
+        self.aws = aws
+        self.clientSecrets = clientSecrets
+        self.command = command
     }
 
     /// `90d`, `12h`, `30m`, `45s` (or `0`), in seconds; `nil` when `text` is not such a duration.
@@ -80,8 +150,39 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
                 problems.append(("alphabet", "must hold 10 to 94 distinct printable ASCII characters (no space)"))
             }
         }
-        if rotator == .manual, length != nil || alphabet != nil {
-            problems.append(("length", "length and alphabet are for the generated rotator"))
+        if [.manual, .awsIAMAccessKey, .command].contains(rotator), length != nil || alphabet != nil {
+            problems.append(("length", "length and alphabet are for the generated and oauth-client-secret rotators"))
+        }
+        if aws != nil, rotator != .awsIAMAccessKey {
+            problems.append(("aws", "is for the aws-iam-access-key rotator"))
+        }
+        if let aws {
+            for (key, url) in [("iamEndpoint", aws.iamEndpoint), ("stsEndpoint", aws.stsEndpoint)] {
+                guard let url else { continue }
+                let components = URLComponents(string: url)
+                let scheme = components?.scheme?.lowercased()
+                if components?.host?.isEmpty != false
+                    || !(scheme == "https" || (scheme == "http" && InboundCredentials.isLoopback(components?.host ?? "")))
+                {
+                    problems.append(("aws.\(key)", "must be an https URL (http only on loopback)"))
+                }
+            }
+        }
+        if clientSecrets != nil, rotator != .oauthClientSecret {
+            problems.append(("clientSecrets", "is for the oauth-client-secret rotator"))
+        }
+        for (key, url) in [("add", clientSecrets?.add), ("revoke", clientSecrets?.revoke)] {
+            if let url, !url.hasPrefix("callout:") {
+                problems.append(("clientSecrets.\(key)", "must be callout:NAME/path (the provider's API, through a named credential)"))
+            }
+        }
+        switch (rotator, command) {
+        case (.command, nil): problems.append(("command", "is missing: the command rotator needs command.path"))
+        case (.command, let command?):
+            if !command.path.hasPrefix("/") { problems.append(("command.path", "must be an absolute path")) }
+            if !(1...3600).contains(command.timeout) { problems.append(("command.timeout", "must be 1s to 1h")) }
+        case (_, .some): problems.append(("command", "is for the command rotator"))
+        default: break
         }
         if let testRequest {
             if testRequest.expect.isEmpty || !testRequest.expect.allSatisfy({ (100...599).contains($0) }) {

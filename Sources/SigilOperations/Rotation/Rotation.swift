@@ -19,6 +19,8 @@ public enum Rotation {
         case supplied(SecretBytes)
         /// Made by Sigil: `length` characters drawn uniformly from `alphabet`.
         case generated(length: Int, alphabet: String)
+        /// Made at the provider by the policy's rotator (`aws-iam-access-key`, `command`).
+        case fromRotator
 
         public static let defaultAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         public static let defaultLength = 40
@@ -43,18 +45,56 @@ public enum Rotation {
         }
     }
 
+    /// Where a new value comes from when the operator gives none: made by Sigil for `generated`
+    /// (and `oauth-client-secret` with `clientSecrets.add`: Sigil adds it at the provider), made at
+    /// the provider for `aws-iam-access-key` and `command`; `nil` when the operator must supply it
+    /// (`manual`, or no policy).
+    public static func automaticValue(_ policy: RotationPolicy?) -> NewValue? {
+        guard let policy else { return nil }
+        switch policy.rotator {
+        case .manual: return nil
+        case .oauthClientSecret where policy.clientSecrets?.add == nil: return nil
+        case .generated, .oauthClientSecret:
+            return .generated(
+                length: policy.length ?? NewValue.defaultLength, alphabet: policy.alphabet ?? NewValue.defaultAlphabet)
+        case .awsIAMAccessKey, .command: return .fromRotator
+        }
+    }
+
     // MARK: Start
 
     /// Starts rotating `field` of `owner` (`nil`: its only stored field) to a new value: checked
     /// as `sigil secret set` checks a value, then stored as `pending`. `false` when the same
     /// rotation was already started (nothing changed).
     @discardableResult
-    public static func start(_ owner: SecretOwner, field: String?, value: NewValue, in vault: Vault) throws -> Bool {
+    public static func start(
+        _ owner: SecretOwner, field: String?, value: NewValue, in vault: Vault, broker: CredentialBroker
+    ) async throws -> Bool {
+        let policy = try policy(of: owner, in: vault)
+        if let policy, let provider = policy.rotator.provider, case .principal(let reference) = owner {
+            let creates = policy.rotator == .awsIAMAccessKey || policy.rotator == .command
+            switch (value, creates) {
+            case (.fromRotator, true):
+                return try await startAtProvider(
+                    owner, reference, field: field, policy: policy, provider: provider, vault: vault, broker: broker)
+            case (.fromRotator, false), (.supplied, true), (.generated, true):
+                throw SigilError(
+                    .invalidRequest,
+                    creates
+                        ? "\(owner): its rotator (\(policy.rotator.rawValue)) makes the new value at the provider; give none"
+                        : "\(owner): its rotator (\(policy.rotator.rawValue)) does not make values; supply one or generate one")
+            default: break
+            }
+        } else if case .fromRotator = value {
+            throw SigilError(
+                .invalidRequest, "\(owner) has no rotation policy whose rotator makes values; supply one or generate one")
+        }
         let field = try rotatedField(owner, field, in: vault)
         let target = SecretTarget(owner: owner, field: field)
         let newValue: SecretBytes
-        let rotator: String
+        var rotator: String
         switch value {
+        case .fromRotator: preconditionFailure("handled above")
         case .supplied(let given):
             newValue = given
             rotator = "supplied"
@@ -73,6 +113,7 @@ public enum Rotation {
             newValue = try generate(length: length, alphabet: alphabet)
             rotator = "generated"
         }
+        if let policy, policy.rotator.provider != nil { rotator = policy.rotator.rawValue }
         guard newValue != (try vault.secret(target)) else {
             throw SigilError(.invalidSecret, "\(target): the new value is the current one")
         }
@@ -82,6 +123,63 @@ public enum Rotation {
             throw SigilError(.invalidSecret, problem)
         }
         return try vault.startRotation(owner, values: [field: newValue], rotator: rotator)
+    }
+
+    /// Start with values the provider makes: the rotation is begun in the vault first (recording
+    /// when), then the provider asked, then its values stored as pending. A start cut short in
+    /// between is run again: the rotator finds what it made before (``ProviderRotator``). When the
+    /// provider refuses, the begun rotation is rolled back and current is untouched.
+    private static func startAtProvider(
+        _ owner: SecretOwner, _ reference: PrincipalRef, field: String?, policy: RotationPolicy,
+        provider: any ProviderRotator, vault: Vault, broker: CredentialBroker
+    ) async throws -> Bool {
+        let name = policy.rotator.rawValue
+        let previous = try vault.rotation(of: owner)
+        if let previous, previous.inProgress, try vault.rotationIsStaged(owner) { return false }
+        if let previous, previous.step == .finished {
+            throw SigilError(
+                .rotationState,
+                "\(owner): the previous rotation's old values are still kept (grace period); run `sigil rotate cleanup` first")
+        }
+        var step = RotationStep(
+            owner: owner, reference: reference, fields: [], policy: policy, vault: vault, broker: broker)
+        let fields = try provider.rotatedFields(step) ?? [try rotatedField(owner, field ?? policy.field, in: vault)]
+        let began = try vault.beginRotation(owner, fields: fields, rotator: name)
+        // What an interrupted start made is looked for since it began, or since the rotation that
+        // was rolled back began (a rollback cut short before its new values were retired).
+        let since = [began, previous?.step == .rolledBack && previous?.rotator == name ? previous?.startedAt : nil]
+            .compactMap { $0.flatMap { try? Date($0, strategy: .iso8601) } }.min() ?? Date()
+        step = RotationStep(owner: owner, reference: reference, fields: fields, policy: policy, vault: vault, broker: broker)
+        do {
+            guard let values = try await provider.create(step, since: since) else {
+                throw SigilError(.providerFailed, "\(owner): the \(name) rotator made no value")
+            }
+            return try vault.stageRotation(owner, values: values)
+        } catch {
+            _ = try? vault.rollBackRotation(owner)
+            throw error
+        }
+    }
+
+    /// The provider side of the rotation `state` records (by the rotator that started it), with
+    /// what its steps are given; `nil` for values supplied or generated with no provider.
+    static func providerStep(_ owner: SecretOwner, _ state: RotationState, vault: Vault, broker: CredentialBroker)
+        throws -> (any ProviderRotator, RotationStep)?
+    {
+        guard let rotator = RotationPolicy.Rotator(rawValue: state.rotator), let provider = rotator.provider,
+            case .principal(let reference) = owner
+        else { return nil }
+        guard let policy = try policy(of: owner, in: vault), policy.rotator == rotator else {
+            throw SigilError(
+                .rotationState,
+                "\(owner): the rotation was started by the \(rotator.rawValue) rotator, which its policy no longer names; roll it back"
+            )
+        }
+        return (
+            provider,
+            RotationStep(
+                owner: owner, reference: reference, fields: state.fields, policy: policy, vault: vault, broker: broker)
+        )
     }
 
     /// The field a rotation of `owner` changes: the one named (it must hold a current value), or
@@ -155,14 +253,32 @@ public enum Rotation {
             throw SigilError(
                 .rotationState, "\(owner): the rotation is \(state.step.rawValue); there is nothing to test")
         }
+        guard try vault.rotationIsStaged(owner) else {
+            throw SigilError(
+                .rotationState, "\(owner): the rotation's new values were never stored (its start was cut short); run start again")
+        }
         let pending = PendingSecrets(vault: vault, owner: owner, fields: Set(state.fields))
         var proved: [String] = []
         do {
+            if let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker) {
+                try await provider.set(step)
+                if let result = try await provider.test(step) { proved.append(result) }
+            }
             if case .principal(let reference) = owner, let probe = try oauthProbeRequest(reference, source: pending) {
                 proved.append(try await ClientAuthenticationProbe(broker: broker).probe(probe))
             }
             if let testRequest {
-                proved.append(try await send(testRequest, owner: owner, source: pending))
+                let user: String? =
+                    if case .authorization(_, let user) = owner { user } else { nil }
+                let status = try await RotationCall.send(
+                    OutboundRequest(method: testRequest.method, url: testRequest.url), source: pending, as: user)
+                guard testRequest.expect.contains(status) else {
+                    throw SigilError(
+                        .providerFailed,
+                        "the test request \(testRequest.method) \(testRequest.url.sanitizedForMessage) was answered \(status), expected \(testRequest.expect.sorted().map(String.init).joined(separator: " or "))"
+                    )
+                }
+                proved.append("\(testRequest.method) \(testRequest.url.sanitizedForMessage) answered \(status)")
             }
         } catch let error as SigilError {
             try vault.recordRotationTest(owner, error: error.reason)
@@ -188,32 +304,6 @@ public enum Rotation {
         return try IssuanceRequest(
             key: IssuedCredentialKey(principal: reference, user: nil), external: external, principal: principal,
             source: source)
-    }
-
-    /// Sends `request` decorated with the pending secrets (no issued credential: OAuth 2.0 is
-    /// tested at its token endpoint).
-    private static func send(_ request: TestRequest, owner: SecretOwner, source: PendingSecrets) async throws -> String
-    {
-        let user: String? =
-            if case .authorization(_, let user) = owner { user } else { nil }
-        let executor = Executor(
-            engine: SigningEngine(source: source, preparedSecretLifetime: .zero), connectTimeout: .seconds(10),
-            readTimeout: .seconds(30), maximumTime: .seconds(60), retry: .init(retries: 1))
-        let response: Executor.Response
-        do {
-            response = try await executor.send(OutboundRequest(method: request.method, url: request.url), as: user)
-        } catch {
-            try? await executor.shutdown()
-            throw error
-        }
-        try? await executor.shutdown()
-        guard request.expect.contains(response.status) else {
-            throw SigilError(
-                .providerFailed,
-                "the test request \(request.method) \(request.url.sanitizedForMessage) was answered \(response.status), expected \(request.expect.sorted().map(String.init).joined(separator: " or "))"
-            )
-        }
-        return "\(request.method) \(request.url.sanitizedForMessage) answered \(response.status)"
     }
 
     // MARK: Policies
@@ -271,6 +361,59 @@ public enum Rotation {
         return rows.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// What ``runDue(in:broker:now:)`` did for one principal.
+    public struct Outcome: Encodable, Sendable {
+        public var owner: String
+        /// The steps taken (`started, tested, finished`), `cleaned`, or why nothing was done.
+        public var result: String
+        public var failed: Bool
+    }
+
+    /// One pass of scheduled rotation, as `sigil rotate due --run` and `sigil serve` take it: every
+    /// principal whose policy's rotator makes values is rotated when due, a rotation of such a
+    /// principal that was cut short is resumed, and a finished one past its grace period is cleaned
+    /// up. A `manual` principal that is due is reported with the command that takes its value.
+    /// `only` limits the pass to some principals (the service's lease holder, say).
+    public static func runDue(
+        in vault: Vault, broker: CredentialBroker, now: Date = Date(), only: ((PrincipalRef) -> Bool)? = nil
+    ) async throws -> [Outcome] {
+        var outcomes: [Outcome] = []
+        for entry in try due(in: vault, at: now) {
+            guard let reference = PrincipalRef(parsing: entry.principal), only?(reference) ?? true,
+                let policy = try policy(of: .principal(reference), in: vault)
+            else { continue }
+            let owner = SecretOwner.principal(reference)
+            let state = try vault.rotation(of: owner)
+            do {
+                if let state, state.step == .finished {
+                    if try await cleanUp(owner, grace: TimeInterval(policy.grace), in: vault, broker: broker, now: now) {
+                        outcomes.append(Outcome(owner: entry.owner, result: "cleaned", failed: false))
+                    }
+                    continue
+                }
+                let resuming = state?.inProgress == true && state?.rotator != "supplied"
+                guard entry.due || resuming else { continue }
+                guard let value = automaticValue(policy) else {
+                    if entry.due, state?.inProgress != true {
+                        outcomes.append(
+                            Outcome(
+                                owner: entry.owner,
+                                result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
+                                failed: false))
+                    }
+                    continue
+                }
+                let steps = try await run(
+                    owner, field: entry.field, value: value, request: policy.testRequest.map(TestRequest.init),
+                    grace: TimeInterval(policy.grace), in: vault, broker: broker)
+                outcomes.append(Outcome(owner: entry.owner, result: steps.joined(separator: ", "), failed: false))
+            } catch let error as SigilError {
+                outcomes.append(Outcome(owner: entry.owner, result: error.reason, failed: true))
+            }
+        }
+        return outcomes
+    }
+
     /// The policy that applies to `owner` (a principal's own, else its external credential's).
     public static func policy(of owner: SecretOwner, in vault: Vault) throws -> RotationPolicy? {
         guard case .principal(let reference) = owner else { return nil }
@@ -281,26 +424,56 @@ public enum Rotation {
     // MARK: Finish, roll back, clean up
 
     /// Pending becomes current, current previous, for every rotated field at once. Needs a passed
-    /// test. `false`: already finished.
+    /// test. A provider rotator is told first (so a finish cut short tells it again). `false`:
+    /// already finished.
     @discardableResult
-    public static func finish(_ owner: SecretOwner, in vault: Vault) throws -> Bool {
-        try vault.finishRotation(owner)
+    public static func finish(_ owner: SecretOwner, in vault: Vault, broker: CredentialBroker) async throws -> Bool {
+        if let state = try vault.rotation(of: owner), state.step == .tested,
+            let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker)
+        {
+            try await provider.finish(step)
+        }
+        return try vault.finishRotation(owner)
     }
 
-    /// Undoes the rotation: before finish, the pending value is dropped; after, previous is current
-    /// again. `false`: already rolled back.
+    /// Undoes the rotation: before it finished, the pending value is dropped; after, previous is
+    /// current again. A provider rotator then retires the abandoned new values. `false`: already
+    /// rolled back.
     @discardableResult
-    public static func rollBack(_ owner: SecretOwner, in vault: Vault) throws -> Bool {
-        try vault.rollBackRotation(owner)
+    public static func rollBack(_ owner: SecretOwner, in vault: Vault, broker: CredentialBroker) async throws -> Bool {
+        guard let state = try vault.rotation(of: owner) else { return try vault.rollBackRotation(owner) }
+        let provider = state.inProgress || state.step == .finished
+            ? try? providerStep(owner, state, vault: vault, broker: broker) : nil
+        guard let (provider, step) = provider else { return try vault.rollBackRotation(owner) }
+        if state.inProgress {
+            // Not used yet: retired at the provider first, so nothing is left behind.
+            let abandoned = try step.values(.pending)
+            if !abandoned.isEmpty { try await provider.retire(step, values: abandoned, reason: .rollBack) }
+            return try vault.rollBackRotation(owner)
+        }
+        // In use: the vault goes back to the old values first, then the new ones are retired.
+        let abandoned = try step.values(.current)
+        let changed = try vault.rollBackRotation(owner)
+        try await provider.retire(step, values: abandoned, reason: .rollBack)
+        return changed
     }
 
-    /// Deletes the previous value once `grace` has passed since finish. `false`: not yet (or
-    /// nothing to clean).
+    /// Retires the previous values once `grace` has passed since finish: at the provider first
+    /// (idempotent, so a clean-up cut short does it again), then deleted from the vault. `false`:
+    /// not yet (or nothing to clean).
     @discardableResult
-    public static func cleanUp(_ owner: SecretOwner, grace: TimeInterval, in vault: Vault, now: Date = Date()) throws
-        -> Bool
-    {
-        try vault.cleanUpRotation(owner, finishedBefore: now.addingTimeInterval(-grace))
+    public static func cleanUp(
+        _ owner: SecretOwner, grace: TimeInterval, in vault: Vault, broker: CredentialBroker, now: Date = Date()
+    ) async throws -> Bool {
+        guard let state = try vault.rotation(of: owner), state.step == .finished,
+            let finished = state.finishedAt.flatMap({ try? Date($0, strategy: .iso8601) }),
+            finished <= now.addingTimeInterval(-grace)
+        else { return try vault.cleanUpRotation(owner, finishedBefore: now.addingTimeInterval(-grace)) }
+        if let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker) {
+            let previous = try step.values(.previous)
+            if !previous.isEmpty { try await provider.retire(step, values: previous, reason: .cleanUp) }
+        }
+        return try vault.cleanUpRotation(owner, finishedBefore: now.addingTimeInterval(-grace))
     }
 
     /// Every step from where the rotation stands: start (when none is in progress and `value` is
@@ -315,14 +488,39 @@ public enum Rotation {
             guard let value else {
                 throw SigilError(.rotationState, "\(owner): no rotation is in progress; give a new value to start one")
             }
-            if try start(owner, field: field, value: value, in: vault) { steps.append("started") }
+            if try await start(owner, field: field, value: value, in: vault, broker: broker) {
+                steps.append("started")
+            }
+        } else if try !vault.rotationIsStaged(owner), let value {
+            // A start cut short: run it again.
+            if try await start(owner, field: field, value: value, in: vault, broker: broker) {
+                steps.append("started")
+            }
         }
         if try vault.rotation(of: owner)?.step == .started {
             _ = try await test(owner, request: request, in: vault, broker: broker)
             steps.append("tested")
         }
-        if try finish(owner, in: vault) { steps.append("finished") }
-        if grace <= 0, try cleanUp(owner, grace: 0, in: vault) { steps.append("cleaned") }
+        if try await finish(owner, in: vault, broker: broker) { steps.append("finished") }
+        if grace <= 0, try await cleanUp(owner, grace: 0, in: vault, broker: broker) { steps.append("cleaned") }
         return steps
+    }
+}
+
+/// Sends a request through Sigil's executor, decorated from `source`, for a rotation (its test
+/// request, a provider's API): one retry, bounded times, the executor shut down after.
+enum RotationCall {
+    static func send(_ request: OutboundRequest, source: any CredentialSource, as user: String?) async throws -> Int {
+        let executor = Executor(
+            engine: SigningEngine(source: source, preparedSecretLifetime: .zero), connectTimeout: .seconds(10),
+            readTimeout: .seconds(30), maximumTime: .seconds(60), retry: .init(retries: 1))
+        do {
+            let response = try await executor.send(request, as: user)
+            try? await executor.shutdown()
+            return response.status
+        } catch {
+            try? await executor.shutdown()
+            throw error
+        }
     }
 }

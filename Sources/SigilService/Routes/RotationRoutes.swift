@@ -53,7 +53,10 @@ enum RotationRoutes {
             let changed: Bool
             switch step {
             case "start":
-                changed = try Rotation.start(owner, field: body.field, value: try newValue(body), in: vault)
+                let policy = try Rotation.policy(of: owner, in: vault)
+                changed = try await Rotation.start(
+                    owner, field: body.field ?? policy?.field, value: try newValue(body, policy: policy), in: vault,
+                    broker: state.broker)
             case "test":
                 let test = body.request.map { request in
                     Rotation.TestRequest(
@@ -62,12 +65,14 @@ enum RotationRoutes {
                 }
                 changed = try vault.rotation(of: owner)?.step != .tested
                 proved = try await Rotation.test(owner, request: test, in: vault, broker: state.broker)
-            case "finish": changed = try Rotation.finish(owner, in: vault)
-            case "rollback": changed = try Rotation.rollBack(owner, in: vault)
+            case "finish": changed = try await Rotation.finish(owner, in: vault, broker: state.broker)
+            case "rollback": changed = try await Rotation.rollBack(owner, in: vault, broker: state.broker)
             case "cleanup":
-                let grace = body.grace_seconds ?? 7 * 86_400
+                let grace =
+                    try body.grace_seconds ?? Rotation.policy(of: owner, in: vault)?.grace ?? RotationPolicy.defaultGrace
                 guard grace >= 0 else { throw ServiceError.invalid("grace_seconds: expected 0 or more") }
-                changed = try Rotation.cleanUp(owner, grace: TimeInterval(grace), in: vault, now: state.clock())
+                changed = try await Rotation.cleanUp(
+                    owner, grace: TimeInterval(grace), in: vault, broker: state.broker, now: state.clock())
             default:
                 throw ServiceError(
                     status: .notFound, code: "not-found",
@@ -99,7 +104,11 @@ enum RotationRoutes {
         }
     }
 
-    private static func newValue(_ body: StepBody) throws -> Rotation.NewValue {
+    /// The body's value or generate, else what the owner's rotation policy makes.
+    private static func newValue(_ body: StepBody, policy: RotationPolicy?) throws -> Rotation.NewValue {
+        if body.generate == nil, body.value_base64 == nil, let automatic = Rotation.automaticValue(policy) {
+            return automatic
+        }
         if let generate = body.generate {
             guard body.value_base64 == nil else {
                 throw ServiceError.invalid("give value_base64 or generate, not both")
@@ -109,7 +118,8 @@ enum RotationRoutes {
                 alphabet: generate.alphabet ?? Rotation.NewValue.defaultAlphabet)
         }
         guard let encoded = body.value_base64, var bytes = Data(base64Encoded: encoded), !bytes.isEmpty else {
-            throw ServiceError.invalid("value_base64: the new value, base64-encoded and not empty (or generate)")
+            throw ServiceError.invalid(
+                "value_base64: the new value, base64-encoded and not empty (or generate); the owner's rotation policy makes none")
         }
         defer { bytes.resetBytes(in: 0..<bytes.count) }
         return .supplied(SecretBytes(copying: bytes))

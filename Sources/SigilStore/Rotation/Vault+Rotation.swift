@@ -85,26 +85,7 @@ extension Vault {
                 }
                 _ = try setSecret(target, value: values[field]!, stage: .pending, db)
             }
-            guard let location = try ownerRow(owner, db, createAuthorization: false) else {
-                throw SigilError(.notFound, "\(owner) does not exist")
-            }
-            let now = timestamp()
-            let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
-            try db.run(
-                sql: """
-                    INSERT INTO rotations (owner_kind, owner_id, fields, rotator, step, started_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'started', ?, ?)
-                    ON CONFLICT (owner_kind, owner_id) DO UPDATE SET fields = excluded.fields, rotator = excluded.rotator,
-                        step = 'started', started_at = excluded.started_at, tested_at = NULL, finished_at = NULL,
-                        updated_at = excluded.updated_at, last_error = NULL
-                    """, arguments: [location.kind, location.id, fieldsJSON, rotator, now, now])
-            let id = try db.value(
-                Int64.self, sql: "SELECT id FROM rotations WHERE owner_kind = ? AND owner_id = ?",
-                arguments: [location.kind, location.id])!
-            try authenticateRow(.rotations, id: id, db)
-            try audit(
-                "rotation.start", target: owner.description,
-                detail: ["fields": fields.joined(separator: ","), "rotator": rotator], db)
+            try insertRotationRow(owner, fields: fields, rotator: rotator, db)
             return true
         }
     }
@@ -249,6 +230,98 @@ extension Vault {
             try audit("rotation.clean-up", target: owner.description, detail: [:], db)
             return true
         }
+    }
+
+    /// Begins a rotation whose new values a provider makes (``stageRotation(_:values:)`` stores
+    /// them once made): the rotation is `started` with no pending value, which records that the
+    /// provider was asked, and when, so that a start cut short between the provider's answer and
+    /// the vault can find what the provider made. Returns when the rotation was started (that of
+    /// the one in progress, when one is).
+    public func beginRotation(_ owner: SecretOwner, fields: [String], rotator: String) throws -> String {
+        let fields = fields.sorted()
+        return try write { db in
+            if let row = try rotationRow(owner, db), let state = try? rotationState(row, owner: owner),
+                state.inProgress
+            {
+                guard state.fields == fields, state.rotator == rotator else {
+                    throw SigilError(
+                        .rotationState,
+                        "\(owner): a rotation of \(state.fields.joined(separator: ", ")) is in progress (\(state.step.rawValue)); finish or roll it back first"
+                    )
+                }
+                return state.startedAt
+            }
+            for field in fields where try secret(SecretTarget(owner: owner, field: field), stage: .current, db) == nil {
+                throw SigilError(
+                    .rotationState,
+                    "\(SecretTarget(owner: owner, field: field)) has no current value to rotate; set it with `sigil secret set` first"
+                )
+            }
+            try insertRotationRow(owner, fields: fields, rotator: rotator, db)
+            return try rotationState(try rotationRow(owner, db)!, owner: owner).startedAt
+        }
+    }
+
+    /// Stores the values a provider made for the rotation ``beginRotation(_:fields:rotator:)``
+    /// began, as `pending`, in one transaction. `false` when they are stored already.
+    @discardableResult
+    public func stageRotation(_ owner: SecretOwner, values: [String: SecretBytes]) throws -> Bool {
+        try write { db in
+            let (row, state) = try requireRotation(owner, db)
+            guard state.step == .started, state.fields == values.keys.sorted() else {
+                throw SigilError(
+                    .rotationState, "\(owner): the rotation is \(state.step.rawValue); its new values cannot be stored now")
+            }
+            var changed = false
+            for (field, value) in values {
+                let target = SecretTarget(owner: owner, field: field)
+                if try secret(target, stage: .pending, db) == value { continue }
+                _ = try setSecret(target, value: value, stage: .pending, db)
+                changed = true
+            }
+            if changed {
+                try setRotationStep(row, .started, finishedAt: nil, db)
+                try audit(
+                    "rotation.stage", target: owner.description,
+                    detail: ["fields": state.fields.joined(separator: ","), "rotator": state.rotator], db)
+            }
+            return changed
+        }
+    }
+
+    /// Records what a rotator did at the provider (`rotation.provider-retire`...) in the audit log;
+    /// `detail` must hold no secret.
+    public func recordRotationEvent(_ action: String, owner: SecretOwner, detail: [String: String]) throws {
+        try write(catalog: false) { db in try audit(action, target: owner.description, detail: detail, db) }
+    }
+
+    /// Whether every field of the rotation in progress has its pending value.
+    public func rotationIsStaged(_ owner: SecretOwner) throws -> Bool {
+        guard let state = try rotation(of: owner), state.inProgress else { return false }
+        return try state.fields.allSatisfy { try secret(SecretTarget(owner: owner, field: $0), stage: .pending) != nil }
+    }
+
+    private func insertRotationRow(_ owner: SecretOwner, fields: [String], rotator: String, _ db: Database) throws {
+            guard let location = try ownerRow(owner, db, createAuthorization: false) else {
+                throw SigilError(.notFound, "\(owner) does not exist")
+            }
+            let now = timestamp()
+            let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
+            try db.run(
+                sql: """
+                    INSERT INTO rotations (owner_kind, owner_id, fields, rotator, step, started_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'started', ?, ?)
+                    ON CONFLICT (owner_kind, owner_id) DO UPDATE SET fields = excluded.fields, rotator = excluded.rotator,
+                        step = 'started', started_at = excluded.started_at, tested_at = NULL, finished_at = NULL,
+                        updated_at = excluded.updated_at, last_error = NULL
+                    """, arguments: [location.kind, location.id, fieldsJSON, rotator, now, now])
+            let id = try db.value(
+                Int64.self, sql: "SELECT id FROM rotations WHERE owner_kind = ? AND owner_id = ?",
+                arguments: [location.kind, location.id])!
+            try authenticateRow(.rotations, id: id, db)
+            try audit(
+                "rotation.start", target: owner.description,
+                detail: ["fields": fields.joined(separator: ","), "rotator": rotator], db)
     }
 
     // MARK: Rows

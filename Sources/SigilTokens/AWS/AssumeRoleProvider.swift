@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SigilCore
 import SigilModel
@@ -36,39 +35,20 @@ struct AssumeRoleProvider: CredentialProvider {
         let accessKeyID = try request.requireStoredSecret("accessKeyId", for: purpose)
         let secretAccessKey = try request.requireStoredSecret("secretAccessKey", for: purpose)
         let sessionToken = try request.storedSecret("sessionToken")
-        var form: [(name: String, value: String)] = [
-            ("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", p.roleARN),
-            ("RoleSessionName", p.sessionName), ("DurationSeconds", "\(p.duration)"),
-        ]
-        if let externalID = p.externalID { form.append(("ExternalId", externalID)) }
-        let body = PercentEncoding.form(form)
-        let signer = SigV4Signer(
-            credentials: .init(
-                accessKeyID: accessKeyID.withUnsafeBytes { String(decoding: $0, as: UTF8.self) },
-                secretAccessKey: secretAccessKey,
-                sessionToken: sessionToken.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
-            ),
-            region: p.region, service: "sts"
+        var call = AWSQueryCall(
+            endpoint: p.endpoint, region: p.region, service: "sts", action: "AssumeRole", version: "2011-06-15",
+            parameters: [
+                ("RoleArn", p.roleARN), ("RoleSessionName", p.sessionName), ("DurationSeconds", "\(p.duration)"),
+            ])
+        if let externalID = p.externalID { call.parameters.append(("ExternalId", externalID)) }
+        let credentials = SigV4Signer.Credentials(
+            accessKeyID: accessKeyID.withUnsafeBytes { String(decoding: $0, as: UTF8.self) },
+            secretAccessKey: secretAccessKey,
+            sessionToken: sessionToken.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
         )
-        let url = p.endpoint.hasSuffix("/") ? p.endpoint : p.endpoint + "/"
-        let signed = signer.sign(
-            SigV4Signer.Request(
-                method: "POST", url: url,
-                headers: [
-                    ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "application/xml"),
-                ],
-                payloadHash: Hex.encode(SHA256.hash(data: body))
-            ), at: now)
-        let response = try await client.send(
-            .init(method: "POST", url: signed.url, headers: signed.headers, body: body), purpose: purpose)
-        let document = STSResponse(parsing: response.body)
-        guard response.status == 200 else {
-            let detail = document.error.map { "\($0.code): \($0.message)" } ?? "no AWS error in the response"
-            throw SigilError(
-                .providerFailed,
-                "\(purpose) was refused: HTTP \(response.status), \(ProviderText.redactingTokens(detail).sanitizedForMessage.prefix(400))"
-            )
-        }
+        let answer = try await call.send(with: credentials, client: client, at: now, purpose: purpose)
+        guard answer.status == 200 else { throw AWSQueryCall.refusal(answer, purpose: purpose) }
+        let document = answer.document
         guard let keyID = document.values["AccessKeyId"], let secret = document.values["SecretAccessKey"],
             let token = document.values["SessionToken"], let expiration = document.values["Expiration"],
             let expires = Self.parseExpiration(expiration)

@@ -5,13 +5,23 @@ import SigilCore
 import FoundationXML
 #endif
 
-/// The parts of an STS query-protocol response Sigil reads: the credentials of an
-/// `AssumeRoleResponse` (`AssumeRoleResult/Credentials/*`), or the `Error` of an `ErrorResponse`.
-/// Parsed with Foundation's XMLParser; external entities are not resolved.
-struct STSResponse {
-    /// Credential fields by element name, as secret bytes.
-    var values: [String: SecretBytes] = [:]
+/// An AWS query-protocol response (STS, IAM), as Sigil reads it: the text of every element that
+/// holds no other element, by the name of its parent (`AssumeRoleResult/Credentials/*`,
+/// `CreateAccessKeyResult/AccessKey/*`), the entries of lists (`member` elements), and the `Error` of
+/// an `ErrorResponse`. Parsed with Foundation's XMLParser; external entities are not resolved.
+struct AWSQueryResponse {
+    /// Credential fields of an `AssumeRoleResponse` by element name, as secret bytes.
+    var values: [String: SecretBytes] { self.values(in: "Credentials") }
+    /// Leaf elements by parent name, then element name (values as secret bytes: some are keys).
+    private var leaves: [String: [String: SecretBytes]] = [:]
+    /// The leaf elements of each `member` element, in document order.
+    var members: [[String: String]] = []
     var error: (code: String, message: String)?
+
+    /// The leaf elements whose parent is named `parent` (`AccessKey`, `GetCallerIdentityResult`).
+    func values(in parent: String) -> [String: SecretBytes] {
+        leaves[parent] ?? [:]
+    }
 
     init(parsing body: [UInt8]) {
         // Foundation's XMLParser stops the process on names or processing instructions that are
@@ -23,7 +33,8 @@ struct STSResponse {
         parser.shouldResolveExternalEntities = false
         parser.delegate = collector
         guard parser.parse() else { return }
-        values = collector.credentials.mapValues { SecretBytes(utf8: $0) }
+        leaves = collector.leaves.mapValues { $0.mapValues { SecretBytes(utf8: $0) } }
+        members = collector.members
         if let code = collector.errorFields["Code"] {
             error = (code, collector.errorFields["Message"] ?? "")
         }
@@ -52,14 +63,20 @@ struct STSResponse {
     private final class Collector: NSObject, XMLParserDelegate {
         var path: [String] = []
         var text = ""
-        var credentials: [String: String] = [:]
+        var leaves: [String: [String: String]] = [:]
+        var members: [[String: String]] = []
         var errorFields: [String: String] = [:]
+        /// Whether the element being read has a child element (then it is not a leaf).
+        var hasChild: [Bool] = []
 
         func parser(
             _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
             attributes: [String: String] = [:]
         ) {
+            if !hasChild.isEmpty { hasChild[hasChild.count - 1] = true }
             path.append(name)
+            hasChild.append(false)
+            if name == "member" { members.append([:]) }
             text = ""
         }
 
@@ -68,11 +85,15 @@ struct STSResponse {
         }
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            let parent = path.dropLast().suffix(2)
-            if parent.elementsEqual(["AssumeRoleResult", "Credentials"]) {
-                credentials[name] = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            } else if parent.last == "Error", ["Code", "Message"].contains(name) {
-                errorFields[name] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let leaf = hasChild.popLast() == false
+            let parent = path.dropLast().last ?? ""
+            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if leaf {
+                leaves[parent, default: [:]][name] = value
+                if path.dropLast().contains("member"), !members.isEmpty {
+                    members[members.count - 1][name] = value
+                }
+                if parent == "Error", ["Code", "Message"].contains(name) { errorFields[name] = value }
             }
             path.removeLast()
             text = ""
