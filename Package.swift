@@ -174,6 +174,7 @@ let package = Package(
             name: "SigilOperations",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilSigning", "SigilTokens", "SigilHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -70,6 +70,9 @@ Endpoints:
                          for a bearer access token of SUBJECT, 401/403 otherwise; /id/redirect/SUBJECT: 302 there
   GET  /api/me           RFC 6750 protected resource: 200 {"sub","client_id","scope"}; otherwise 401
                          [{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}].
+  POST /admin/clients/CLIENT/secrets[/revoke]  a provider's API for a client's secrets (config "admin_key",
+                         sent as X-Admin-Key; form client_id, client_secret): add (409 when present) or
+                         revoke (404 when absent); 401 without the key.
   Test-only (no auth, loopback only):
   GET  /_stats                       counters, see Stats.snapshot()
   POST /_client_secrets  client_id=..&add=SECRET | &revoke=SECRET   a client's accepted secrets (rotation)
@@ -885,6 +888,34 @@ def client_secrets():
             client.client_secrets.append(request.form["add"])
         if request.form.get("revoke"):
             client.client_secrets = [s for s in client.client_secrets if s != request.form["revoke"]]
+        count = len(client.client_secrets)
+    return jsonify(secrets=count)
+
+
+@app.post("/admin/clients/<client_id>/secrets")
+@app.post("/admin/clients/<client_id>/secrets/revoke")
+def admin_client_secrets(client_id):
+    """A provider's API for a client's secrets, as Sigil's oauth-client-secret rotator calls it:
+    authenticated by the X-Admin-Key header (the config's admin_key), a form of client_id and
+    client_secret; adding a secret twice answers 409, revoking an unknown one 404."""
+    key = STORE.config.get("admin_key")
+    if not key or request.headers.get("X-Admin-Key") != key:
+        return jsonify(error="unauthorized"), 401
+    secret = request.form.get("client_secret", "")
+    if request.form.get("client_id") != client_id or not secret:
+        return jsonify(error="client_id and client_secret expected"), 400
+    with STORE.lock:
+        client = STORE.clients.get(client_id)
+        if client is None:
+            return jsonify(error="unknown client"), 404
+        if request.path.endswith("/revoke"):
+            if secret not in client.client_secrets:
+                return jsonify(error="no such secret"), 404
+            client.client_secrets = [s for s in client.client_secrets if s != secret]
+        else:
+            if secret in client.client_secrets:
+                return jsonify(error="already added"), 409
+            client.client_secrets.append(secret)
         count = len(client.client_secrets)
     return jsonify(secrets=count)
 

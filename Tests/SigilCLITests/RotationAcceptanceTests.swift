@@ -249,7 +249,14 @@ struct RotationAcceptanceTests {
 
         // Policies are checked at apply, naming the file, line and field; nothing is written.
         for (policy, problem) in [
-            ("{ rotator: command, every: 30d }", "is not available yet"),
+            ("{ rotator: command, every: 30d }", "rotation.command: is missing: the command rotator needs command.path"),
+            ("{ rotator: command, every: 30d, command: { path: rotate.sh } }", "command.path: must be an absolute path"),
+            ("{ rotator: generated, every: 30d, aws: { userName: x } }", "rotation.aws: is for the aws-iam-access-key rotator"),
+            ("{ rotator: shuffle, every: 30d }", "is not a rotator; use manual, generated, aws-iam-access-key"),
+            (
+                "{ rotator: oauth-client-secret, every: 30d, clientSecrets: { add: https://idp.example/x } }",
+                "clientSecrets.add: must be callout:NAME/path"
+            ),
             ("{ rotator: generated, every: 10m }", "rotation.every: must be at least 1h"),
             ("{ rotator: generated, every: soon }", "is not a duration"),
             ("{ rotator: generated, every: 30d, length: 8 }", "rotation.length: must be 16 to 4096"),

@@ -283,7 +283,8 @@ struct RotateCommand: AsyncParsableCommand {
                     )
                 }
                 guard runDue else { return }
-                for outcome in try await Rotation.runDue(in: session.vault, broker: session.broker) {
+                let holder = "sigil rotate due (pid \(ProcessInfo.processInfo.processIdentifier))"
+                for outcome in try await Rotation.runDue(in: session.vault, broker: session.broker, holder: holder) {
                     print("\(outcome.owner): \(outcome.result)")
                 }
             }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
+import SigilModel
 import SigilService
 import SigilStore
 
@@ -14,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             stops accepting connections, lets the requests in flight finish, writes the last use \
             records and exits 0. The API is described at GET /openapi.json. People use the pages \
             in a browser: /connections (their own per-user authorizations) and, for operators, \
-            /credentials, /expiry and /audit.
+            /credentials, /expiry and /audit. Secrets whose rotation policy makes values are \
+            rotated when due (--rotation-interval), one process at a time per principal.
             """
     )
 
@@ -40,9 +43,27 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "url"))
     var publicURL: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How often to look for due rotations and run them (each principal under its rotation lease); 0 turns it off.",
+            valueName: "duration"))
+    var rotationInterval = "5m"
+
+    @Option(
+        help: ArgumentHelp(
+            "Spread rotations that fall due together over this long (each principal gets a fixed share).",
+            valueName: "duration"))
+    var rotationSpread = "1h"
+
     func run() async throws {
-        let serviceOptions = try ServiceOptions(
+        var serviceOptions = try ServiceOptions(
             listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile, publicURL: publicURL)
+        guard let interval = RotationPolicy.seconds(rotationInterval), let spread = RotationPolicy.seconds(rotationSpread)
+        else {
+            throw ValidationError("--rotation-interval and --rotation-spread: durations such as 5m, 1h or 0")
+        }
+        serviceOptions.rotationInterval = interval == 0 ? nil : .seconds(interval)
+        serviceOptions.rotationSpread = TimeInterval(spread)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "sigil")
         logger.logLevel = .info

@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 public import SigilCore
 import SigilHTTP
@@ -373,45 +374,86 @@ public enum Rotation {
     /// principal whose policy's rotator makes values is rotated when due, a rotation of such a
     /// principal that was cut short is resumed, and a finished one past its grace period is cleaned
     /// up. A `manual` principal that is due is reported with the command that takes its value.
-    /// `only` limits the pass to some principals (the service's lease holder, say).
+    ///
+    /// Each principal's steps are taken under its rotation lease, granted to `holder` for
+    /// `leaseDuration` seconds (a principal another process is rotating is skipped), through a
+    /// handle fenced by it (``Vault/fenced(by:)``). `spread` (seconds) delays each principal by a
+    /// fixed share of it, drawn from its name, so that principals that fell due together (applied
+    /// together) are not all rotated in the same minute.
     public static func runDue(
-        in vault: Vault, broker: CredentialBroker, now: Date = Date(), only: ((PrincipalRef) -> Bool)? = nil
+        in vault: Vault, broker: CredentialBroker, holder: String, leaseDuration: Int64 = 900, spread: TimeInterval = 0,
+        now: Date = Date()
     ) async throws -> [Outcome] {
         var outcomes: [Outcome] = []
         for entry in try due(in: vault, at: now) {
-            guard let reference = PrincipalRef(parsing: entry.principal), only?(reference) ?? true,
+            guard let reference = PrincipalRef(parsing: entry.principal),
                 let policy = try policy(of: .principal(reference), in: vault)
             else { continue }
             let owner = SecretOwner.principal(reference)
             let state = try vault.rotation(of: owner)
+            let cleaning = state?.step == .finished
+            let resuming = state?.inProgress == true && state?.rotator != "supplied"
+            let due = entry.dueAt.flatMap { try? Date($0, strategy: .iso8601) }.map {
+                $0.addingTimeInterval(spreadOffset(entry.principal, spread)) <= now
+            }
+            guard cleaning || resuming || due == true else { continue }
+            guard let value = automaticValue(policy) else {
+                if due == true, state?.inProgress != true, !cleaning {
+                    outcomes.append(
+                        Outcome(
+                            owner: entry.owner, result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
+                            failed: false))
+                }
+                if !cleaning { continue }
+                // A manual rotation is cleaned up on schedule too.
+                outcomes += try await cleanUpDue(owner, entry, policy, vault, broker, holder, leaseDuration, now)
+                continue
+            }
+            guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else {
+                outcomes.append(Outcome(owner: entry.owner, result: "another process is rotating it", failed: false))
+                continue
+            }
+            let fenced = vault.fenced(by: lease)
             do {
-                if let state, state.step == .finished {
-                    if try await cleanUp(owner, grace: TimeInterval(policy.grace), in: vault, broker: broker, now: now) {
+                if cleaning {
+                    if try await cleanUp(owner, grace: TimeInterval(policy.grace), in: fenced, broker: broker, now: now) {
                         outcomes.append(Outcome(owner: entry.owner, result: "cleaned", failed: false))
                     }
-                    continue
+                } else {
+                    let steps = try await run(
+                        owner, field: entry.field, value: value, request: policy.testRequest.map(TestRequest.init),
+                        grace: TimeInterval(policy.grace), in: fenced, broker: broker)
+                    outcomes.append(Outcome(owner: entry.owner, result: steps.joined(separator: ", "), failed: false))
                 }
-                let resuming = state?.inProgress == true && state?.rotator != "supplied"
-                guard entry.due || resuming else { continue }
-                guard let value = automaticValue(policy) else {
-                    if entry.due, state?.inProgress != true {
-                        outcomes.append(
-                            Outcome(
-                                owner: entry.owner,
-                                result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
-                                failed: false))
-                    }
-                    continue
-                }
-                let steps = try await run(
-                    owner, field: entry.field, value: value, request: policy.testRequest.map(TestRequest.init),
-                    grace: TimeInterval(policy.grace), in: vault, broker: broker)
-                outcomes.append(Outcome(owner: entry.owner, result: steps.joined(separator: ", "), failed: false))
             } catch let error as SigilError {
                 outcomes.append(Outcome(owner: entry.owner, result: error.reason, failed: true))
             }
+            try? vault.releaseRotationLease(lease)
         }
         return outcomes
+    }
+
+    private static func cleanUpDue(
+        _ owner: SecretOwner, _ entry: Due, _ policy: RotationPolicy, _ vault: Vault, _ broker: CredentialBroker,
+        _ holder: String, _ leaseDuration: Int64, _ now: Date
+    ) async throws -> [Outcome] {
+        guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else { return [] }
+        defer { try? vault.releaseRotationLease(lease) }
+        do {
+            return try await cleanUp(
+                owner, grace: TimeInterval(policy.grace), in: vault.fenced(by: lease), broker: broker, now: now)
+                ? [Outcome(owner: entry.owner, result: "cleaned", failed: false)] : []
+        } catch let error as SigilError {
+            return [Outcome(owner: entry.owner, result: error.reason, failed: true)]
+        }
+    }
+
+    /// A fixed share of `spread` for `principal` (from the SHA-256 of its name).
+    static func spreadOffset(_ principal: String, _ spread: TimeInterval) -> TimeInterval {
+        guard spread >= 1 else { return 0 }
+        let digest = SHA256.hash(data: Array(principal.utf8))
+        let value = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return TimeInterval(value % UInt64(spread))
     }
 
     /// The policy that applies to `owner` (a principal's own, else its external credential's).

@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import SigilOperations
 import SigilStore
 
 /// `GET /healthz` (the process answers), `GET /readyz` (the vault is open, its schema current and
@@ -28,7 +30,16 @@ enum HealthRoutes {
             }
         }
         routes.add(.get, "/metrics", .operator) { _, _ in
-            Response(
+            // The expiry calendar as gauges, read at each scrape (what `sigil expiry` lists).
+            if let entries = try? ExpiryCalendar.entries(
+                in: state.vault, within: 10 * 365 * 86_400, now: state.clock())
+            {
+                state.metrics.expiry(
+                    entries.compactMap { entry in
+                        (try? Date(entry.when, strategy: .iso8601)).map { (entry.what, entry.item, $0) }
+                    })
+            }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))

@@ -1,5 +1,7 @@
+import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The service's metrics, in Prometheus's text format at `GET /metrics`: requests by route and
 /// status, the latency of signing, token requests and failures per external credential, and the
@@ -49,6 +51,35 @@ public final class ServiceMetrics: Sendable {
             factory: factory
         ).increment()
     }
+
+    /// A principal's scheduled rotation step: `success` or `failure`.
+    func rotation(outcome: String) {
+        Counter(label: "sigil_rotations_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// The expiry calendar's dates (``ExpiryCalendar``) as `sigil_expiry_timestamp_seconds{what,item}`
+    /// gauges (Unix seconds), replacing the previous set: what `sigil expiry` lists, for alerting.
+    func expiry(_ entries: [(what: String, item: String, at: Date)]) {
+        let dimensions = entries.map { [("what", $0.what), ("item", $0.item)] }
+        expiryDimensions.withLock { previous in
+            let current = Set(dimensions.map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: ",") })
+            for old in previous where !current.contains(old.key) {
+                registry.unregisterGauge(old.value)
+            }
+            previous = [:]
+            for (entry, dimension) in zip(entries, dimensions) {
+                let gauge = registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        namespace: "sigil", metricName: "expiry_timestamp", unitName: "seconds",
+                        helpText: "When a credential, secret or authorization expires or is due (Unix seconds)"),
+                    labels: dimension)
+                gauge.set(entry.at.timeIntervalSince1970)
+                previous[dimension.map { "\($0.0)=\($0.1)" }.joined(separator: ",")] = gauge
+            }
+        }
+    }
+
+    private let expiryDimensions = Mutex<[String: Prometheus.Gauge]>([:])
 
     /// The text format.
     func exposition() -> [UInt8] {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import SigilCore
 import SigilModel
 import SigilSigning
@@ -18,6 +18,10 @@ public struct ServiceOptions: Sendable {
     /// or load balancer): the OAuth callback is this URL's `/oauth/callback`, and an https URL
     /// makes the cookies Secure.
     public var publicURL: String?
+    /// How often due rotations are looked for and run (`nil`: never, by this process).
+    public var rotationInterval: Swift.Duration? = .seconds(300)
+    /// Over how many seconds principals that fall due together are spread.
+    public var rotationSpread: TimeInterval = 3600
 
     public static let defaultListen = "127.0.0.1:7390"
 

@@ -83,7 +83,10 @@ public struct SigilServer {
         return Application(
             router: router, server: tls ?? .http1(),
             configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
-            services: [Resources(state: state)],
+            services: [Resources(state: state)]
+                + (options.rotationInterval.map {
+                    [RotationScheduler(state: state, interval: $0, spread: options.rotationSpread)] as [any Service]
+                } ?? []),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"

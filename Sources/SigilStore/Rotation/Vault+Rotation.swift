@@ -35,6 +35,16 @@ public struct RotationState: Sendable, Codable, Hashable {
     public var inProgress: Bool { step == .started || step == .tested }
 }
 
+/// The right to take an owner's rotation steps, granted to one process at a time (schema
+/// `007_rotation_leases`); `fence` is never granted twice.
+public struct RotationLease: Sendable, Hashable {
+    public let owner: SecretOwner
+    public let fence: Int64
+    public let holder: String
+    /// Unix seconds.
+    public let until: Int64
+}
+
 extension SigilError.Code {
     /// A rotation step cannot be taken now (another one is in progress, the test has not passed,
     /// the previous value is gone): the message says which step comes next.
@@ -42,6 +52,60 @@ extension SigilError.Code {
 }
 
 extension Vault {
+    /// Grants the rotation lease of `owner` to `holder` for `duration` seconds, unless another
+    /// holder's lease is still live (`nil`). Each grant raises the fence.
+    public func acquireRotationLease(_ owner: SecretOwner, holder: String, duration: Int64) throws -> RotationLease? {
+        try write(catalog: false) { db in
+            guard let location = try ownerRow(owner, db, createAuthorization: false) else {
+                throw SigilError(.notFound, "\(owner) does not exist")
+            }
+            let now = Int64(clock().timeIntervalSince1970)
+            try db.execute(
+                sql: "INSERT INTO rotation_leases (owner_kind, owner_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                arguments: [location.kind, location.id])
+            let row = try db.row(
+                sql: "SELECT * FROM rotation_leases WHERE owner_kind = ? AND owner_id = ?",
+                arguments: [location.kind, location.id])!
+            if let until = row["lease_until"] as Int64?, until > now, row["lease_holder"] as String? != holder {
+                return nil
+            }
+            let fence = (row["fence"] as Int64) + 1
+            try db.execute(
+                sql:
+                    "UPDATE rotation_leases SET fence = ?, lease_holder = ?, lease_until = ? WHERE owner_kind = ? AND owner_id = ?",
+                arguments: [fence, holder, now + duration, location.kind, location.id])
+            return RotationLease(owner: owner, fence: fence, holder: holder, until: now + duration)
+        }
+    }
+
+    /// Gives up `lease` (nothing happens when a newer one was granted since).
+    public func releaseRotationLease(_ lease: RotationLease) throws {
+        try write(catalog: false) { db in
+            guard let location = try ownerRow(lease.owner, db, createAuthorization: false) else { return }
+            try db.execute(
+                sql: """
+                    UPDATE rotation_leases SET lease_holder = NULL, lease_until = NULL
+                    WHERE owner_kind = ? AND owner_id = ? AND fence = ?
+                    """, arguments: [location.kind, location.id, lease.fence])
+        }
+    }
+
+    /// Refuses a step of `owner`'s rotation when this handle holds a rotation lease of it that is
+    /// no longer the newest (another holder took over).
+    private func checkRotationFence(_ owner: SecretOwner, _ db: Database) throws {
+        guard let lease = rotationLease, lease.owner == owner,
+            let location = try ownerRow(owner, db, createAuthorization: false)
+        else { return }
+        let fence = try Int64.fetchOne(
+            db, sql: "SELECT fence FROM rotation_leases WHERE owner_kind = ? AND owner_id = ?",
+            arguments: [location.kind, location.id])
+        guard fence == lease.fence else {
+            throw SigilError(
+                .rotationState,
+                "\(owner): this process's rotation lease (fence \(lease.fence)) was taken over by another; it takes no step")
+        }
+    }
+
     /// The latest rotation of `owner`'s secrets, or `nil` when none was started.
     public func rotation(of owner: SecretOwner) throws -> RotationState? {
         try read { db in
@@ -62,6 +126,7 @@ extension Vault {
         }
         let fields = values.keys.sorted()
         return try write { db in
+            try checkRotationFence(owner, db)
             if let row = try rotationRow(owner, db), let state = try? rotationState(row, owner: owner),
                 state.inProgress
             {
@@ -96,6 +161,7 @@ extension Vault {
     @discardableResult
     public func recordRotationTest(_ owner: SecretOwner, error: String?) throws -> Bool {
         try write { db in
+            try checkRotationFence(owner, db)
             guard let row = try rotationRow(owner, db), try rotationState(row, owner: owner).inProgress else {
                 return false
             }
@@ -119,6 +185,7 @@ extension Vault {
     @discardableResult
     public func finishRotation(_ owner: SecretOwner) throws -> Bool {
         try write { db in
+            try checkRotationFence(owner, db)
             let (row, state) = try requireRotation(owner, db)
             switch state.step {
             case .finished, .cleaned: return false
@@ -167,6 +234,7 @@ extension Vault {
     @discardableResult
     public func rollBackRotation(_ owner: SecretOwner) throws -> Bool {
         try write { db in
+            try checkRotationFence(owner, db)
             let (row, state) = try requireRotation(owner, db)
             let location = try rotationLocation(row)
             switch state.step {
@@ -215,6 +283,7 @@ extension Vault {
     @discardableResult
     public func cleanUpRotation(_ owner: SecretOwner, finishedBefore: Date) throws -> Bool {
         try write { db in
+            try checkRotationFence(owner, db)
             let (row, state) = try requireRotation(owner, db)
             guard state.step == .finished, let finished = state.finishedAt,
                 let finishedAt = try? Date(finished, strategy: .iso8601), finishedAt <= finishedBefore
@@ -240,6 +309,7 @@ extension Vault {
     public func beginRotation(_ owner: SecretOwner, fields: [String], rotator: String) throws -> String {
         let fields = fields.sorted()
         return try write { db in
+            try checkRotationFence(owner, db)
             if let row = try rotationRow(owner, db), let state = try? rotationState(row, owner: owner),
                 state.inProgress
             {
@@ -267,6 +337,7 @@ extension Vault {
     @discardableResult
     public func stageRotation(_ owner: SecretOwner, values: [String: SecretBytes]) throws -> Bool {
         try write { db in
+            try checkRotationFence(owner, db)
             let (row, state) = try requireRotation(owner, db)
             guard state.step == .started, state.fields == values.keys.sorted() else {
                 throw SigilError(

@@ -27,11 +27,14 @@ public final class Vault: Sendable {
     let catalogCache: CatalogCache
     /// The key of the catalog's MACs, derived from the audit key on first use.
     let catalogKeyCache = Mutex<HMAC<SHA256>?>(nil)
+    /// The rotation lease this handle's rotation steps are taken under (``fenced(by:)``).
+    let rotationLease: RotationLease?
 
     private init(
         path: String, database: DatabasePool, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date,
-        catalogCache: CatalogCache? = nil
+        catalogCache: CatalogCache? = nil, rotationLease: RotationLease? = nil
     ) {
+        self.rotationLease = rotationLease
         self.path = path
         self.database = database
         self.keyring = keyring
@@ -43,7 +46,18 @@ public final class Vault: Sendable {
     /// A handle on the same open vault (database, keys, kept catalog) whose changes the audit log
     /// records as `actor`'s: the service makes one per caller who changes something.
     public func acting(as actor: String) -> Vault {
-        Vault(path: path, database: database, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache)
+        Vault(
+            path: path, database: database, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache,
+            rotationLease: rotationLease)
+    }
+
+    /// A handle on the same open vault whose rotation steps of `lease.owner` are taken only while
+    /// `lease` is the newest one granted (checked in each step's transaction): a holder whose lease
+    /// lapsed and was granted to another cannot take a step.
+    public func fenced(by lease: RotationLease) -> Vault {
+        Vault(
+            path: path, database: database, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache,
+            rotationLease: lease)
     }
 
     // MARK: Creating and opening
