@@ -24,22 +24,32 @@ final class MotoServer {
     func stop() { peer.stop() }
 }
 
+/// Signs a form-encoded AWS query request with `sigil sign --json`, sends exactly that request,
+/// returns (status, body).
+func awsQuery(_ cli: CLI, _ arguments: [String]) throws -> (status: Int, body: String) {
+    let signed = try cli.ok(
+        ["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
+    let data = try runInterop("send_request.py", input: Data(signed.stdout.utf8))
+    let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    return (result["status"] as! Int, result["body"] as! String)
+}
+
+/// The text of the first `<name>` element of `xml`.
+func xmlElement(_ name: String, in xml: String) -> String? {
+    guard let start = xml.range(of: "<\(name)>"),
+        let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex)
+    else { return nil }
+    return String(xml[start.upperBound..<end.lowerBound])
+}
+
 @Suite("AWS SigV4 accepted by a real server that checks signatures (moto, IAM authentication on)", .serialized)
 struct AWSAcceptanceTests {
-    /// Signs with `sigil sign --json`, sends exactly that request, returns (status, body).
     func call(_ cli: CLI, _ arguments: [String]) throws -> (status: Int, body: String) {
-        let signed = try cli.ok(
-            ["sign", "--json", "-H", "Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + arguments)
-        let data = try runInterop("send_request.py", input: Data(signed.stdout.utf8))
-        let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        return (result["status"] as! Int, result["body"] as! String)
+        try awsQuery(cli, arguments)
     }
 
     func element(_ name: String, in xml: String) -> String? {
-        guard let start = xml.range(of: "<\(name)>"),
-            let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex)
-        else { return nil }
-        return String(xml[start.upperBound..<end.lowerBound])
+        xmlElement(name, in: xml)
     }
 
     @Test(

@@ -146,6 +146,7 @@ public enum Rotation {
             owner: owner, reference: reference, fields: [], policy: policy, vault: vault, broker: broker)
         let fields = try provider.rotatedFields(step) ?? [try rotatedField(owner, field ?? policy.field, in: vault)]
         let began = try vault.beginRotation(owner, fields: fields, rotator: name)
+        CrashPoint.here("rotation.start.after-begin")
         // What an interrupted start made is looked for since it began, or since the rotation that
         // was rolled back began (a rollback cut short before its new values were retired).
         let since = [began, previous?.step == .rolledBack && previous?.rotator == name ? previous?.startedAt : nil]
@@ -155,6 +156,7 @@ public enum Rotation {
             guard let values = try await provider.create(step, since: since) else {
                 throw SigilError(.providerFailed, "\(owner): the \(name) rotator made no value")
             }
+            CrashPoint.here("rotation.start.after-create")
             return try vault.stageRotation(owner, values: values)
         } catch {
             _ = try? vault.rollBackRotation(owner)
@@ -263,6 +265,7 @@ public enum Rotation {
         do {
             if let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker) {
                 try await provider.set(step)
+                CrashPoint.here("rotation.test.after-set")
                 if let result = try await provider.test(step) { proved.append(result) }
             }
             if case .principal(let reference) = owner, let probe = try oauthProbeRequest(reference, source: pending) {
@@ -474,6 +477,7 @@ public enum Rotation {
             let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker)
         {
             try await provider.finish(step)
+            CrashPoint.here("rotation.finish.after-provider")
         }
         return try vault.finishRotation(owner)
     }
@@ -514,6 +518,7 @@ public enum Rotation {
         if let (provider, step) = try providerStep(owner, state, vault: vault, broker: broker) {
             let previous = try step.values(.previous)
             if !previous.isEmpty { try await provider.retire(step, values: previous, reason: .cleanUp) }
+            CrashPoint.here("rotation.cleanup.after-retire")
         }
         return try vault.cleanUpRotation(owner, finishedBefore: now.addingTimeInterval(-grace))
     }
@@ -526,14 +531,22 @@ public enum Rotation {
     ) async throws -> [String] {
         var steps: [String] = []
         let state = try vault.rotation(of: owner)
+        // A finished rotation whose clean-up is due (or was cut short) is completed, not followed
+        // by another.
+        if state?.step == .finished, try await cleanUp(owner, grace: grace, in: vault, broker: broker) {
+            return ["cleaned"]
+        }
         if state?.inProgress != true {
             guard let value else {
                 throw SigilError(.rotationState, "\(owner): no rotation is in progress; give a new value to start one")
             }
+            CrashPoint.here("rotation.before-start")
             if try await start(owner, field: field, value: value, in: vault, broker: broker) {
                 steps.append("started")
             }
-        } else if try !vault.rotationIsStaged(owner), let value {
+        } else if try !vault.rotationIsStaged(owner),
+            let value = try value ?? automaticValue(policy(of: owner, in: vault))
+        {
             // A start cut short: run it again.
             if try await start(owner, field: field, value: value, in: vault, broker: broker) {
                 steps.append("started")
@@ -543,7 +556,9 @@ public enum Rotation {
             _ = try await test(owner, request: request, in: vault, broker: broker)
             steps.append("tested")
         }
+        CrashPoint.here("rotation.before-finish")
         if try await finish(owner, in: vault, broker: broker) { steps.append("finished") }
+        CrashPoint.here("rotation.before-cleanup")
         if grace <= 0, try await cleanUp(owner, grace: 0, in: vault, broker: broker) { steps.append("cleaned") }
         return steps
     }

@@ -22,10 +22,10 @@ struct AWSAccessKeyRotator: ProviderRotator {
     func create(_ step: RotationStep, since: Date) async throws -> [String: SecretBytes]? {
         let current = try credentials(step, stage: .current)
         let keys = try keys(step)
-        // Keys made by an interrupted start of this rotation (one second's slack for the
-        // provider's clock, which stamps CreateDate).
+        // Keys made by an interrupted start of this rotation: not the current one, created since it
+        // began (AWS stamps CreateDate; `since` is to the second).
         for key in try await keys.list(signedWith: current)
-        where key.id != current.accessKeyID && (key.created ?? .distantPast) >= since.addingTimeInterval(-1) {
+        where key.id != current.accessKeyID && (key.created ?? .distantPast) >= since {
             try await keys.retire(key.id, signedWith: current)
             try step.vault.recordRotationEvent(
                 "rotation.orphan-retired", owner: step.owner,
