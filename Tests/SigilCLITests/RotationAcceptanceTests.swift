@@ -19,13 +19,14 @@ struct RotationAcceptanceTests {
         let server = try OAuthServer(
             directory: cli.home,
             config: [
+                "admin_key": Self.adminKey,
                 "clients": [
                     [
                         "client_id": "svc", "client_secret": Self.oldSecret,
                         "token_endpoint_auth_method": "client_secret_basic",
                         "grant_types": ["client_credentials"], "scope": "read",
                     ] as [String: Any]
-                ]
+                ],
             ])
         let config = cli.home + "/rotation.yaml"
         try """
@@ -49,6 +50,81 @@ struct RotationAcceptanceTests {
         try cli.ok(
             ["apply", "-f", config], environment: ["API_SECRET": Self.oldSecret, "KEYS_SECRET": "keys-old-value-1"])
         return server
+    }
+
+    static let adminKey = "provider-admin-key-0123456789"
+
+    @Test(
+        "the oauth-client-secret rotator: Sigil makes the secret, adds it through the provider's API, proves it with a token request, and revokes the old one at clean-up"
+    )
+    func clientSecretThroughProviderAPI() async throws {
+        let cli = CLI()
+        let server = try start(cli)
+        let config = cli.home + "/admin.yaml"
+        try """
+        externalCredentials:
+          - name: Api
+            protocol: oauth2
+            parameters: { tokenUrl: "\(server.info.token_url)", grantType: client_credentials, clientId: svc, clientAuth: basic, scope: read }
+            rotation:
+              rotator: oauth-client-secret
+              every: 90d
+              grace: 1d
+              length: 48
+              clientSecrets: { add: "callout:IdpAdmin/clients/svc/secrets", revoke: "callout:IdpAdmin/clients/svc/secrets/revoke" }
+            principals:
+              - { name: service }
+          - name: IdpAdmin
+            protocol: custom
+            customHeaders:
+              - { name: X-Admin-Key, value: "{!$Credential.IdpAdmin.key}" }
+            principals:
+              - { name: ops, secrets: { key: env:ADMIN_KEY } }
+        namedCredentials:
+          - { name: IdpAdmin, url: "\(server.info.base_url)/admin", externalCredential: IdpAdmin, allowMergeFieldsInHeader: true }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try cli.ok(["apply", "-f", config], environment: ["ADMIN_KEY": Self.adminKey])
+        #expect(try fetch(cli))
+        // Without a value given, the policy makes one (48 characters) and adds it at the provider.
+        let run = try cli.ok(["rotate", "run", "Api/service"]).stdout
+        #expect(run.contains("started, tested, finished"), "\(run)")
+        let tested = try cli.ok(["audit", "list", "--limit", "10"]).stdout
+        #expect(tested.contains("rotation.test") && tested.contains("oauth-client-secret"))
+        // Tokens are obtained with the new secret from now on.
+        try await server.admin("/_invalidate_access_tokens")
+        #expect(try fetch(cli))
+        // Both secrets are accepted during the grace period; after it, the old one is revoked.
+        #expect(try await tokenStatus(server, secret: Self.oldSecret) == 200)
+        try cli.ok(["rotate", "cleanup", "Api/service", "--grace", "0"])
+        #expect(try await tokenStatus(server, secret: Self.oldSecret) == 401)
+        try await server.admin("/_invalidate_access_tokens")
+        #expect(try fetch(cli))
+        #expect(try cli.ok(["audit", "list", "--limit", "5"]).stdout.contains("rotation.provider-retire"))
+        // The provider's API refuses a wrong key: the step fails and says where.
+        try cli.ok(["secret", "set", "IdpAdmin/ops", "key"], stdin: "not-the-admin-key")
+        let refused = try cli.run(["rotate", "run", "Api/service"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("adding the new client secret of principal Api/service"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("was answered 401"), "\(refused.stderr)")
+        // Rolled back even though the provider refuses to revoke the abandoned secret; the
+        // operator is told what is left to do.
+        let rolledBack = try cli.run(["rotate", "rollback", "Api/service"])
+        #expect(rolledBack.stderr.contains("rolled back, but the abandoned new value could not be retired"), "\(rolledBack.stderr)")
+        #expect(try cli.ok(["rotate", "status", "Api/service"]).stdout.contains("rolled-back"))
+        #expect(try fetch(cli))
+        await server.stop()
+    }
+
+    /// A client credentials token request with `secret` straight to the provider: its status.
+    func tokenStatus(_ server: OAuthServer, secret: String) async throws -> Int {
+        let basic = Data("svc:\(secret)".utf8).base64EncodedString()
+        return try await server.http.send(
+            .init(
+                method: "POST", url: server.info.token_url,
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic \(basic)")],
+                body: Array("grant_type=client_credentials&scope=read".utf8)),
+            purpose: "token request"
+        ).status
     }
 
     /// Signs `callout:Api/api/me` and sends it to the provider's protected resource.

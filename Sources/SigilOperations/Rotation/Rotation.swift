@@ -491,16 +491,30 @@ public enum Rotation {
         let provider = state.inProgress || state.step == .finished
             ? try? providerStep(owner, state, vault: vault, broker: broker) : nil
         guard let (provider, step) = provider else { return try vault.rollBackRotation(owner) }
-        if state.inProgress {
-            // Not used yet: retired at the provider first, so nothing is left behind.
-            let abandoned = try step.values(.pending)
-            if !abandoned.isEmpty { try await provider.retire(step, values: abandoned, reason: .rollBack) }
-            return try vault.rollBackRotation(owner)
+        // Before finish the new values were never used: retired at the provider first, so nothing
+        // is left behind. After finish they are in use: the vault goes back to the old values first.
+        let abandoned = try step.values(state.inProgress ? .pending : .current)
+        var retireError: SigilError?
+        func retire() async {
+            guard !abandoned.isEmpty else { return }
+            do {
+                try await provider.retire(step, values: abandoned, reason: .rollBack)
+            } catch let error as SigilError {
+                retireError = error
+            } catch {
+                retireError = SigilError(.providerFailed, "\(error)")
+            }
         }
-        // In use: the vault goes back to the old values first, then the new ones are retired.
-        let abandoned = try step.values(.current)
+        if state.inProgress { await retire() }
         let changed = try vault.rollBackRotation(owner)
-        try await provider.retire(step, values: abandoned, reason: .rollBack)
+        if !state.inProgress { await retire() }
+        // The rollback stands even when the provider refused: say what is left to do by hand.
+        if let retireError {
+            throw SigilError(
+                retireError.code,
+                "\(owner): rolled back, but the abandoned new value could not be retired at the provider (\(retireError.reason)); retire it there by hand"
+            )
+        }
         return changed
     }
 

@@ -24,7 +24,9 @@ struct OAuthClientSecretRotator: ProviderRotator {
 
     func retire(_ step: RotationStep, values: [String: SecretBytes], reason: RetireReason) async throws {
         guard let url = step.policy.clientSecrets?.revoke, let secret = values["clientSecret"] else { return }
-        try await call(url, secret: secret, step, doneStatuses: [404], purpose: "revoking the old client secret")
+        try await call(
+            url, secret: secret, step, doneStatuses: [404],
+            purpose: reason == .cleanUp ? "revoking the old client secret" : "revoking the abandoned new client secret")
         try step.vault.recordRotationEvent(
             "rotation.provider-retire", owner: step.owner, detail: ["field": "clientSecret", "reason": reason.rawValue])
     }
