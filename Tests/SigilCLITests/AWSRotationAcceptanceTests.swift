@@ -92,7 +92,10 @@ struct AWSRotationAcceptanceTests {
         #expect(try cli.ok(["rotate", "cleanup", "Aws/deploy", "--grace", "0"]).stdout.contains("Nothing to clean up"))
 
         let audit = try cli.ok(["audit", "list", "--limit", "30"]).stdout
-        for action in ["rotation.start", "rotation.stage", "rotation.test", "rotation.finish", "rotation.provider-retire", "rotation.clean-up"] {
+        for action in [
+            "rotation.start", "rotation.stage", "rotation.test", "rotation.finish", "rotation.provider-retire",
+            "rotation.clean-up",
+        ] {
             #expect(audit.contains(action), "\(action) not audited")
         }
         #expect(audit.contains(original) && !audit.contains(moto.info.secret_key))
@@ -101,7 +104,9 @@ struct AWSRotationAcceptanceTests {
         #expect(file.range(of: Data(moto.info.secret_key.utf8)) == nil)
     }
 
-    @Test("AWS allows two keys per user: a third is refused with a clear error, current untouched; a failing test leaves current and rollback deletes the new key")
+    @Test(
+        "AWS allows two keys per user: a third is refused with a clear error, current untouched; a failing test leaves current and rollback deletes the new key"
+    )
     func limitsAndFailures() throws {
         let cli = CLI()
         let moto = try MotoServer(directory: cli.home)
@@ -110,7 +115,8 @@ struct AWSRotationAcceptanceTests {
         let original = moto.info.access_key
 
         // Someone made a second key by hand: AWS refuses a third, and the rotation says why.
-        let extra = try awsQuery(cli, ["-d", "Action=CreateAccessKey&UserName=sigil&Version=2010-05-08", "callout:Iam/"])
+        let extra = try awsQuery(
+            cli, ["-d", "Action=CreateAccessKey&UserName=sigil&Version=2010-05-08", "callout:Iam/"])
         let extraID = try #require(xmlElement("AccessKeyId", in: extra.body))
         // (A key made in the same second as a start could be taken for one that start made.)
         usleep(1_100_000)
@@ -122,12 +128,14 @@ struct AWSRotationAcceptanceTests {
         #expect(try cli.ok(["rotate", "status", "Aws/deploy"]).stdout.contains("rolled-back"))
         #expect(try identity(cli).status == 200)
         _ = try awsQuery(
-            cli, ["-d", "Action=DeleteAccessKey&UserName=sigil&AccessKeyId=\(extraID)&Version=2010-05-08", "callout:Iam/"])
+            cli,
+            ["-d", "Action=DeleteAccessKey&UserName=sigil&AccessKeyId=\(extraID)&Version=2010-05-08", "callout:Iam/"])
 
         // The policy's test request is refused: the test fails, current is untouched...
         try cli.ok(["rotate", "start", "Aws/deploy"])
         let failed = try cli.run(["rotate", "test", "Aws/deploy"])
-        #expect(failed.status != 0 && failed.stderr.contains("failed its test; current is unchanged"), "\(failed.stderr)")
+        #expect(
+            failed.status != 0 && failed.stderr.contains("failed its test; current is unchanged"), "\(failed.stderr)")
         #expect(try cli.run(["rotate", "finish", "Aws/deploy"]).status != 0)
         #expect(try currentKeyID(cli) == original)
         #expect(try accessKeys(cli).count == 2)
@@ -137,7 +145,9 @@ struct AWSRotationAcceptanceTests {
         #expect(try identity(cli).status == 200)
     }
 
-    @Test("kill -9 between and inside every step, then resume: the rotation completes, the credential always works, AWS keeps exactly one key")
+    @Test(
+        "kill -9 between and inside every step, then resume: the rotation completes, the credential always works, AWS keeps exactly one key"
+    )
     func crashAtEveryStep() throws {
         let cli = CLI()
         let moto = try MotoServer(directory: cli.home)
@@ -184,7 +194,10 @@ struct AWSRotationAcceptanceTests {
                     calls += 1
                     results.withLock { results in
                         results.calls += 1
-                        if answer?.status != 200 { results.failures.append(answer.map { "\($0.status) \($0.body.prefix(200))" } ?? "did not run") }
+                        if answer?.status != 200 {
+                            results.failures.append(
+                                answer.map { "\($0.status) \($0.body.prefix(200))" } ?? "did not run")
+                        }
                     }
                 }
             }

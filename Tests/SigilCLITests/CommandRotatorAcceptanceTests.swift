@@ -8,13 +8,15 @@ struct CommandRotatorAcceptanceTests {
     struct Provider {
         let folder: String
         var accepted: [String] {
-            (try? JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/accepted.json"))))
+            (try? JSONDecoder().decode(
+                [String].self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/accepted.json"))))
                 ?? []
         }
         var log: [[String: Any]] {
-            ((try? String(contentsOfFile: folder + "/log.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
+            ((try? String(contentsOfFile: folder + "/log.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
         }
     }
 
@@ -23,7 +25,8 @@ struct CommandRotatorAcceptanceTests {
     func setUp(_ cli: CLI, mode: String, timeout: String = "20s") throws -> Provider {
         let provider = Provider(folder: cli.home + "/provider")
         try FileManager.default.createDirectory(atPath: provider.folder, withIntermediateDirectories: true)
-        try JSONEncoder().encode(["first-key-0123456789"]).write(to: URL(fileURLWithPath: provider.folder + "/accepted.json"))
+        try JSONEncoder().encode(["first-key-0123456789"]).write(
+            to: URL(fileURLWithPath: provider.folder + "/accepted.json"))
         try cli.ok(["init"])
         // The interpreter itself (not a shim script that adds its own environment).
         let probe = Process()
@@ -61,7 +64,9 @@ struct CommandRotatorAcceptanceTests {
         return String(try #require(signed.split(separator: "\n").first { $0.hasPrefix("X-Api-Key: ") }).dropFirst(11))
     }
 
-    @Test("create, set, test, finish and retire run the command with the JSON document; only its value is kept; nothing secret in its environment or argv")
+    @Test(
+        "create, set, test, finish and retire run the command with the JSON document; only its value is kept; nothing secret in its environment or argv"
+    )
     func fullRotation() throws {
         let cli = CLI()
         let provider = try setUp(cli, mode: "ok")
@@ -91,7 +96,9 @@ struct CommandRotatorAcceptanceTests {
         #expect(audit.contains("rotation.provider-retire") && !audit.contains(key))
     }
 
-    @Test("a failing test step: its status and last line of standard error, without the secret; current untouched; rollback retires the new value")
+    @Test(
+        "a failing test step: its status and last line of standard error, without the secret; current untouched; rollback retires the new value"
+    )
     func failingTest() throws {
         let cli = CLI()
         let provider = try setUp(cli, mode: "fail-test")

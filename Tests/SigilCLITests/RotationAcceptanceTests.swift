@@ -109,7 +109,9 @@ struct RotationAcceptanceTests {
         // Rolled back even though the provider refuses to revoke the abandoned secret; the
         // operator is told what is left to do.
         let rolledBack = try cli.run(["rotate", "rollback", "Api/service"])
-        #expect(rolledBack.stderr.contains("rolled back, but the abandoned new value could not be retired"), "\(rolledBack.stderr)")
+        #expect(
+            rolledBack.stderr.contains("rolled back, but the abandoned new value could not be retired"),
+            "\(rolledBack.stderr)")
         #expect(try cli.ok(["rotate", "status", "Api/service"]).stdout.contains("rolled-back"))
         #expect(try fetch(cli))
         await server.stop()
@@ -325,9 +327,18 @@ struct RotationAcceptanceTests {
 
         // Policies are checked at apply, naming the file, line and field; nothing is written.
         for (policy, problem) in [
-            ("{ rotator: command, every: 30d }", "rotation.command: is missing: the command rotator needs command.path"),
-            ("{ rotator: command, every: 30d, command: { path: rotate.sh } }", "command.path: must be an absolute path"),
-            ("{ rotator: generated, every: 30d, aws: { userName: x } }", "rotation.aws: is for the aws-iam-access-key rotator"),
+            (
+                "{ rotator: command, every: 30d }",
+                "rotation.command: is missing: the command rotator needs command.path"
+            ),
+            (
+                "{ rotator: command, every: 30d, command: { path: rotate.sh } }",
+                "command.path: must be an absolute path"
+            ),
+            (
+                "{ rotator: generated, every: 30d, aws: { userName: x } }",
+                "rotation.aws: is for the aws-iam-access-key rotator"
+            ),
             ("{ rotator: shuffle, every: 30d }", "is not a rotator; use manual, generated, aws-iam-access-key"),
             (
                 "{ rotator: oauth-client-secret, every: 30d, clientSecrets: { add: https://idp.example/x } }",

@@ -163,6 +163,58 @@ struct ManagementRouteTests {
             #expect(try await service.send("POST", path + "/start", as: .basic("olga")).status == 400)
             let audit = try service.vault.auditEntries(matching: AuditFilter(action: "rotation"))
             #expect(audit.map(\.actor).allSatisfy { $0 == "olga" } && audit.count == 4, "\(audit.map(\.action))")
+            // A named credential's own secrets (its client identity's key) rotate the same way.
+            let named = "/v1/rotations/named-credentials/Billing"
+            #expect(try await service.send("GET", named, as: .basic("olga")).status == 404)
+            let none = try await service.send(
+                "POST", named + "/start", as: .basic("olga"),
+                json: ["value_base64": Data("anything".utf8).base64EncodedString()])
+            #expect(
+                none.status == 409 && none.text.contains("named credential Billing has no stored secret"),
+                "\(none.text)")
+            #expect(try await service.send("POST", named + "/start", as: .key("app")).status == 403)
         }
+    }
+
+    @Test(
+        "sigil serve rotates due secrets by itself, under the rotation lease, and exports the expiry calendar and rotation outcomes as metrics"
+    )
+    func scheduledRotation() async throws {
+        // A month from now, the Billing key (policy: every 30 days, generated, no grace) is due.
+        let later = Date().addingTimeInterval(31 * 86_400)
+        let configuration = ServiceHarness.configuration.replacingOccurrences(
+            of: "- { name: billing-org, type: named }",
+            with:
+                "- { name: billing-org, type: named, rotation: { rotator: generated, every: 30d, grace: \"0\", length: 32 } }"
+        )
+        #expect(configuration != ServiceHarness.configuration)
+        let service = try await ServiceHarness.start(
+            clock: { later }, configuration: configuration, rotationInterval: .seconds(1))
+        let owner = SecretOwner.principal(PrincipalRef(externalCredential: "Billing", principal: "billing-org"))
+        // Bounded: the first pass comes a second after start.
+        var state = try service.vault.rotation(of: owner)
+        for _ in 0..<100 where state?.step != .cleaned {
+            try await Task.sleep(for: .milliseconds(100))
+            state = try service.vault.rotation(of: owner)
+        }
+        #expect(state?.step == .cleaned && state?.rotator == "generated", "\(String(describing: state))")
+        let signed = try await service.send(
+            "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
+        #expect(signed.status == 200 && !signed.text.contains(ServiceHarness.billingKey), "\(signed.text)")
+        let audit = try service.vault.auditEntries(matching: AuditFilter(action: "rotation"))
+        #expect(audit.allSatisfy { $0.actor == "service" } && audit.contains { $0.action == "rotation.finish" })
+
+        // Another process holding the lease keeps this one off the principal.
+        let lease = try #require(try service.vault.acquireRotationLease(owner, holder: "elsewhere", duration: 3600))
+        #expect(try service.vault.acquireRotationLease(owner, holder: "sigil serve", duration: 60) == nil)
+        try service.vault.releaseRotationLease(lease)
+
+        let metrics = try await service.send("GET", "/metrics", as: .basic("olga"))
+        #expect(metrics.text.contains("sigil_rotations_total{outcome=\"success\"}"), "\(metrics.text)")
+        #expect(
+            metrics.text.contains(
+                "sigil_expiry_timestamp_seconds{what=\"secret rotation\",item=\"Billing/billing-org apiKey\"}"),
+            "\(metrics.text)")
+        try await service.stop()
     }
 }

@@ -78,7 +78,12 @@ final class ServiceHarness: Sendable {
         self.running = running
     }
 
-    static func start(clock: @escaping @Sendable () -> Date = { Date() }) async throws -> ServiceHarness {
+    /// `rotationInterval`: how often the server runs due rotations (`nil`: never, as by default
+    /// here, so that other tests see no change they did not make).
+    static func start(
+        clock: @escaping @Sendable () -> Date = { Date() }, configuration: String = configuration,
+        rotationInterval: Duration? = nil
+    ) async throws -> ServiceHarness {
         let directory = NSTemporaryDirectory() + "sigil-service-tests-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vault = try Vault.create(at: directory + "/vault.db", key: .key(MasterKey.generate()), actor: "test")
@@ -102,8 +107,10 @@ final class ServiceHarness: Sendable {
         logger.logLevel = .warning
         let server = SigilServer(vault: vault.acting(as: "service"), logger: logger, clock: clock)
         let (urls, ready) = AsyncStream<String>.makeStream()
-        let application = try server.application(
-            try ServiceOptions(listen: "127.0.0.1:0"), logger: logger, onReady: { ready.yield($0) })
+        var options = try ServiceOptions(listen: "127.0.0.1:0")
+        options.rotationInterval = rotationInterval
+        options.rotationSpread = 0
+        let application = try server.application(options, logger: logger, onReady: { ready.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         let running = Task { try await group.run() }
         var iterator = urls.makeAsyncIterator()

@@ -98,4 +98,29 @@ struct RotationTests {
         #expect(try vault.verifyCatalog().isEmpty)
         #expect(throws: Never.self) { try vault.snapshot() }
     }
+
+    @Test("the rotation lease: one holder at a time; a holder whose lease was taken over takes no step")
+    func rotationLease() throws {
+        let (vault, _, _) = try makeVault()
+        try vault.apply(exampleRequest(apiKey: "lease-value-1"))
+        let owner = apiKeyTarget.owner
+        let first = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 600))
+        #expect(try vault.acquireRotationLease(owner, holder: "second", duration: 600) == nil)
+        // The same holder may renew; a lapsed lease goes to the next asker, with a higher fence.
+        let renewed = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 0))
+        #expect(renewed.fence > first.fence)
+        let second = try #require(try vault.acquireRotationLease(owner, holder: "second", duration: 600))
+        #expect(second.fence > renewed.fence)
+        let error = #expect(throws: SigilError.self) {
+            try vault.fenced(by: renewed).startRotation(
+                owner, values: [apiKeyTarget.field: SecretBytes(utf8: "lease-value-2")], rotator: "supplied")
+        }
+        #expect(error?.code == .rotationState && error?.reason.contains("taken over") == true)
+        #expect(try vault.rotation(of: owner) == nil)
+        #expect(
+            try vault.fenced(by: second).startRotation(
+                owner, values: [apiKeyTarget.field: SecretBytes(utf8: "lease-value-2")], rotator: "supplied"))
+        try vault.releaseRotationLease(second)
+        #expect(try vault.acquireRotationLease(owner, holder: "third", duration: 600) != nil)
+    }
 }

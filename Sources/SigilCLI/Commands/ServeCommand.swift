@@ -58,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var serviceOptions = try ServiceOptions(
             listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile, publicURL: publicURL)
-        guard let interval = RotationPolicy.seconds(rotationInterval), let spread = RotationPolicy.seconds(rotationSpread)
+        guard let interval = RotationPolicy.seconds(rotationInterval),
+            let spread = RotationPolicy.seconds(rotationSpread)
         else {
             throw ValidationError("--rotation-interval and --rotation-spread: durations such as 5m, 1h or 0")
         }

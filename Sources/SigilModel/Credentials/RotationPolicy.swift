@@ -33,7 +33,9 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
         public var stsEndpoint: String?
         public var stsRegion: String?
 
-        public init(userName: String? = nil, iamEndpoint: String? = nil, stsEndpoint: String? = nil, stsRegion: String? = nil) {
+        public init(
+            userName: String? = nil, iamEndpoint: String? = nil, stsEndpoint: String? = nil, stsRegion: String? = nil
+        ) {
             self.userName = userName
             self.iamEndpoint = iamEndpoint
             self.stsEndpoint = stsEndpoint
@@ -162,7 +164,8 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
                 let components = URLComponents(string: url)
                 let scheme = components?.scheme?.lowercased()
                 if components?.host?.isEmpty != false
-                    || !(scheme == "https" || (scheme == "http" && InboundCredentials.isLoopback(components?.host ?? "")))
+                    || !(scheme == "https"
+                        || (scheme == "http" && InboundCredentials.isLoopback(components?.host ?? "")))
                 {
                     problems.append(("aws.\(key)", "must be an https URL (http only on loopback)"))
                 }
@@ -173,7 +176,11 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
         }
         for (key, url) in [("add", clientSecrets?.add), ("revoke", clientSecrets?.revoke)] {
             if let url, !url.hasPrefix("callout:") {
-                problems.append(("clientSecrets.\(key)", "must be callout:NAME/path (the provider's API, through a named credential)"))
+                problems.append(
+                    (
+                        "clientSecrets.\(key)",
+                        "must be callout:NAME/path (the provider's API, through a named credential)"
+                    ))
             }
         }
         switch (rotator, command) {

@@ -1,5 +1,4 @@
 #if DEBUG
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +9,7 @@ import Glibc
 /// builds only: a release build ignores the variable.
 enum CrashPoint {
     #if DEBUG
-    private static let target = ProcessInfo.processInfo.environment["SIGIL_TEST_CRASH_AT"]
+    private static let target = getenv("SIGIL_TEST_CRASH_AT").map { String(cString: $0) }
     #endif
 
     @inline(__always)

@@ -83,12 +83,14 @@ public enum Rotation {
                     .invalidRequest,
                     creates
                         ? "\(owner): its rotator (\(policy.rotator.rawValue)) makes the new value at the provider; give none"
-                        : "\(owner): its rotator (\(policy.rotator.rawValue)) does not make values; supply one or generate one")
+                        : "\(owner): its rotator (\(policy.rotator.rawValue)) does not make values; supply one or generate one"
+                )
             default: break
             }
         } else if case .fromRotator = value {
             throw SigilError(
-                .invalidRequest, "\(owner) has no rotation policy whose rotator makes values; supply one or generate one")
+                .invalidRequest,
+                "\(owner) has no rotation policy whose rotator makes values; supply one or generate one")
         }
         let field = try rotatedField(owner, field, in: vault)
         let target = SecretTarget(owner: owner, field: field)
@@ -140,7 +142,8 @@ public enum Rotation {
         if let previous, previous.step == .finished {
             throw SigilError(
                 .rotationState,
-                "\(owner): the previous rotation's old values are still kept (grace period); run `sigil rotate cleanup` first")
+                "\(owner): the previous rotation's old values are still kept (grace period); run `sigil rotate cleanup` first"
+            )
         }
         var step = RotationStep(
             owner: owner, reference: reference, fields: [], policy: policy, vault: vault, broker: broker)
@@ -149,9 +152,11 @@ public enum Rotation {
         CrashPoint.here("rotation.start.after-begin")
         // What an interrupted start made is looked for since it began, or since the rotation that
         // was rolled back began (a rollback cut short before its new values were retired).
-        let since = [began, previous?.step == .rolledBack && previous?.rotator == name ? previous?.startedAt : nil]
+        let since =
+            [began, previous?.step == .rolledBack && previous?.rotator == name ? previous?.startedAt : nil]
             .compactMap { $0.flatMap { try? Date($0, strategy: .iso8601) } }.min() ?? Date()
-        step = RotationStep(owner: owner, reference: reference, fields: fields, policy: policy, vault: vault, broker: broker)
+        step = RotationStep(
+            owner: owner, reference: reference, fields: fields, policy: policy, vault: vault, broker: broker)
         do {
             guard let values = try await provider.create(step, since: since) else {
                 throw SigilError(.providerFailed, "\(owner): the \(name) rotator made no value")
@@ -258,7 +263,8 @@ public enum Rotation {
         }
         guard try vault.rotationIsStaged(owner) else {
             throw SigilError(
-                .rotationState, "\(owner): the rotation's new values were never stored (its start was cut short); run start again")
+                .rotationState,
+                "\(owner): the rotation's new values were never stored (its start was cut short); run start again")
         }
         let pending = PendingSecrets(vault: vault, owner: owner, fields: Set(state.fields))
         var proved: [String] = []
@@ -404,7 +410,8 @@ public enum Rotation {
                 if due == true, state?.inProgress != true, !cleaning {
                     outcomes.append(
                         Outcome(
-                            owner: entry.owner, result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
+                            owner: entry.owner,
+                            result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
                             failed: false))
                 }
                 if !cleaning { continue }
@@ -419,7 +426,8 @@ public enum Rotation {
             let fenced = vault.fenced(by: lease)
             do {
                 if cleaning {
-                    if try await cleanUp(owner, grace: TimeInterval(policy.grace), in: fenced, broker: broker, now: now) {
+                    if try await cleanUp(owner, grace: TimeInterval(policy.grace), in: fenced, broker: broker, now: now)
+                    {
                         outcomes.append(Outcome(owner: entry.owner, result: "cleaned", failed: false))
                     }
                 } else {
@@ -440,7 +448,9 @@ public enum Rotation {
         _ owner: SecretOwner, _ entry: Due, _ policy: RotationPolicy, _ vault: Vault, _ broker: CredentialBroker,
         _ holder: String, _ leaseDuration: Int64, _ now: Date
     ) async throws -> [Outcome] {
-        guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else { return [] }
+        guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else {
+            return []
+        }
         defer { try? vault.releaseRotationLease(lease) }
         do {
             return try await cleanUp(
@@ -488,7 +498,8 @@ public enum Rotation {
     @discardableResult
     public static func rollBack(_ owner: SecretOwner, in vault: Vault, broker: CredentialBroker) async throws -> Bool {
         guard let state = try vault.rotation(of: owner) else { return try vault.rollBackRotation(owner) }
-        let provider = state.inProgress || state.step == .finished
+        let provider =
+            state.inProgress || state.step == .finished
             ? try? providerStep(owner, state, vault: vault, broker: broker) : nil
         guard let (provider, step) = provider else { return try vault.rollBackRotation(owner) }
         // Before finish the new values were never used: retired at the provider first, so nothing

@@ -843,12 +843,67 @@ enum OpenAPIDocument {
                 "operationId": "rotationStep",
                 "tags": ["rotation"],
                 "summary": "Take one step of a rotation (operators and admins)",
-                "description": "start: the new value (value_base64, or generate) becomes pending, checked as secrets are. test: the pending value used for real (an OAuth 2.0 client secret or key at the token endpoint; request, when given, signed with it and sent); a failure leaves current untouched. finish: pending becomes current and current previous, atomically; needs a passed test. rollback: previous is current again (before finish: pending dropped). cleanup: previous deleted once grace_seconds (default 7 days) have passed since finish. A step taken twice changes nothing (changed: false).",
+                "description": "start: the new value (value_base64, or generate; with neither, what the owner's rotation policy makes: generated, or made at the provider by aws-iam-access-key or command) becomes pending, checked as secrets are. test: the pending value used for real (the rotator's own test, such as STS GetCallerIdentity or the command's test step; an OAuth 2.0 client secret or key at the token endpoint; request, when given, signed with it and sent); a failure leaves current untouched. finish: pending becomes current and current previous, atomically; needs a passed test. rollback: previous is current again (before finish: pending dropped); the rotator retires the abandoned value at the provider. cleanup: the rotator retires previous at the provider, then it is deleted, once grace_seconds (default: the policy's, else 7 days) have passed since finish. A step taken twice changes nothing (changed: false).",
                 "parameters": [
                   {"name": "credential", "in": "path", "required": true, "description": "The external credential's name.", "schema": {"type": "string"}},
                   {"name": "principal", "in": "path", "required": true, "description": "The principal's name.", "schema": {"type": "string"}},
                   {"name": "step", "in": "path", "required": true, "description": "The step.", "schema": {"type": "string", "enum": ["start", "test", "finish", "rollback", "cleanup"]}},
                   {"name": "user", "in": "query", "required": false, "description": "A per-user principal's user: rotate that user's own secret.", "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                  "required": false,
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RotationStep"}}}
+                },
+                "responses": {
+                  "200": {
+                    "description": "The step taken (or found already taken), and where the rotation stands.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RotationStepAnswer"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "403": {"$ref": "#/components/responses/Forbidden"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "409": {"$ref": "#/components/responses/Conflict"},
+                  "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
+                  "500": {"$ref": "#/components/responses/Internal"},
+                  "502": {"$ref": "#/components/responses/BadGateway"}
+                }
+              }
+            },
+            "/v1/rotations/named-credentials/{name}": {
+              "get": {
+                "operationId": "getNamedCredentialRotation",
+                "tags": ["rotation"],
+                "summary": "Where the rotation of a named credential's secrets (its client identity's) stands (operators and admins)",
+                "parameters": [
+                  {"name": "name", "in": "path", "required": true, "description": "The named credential's name.", "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The latest rotation.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rotation"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "403": {"$ref": "#/components/responses/Forbidden"},
+                  "404": {"$ref": "#/components/responses/NotFound"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
+                  "500": {"$ref": "#/components/responses/Internal"}
+                }
+              }
+            },
+            "/v1/rotations/named-credentials/{name}/{step}": {
+              "post": {
+                "operationId": "namedCredentialRotationStep",
+                "tags": ["rotation"],
+                "summary": "Take one step of the rotation of a named credential's secrets (operators and admins)",
+                "description": "start: the new value (value_base64, or generate; with neither, what the owner's rotation policy makes: generated, or made at the provider by aws-iam-access-key or command) becomes pending, checked as secrets are. test: the pending value used for real (the rotator's own test, such as STS GetCallerIdentity or the command's test step; an OAuth 2.0 client secret or key at the token endpoint; request, when given, signed with it and sent); a failure leaves current untouched. finish: pending becomes current and current previous, atomically; needs a passed test. rollback: previous is current again (before finish: pending dropped); the rotator retires the abandoned value at the provider. cleanup: the rotator retires previous at the provider, then it is deleted, once grace_seconds (default: the policy's, else 7 days) have passed since finish. A step taken twice changes nothing (changed: false).",
+                "parameters": [
+                  {"name": "name", "in": "path", "required": true, "description": "The named credential's name.", "schema": {"type": "string"}},
+                  {"name": "step", "in": "path", "required": true, "description": "The step.", "schema": {"type": "string", "enum": ["start", "test", "finish", "rollback", "cleanup"]}}
                 ],
                 "requestBody": {
                   "required": false,
@@ -1560,7 +1615,7 @@ enum OpenAPIDocument {
                 "properties": {
                   "owner": {"type": "string"},
                   "fields": {"type": "array", "items": {"type": "string"}},
-                  "rotator": {"type": "string", "description": "supplied or generated"},
+                  "rotator": {"type": "string", "description": "supplied, generated, aws-iam-access-key, oauth-client-secret or command"},
                   "step": {"type": "string", "enum": ["started", "tested", "finished", "rolled-back", "cleaned"]},
                   "startedAt": {"type": "string"},
                   "testedAt": {"type": "string"},

@@ -36,7 +36,17 @@ enum RotationRoutes {
     }
 
     static func add(to routes: inout RouteTable, state: ServiceState) {
-        let path = "/v1/rotations/principals/:credential/:principal"
+        add(to: &routes, path: "/v1/rotations/principals/:credential/:principal", owner: principalOwner, state: state)
+        add(
+            to: &routes, path: "/v1/rotations/named-credentials/:name",
+            owner: { _, context in .namedCredential(try context.parameters.decoded("name")) }, state: state)
+    }
+
+    /// The status and step routes of one kind of owner.
+    private static func add(
+        to routes: inout RouteTable, path: String,
+        owner: @escaping @Sendable (Request, ServiceContext) throws -> SecretOwner, state: ServiceState
+    ) {
         routes.add(.get, path, .operator) { request, context in
             let owner = try owner(request, context)
             guard let rotation = try state.vault.rotation(of: owner) else {
@@ -69,7 +79,8 @@ enum RotationRoutes {
             case "rollback": changed = try await Rotation.rollBack(owner, in: vault, broker: state.broker)
             case "cleanup":
                 let grace =
-                    try body.grace_seconds ?? Rotation.policy(of: owner, in: vault)?.grace ?? RotationPolicy.defaultGrace
+                    try body.grace_seconds ?? Rotation.policy(of: owner, in: vault)?.grace
+                    ?? RotationPolicy.defaultGrace
                 guard grace >= 0 else { throw ServiceError.invalid("grace_seconds: expected 0 or more") }
                 changed = try await Rotation.cleanUp(
                     owner, grace: TimeInterval(grace), in: vault, broker: state.broker, now: state.clock())
@@ -83,7 +94,7 @@ enum RotationRoutes {
         }
     }
 
-    private static func owner(_ request: Request, _ context: ServiceContext) throws -> SecretOwner {
+    private static func principalOwner(_ request: Request, _ context: ServiceContext) throws -> SecretOwner {
         let reference = PrincipalRef(
             externalCredential: try context.parameters.decoded("credential"),
             principal: try context.parameters.decoded("principal"))
@@ -119,7 +130,8 @@ enum RotationRoutes {
         }
         guard let encoded = body.value_base64, var bytes = Data(base64Encoded: encoded), !bytes.isEmpty else {
             throw ServiceError.invalid(
-                "value_base64: the new value, base64-encoded and not empty (or generate); the owner's rotation policy makes none")
+                "value_base64: the new value, base64-encoded and not empty (or generate); the owner's rotation policy makes none"
+            )
         }
         defer { bytes.resetBytes(in: 0..<bytes.count) }
         return .supplied(SecretBytes(copying: bytes))

@@ -15,7 +15,8 @@ struct RotationScheduler: Service {
     let spread: TimeInterval
 
     func run() async throws {
-        let holder = "sigil serve (pid \(ProcessInfo.processInfo.processIdentifier) on \(ProcessInfo.processInfo.hostName))"
+        let holder =
+            "sigil serve (pid \(ProcessInfo.processInfo.processIdentifier) on \(ProcessInfo.processInfo.hostName))"
         // The first pass soon after start: a rotation cut short by a crash is resumed promptly.
         var wait = Swift.Duration.seconds(min(5, interval.components.seconds))
         while !Task.isShuttingDownGracefully {
@@ -41,7 +42,8 @@ struct RotationScheduler: Service {
                 state.metrics.rotation(outcome: outcome.failed ? "failure" : "success")
                 if outcome.failed {
                     state.logger.warning(
-                        "scheduled rotation failed", metadata: ["owner": "\(outcome.owner)", "reason": "\(outcome.result)"])
+                        "scheduled rotation failed",
+                        metadata: ["owner": "\(outcome.owner)", "reason": "\(outcome.result)"])
                 } else {
                     state.logger.info(
                         "scheduled rotation", metadata: ["owner": "\(outcome.owner)", "steps": "\(outcome.result)"])

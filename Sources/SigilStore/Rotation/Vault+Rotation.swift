@@ -102,7 +102,8 @@ extension Vault {
         guard fence == lease.fence else {
             throw SigilError(
                 .rotationState,
-                "\(owner): this process's rotation lease (fence \(lease.fence)) was taken over by another; it takes no step")
+                "\(owner): this process's rotation lease (fence \(lease.fence)) was taken over by another; it takes no step"
+            )
         }
     }
 
@@ -341,7 +342,8 @@ extension Vault {
             let (row, state) = try requireRotation(owner, db)
             guard state.step == .started, state.fields == values.keys.sorted() else {
                 throw SigilError(
-                    .rotationState, "\(owner): the rotation is \(state.step.rawValue); its new values cannot be stored now")
+                    .rotationState,
+                    "\(owner): the rotation is \(state.step.rawValue); its new values cannot be stored now")
             }
             var changed = false
             for (field, value) in values {
@@ -373,26 +375,26 @@ extension Vault {
     }
 
     private func insertRotationRow(_ owner: SecretOwner, fields: [String], rotator: String, _ db: Database) throws {
-            guard let location = try ownerRow(owner, db, createAuthorization: false) else {
-                throw SigilError(.notFound, "\(owner) does not exist")
-            }
-            let now = timestamp()
-            let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
-            try db.run(
-                sql: """
-                    INSERT INTO rotations (owner_kind, owner_id, fields, rotator, step, started_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'started', ?, ?)
-                    ON CONFLICT (owner_kind, owner_id) DO UPDATE SET fields = excluded.fields, rotator = excluded.rotator,
-                        step = 'started', started_at = excluded.started_at, tested_at = NULL, finished_at = NULL,
-                        updated_at = excluded.updated_at, last_error = NULL
-                    """, arguments: [location.kind, location.id, fieldsJSON, rotator, now, now])
-            let id = try db.value(
-                Int64.self, sql: "SELECT id FROM rotations WHERE owner_kind = ? AND owner_id = ?",
-                arguments: [location.kind, location.id])!
-            try authenticateRow(.rotations, id: id, db)
-            try audit(
-                "rotation.start", target: owner.description,
-                detail: ["fields": fields.joined(separator: ","), "rotator": rotator], db)
+        guard let location = try ownerRow(owner, db, createAuthorization: false) else {
+            throw SigilError(.notFound, "\(owner) does not exist")
+        }
+        let now = timestamp()
+        let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
+        try db.run(
+            sql: """
+                INSERT INTO rotations (owner_kind, owner_id, fields, rotator, step, started_at, updated_at)
+                VALUES (?, ?, ?, ?, 'started', ?, ?)
+                ON CONFLICT (owner_kind, owner_id) DO UPDATE SET fields = excluded.fields, rotator = excluded.rotator,
+                    step = 'started', started_at = excluded.started_at, tested_at = NULL, finished_at = NULL,
+                    updated_at = excluded.updated_at, last_error = NULL
+                """, arguments: [location.kind, location.id, fieldsJSON, rotator, now, now])
+        let id = try db.value(
+            Int64.self, sql: "SELECT id FROM rotations WHERE owner_kind = ? AND owner_id = ?",
+            arguments: [location.kind, location.id])!
+        try authenticateRow(.rotations, id: id, db)
+        try audit(
+            "rotation.start", target: owner.description,
+            detail: ["fields": fields.joined(separator: ","), "rotator": rotator], db)
     }
 
     // MARK: Rows

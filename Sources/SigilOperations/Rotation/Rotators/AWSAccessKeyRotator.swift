@@ -51,7 +51,8 @@ struct AWSAccessKeyRotator: ProviderRotator {
                 guard arn == expected else {
                     throw SigilError(
                         .providerFailed,
-                        "the new key \(pending.accessKeyID) belongs to \(arn), not to \(expected) as the current one does")
+                        "the new key \(pending.accessKeyID) belongs to \(arn), not to \(expected) as the current one does"
+                    )
                 }
                 return "STS GetCallerIdentity accepted the new key \(pending.accessKeyID) as \(arn)"
             } catch let error as SigilError
@@ -69,7 +70,7 @@ struct AWSAccessKeyRotator: ProviderRotator {
         guard keyID != current.accessKeyID else { return }
         let retired = try await keys(step).retire(keyID, signedWith: current)
         try step.vault.recordRotationEvent(
-                "rotation.provider-retire", owner: step.owner,
+            "rotation.provider-retire", owner: step.owner,
             detail: ["accessKeyId": keyID, "reason": reason.rawValue, "result": retired ? "deleted" : "already gone"])
     }
 

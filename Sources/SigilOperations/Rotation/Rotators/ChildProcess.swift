@@ -119,7 +119,9 @@ enum ChildProcess {
                         Glibc.write(stdinPipe[1], bytes.baseAddress! + written, bytes.count - written)
                     }
                     if count > 0 { written += count }
-                    if count < 0 && errno != EAGAIN || written == input.count || descriptor.revents & Int16(POLLERR | POLLHUP) != 0 {
+                    if count < 0 && errno != EAGAIN || written == input.count
+                        || descriptor.revents & Int16(POLLERR | POLLHUP) != 0
+                    {
                         close(stdinPipe[1])
                         inputOpen = false
                     }

@@ -20,9 +20,10 @@ import SigilTokens
 /// anything else failure; a step may be run again after a crash, so each must be idempotent.
 ///
 /// Strictly bounded: the environment holds `PATH`, `LANG` and `SIGIL_ROTATION_STEP` only (no
-/// secrets, nothing of Sigil's own environment such as a master key), a step running longer than `command.timeout` is killed with its whole process group, standard
-/// output is capped at 64 KiB and read only at `create`, and from standard error only its last line
-/// (at most 300 bytes, with any value given on standard input cut out) reaches the error message.
+/// secrets, nothing of Sigil's own environment such as a master key), a step running longer than
+/// `command.timeout` is killed with its whole process group, standard output is capped at 64 KiB
+/// and read only at `create`, and from standard error only its last line (at most 300 bytes, with
+/// any value given on standard input cut out) reaches the error message.
 struct CommandRotator: ProviderRotator {
     func create(_ step: RotationStep, since: Date) async throws -> [String: SecretBytes]? {
         try Self.parseValues(try await run("create", step, current: step.values(.current)), fields: step.fields)
@@ -50,7 +51,8 @@ struct CommandRotator: ProviderRotator {
 
     /// `{"values": {...}}` holding exactly `fields`, as strings.
     static func parseValues(_ output: SecretBytes, fields: [String]) throws -> [String: SecretBytes] {
-        let problem = "the command's create step must print {\"values\": {\(fields.map { "\"\($0)\": \"...\"" }.joined(separator: ", "))}}"
+        let problem =
+            "the command's create step must print {\"values\": {\(fields.map { "\"\($0)\": \"...\"" }.joined(separator: ", "))}}"
         let object = output.withUnsafeBytes { bytes in
             try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         }
@@ -86,7 +88,8 @@ struct CommandRotator: ProviderRotator {
             return result.output
         case .exited(let status):
             throw SigilError(
-                .providerFailed, "\(describe) exited with status \(status)\(Self.lastLine(result.errors, without: secrets))")
+                .providerFailed,
+                "\(describe) exited with status \(status)\(Self.lastLine(result.errors, without: secrets))")
         case .signalled(let signal):
             throw SigilError(.providerFailed, "\(describe) was ended by signal \(signal)")
         case .timedOut:
@@ -121,7 +124,8 @@ struct CommandRotator: ProviderRotator {
             ("externalCredential", step.reference.externalCredential), ("principal", step.reference.principal),
         ]
         let groups = [("current", current), ("pending", pending), ("retire", retire)].filter { !$0.1.isEmpty }
-        var bound = 200 + JSON.stringBound(name) + header.reduce(0) { $0 + 3 + JSON.stringBound($1.0) + JSON.stringBound($1.1) }
+        var bound =
+            200 + JSON.stringBound(name) + header.reduce(0) { $0 + 3 + JSON.stringBound($1.0) + JSON.stringBound($1.1) }
         bound += step.fields.reduce(0) { $0 + 1 + JSON.stringBound($1) }
         for (group, values) in groups {
             bound += 4 + JSON.stringBound(group)
