@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "SigilSigning", package: "sigil"),
                 .product(name: "SigilTokens", package: "sigil"),
                 .product(name: "SigilSAML", package: "sigil"),
+                .product(name: "SigilOperations", package: "sigil"),
                 // Its own URL handling is the oracle of the callout-url and endpoint-url targets.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -21,6 +21,7 @@ let fuzzTargets: [(name: String, maximumBytes: Int, run: @Sendable (UnsafeBuffer
     ("headers", 64 << 10, HeadersTarget.run),
     ("inbound", 64 << 10, InboundTarget.run),
     ("saml-response", 64 << 10, SAMLResponseTarget.run),
+    ("command-output", 64 << 10, CommandOutputTarget.run),
 ]
 
 /// The target this process runs, chosen once from the environment.

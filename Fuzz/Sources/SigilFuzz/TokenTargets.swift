@@ -24,12 +24,18 @@ enum TokenResponseTarget {
     }
 }
 
-/// `sts-xml`: an STS AssumeRole answer (XML), parsed and read as `AssumeRoleProvider` reads it:
-/// the error for a refusal, the four credential fields and the expiry for a success.
+/// `sts-xml`: an AWS query-protocol answer (XML), parsed and read as `AssumeRoleProvider` and
+/// `IAMAccessKeys` read it: the error for a refusal, the four credential fields and the expiry of
+/// AssumeRole, the key of CreateAccessKey, the members of ListAccessKeys, GetCallerIdentity's ARN.
 enum STSTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
         let document = AWSQueryResponse(parsing: Array(input))
         if let error = document.error { _ = "\(error.code): \(error.message)".sanitizedForMessage.prefix(400) }
+        _ = document.values(in: "AccessKey")["SecretAccessKey"]
+        _ = document.values(in: "GetCallerIdentityResult")["Arn"]
+        for member in document.members {
+            _ = member["CreateDate"].flatMap { try? Date($0, strategy: .iso8601) }
+        }
         guard document.values["AccessKeyId"] != nil, document.values["SecretAccessKey"] != nil,
             document.values["SessionToken"] != nil, let expiration = document.values["Expiration"],
             let expires = AssumeRoleProvider.parseExpiration(expiration)

@@ -283,7 +283,8 @@ struct RotateCommand: AsyncParsableCommand {
                     )
                 }
                 guard runDue else { return }
-                let holder = "sigil rotate due (pid \(ProcessInfo.processInfo.processIdentifier))"
+                let holder =
+                    "sigil rotate due (pid \(ProcessInfo.processInfo.processIdentifier), \(String(UInt64.random(in: 0...UInt64.max), radix: 16)))"
                 for outcome in try await Rotation.runDue(in: session.vault, broker: session.broker, holder: holder) {
                     print("\(outcome.owner): \(outcome.result)")
                 }

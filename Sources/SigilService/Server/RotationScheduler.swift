@@ -15,8 +15,10 @@ struct RotationScheduler: Service {
     let spread: TimeInterval
 
     func run() async throws {
+        // Unique to this process (replicas on other machines may have the same pid): a lease held
+        // under this name is renewed only by this process.
         let holder =
-            "sigil serve (pid \(ProcessInfo.processInfo.processIdentifier) on \(ProcessInfo.processInfo.hostName))"
+            "sigil serve (pid \(ProcessInfo.processInfo.processIdentifier), \(String(UInt64.random(in: 0...UInt64.max), radix: 16)))"
         // The first pass soon after start: a rotation cut short by a crash is resumed promptly.
         var wait = Swift.Duration.seconds(min(5, interval.components.seconds))
         while !Task.isShuttingDownGracefully {

@@ -111,8 +111,14 @@ struct CommandRotator: ProviderRotator {
                 }
             }
         }
-        let text = String(decoding: line.prefix(300), as: UTF8.self).sanitizedForMessage
-        return text.isEmpty ? "" : ": \(text)"
+        // Made printable first (which can lengthen it: a control byte is shown escaped), then cut
+        // to 300 bytes at a character's end.
+        var shown = ""
+        for character in String(decoding: line.prefix(1200), as: UTF8.self).sanitizedForMessage {
+            guard shown.utf8.count + character.utf8.count <= 300 else { break }
+            shown.append(character)
+        }
+        return shown.isEmpty ? "" : ": \(shown)"
     }
 
     /// The step's JSON document, written straight into secret memory.
