@@ -174,6 +174,21 @@ struct AWSRotationAcceptanceTests {
             #expect(try identity(cli).arn == moto.info.user_arn, "\(point)")
             previous = current
         }
+        // A scheduled pass killed while it holds the principal's rotation lease: the next pass
+        // (another process of this machine) sees the holder gone, takes the lease over and resumes.
+        #expect(
+            try cli.run(
+                ["rotate", "run", "Aws/deploy"], environment: ["SIGIL_TEST_CRASH_AT": "rotation.start.after-create"]
+            )
+            .status != 0)
+        #expect(
+            try cli.run(["rotate", "due", "--run"], environment: ["SIGIL_TEST_CRASH_AT": "rotation.test.after-set"])
+                .status != 0)
+        let resumed = try cli.ok(["rotate", "due", "--run"]).stdout
+        #expect(resumed.contains("principal Aws/deploy: tested, finished"), "\(resumed)")
+        #expect(try cli.ok(["rotate", "status", "Aws/deploy"]).stdout.contains("finished"))
+        #expect(try accessKeys(cli).count == 2)
+        #expect(try identity(cli).arn == moto.info.user_arn)
         #expect(try cli.ok(["audit", "verify"]).status == 0)
     }
 

@@ -205,8 +205,9 @@ struct ManagementRouteTests {
         #expect(audit.allSatisfy { $0.actor == "service" } && audit.contains { $0.action == "rotation.finish" })
 
         // Another process holding the lease keeps this one off the principal.
-        let lease = try #require(try service.vault.acquireRotationLease(owner, holder: "elsewhere", duration: 3600))
-        #expect(try service.vault.acquireRotationLease(owner, holder: "sigil serve", duration: 60) == nil)
+        let lease = try #require(
+            try service.vault.acquireRotationLease(owner, holder: "elsewhere", duration: 3600).lease)
+        #expect(try service.vault.acquireRotationLease(owner, holder: "sigil serve", duration: 60).lease == nil)
         try service.vault.releaseRotationLease(lease)
 
         let metrics = try await service.send("GET", "/metrics", as: .basic("olga"))

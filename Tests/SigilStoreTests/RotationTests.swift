@@ -104,12 +104,19 @@ struct RotationTests {
         let (vault, _, _) = try makeVault()
         try vault.apply(exampleRequest(apiKey: "lease-value-1"))
         let owner = apiKeyTarget.owner
-        let first = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 600))
-        #expect(try vault.acquireRotationLease(owner, holder: "second", duration: 600) == nil)
+        let first = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 600).lease)
+        #expect(
+            try vault.acquireRotationLease(owner, holder: "second", duration: 600)
+                == .held(holder: "first", until: first.until))
+        // A holder known to be gone (a process of this machine that no longer runs) is taken over.
+        let takenOver = try #require(
+            try vault.acquireRotationLease(owner, holder: "second", duration: 600, takingOverFrom: "first").lease)
+        #expect(takenOver.fence > first.fence)
+        _ = try vault.acquireRotationLease(owner, holder: "first", duration: 600, takingOverFrom: "second")
         // The same holder may renew; a lapsed lease goes to the next asker, with a higher fence.
-        let renewed = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 0))
+        let renewed = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 0).lease)
         #expect(renewed.fence > first.fence)
-        let second = try #require(try vault.acquireRotationLease(owner, holder: "second", duration: 600))
+        let second = try #require(try vault.acquireRotationLease(owner, holder: "second", duration: 600).lease)
         #expect(second.fence > renewed.fence)
         let error = #expect(throws: SigilError.self) {
             try vault.fenced(by: renewed).startRotation(
@@ -121,6 +128,6 @@ struct RotationTests {
             try vault.fenced(by: second).startRotation(
                 owner, values: [apiKeyTarget.field: SecretBytes(utf8: "lease-value-2")], rotator: "supplied"))
         try vault.releaseRotationLease(second)
-        #expect(try vault.acquireRotationLease(owner, holder: "third", duration: 600) != nil)
+        #expect(try vault.acquireRotationLease(owner, holder: "third", duration: 600).lease != nil)
     }
 }

@@ -4,6 +4,7 @@ import SigilCore
 import SigilModel
 import SigilOperations
 import SigilStore
+import SigilTokens
 
 /// `sigil rotate start|test|finish|rollback|cleanup|status|run OWNER`.
 struct RotateCommand: AsyncParsableCommand {
@@ -283,8 +284,7 @@ struct RotateCommand: AsyncParsableCommand {
                     )
                 }
                 guard runDue else { return }
-                let holder =
-                    "sigil rotate due (pid \(ProcessInfo.processInfo.processIdentifier), \(String(UInt64.random(in: 0...UInt64.max), radix: 16)))"
+                let holder = LeaseHolder.current()
                 for outcome in try await Rotation.runDue(in: session.vault, broker: session.broker, holder: holder) {
                     print("\(outcome.owner): \(outcome.result)")
                 }

@@ -20,6 +20,12 @@ public struct RotationPolicy: Sendable, Hashable, Codable {
         /// An executable run for each step with a JSON document on standard input.
         case command
 
+        /// The fields this rotator always rotates together (the first is the one whose age makes
+        /// the rotation due), when it decides them itself.
+        public var fields: [String]? {
+            self == .awsIAMAccessKey ? ["accessKeyId", "secretAccessKey"] : nil
+        }
+
         /// Whether the rotator makes new values without the operator (so that `sigil serve` can
         /// rotate on schedule).
         public var isAutomatic: Bool { self != .manual }

@@ -347,7 +347,8 @@ public enum Rotation {
                     principal: "\(external.name)/\(principal.name)", owner: owner.description, field: policy.field,
                     rotator: policy.rotator.rawValue, due: false)
                 let statuses = try vault.secretStatuses(of: owner).filter { $0.current != nil }
-                let field = policy.field ?? (statuses.count == 1 ? statuses.first?.field : nil)
+                let field =
+                    policy.field ?? policy.rotator.fields?.first ?? (statuses.count == 1 ? statuses.first?.field : nil)
                 guard let field, let current = statuses.first(where: { $0.field == field })?.current,
                     let stored = try? Date(current.createdAt, strategy: .iso8601)
                 else {
@@ -419,7 +420,7 @@ public enum Rotation {
                 outcomes += try await cleanUpDue(owner, entry, policy, vault, broker, holder, leaseDuration, now)
                 continue
             }
-            guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else {
+            guard let lease = try lease(owner, holder: holder, duration: leaseDuration, in: vault) else {
                 outcomes.append(Outcome(owner: entry.owner, result: "another process is rotating it", failed: false))
                 continue
             }
@@ -448,9 +449,7 @@ public enum Rotation {
         _ owner: SecretOwner, _ entry: Due, _ policy: RotationPolicy, _ vault: Vault, _ broker: CredentialBroker,
         _ holder: String, _ leaseDuration: Int64, _ now: Date
     ) async throws -> [Outcome] {
-        guard let lease = try vault.acquireRotationLease(owner, holder: holder, duration: leaseDuration) else {
-            return []
-        }
+        guard let lease = try lease(owner, holder: holder, duration: leaseDuration, in: vault) else { return [] }
         defer { try? vault.releaseRotationLease(lease) }
         do {
             return try await cleanUp(
@@ -458,6 +457,19 @@ public enum Rotation {
                 ? [Outcome(owner: entry.owner, result: "cleaned", failed: false)] : []
         } catch let error as SigilError {
             return [Outcome(owner: entry.owner, result: error.reason, failed: true)]
+        }
+    }
+
+    /// `owner`'s rotation lease for `holder`, taken over from a holder of this machine that no
+    /// longer runs (killed in the middle of a step, so that its rotation resumes at once rather than
+    /// when its lease ends); `nil` while another live process holds it.
+    static func lease(_ owner: SecretOwner, holder: String, duration: Int64, in vault: Vault) throws -> RotationLease? {
+        switch try vault.acquireRotationLease(owner, holder: holder, duration: duration) {
+        case .granted(let lease): return lease
+        case .held(let other, _):
+            guard LeaseHolder.isGone(other) else { return nil }
+            return try vault.acquireRotationLease(owner, holder: holder, duration: duration, takingOverFrom: other)
+                .lease
         }
     }
 

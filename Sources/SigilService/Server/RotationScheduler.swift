@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SigilModel
 import SigilOperations
+import SigilTokens
 
 /// Rotates due secrets while `sigil serve` runs: every `interval` (with up to a tenth of it added
 /// at random, so replicas started together do not step in lock-step) one pass of
@@ -15,10 +16,8 @@ struct RotationScheduler: Service {
     let spread: TimeInterval
 
     func run() async throws {
-        // Unique to this process (replicas on other machines may have the same pid): a lease held
-        // under this name is renewed only by this process.
-        let holder =
-            "sigil serve (pid \(ProcessInfo.processInfo.processIdentifier), \(String(UInt64.random(in: 0...UInt64.max), radix: 16)))"
+        // host/pid/nonce: unique to this process, and judged gone by a successor on this machine.
+        let holder = LeaseHolder.current()
         // The first pass soon after start: a rotation cut short by a crash is resumed promptly.
         var wait = Swift.Duration.seconds(min(5, interval.components.seconds))
         while !Task.isShuttingDownGracefully {

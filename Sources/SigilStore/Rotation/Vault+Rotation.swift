@@ -45,6 +45,18 @@ public struct RotationLease: Sendable, Hashable {
     public let until: Int64
 }
 
+/// What ``Vault/acquireRotationLease(_:holder:duration:takingOverFrom:)`` found.
+public enum RotationLeaseOutcome: Sendable, Hashable {
+    case granted(RotationLease)
+    /// Another holder's lease is live until `until` (Unix seconds).
+    case held(holder: String, until: Int64)
+
+    /// The lease, when granted.
+    public var lease: RotationLease? {
+        if case .granted(let lease) = self { lease } else { nil }
+    }
+}
+
 extension SigilError.Code {
     /// A rotation step cannot be taken now (another one is in progress, the test has not passed,
     /// the previous value is gone): the message says which step comes next.
@@ -53,8 +65,12 @@ extension SigilError.Code {
 
 extension Vault {
     /// Grants the rotation lease of `owner` to `holder` for `duration` seconds, unless another
-    /// holder's lease is still live (`nil`). Each grant raises the fence.
-    public func acquireRotationLease(_ owner: SecretOwner, holder: String, duration: Int64) throws -> RotationLease? {
+    /// holder's lease is still live (then `.held`, naming it). `takingOverFrom` names a holder known
+    /// to be gone (a process of this machine that no longer runs): its live lease is taken over.
+    /// Each grant raises the fence.
+    public func acquireRotationLease(
+        _ owner: SecretOwner, holder: String, duration: Int64, takingOverFrom gone: String? = nil
+    ) throws -> RotationLeaseOutcome {
         try write(catalog: false) { db in
             guard let location = try ownerRow(owner, db, createAuthorization: false) else {
                 throw SigilError(.notFound, "\(owner) does not exist")
@@ -66,15 +82,17 @@ extension Vault {
             let row = try db.row(
                 sql: "SELECT * FROM rotation_leases WHERE owner_kind = ? AND owner_id = ?",
                 arguments: [location.kind, location.id])!
-            if let until = row["lease_until"] as Int64?, until > now, row["lease_holder"] as String? != holder {
-                return nil
+            if let until = row["lease_until"] as Int64?, until > now, let current = row["lease_holder"] as String?,
+                current != holder, current != gone
+            {
+                return .held(holder: current, until: until)
             }
             let fence = (row["fence"] as Int64) + 1
             try db.execute(
                 sql:
                     "UPDATE rotation_leases SET fence = ?, lease_holder = ?, lease_until = ? WHERE owner_kind = ? AND owner_id = ?",
                 arguments: [fence, holder, now + duration, location.kind, location.id])
-            return RotationLease(owner: owner, fence: fence, holder: holder, until: now + duration)
+            return .granted(RotationLease(owner: owner, fence: fence, holder: holder, until: now + duration))
         }
     }
 

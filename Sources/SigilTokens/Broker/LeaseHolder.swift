@@ -1,10 +1,11 @@
 import Foundation
 
-/// Who holds a refresh lease: `host/pid/nonce`. The nonce tells apart brokers of one process; the
-/// host and pid let a waiter on the same machine see that the holder no longer runs (killed, or
-/// crashed in the middle of a refresh) and take its lease over instead of waiting for it to end.
-enum LeaseHolder {
-    static func current() -> String {
+/// Who holds a refresh or rotation lease: `host/pid/nonce`. The nonce tells apart brokers of one
+/// process; the host and pid let a waiter on the same machine see that the holder no longer runs
+/// (killed, or crashed in the middle of a refresh or a rotation step) and take its lease over
+/// instead of waiting for it to end.
+package enum LeaseHolder {
+    package static func current() -> String {
         "\(hostName)/\(getpid())/\(UInt64.random(in: 0...UInt64.max))"
     }
 
@@ -17,7 +18,7 @@ enum LeaseHolder {
 
     /// Whether `holder` names a process of this machine that no longer runs. Holders of other
     /// machines (or in an older form) are never judged gone: their leases end on their own.
-    static func isGone(_ holder: String) -> Bool {
+    package static func isGone(_ holder: String) -> Bool {
         let parts = holder.split(separator: "/")
         guard parts.count == 3, parts[0] == hostName, let pid = pid_t(parts[1]), pid > 0, pid != getpid() else {
             return false

@@ -15,7 +15,7 @@ import SigilTokens
 /// the next start deletes keys of the user that are not the current one and were created after the
 /// interrupted start began (``ProviderRotator/create(_:since:)``), then creates a new one.
 struct AWSAccessKeyRotator: ProviderRotator {
-    static let fields = ["accessKeyId", "secretAccessKey"]
+    static let fields = RotationPolicy.Rotator.awsIAMAccessKey.fields!
 
     func rotatedFields(_ step: RotationStep) throws -> [String]? { Self.fields }
 
