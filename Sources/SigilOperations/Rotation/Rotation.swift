@@ -407,17 +407,16 @@ public enum Rotation {
                 $0.addingTimeInterval(spreadOffset(entry.principal, spread)) <= now
             }
             guard cleaning || resuming || due == true else { continue }
-            guard let value = automaticValue(policy) else {
-                if due == true, state?.inProgress != true, !cleaning {
+            let value = automaticValue(policy)
+            // A manual rotation is cleaned up on schedule too; only its start waits for the operator.
+            if value == nil, !cleaning {
+                if due == true, state?.inProgress != true {
                     outcomes.append(
                         Outcome(
                             owner: entry.owner,
                             result: "manual; supply the value: sigil rotate run \(reference) < NEW-VALUE",
                             failed: false))
                 }
-                if !cleaning { continue }
-                // A manual rotation is cleaned up on schedule too.
-                outcomes += try await cleanUpDue(owner, entry, policy, vault, broker, holder, leaseDuration, now)
                 continue
             }
             guard let lease = try lease(owner, holder: holder, duration: leaseDuration, in: vault) else {
@@ -431,7 +430,7 @@ public enum Rotation {
                     {
                         outcomes.append(Outcome(owner: entry.owner, result: "cleaned", failed: false))
                     }
-                } else {
+                } else if let value {
                     let steps = try await run(
                         owner, field: entry.field, value: value, request: policy.testRequest.map(TestRequest.init),
                         grace: TimeInterval(policy.grace), in: fenced, broker: broker)
@@ -443,21 +442,6 @@ public enum Rotation {
             try? vault.releaseRotationLease(lease)
         }
         return outcomes
-    }
-
-    private static func cleanUpDue(
-        _ owner: SecretOwner, _ entry: Due, _ policy: RotationPolicy, _ vault: Vault, _ broker: CredentialBroker,
-        _ holder: String, _ leaseDuration: Int64, _ now: Date
-    ) async throws -> [Outcome] {
-        guard let lease = try lease(owner, holder: holder, duration: leaseDuration, in: vault) else { return [] }
-        defer { try? vault.releaseRotationLease(lease) }
-        do {
-            return try await cleanUp(
-                owner, grace: TimeInterval(policy.grace), in: vault.fenced(by: lease), broker: broker, now: now)
-                ? [Outcome(owner: entry.owner, result: "cleaned", failed: false)] : []
-        } catch let error as SigilError {
-            return [Outcome(owner: entry.owner, result: error.reason, failed: true)]
-        }
     }
 
     /// `owner`'s rotation lease for `holder`, taken over from a holder of this machine that no
