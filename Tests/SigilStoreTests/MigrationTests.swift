@@ -12,16 +12,17 @@ let fixtureKey = try! MasterKey(bytes: SecretBytes(copying: (0..<32).map { UInt8
 
 @Suite("Schema and migrations")
 struct MigrationTests {
-    @Test("the migrations compiled into the binary are exactly schema/*.sql")
-    func embeddedEqualsSchemaFolder() throws {
-        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schema")
-            .standardized
+    @Test("the migrations compiled into the binary are exactly schema/ENGINE/*.sql", arguments: ["sqlite", "postgres"])
+    func embeddedEqualsSchemaFolder(engine: String) throws {
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../schema/\(engine)").standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: schema.path).filter { $0.hasSuffix(".sql") }
             .sorted()
-        #expect(files.map { String($0.dropLast(4)) } == Schema.migrations.map(\.identifier), "run scripts/embed")
-        for (file, migration) in zip(files, Schema.migrations) {
+        let migrations = Schema.migrations(engine: engine)
+        #expect(files.map { String($0.dropLast(4)) } == migrations.map(\.identifier), "run scripts/embed")
+        for (file, migration) in zip(files, migrations) {
             let text = try String(contentsOf: schema.appendingPathComponent(file), encoding: .utf8)
-            #expect(text == migration.sql, "\(file) differs from the embedded copy: run scripts/embed")
+            #expect(text == migration.sql, "\(engine)/\(file) differs from the embedded copy: run scripts/embed")
         }
         #expect(Schema.latestVersion == files.count)
     }

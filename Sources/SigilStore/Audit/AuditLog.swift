@@ -1,6 +1,5 @@
 import Crypto
 public import Foundation
-import GRDB
 import SigilCore
 import SigilModel
 
@@ -106,7 +105,7 @@ extension Vault {
     /// `actor` and `at` default to this handle's actor and now; use records give their own.
     func audit(
         _ action: String, target: String, detail: [String: String], actor: String? = nil, at: String? = nil,
-        _ db: Database
+        _ db: any SQLConnection
     ) throws {
         let keyID = try activeKeyID(purpose: "audit", db)
         let last = try db.row(sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -129,14 +128,14 @@ extension Vault {
     /// The newest `limit` entries that match `filter`, oldest first.
     public func auditEntries(limit: Int = 100, matching filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
         var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
+        var arguments: [(any SQLValueConvertible)?] = []
         if let user = filter.user {
-            conditions.append("(actor = ? OR json_extract(detail, '$.actingUser') = ?)")
+            conditions.append("(actor = ? OR \(store.dialect.jsonText("detail", "actingUser")) = ?)")
             arguments += [user, user]
         }
         if let credential = filter.credential {
             conditions.append(
-                "(target = ? OR target = ? OR json_extract(detail, '$.namedCredential') = ? OR json_extract(detail, '$.principal') LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\')"
+                "(target = ? OR target = ? OR \(store.dialect.jsonText("detail", "namedCredential")) = ? OR \(store.dialect.jsonText("detail", "principal")) LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\')"
             )
             let escaped = credential.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
@@ -166,10 +165,10 @@ extension Vault {
         }
         let filterSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM (SELECT * FROM audit_log\(filterSQL) ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                arguments: StatementArguments(arguments + [limit])
+            try db.rows(
+                sql:
+                    "SELECT * FROM (SELECT * FROM audit_log\(filterSQL) ORDER BY seq DESC LIMIT ?) AS recent ORDER BY seq",
+                arguments: SQLArguments(arguments + [limit])
             )
             .map { try AuditEntry(row: $0) }
         }
@@ -205,8 +204,8 @@ extension Vault {
             var expectedSeq: Int64 = 1
             var previous = [UInt8](repeating: 0, count: 32)
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
-            while let row = try rows.next() {
+            let rows = try db.rows(sql: "SELECT * FROM audit_log ORDER BY seq")
+            for row in rows {
                 count += 1
                 let entry = try AuditEntry(row: row)
                 let storedPrevious = [UInt8](row["prev_mac"] as Data)
@@ -254,7 +253,7 @@ extension Vault {
 }
 
 extension AuditEntry {
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         let detail: String = row["detail"]
         self.init(
             seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],

@@ -1,4 +1,3 @@
-import GRDB
 import SigilModel
 
 /// A table whose rows the vault authenticates (schema `004_catalog_macs`): which columns a row's MAC
@@ -21,7 +20,7 @@ struct AuthenticatedTable: Sendable, Hashable {
     /// Extra columns for messages: `SELECT ... AS label_*` expressions over the row aliased `t`.
     let labelColumns: String
     /// `principal Billing/billing-org (row 3)`, from a row with the columns above.
-    let describe: @Sendable (Row) -> String
+    let describe: @Sendable (SQLRow) -> String
     /// ``selectSQL(where:labels:)`` for one row by its key, made once.
     let selectOneSQL: String
     /// `UPDATE ... SET mac = ? WHERE` the key, made once.
@@ -29,7 +28,7 @@ struct AuthenticatedTable: Sendable, Hashable {
 
     init(
         name: String, columns: [String], hasRowSetMAC: Bool, key: [String], labelColumns: String,
-        describe: @escaping @Sendable (Row) -> String
+        describe: @escaping @Sendable (SQLRow) -> String
     ) {
         self.name = name
         self.columns = columns
@@ -56,11 +55,11 @@ struct AuthenticatedTable: Sendable, Hashable {
 }
 
 extension AuthenticatedTable {
-    private static func text(_ row: Row, _ column: String) -> String {
+    private static func text(_ row: SQLRow, _ column: String) -> String {
         (row[column] as String?)?.sanitizedForMessage ?? "?"
     }
 
-    private static func id(_ row: Row) -> String { "row \(row["id"] as Int64? ?? 0)" }
+    private static func id(_ row: SQLRow) -> String { "row \(row["id"] as Int64? ?? 0)" }
 
     static let externalCredentials = AuthenticatedTable(
         name: "external_credentials", columns: ["id", "name", "protocol", "parameters", "custom_headers"],

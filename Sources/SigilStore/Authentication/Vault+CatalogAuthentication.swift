@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 public import SigilCore
 import SigilModel
 import Synchronization
@@ -45,7 +44,7 @@ extension Vault {
 
     /// The catalog key, as an HMAC already keyed with it (each MAC starts from a copy, so the key
     /// is processed once per handle; the audit key never changes, only its wrapping).
-    func catalogKey(_ db: Database) throws -> HMAC<SHA256> {
+    func catalogKey(_ db: any SQLConnection) throws -> HMAC<SHA256> {
         if let key = catalogKeyCache.withLock({ $0 }) { return key }
         let auditKey = try keyring.key(id: activeKeyID(purpose: "audit", db))
         let key = auditKey.withUnsafeBytes { bytes in
@@ -67,22 +66,21 @@ extension Vault {
         }
     }
 
-    func rowMAC(_ table: AuthenticatedTable, _ row: Row, key: HMAC<SHA256>) -> [UInt8] {
+    func rowMAC(_ table: AuthenticatedTable, _ row: SQLRow, key: HMAC<SHA256>) -> [UInt8] {
         var hmac = key
         hmac.update(data: Self.rowDomain)
         lengthPrefixed(keyring.vaultID.bytes, into: &hmac)
         lengthPrefixed(table.name.utf8, into: &hmac)
         for column in table.columns {
-            let value: DatabaseValue = row[column]
-            switch value.storage {
+            switch row.value(column) {
             case .null: hmac.update(data: [0])
-            case .int64(let number):
+            case .integer(let number):
                 hmac.update(data: [1])
                 lengthPrefixed(String(number).utf8, into: &hmac)
-            case .double(let number):
+            case .real(let number):
                 hmac.update(data: [2])
                 lengthPrefixed(String(number).utf8, into: &hmac)
-            case .string(let text):
+            case .text(let text):
                 hmac.update(data: [3])
                 lengthPrefixed(text.utf8, into: &hmac)
             case .blob(let data):
@@ -94,7 +92,7 @@ extension Vault {
     }
 
     /// Whether `row`'s stored MAC is the MAC of its content (compared in constant time).
-    func rowAuthenticates(_ table: AuthenticatedTable, _ row: Row, key: HMAC<SHA256>) -> Bool {
+    func rowAuthenticates(_ table: AuthenticatedTable, _ row: SQLRow, key: HMAC<SHA256>) -> Bool {
         guard let stored = row["mac"] as Data?, stored.count == SHA256.byteCount else { return false }
         return stored.withUnsafeBytes { storedBytes in
             rowMAC(table, row, key: key).withUnsafeBytes { computed in constantTimeEqual(storedBytes, computed) }
@@ -103,33 +101,30 @@ extension Vault {
 
     /// Computes and stores the MAC of every row of `table` that matches `filter` (`t` is the row).
     func authenticateRows(
-        _ table: AuthenticatedTable, where filter: String, _ arguments: StatementArguments, _ db: Database
+        _ table: AuthenticatedTable, where filter: String, _ arguments: SQLArguments, _ db: any SQLConnection
     ) throws {
         let key = try catalogKey(db)
-        let rows = try Row.fetchAll(db.cachedStatement(sql: table.selectSQL(where: filter)), arguments: arguments)
-        let statement = try db.cachedStatement(sql: table.updateMACSQL)
-        for row in rows {
-            let keyValues = table.key.map { row[$0] as DatabaseValue }
-            try statement.execute(
-                arguments: StatementArguments([Data(rowMAC(table, row, key: key)).databaseValue] + keyValues))
+        for row in try db.rows(sql: table.selectSQL(where: filter), arguments: arguments) {
+            let keyValues = table.key.map { row.value($0) }
+            try db.execute(
+                sql: table.updateMACSQL,
+                arguments: SQLArguments(values: [.blob(Data(rowMAC(table, row, key: key)))] + keyValues))
         }
     }
 
     /// Authenticates the row `id` of `table` (after inserting or updating it).
-    func authenticateRow(_ table: AuthenticatedTable, id: Int64, _ db: Database) throws {
+    func authenticateRow(_ table: AuthenticatedTable, id: Int64, _ db: any SQLConnection) throws {
         let key = try catalogKey(db)
         guard let row = try db.row(sql: table.selectOneSQL, arguments: [id]) else { return }
         try db.run(sql: table.updateMACSQL, arguments: [Data(rowMAC(table, row, key: key)), id])
     }
 
     /// `(row count, row-set MAC)` of `table` as stored now.
-    private func rowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> (
+    private func rowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws -> (
         count: Int, mac: [UInt8]
     ) {
-        var macs: [Data?] = []
-        let cursor = try Optional<Data>.fetchCursor(
-            db, sql: "SELECT mac FROM \(table.name) ORDER BY " + table.key.joined(separator: ", "))
-        while let mac = try cursor.next() { macs.append(mac) }
+        let macs = try db.rows(sql: "SELECT mac FROM \(table.name) ORDER BY " + table.key.joined(separator: ", "))
+            .map { $0["mac"] as Data? }
         var hmac = key
         hmac.update(data: Self.rowSetDomain)
         lengthPrefixed(keyring.vaultID.bytes, into: &hmac)
@@ -140,13 +135,14 @@ extension Vault {
     }
 
     /// The problem with `table`'s row set, or `nil` when it authenticates.
-    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws -> CatalogProblem?
+    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws
+        -> CatalogProblem?
     {
         guard table.hasRowSetMAC else { return nil }
         let (count, mac) = try rowSetMAC(table, key: key, db)
         guard
-            let stored = try Row.fetchOne(
-                db, sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
+            let stored = try db.row(
+                sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
         else {
             return CatalogProblem(
                 table: table.name, item: nil,
@@ -169,7 +165,7 @@ extension Vault {
     }
 
     /// Stores `table`'s row-set MAC as it is now.
-    private func storeRowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: Database) throws {
+    private func storeRowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws {
         guard table.hasRowSetMAC else { return }
         let (count, mac) = try rowSetMAC(table, key: key, db)
         try db.execute(
@@ -183,19 +179,15 @@ extension Vault {
 
     /// Every problem with the catalog: rows whose MAC does not match, tables whose rows were added
     /// or removed. Empty when the catalog is as Sigil last wrote it.
-    func catalogProblems(_ db: Database) throws -> [CatalogProblem] {
+    func catalogProblems(_ db: any SQLConnection) throws -> [CatalogProblem] {
         let key = try catalogKey(db)
         var problems: [CatalogProblem] = []
         for table in AuthenticatedTable.catalog {
-            let cursor = try Row.fetchCursor(db, sql: table.selectSQL())
-            var failing: [Row] = []
-            while let row = try cursor.next() {
-                if !rowAuthenticates(table, row, key: key) { failing.append(row.copy()) }
-            }
+            let failing = try db.rows(sql: table.selectSQL()).filter { !rowAuthenticates(table, $0, key: key) }
             for row in failing {
                 let labelled = try labelled(table, row, db)
                 let what =
-                    labelled["mac"] == nil
+                    labelled.value("mac") == .null
                     ? "added without the vault's key (it has no MAC)"
                     : "changed without the vault's key (its MAC does not match)"
                 problems.append(CatalogProblem(table: table.name, item: table.describe(labelled), problem: what))
@@ -206,7 +198,7 @@ extension Vault {
     }
 
     /// Throws ``SigilError/Code/catalogTampered`` naming the first problem, when there is one.
-    func requireAuthenticCatalog(_ db: Database) throws {
+    func requireAuthenticCatalog(_ db: any SQLConnection) throws {
         let problems = try catalogProblems(db)
         guard let first = problems.first else { return }
         let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
@@ -218,7 +210,7 @@ extension Vault {
 
     /// Throws unless `row` (read with ``AuthenticatedTable/selectSQL(where:labels:)``'s columns)
     /// authenticates: for a row read on its own at use (a secret, an issued credential).
-    func requireAuthenticRow(_ table: AuthenticatedTable, _ row: Row, _ db: Database) throws {
+    func requireAuthenticRow(_ table: AuthenticatedTable, _ row: SQLRow, _ db: any SQLConnection) throws {
         guard !rowAuthenticates(table, row, key: try catalogKey(db)) else { return }
         throw SigilError(
             .catalogTampered,
@@ -227,24 +219,24 @@ extension Vault {
     }
 
     /// `row` read again with what messages name it by (the names of the rows it refers to).
-    private func labelled(_ table: AuthenticatedTable, _ row: Row, _ db: Database) throws -> Row {
+    private func labelled(_ table: AuthenticatedTable, _ row: SQLRow, _ db: any SQLConnection) throws -> SQLRow {
         let keyFilter = table.key.map { "t.\($0) = ?" }.joined(separator: " AND ")
-        return try Row.fetchOne(
-            db, sql: table.selectSQL(where: keyFilter, labels: true),
-            arguments: StatementArguments(table.key.map { row[$0] as DatabaseValue })) ?? row
+        return try db.row(
+            sql: table.selectSQL(where: keyFilter, labels: true),
+            arguments: SQLArguments(values: table.key.map { row.value($0) })) ?? row
     }
 
     // MARK: Writing
 
     /// The tables whose row sets authenticate now: at the start of a write transaction, the ones
     /// whose row-set MACs it may recompute at its end.
-    func tablesWithAuthenticRowSets(_ db: Database) throws -> [AuthenticatedTable] {
+    func tablesWithAuthenticRowSets(_ db: any SQLConnection) throws -> [AuthenticatedTable] {
         let key = try catalogKey(db)
         return try AuthenticatedTable.catalog.filter { try rowSetProblem($0, key: key, db) == nil }
     }
 
     /// Recomputes the row-set MACs of `tables` (those that authenticated when the transaction began).
-    func storeRowSetMACs(_ tables: [AuthenticatedTable], _ db: Database) throws {
+    func storeRowSetMACs(_ tables: [AuthenticatedTable], _ db: any SQLConnection) throws {
         let key = try catalogKey(db)
         for table in tables { try storeRowSetMAC(table, key: key, db) }
     }
@@ -252,11 +244,11 @@ extension Vault {
     /// Authenticates every row and table of the catalog as it is now: when `004_catalog_macs` adds
     /// the MACs to an existing vault, and when the operator accepts the catalog after checking it
     /// (``acceptCatalog()``).
-    func authenticateWholeCatalog(_ db: Database) throws {
+    func authenticateWholeCatalog(_ db: any SQLConnection) throws {
         let key = try catalogKey(db)
         // When `004_catalog_macs` runs on an older vault, later migrations' tables do not exist yet.
         for table in AuthenticatedTable.catalog + [.issuedCredentials] where try db.tableExists(table.name) {
-            try authenticateRows(table, where: "1", [], db)
+            try authenticateRows(table, where: "1 = 1", [], db)
             try storeRowSetMAC(table, key: key, db)
         }
     }

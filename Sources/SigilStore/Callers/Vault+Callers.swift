@@ -1,6 +1,5 @@
 import Crypto
 public import Foundation
-import GRDB
 public import SigilCore
 import SigilModel
 
@@ -55,8 +54,7 @@ extension Vault {
     public func passwordHash(of user: String) throws -> String? {
         try read { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
+                let row = try db.row(
                     sql: AuthenticatedTable.userPasswords.selectSQL(
                         where: "t.user_id = (SELECT id FROM users WHERE name = ?)"),
                     arguments: [user])
@@ -87,10 +85,10 @@ extension Vault {
         return try write { db in
             let userID = try requireUser(user, db)
             let now = timestamp()
-            try db.run(
+            let insertedID = try db.insert(
                 sql: "INSERT INTO api_keys (key_id, user_id, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, userID, hash, now, expiresAt])
-            try authenticateRow(.apiKeys, id: db.lastInsertedRowID, db)
+            try authenticateRow(.apiKeys, id: insertedID, db)
             try audit(
                 "apikey.create", target: "API key \(id) of user \(user)",
                 detail: expiresAt.map { ["expiresAt": "\($0)"] } ?? [:], db)
@@ -101,8 +99,7 @@ extension Vault {
     /// Every API key, newest first (revoked and expired ones included).
     public func apiKeys() throws -> [APIKeyInfo] {
         try read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT k.key_id, u.name, k.created_at, k.expires_at, k.revoked_at FROM api_keys k JOIN users u ON u.id = k.user_id
                     ORDER BY k.id DESC
@@ -119,13 +116,13 @@ extension Vault {
     public func revokeAPIKey(_ id: String) throws {
         try write { db in
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT id, revoked_at FROM api_keys WHERE key_id = ?", arguments: [id])
+                let row = try db.row(sql: "SELECT id, revoked_at FROM api_keys WHERE key_id = ?", arguments: [id])
             else {
                 throw SigilError(.notFound, "no API key \(id.sanitizedForMessage); `sigil apikey list` shows them")
             }
             guard (row["revoked_at"] as String?) == nil else { return }
-            try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [timestamp(), row["id"]])
+            try db.run(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [timestamp(), row.value("id")])
             try authenticateRow(.apiKeys, id: row["id"], db)
             try audit("apikey.revoke", target: "API key \(id)", detail: [:], db)
         }
@@ -145,8 +142,7 @@ extension Vault {
         let presented = key.withUnsafeBytes { Array(SHA256.hash(data: $0)) }
         return try read { db in
             guard
-                let row = try Row.fetchOne(
-                    db, sql: AuthenticatedTable.apiKeys.selectSQL(where: "t.key_id = ?"), arguments: [id])
+                let row = try db.row(sql: AuthenticatedTable.apiKeys.selectSQL(where: "t.key_id = ?"), arguments: [id])
             else { throw failure }
             try requireAuthenticRow(.apiKeys, row, db)
             let stored = [UInt8](row["hash"] as Data)
@@ -156,15 +152,15 @@ extension Vault {
                 throw failure
             }
             guard
-                let user = try String.fetchOne(
-                    db, sql: "SELECT name FROM users WHERE id = ?", arguments: [row["user_id"]])
+                let user = try db.value(
+                    String.self, sql: "SELECT name FROM users WHERE id = ?", arguments: [row.value("user_id")])
             else { throw failure }
             return (user, row["expires_at"])
         }
     }
 
-    private func requireUser(_ user: String, _ db: Database) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [user]) else {
+    private func requireUser(_ user: String, _ db: any SQLConnection) throws -> Int64 {
+        guard let id = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [user]) else {
             throw SigilError(
                 .notFound, "no user \(user.sanitizedForMessage); add it under users: in the apply file first")
         }

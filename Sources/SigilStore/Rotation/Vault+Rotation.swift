@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 public import SigilCore
 public import SigilModel
 
@@ -110,12 +109,12 @@ extension Vault {
 
     /// Refuses a step of `owner`'s rotation when this handle holds a rotation lease of it that is
     /// no longer the newest (another holder took over).
-    private func checkRotationFence(_ owner: SecretOwner, _ db: Database) throws {
+    private func checkRotationFence(_ owner: SecretOwner, _ db: any SQLConnection) throws {
         guard let lease = rotationLease, lease.owner == owner,
             let location = try ownerRow(owner, db, createAuthorization: false)
         else { return }
-        let fence = try Int64.fetchOne(
-            db, sql: "SELECT fence FROM rotation_leases WHERE owner_kind = ? AND owner_id = ?",
+        let fence = try db.value(
+            Int64.self, sql: "SELECT fence FROM rotation_leases WHERE owner_kind = ? AND owner_id = ?",
             arguments: [location.kind, location.id])
         guard fence == lease.fence else {
             throw SigilError(
@@ -219,7 +218,7 @@ extension Vault {
             }
             let location = try rotationLocation(row)
             for field in state.fields {
-                let scope: StatementArguments = [location.kind, location.id, field]
+                let scope: SQLArguments = [location.kind, location.id, field]
                 let where_ = "owner_kind = ? AND owner_id = ? AND field = ?"
                 guard
                     try db.value(
@@ -270,7 +269,7 @@ extension Vault {
                 }
             case .finished:
                 for field in state.fields {
-                    let scope: StatementArguments = [location.kind, location.id, field]
+                    let scope: SQLArguments = [location.kind, location.id, field]
                     let where_ = "owner_kind = ? AND owner_id = ? AND field = ?"
                     guard
                         try db.value(
@@ -392,7 +391,9 @@ extension Vault {
         return try state.fields.allSatisfy { try secret(SecretTarget(owner: owner, field: $0), stage: .pending) != nil }
     }
 
-    private func insertRotationRow(_ owner: SecretOwner, fields: [String], rotator: String, _ db: Database) throws {
+    private func insertRotationRow(_ owner: SecretOwner, fields: [String], rotator: String, _ db: any SQLConnection)
+        throws
+    {
         guard let location = try ownerRow(owner, db, createAuthorization: false) else {
             throw SigilError(.notFound, "\(owner) does not exist")
         }
@@ -417,7 +418,7 @@ extension Vault {
 
     // MARK: Rows
 
-    private func rotationRow(_ owner: SecretOwner, _ db: Database) throws -> Row? {
+    private func rotationRow(_ owner: SecretOwner, _ db: any SQLConnection) throws -> SQLRow? {
         guard let location = try ownerRow(owner, db, createAuthorization: false) else { return nil }
         guard
             let row = try db.row(
@@ -428,18 +429,18 @@ extension Vault {
         return row
     }
 
-    private func requireRotation(_ owner: SecretOwner, _ db: Database) throws -> (Row, RotationState) {
+    private func requireRotation(_ owner: SecretOwner, _ db: any SQLConnection) throws -> (SQLRow, RotationState) {
         guard let row = try rotationRow(owner, db) else {
             throw SigilError(.rotationState, "\(owner): no rotation was started; run `sigil rotate start` first")
         }
         return (row, try rotationState(row, owner: owner))
     }
 
-    private func rotationLocation(_ row: Row) throws -> (kind: String, id: Int64) {
+    private func rotationLocation(_ row: SQLRow) throws -> (kind: String, id: Int64) {
         (row["owner_kind"], row["owner_id"])
     }
 
-    private func rotationState(_ row: Row, owner: SecretOwner) throws -> RotationState {
+    private func rotationState(_ row: SQLRow, owner: SecretOwner) throws -> RotationState {
         guard let step = RotationState.Step(rawValue: row["step"]),
             let fields = try? JSONDecoder().decode([String].self, from: Data((row["fields"] as String).utf8))
         else {
@@ -450,7 +451,9 @@ extension Vault {
             testedAt: row["tested_at"], finishedAt: row["finished_at"], lastError: row["last_error"])
     }
 
-    private func setRotationStep(_ row: Row, _ step: RotationState.Step, finishedAt: String?, _ db: Database) throws {
+    private func setRotationStep(
+        _ row: SQLRow, _ step: RotationState.Step, finishedAt: String?, _ db: any SQLConnection
+    ) throws {
         let id: Int64 = row["id"]
         try db.run(
             sql: "UPDATE rotations SET step = ?, finished_at = ?, updated_at = ? WHERE id = ?",

@@ -1,45 +1,57 @@
-public import GRDB
 public import SigilCore
 
-/// The vault's schema: the migrations of `schema/` applied in order at open, and recorded (in
-/// GRDB's `grdb_migrations` table).
+/// The vault's schema: the migrations of `schema/ENGINE/` applied in order at open, each in its
+/// own write transaction, and recorded by identifier in the store's migrations table. Both engines
+/// hold the same numbered migrations, so a version means the same tables on both.
 public enum Schema {
-    /// `(identifier, sql)` of every migration, oldest first, as compiled in.
-    public static var migrations: [(identifier: String, sql: String)] {
-        EmbeddedSchema.migrations.map { ($0.identifier, $0.sql) }
+    /// `(identifier, sql)` of every migration of `engine` (`sqlite` or `postgres`), oldest first,
+    /// as compiled in.
+    public static func migrations(engine: String) -> [(identifier: String, sql: String)] {
+        (engine == "postgres" ? EmbeddedSchema.postgres : EmbeddedSchema.sqlite).map { ($0.identifier, $0.sql) }
     }
 
     /// The version this build writes: the number of the last migration.
-    public static var latestVersion: Int { EmbeddedSchema.migrations.count }
+    public static var latestVersion: Int { EmbeddedSchema.sqlite.count }
 
-    /// A migrator over the embedded migrations. `completions` run after the SQL of the migration
-    /// they are keyed by, in its transaction: work that needs the vault's keys (computing the
-    /// catalog's MACs when `004_catalog_macs` adds them).
-    static func migrator(completions: [String: @Sendable (Database) throws -> Void] = [:]) -> DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in EmbeddedSchema.migrations {
-            let completion = completions[migration.identifier]
-            migrator.registerMigration(migration.identifier) { db in
-                try db.execute(sql: migration.sql)
-                try completion?(db)
+    /// Work that needs the vault's keys, run after the SQL of the migration it is keyed by, in its
+    /// transaction (computing the catalog's MACs when `004_catalog_macs` adds them).
+    typealias Completions = [String: (any SQLConnection) throws -> Void]
+
+    /// Applies the migrations `store` has not recorded, oldest first. Each runs in a write
+    /// transaction that checks again that it is not recorded, so two processes opening an old vault
+    /// at once apply it once.
+    static func migrate(_ store: any SQLStore, completions: Completions = [:]) throws {
+        let table = store.migrationsTable
+        for migration in store.migrations {
+            try store.write { db in
+                try db.executeScript("CREATE TABLE IF NOT EXISTS \(table) (identifier TEXT NOT NULL PRIMARY KEY)")
+                guard
+                    try db.value(
+                        String.self, sql: "SELECT identifier FROM \(table) WHERE identifier = ?",
+                        arguments: [migration.identifier]) == nil
+                else { return }
+                try db.executeScript(migration.sql)
+                try completions[migration.identifier]?(db)
+                try db.execute(sql: "INSERT INTO \(table) (identifier) VALUES (?)", arguments: [migration.identifier])
             }
         }
-        return migrator
     }
 
     /// The version recorded in `db`: the highest migration number applied, 0 for none.
-    public static func version(of db: Database) throws -> Int {
-        guard try db.tableExists("grdb_migrations") else { return 0 }
-        let identifiers = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+    static func version(of db: any SQLConnection, table: String) throws -> Int {
+        guard try db.tableExists(table) else { return 0 }
+        let identifiers = try db.values(String.self, sql: "SELECT identifier FROM \(table)")
         return identifiers.compactMap { Int($0.prefix(3)) }.max() ?? 0
     }
 
-    /// Throws when `db` was written by a newer Sigil: it names migrations this build lacks.
-    static func checkNotNewer(_ db: Database, path: String) throws {
-        if try migrator().hasBeenSuperseded(db) {
+    /// Throws when `db` was written by a newer Sigil: it records migrations this build lacks.
+    static func checkNotNewer(_ db: any SQLConnection, store: any SQLStore) throws {
+        let known = Set(store.migrations.map(\.identifier))
+        let recorded = try db.values(String.self, sql: "SELECT identifier FROM \(store.migrationsTable)")
+        if recorded.contains(where: { !known.contains($0) }) {
             throw SigilError(
                 .newerSchema,
-                "vault \(path) has schema version \(try version(of: db)); this sigil understands up to version \(latestVersion). Upgrade sigil to open it."
+                "vault \(store.location) has schema version \(try version(of: db, table: store.migrationsTable)); this sigil understands up to version \(latestVersion). Upgrade sigil to open it."
             )
         }
     }
@@ -57,8 +69,8 @@ extension SigilError.Code {
 }
 
 extension Vault {
-    /// The schema version the vault's file records now (the service's readiness check).
+    /// The schema version the vault's database records now (the service's readiness check).
     public func schemaVersion() throws -> Int {
-        try read { db in try Schema.version(of: db) }
+        try read { db in try Schema.version(of: db, table: store.migrationsTable) }
     }
 }

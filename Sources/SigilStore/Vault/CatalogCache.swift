@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigilModel
 import Synchronization
 
@@ -7,9 +6,10 @@ import Synchronization
 /// table on every request.
 ///
 /// A change made through the same ``Vault`` handle marks the copy stale at once. A change by
-/// another handle or process is noticed by SQLite's `data_version` on a connection kept for that
-/// purpose (it changes when any other connection commits); the copy is checked against it at most
-/// every ``revalidation``, so such a change is seen within that time.
+/// another handle or process is noticed by the store's change counter (SQLite's `data_version` on a
+/// connection kept for that purpose, PostgreSQL's notifications), which moves when any other
+/// connection commits; the copy is checked against it at most every ``revalidation``, so such a
+/// change is seen within that time (on PostgreSQL, plus the notification's delivery).
 ///
 /// The users' live authorizations of per-user principals are read with it. A catalog read again and
 /// found equal to the kept one, authorizations included (most writes are tokens, secrets and audit
@@ -29,12 +29,10 @@ final class CatalogCache: Sendable {
     }
 
     private let entry = Mutex<Entry?>(nil)
-    private let probe: Mutex<DatabaseQueue?>
-    private let path: String
+    private let store: any SQLStore
 
-    init(path: String) {
-        self.path = path
-        self.probe = Mutex(nil)
+    init(store: any SQLStore) {
+        self.store = store
     }
 
     func invalidate() {
@@ -52,7 +50,7 @@ final class CatalogCache: Sendable {
         }) {
             return recent
         }
-        let version = try dataVersion()
+        let version = try store.changeCounter()
         let kept = entry.withLock { entry -> (CatalogSnapshot, [UInt8])? in
             guard let current = entry, !current.stale, current.dataVersion == version else { return nil }
             entry?.checkedAt = now
@@ -66,20 +64,6 @@ final class CatalogCache: Sendable {
             entry = Entry(
                 snapshot: snapshot, secretsVersion: secrets, dataVersion: version, checkedAt: now, stale: false)
             return (snapshot, secrets)
-        }
-    }
-
-    /// `PRAGMA data_version` on the probe connection (opened on first use, read-only).
-    private func dataVersion() throws -> Int64 {
-        try probe.withLock { probe in
-            if probe == nil {
-                var configuration = Configuration()
-                configuration.readonly = true
-                configuration.label = "sigil-vault-version"
-                configuration.busyMode = .timeout(15)
-                probe = try DatabaseQueue(path: path, configuration: configuration)
-            }
-            return try probe!.inDatabase { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
         }
     }
 }

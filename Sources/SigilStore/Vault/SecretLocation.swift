@@ -1,4 +1,3 @@
-import GRDB
 import SigilCore
 
 /// Where a secret version lives, as its sealed blob's additional data binds it:
@@ -16,7 +15,7 @@ struct SecretLocation: Hashable {
         self.version = version
     }
 
-    init(row: Row) {
+    init(row: SQLRow) {
         self.init(ownerKind: row["owner_kind"], ownerID: row["owner_id"], field: row["field"], version: row["version"])
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigilCore
 public import SigilModel
 
@@ -69,12 +68,12 @@ extension Vault {
 /// request, and audits each change.
 private struct CatalogWriter {
     let vault: Vault
-    let db: Database
+    let db: any SQLConnection
     let current: Catalog
     let merged: Catalog
     var changes: [ApplyReport.Change] = []
 
-    init(vault: Vault, db: Database, current: Catalog, merged: Catalog) {
+    init(vault: Vault, db: any SQLConnection, current: Catalog, merged: Catalog) {
         self.vault = vault
         self.db = db
         self.current = current
@@ -86,9 +85,9 @@ private struct CatalogWriter {
             try writeExternalCredential(named: credential.name, principals: credential.principals.map(\.name))
         }
         for group in merged.groups where !current.hasGroup(group) {
-            try db.run(
+            let insertedID = try db.insert(
                 sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [group, vault.timestamp()])
-            try vault.authenticateRow(.groups, id: db.lastInsertedRowID, db)
+            try vault.authenticateRow(.groups, id: insertedID, db)
             try record(.create, .group(group), [], action: "group.create")
         }
         for user in request.users {
@@ -119,11 +118,11 @@ private struct CatalogWriter {
                 case .user(let name): ("user_id", name, "users")
                 case .group(let name): ("group_id", name, "groups")
                 }
-            try db.run(
+            let insertedID = try db.insert(
                 sql:
                     "INSERT INTO role_grants (role, \(column), act_as, created_at) SELECT ?, id, ?, ? FROM \(table) WHERE name = ?",
                 arguments: [grant.role.rawValue, grant.actAs, vault.timestamp(), name])
-            try vault.authenticateRow(.roleGrants, id: db.lastInsertedRowID, db)
+            try vault.authenticateRow(.roleGrants, id: insertedID, db)
         }
         let describe = { (grant: RoleGrant) in
             "\(grant.role.rawValue) \(grant.subject)\(grant.actAs ? " (acts as users)" : "")"
@@ -177,7 +176,7 @@ private struct CatalogWriter {
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "external-credential.update")
         } else {
-            try db.run(
+            let insertedID = try db.insert(
                 sql: """
                     INSERT INTO external_credentials (name, protocol, parameters, custom_headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     """,
@@ -185,7 +184,7 @@ private struct CatalogWriter {
                     name, new.authProtocol.rawValue, try JSONColumn.encode(new.parameters),
                     try JSONColumn.encode(new.customHeaders), now, now,
                 ])
-            try vault.authenticateRow(.externalCredentials, id: db.lastInsertedRowID, db)
+            try vault.authenticateRow(.externalCredentials, id: insertedID, db)
             try writeRotationPolicy(new.rotation, kind: "external-credential", name: name)
             try record(.create, item, [], action: "external-credential.create")
         }
@@ -232,7 +231,7 @@ private struct CatalogWriter {
                 }
                 try record(fields.isEmpty ? .unchanged : .update, principalItem, fields, action: "principal.update")
             } else {
-                try db.run(
+                let insertedID = try db.insert(
                     sql: """
                         INSERT INTO principals (external_credential_id, name, type, sequence, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
@@ -240,7 +239,7 @@ private struct CatalogWriter {
                         credentialID, principalName, principal.type.rawValue, principal.sequence,
                         try JSONColumn.encode(principal.parameters), now, now,
                     ])
-                try vault.authenticateRow(.principals, id: db.lastInsertedRowID, db)
+                try vault.authenticateRow(.principals, id: insertedID, db)
                 try writeRotationPolicy(principal.rotation, kind: "principal", name: reference.description)
                 try record(.create, principalItem, [], action: "principal.create")
             }
@@ -283,7 +282,7 @@ private struct CatalogWriter {
         let now = vault.timestamp()
         let externalID = try db.value(
             Int64.self, sql: "SELECT id FROM external_credentials WHERE name = ?", arguments: [new.externalCredential])!
-        let columns: StatementArguments = [
+        let columns: SQLArguments = [
             new.url, externalID, new.generateAuthorizationHeader, new.allowMergeFieldsInHeader,
             new.allowMergeFieldsInBody,
             try JSONColumn.encode(new.customHeaders), new.clientCertificate, try new.trust.map(JSONColumn.encode),
@@ -314,13 +313,13 @@ private struct CatalogWriter {
             }
             try record(fields.isEmpty ? .unchanged : .update, item, fields, action: "named-credential.update")
         } else {
-            try db.run(
+            let insertedID = try db.insert(
                 sql: """
                     INSERT INTO named_credentials (url, external_credential_id, generate_authorization_header, allow_merge_fields_in_header,
                         allow_merge_fields_in_body, custom_headers, client_certificate, trust, name, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: columns + [name, now, now])
-            try vault.authenticateRow(.namedCredentials, id: db.lastInsertedRowID, db)
+            try vault.authenticateRow(.namedCredentials, id: insertedID, db)
             try record(.create, item, [], action: "named-credential.create")
         }
     }
@@ -331,9 +330,9 @@ private struct CatalogWriter {
         let now = vault.timestamp()
         let old = current.user(named: name)
         if old == nil {
-            try db.run(
+            let insertedID = try db.insert(
                 sql: "INSERT INTO users (name, created_at, updated_at) VALUES (?, ?, ?)", arguments: [name, now, now])
-            try vault.authenticateRow(.users, id: db.lastInsertedRowID, db)
+            try vault.authenticateRow(.users, id: insertedID, db)
         }
         let changedGroups = old?.groups != new.groups
         if changedGroups {
@@ -381,19 +380,16 @@ private struct CatalogWriter {
             }
         }
         for subject in new.subtracting(old).sorted() {
-            switch subject {
-            case .user(let name):
-                try db.run(
-                    sql:
-                        "INSERT INTO grants (principal_id, user_id, created_at) SELECT ?, id, ? FROM users WHERE name = ?",
-                    arguments: [principalID, vault.timestamp(), name])
-            case .group(let name):
-                try db.run(
-                    sql:
-                        "INSERT INTO grants (principal_id, group_id, created_at) SELECT ?, id, ? FROM groups WHERE name = ?",
-                    arguments: [principalID, vault.timestamp(), name])
-            }
-            try vault.authenticateRow(.grants, id: db.lastInsertedRowID, db)
+            let (column, table, name) =
+                switch subject {
+                case .user(let name): ("user_id", "users", name)
+                case .group(let name): ("group_id", "groups", name)
+                }
+            let id = try db.insert(
+                sql:
+                    "INSERT INTO grants (principal_id, \(column), created_at) SELECT ?, id, ? FROM \(table) WHERE name = ?",
+                arguments: [principalID, vault.timestamp(), name])
+            try vault.authenticateRow(.grants, id: id, db)
         }
         let fields = new.subtracting(old).sorted().map { "+\($0)" } + old.subtracting(new).sorted().map { "-\($0)" }
         try record(old.isEmpty ? .create : .update, item, fields, action: "grant.update")

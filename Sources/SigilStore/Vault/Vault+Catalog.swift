@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigilCore
 public import SigilModel
 
@@ -43,8 +42,7 @@ extension Vault {
     /// The users' authorizations of per-user principals.
     public func authorizations() throws -> [AuthorizationStatus] {
         try read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT a.id, e.name AS credential, p.name AS principal, u.name AS user, a.status, a.created_at, a.updated_at
                     FROM user_authorizations a JOIN principals p ON p.id = a.principal_id
@@ -62,16 +60,17 @@ extension Vault {
         }
     }
 
-    func readCatalog(_ db: Database) throws -> Catalog {
+    func readCatalog(_ db: any SQLConnection) throws -> Catalog {
         var policies: [String: RotationPolicy] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT owner_kind, owner_id, policy FROM rotation_policies") {
+        for row in try db.rows(sql: "SELECT owner_kind, owner_id, policy FROM rotation_policies") {
             policies["\(row["owner_kind"] as String) \(row["owner_id"] as Int64)"] = try JSONColumn.decodePolicy(
                 row["policy"])
         }
         var principals: [Int64: [Principal]] = [:]
-        for row in try Row.fetchAll(
-            db, sql: "SELECT id, external_credential_id, name, type, sequence, parameters FROM principals")
-        {
+        for row in try db.rows(
+            sql:
+                "SELECT id, external_credential_id, name, type, sequence, parameters FROM principals ORDER BY external_credential_id, name"
+        ) {
             let principal = Principal(
                 name: row["name"], type: try decodeEnum(row["type"]), sequence: row["sequence"],
                 parameters: try JSONColumn.decodeParameters(row["parameters"]),
@@ -79,8 +78,8 @@ extension Vault {
             )
             principals[row["external_credential_id"], default: []].append(principal)
         }
-        let externalCredentials = try Row.fetchAll(
-            db, sql: "SELECT id, name, protocol, parameters, custom_headers FROM external_credentials"
+        let externalCredentials = try db.rows(
+            sql: "SELECT id, name, protocol, parameters, custom_headers FROM external_credentials ORDER BY id"
         ).map { row in
             ExternalCredential(
                 name: row["name"], authProtocol: try decodeEnum(row["protocol"]),
@@ -90,10 +89,10 @@ extension Vault {
                 rotation: policies["external-credential \(row["id"] as Int64)"]
             )
         }
-        let namedCredentials = try Row.fetchAll(
-            db,
+        let namedCredentials = try db.rows(
             sql: """
                 SELECT n.*, e.name AS external_name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id
+                ORDER BY n.id
                 """
         ).map { row in
             NamedCredential(
@@ -107,43 +106,43 @@ extension Vault {
             )
         }
         var memberships: [String: [String]] = [:]
-        for row in try Row.fetchAll(
-            db,
+        for row in try db.rows(
             sql: """
                 SELECT u.name AS user, g.name AS grp FROM group_members m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id
+                ORDER BY m.group_id, m.user_id
                 """)
         {
             memberships[row["user"], default: []].append(row["grp"])
         }
-        let users = try String.fetchAll(db, sql: "SELECT name FROM users").map {
+        let users = try db.values(String.self, sql: "SELECT name FROM users ORDER BY name").map {
             User(name: $0, groups: memberships[$0] ?? [])
         }
-        let groups = try String.fetchAll(db, sql: "SELECT name FROM groups")
+        let groups = try db.values(String.self, sql: "SELECT name FROM groups ORDER BY name")
         var grants: [PrincipalRef: [GrantSubject]] = [:]
-        for row in try Row.fetchAll(
-            db,
+        for row in try db.rows(
             sql: """
                 SELECT e.name AS credential, p.name AS principal, u.name AS user, g.name AS grp
                 FROM grants x JOIN principals p ON p.id = x.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
                 LEFT JOIN users u ON u.id = x.user_id LEFT JOIN groups g ON g.id = x.group_id
+                ORDER BY x.id
                 """)
         {
             let reference = PrincipalRef(externalCredential: row["credential"], principal: row["principal"])
             let subject: GrantSubject = (row["user"] as String?).map(GrantSubject.user) ?? .group(row["grp"])
             grants[reference, default: []].append(subject)
         }
-        let roles = try Row.fetchAll(
-            db,
+        let roles = try db.rows(
             sql: """
                 SELECT r.role, r.act_as, u.name AS user, g.name AS grp FROM role_grants r
                 LEFT JOIN users u ON u.id = r.user_id LEFT JOIN groups g ON g.id = r.group_id
+                ORDER BY r.id
                 """
         ).map { row in
             RoleGrant(
                 role: try decodeEnum(row["role"]),
                 subject: (row["user"] as String?).map(GrantSubject.user) ?? .group(row["grp"]), actAs: row["act_as"])
         }
-        let service = try (String.fetchOne(db, sql: "SELECT settings FROM service_settings WHERE id = 1")).map {
+        let service = try (db.value(String.self, sql: "SELECT settings FROM service_settings WHERE id = 1")).map {
             try JSONDecoder().decode(ServiceSettings.self, from: Data($0.utf8))
         }
         return Catalog(

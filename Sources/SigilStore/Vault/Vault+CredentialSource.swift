@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 public import SigilCore
 public import SigilModel
 
@@ -31,12 +30,11 @@ extension Vault: CredentialSource {
             // The user's own fields come last and replace the principal's.
             for owner in owners {
                 guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
-                for secret in try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                            WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
-                            """), arguments: [row.kind, row.id])
+                for secret in try db.rows(
+                    sql: """
+                        SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                        WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
+                        """, arguments: [row.kind, row.id])
                 {
                     try requireAuthenticRow(.secrets, secret, db)
                     values[secret["field"]] = try openSecret(secret, db)
@@ -50,11 +48,9 @@ extension Vault: CredentialSource {
     /// catalog (each changes a row MAC, hence its table's row-set MAC), and only then. Secrets are
     /// left out because a request reads all of its secrets in one transaction anyway, and a new
     /// secret version then keeps the catalog snapshot (and the routes worked out from it).
-    func catalogVersion(_ db: Database) throws -> [UInt8] {
+    func catalogVersion(_ db: any SQLConnection) throws -> [UInt8] {
         var hash = SHA256()
-        for row in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name"))
-        {
+        for row in try db.rows(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name") {
             hash.update(data: Array((row["name"] as String).utf8) + [0])
             hash.update(data: row["mac"] as Data)
         }
@@ -63,17 +59,16 @@ extension Vault: CredentialSource {
 
     /// The secrets table's row-set MAC: it changes with every secret written, staged or deleted
     /// (and only then), so secrets the engine keeps are known stale by it.
-    func secretsVersion(_ db: Database) throws -> [UInt8] {
+    func secretsVersion(_ db: any SQLConnection) throws -> [UInt8] {
         Array(
-            try Data.fetchOne(db.cachedStatement(sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'"))
+            try db.value(Data.self, sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'")
                 ?? Data())
     }
 
     /// Every live authorization of a per-user principal, by principal.
-    func readAuthorizedUsers(_ db: Database) throws -> [PrincipalRef: Set<String>] {
+    func readAuthorizedUsers(_ db: any SQLConnection) throws -> [PrincipalRef: Set<String>] {
         var users: [PrincipalRef: Set<String>] = [:]
-        for row in try Row.fetchAll(
-            db,
+        for row in try db.rows(
             sql: """
                 SELECT e.name AS credential, p.name AS principal, u.name AS user FROM user_authorizations a JOIN users u ON u.id = a.user_id
                 JOIN principals p ON p.id = a.principal_id JOIN external_credentials e ON e.id = p.external_credential_id

@@ -1,4 +1,3 @@
-import GRDB
 import SigilCore
 public import SigilModel
 
@@ -13,8 +12,8 @@ extension Vault {
             let deleted: Int
             switch item {
             case .externalCredential(let name):
-                let users = try String.fetchAll(
-                    db,
+                let users = try db.values(
+                    String.self,
                     sql: """
                         SELECT n.name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id WHERE e.name = ? ORDER BY n.name
                         """, arguments: [name])

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 public import SigilCore
 import SigilModel
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SigilCore
 public import SigilModel
 
@@ -154,7 +153,7 @@ extension Vault {
                     sql: """
                         INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
                         ON CONFLICT (principal_id, user_id) DO UPDATE SET status = 'authorized', updated_at = excluded.updated_at
-                        WHERE status <> 'authorized'
+                        WHERE user_authorizations.status <> 'authorized'
                         """, arguments: [row["principal_id"] as Int64, userID, now, now])
                 if db.changesCount > 0 {
                     try authenticateRows(
@@ -180,9 +179,9 @@ extension Vault {
             try db.execute(
                 sql: """
                     UPDATE issued_credentials SET lease_holder = NULL, lease_until = NULL,
-                        last_error = coalesce(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                        last_error = coalesce(?, last_error), last_error_at = coalesce(?, last_error_at)
                     WHERE id = ?
-                    """, arguments: [error, error, timestamp(), row["id"] as Int64])
+                    """, arguments: [error, error.map { _ in timestamp() }, row["id"] as Int64])
             if discardingValue {
                 try db.execute(
                     sql:
@@ -218,14 +217,13 @@ extension Vault {
         throws -> [IssuedCredentialKey]
     {
         try read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT e.name AS credential, p.name AS principal, u.name AS user
                     FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
                     LEFT JOIN users u ON u.id = i.user_id
-                    WHERE i.sealed IS NOT NULL AND (? IS NULL OR e.name = ?) AND (? IS NULL OR p.name = ?) AND (? IS NULL OR u.name = ?)
-                    ORDER BY e.name, p.name, u.name
+                    WHERE i.sealed IS NOT NULL AND (CAST(? AS TEXT) IS NULL OR e.name = ?) AND (CAST(? AS TEXT) IS NULL OR p.name = ?) AND (CAST(? AS TEXT) IS NULL OR u.name = ?)
+                    ORDER BY e.name, p.name, u.name NULLS FIRST
                     """, arguments: [externalCredential, externalCredential, principal, principal, user, user]
             ).map {
                 IssuedCredentialKey(
@@ -254,13 +252,12 @@ extension Vault {
     /// What is recorded about every issued credential, for status commands.
     public func issuedCredentialStatuses() throws -> [IssuedCredentialStatus] {
         try read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT e.name AS credential, p.name AS principal, u.name AS user, i.kind, i.obtained_at, i.expires_at, i.refresh_expires_at, i.last_error, i.last_error_at,
-                           i.sealed IS NOT NULL AS has_value
+                           CASE WHEN i.sealed IS NULL THEN 0 ELSE 1 END AS has_value
                     FROM issued_credentials i JOIN principals p ON p.id = i.principal_id JOIN external_credentials e ON e.id = p.external_credential_id
-                    LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name
+                    LEFT JOIN users u ON u.id = i.user_id ORDER BY e.name, p.name, u.name NULLS FIRST
                     """
             ).map {
                 IssuedCredentialStatus(
@@ -282,24 +279,36 @@ extension Vault {
     }
 
     /// The row of `key`, created (empty) when `create` is set and the principal (and user) exist.
-    func issuedRow(_ key: IssuedCredentialKey, _ db: Database, create: Bool, kind: IssuedCredential.Kind = .oauth2)
-        throws -> Row?
+    func issuedRow(
+        _ key: IssuedCredentialKey, _ db: any SQLConnection, create: Bool, kind: IssuedCredential.Kind = .oauth2
+    )
+        throws -> SQLRow?
     {
         guard let principal = try principalRow(key.principal, db) else { return nil }
         var userID: Int64?
         if let user = key.user {
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [user]) else {
+            guard let id = try db.value(Int64.self, sql: "SELECT id FROM users WHERE name = ?", arguments: [user])
+            else {
                 if create { throw SigilError(.notFound, "user \(user) does not exist") }
                 return nil
             }
             userID = id
         }
-        let select = "SELECT * FROM issued_credentials WHERE principal_id = ? AND user_id IS ?"
-        if let row = try Row.fetchOne(db, sql: select, arguments: [principal.id, userID]) { return row }
+        let row =
+            if let userID {
+                try db.row(
+                    sql: "SELECT * FROM issued_credentials WHERE principal_id = ? AND user_id = ?",
+                    arguments: [principal.id, userID])
+            } else {
+                try db.row(
+                    sql: "SELECT * FROM issued_credentials WHERE principal_id = ? AND user_id IS NULL",
+                    arguments: [principal.id])
+            }
+        if let row { return row }
         guard create else { return nil }
-        try db.execute(
+        let id = try db.insert(
             sql: "INSERT INTO issued_credentials (principal_id, user_id, kind) VALUES (?, ?, ?)",
             arguments: [principal.id, userID, kind.rawValue])
-        return try Row.fetchOne(db, sql: select, arguments: [principal.id, userID])
+        return try db.row(sql: "SELECT * FROM issued_credentials WHERE id = ?", arguments: [id])
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 public import SigilCore
 import SigilModel
 
@@ -10,13 +9,13 @@ struct WrappedKeyRow {
     var state: String
     var wrapped: SealedBlob
 
-    static func fetchAll(_ db: Database) throws -> [WrappedKeyRow] {
-        try Row.fetchAll(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys ORDER BY id").map(
+    static func fetchAll(_ db: any SQLConnection) throws -> [WrappedKeyRow] {
+        try db.rows(sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys ORDER BY id").map(
             WrappedKeyRow.init(row:))
     }
 
-    static func fetchOne(_ db: Database, id: UInt32) throws -> WrappedKeyRow? {
-        try Row.fetchOne(db, sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys WHERE id = ?", arguments: [id])
+    static func fetchOne(_ db: any SQLConnection, id: UInt32) throws -> WrappedKeyRow? {
+        try db.row(sql: "SELECT id, purpose, state, wrapped FROM wrapped_keys WHERE id = ?", arguments: [id])
             .map(WrappedKeyRow.init(row:))
     }
 
@@ -27,7 +26,7 @@ struct WrappedKeyRow {
         self.wrapped = wrapped
     }
 
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         id = row["id"]
         purpose = row["purpose"]
         state = row["state"]
@@ -66,7 +65,7 @@ extension Vault {
 
     /// Makes sure key `id` is loaded: a key another process added after this one opened the vault
     /// is unwrapped on first use.
-    func ensureKeyLoaded(_ id: UInt32, _ db: Database) throws {
+    func ensureKeyLoaded(_ id: UInt32, _ db: any SQLConnection) throws {
         if keyring.hasKey(id: id) { return }
         guard let row = try WrappedKeyRow.fetchOne(db, id: id) else {
             throw SigilError(.unknownKey, "vault \(path) has no key \(id)")
@@ -82,7 +81,7 @@ extension Vault {
     }
 
     /// The id of the active key for `purpose`, loaded.
-    func activeKeyID(purpose: String, _ db: Database) throws -> UInt32 {
+    func activeKeyID(purpose: String, _ db: any SQLConnection) throws -> UInt32 {
         guard
             let id = try db.value(
                 UInt32.self, sql: "SELECT id FROM wrapped_keys WHERE purpose = ? AND state = 'active'",
@@ -100,7 +99,7 @@ extension Vault {
     ///
     /// When a key this handle already holds no longer opens, another process replaced the master
     /// key (`master-key-rotated`); when only keys it never loaded fail, their wrappings were altered.
-    func checkMasterKeyIsCurrent(_ db: Database) throws {
+    func checkMasterKeyIsCurrent(_ db: any SQLConnection) throws {
         let failing = try WrappedKeyRow.fetchAll(db).filter {
             !keyring.masterKeyOpens($0.wrapped, context: WrappedKeyRow.context(purpose: $0.purpose, id: $0.id))
         }
@@ -118,16 +117,15 @@ extension Vault {
     }
 
     /// Generates a key for `purpose`, wraps it under the master key and stores it as active.
-    func insertWrappedKey(purpose: String, _ db: Database) throws -> UInt32 {
+    func insertWrappedKey(purpose: String, _ db: any SQLConnection) throws -> UInt32 {
         try checkMasterKeyIsCurrent(db)
         let now = timestamp()
         // The id is part of the wrapping's additional data, so reserve the row first.
-        try db.execute(
-            sql:
-                "INSERT INTO wrapped_keys (purpose, state, wrapped, created_at, wrapped_at) VALUES (?, 'active', x'', ?, ?)",
-            arguments: [purpose, now, now]
-        )
-        let id = UInt32(db.lastInsertedRowID)
+        let id = UInt32(
+            try db.insert(
+                sql:
+                    "INSERT INTO wrapped_keys (purpose, state, wrapped, created_at, wrapped_at) VALUES (?, 'active', ?, ?, ?)",
+                arguments: [purpose, Data(), now, now]))
         let key = Keyring.generateKey()
         let wrapped = keyring.wrap(key, context: WrappedKeyRow.context(purpose: purpose, id: id))
         try db.execute(sql: "UPDATE wrapped_keys SET wrapped = ? WHERE id = ?", arguments: [Data(wrapped.bytes), id])
@@ -140,11 +138,10 @@ extension Vault {
     public func keyStatus() throws -> KeyStatus {
         try read { db in
             let meta = try Dictionary(
-                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM vault_meta").map {
+                uniqueKeysWithValues: db.rows(sql: "SELECT key, value FROM vault_meta").map {
                     (($0["key"] as String), ($0["value"] as String))
                 })
-            let keys = try Row.fetchAll(
-                db,
+            let keys = try db.rows(
                 sql: """
                     SELECT k.id, k.purpose, k.state, k.created_at, k.wrapped_at,
                            (SELECT count(*) FROM secrets s WHERE s.key_id = k.id)
@@ -157,7 +154,7 @@ extension Vault {
                     wrappedAt: $0["wrapped_at"], secretCount: $0["secret_count"])
             }
             return KeyStatus(
-                vaultID: keyring.vaultID.hex, schemaVersion: try Schema.version(of: db),
+                vaultID: keyring.vaultID.hex, schemaVersion: try Schema.version(of: db, table: store.migrationsTable),
                 masterKeyKind: meta["master_key_kind"] ?? "key", keys: keys)
         }
     }
@@ -206,6 +203,11 @@ extension Vault {
 
     // MARK: Data-key rotation
 
+    /// ` AND id NOT IN (?, ...)` with a placeholder per id, nothing for none.
+    private static func notAmong(_ ids: Set<Int64>) -> String {
+        ids.isEmpty ? "" : " AND id NOT IN (" + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
+    }
+
     /// Introduces a new data key: new secrets are sealed under it at once; existing ones move to it
     /// through ``resealBatch(limit:)``. Returns the new key's id.
     @discardableResult
@@ -231,13 +233,11 @@ extension Vault {
     public func resealBatch(limit: Int = 100, skipping: Set<Int64> = []) throws -> ResealProgress {
         try write(catalog: false) { db in
             let active = try activeKeyID(purpose: "data", db)
-            let skipped = String(decoding: try JSONEncoder().encode(skipping.sorted()), as: UTF8.self)
-            let rows = try Row.fetchAll(
-                db,
+            let rows = try db.rows(
                 sql: """
                     SELECT id, owner_kind, owner_id, field, version, sealed FROM secrets
-                    WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?
-                    """, arguments: [active, skipped, limit])
+                    WHERE key_id <> ?\(Self.notAmong(skipping)) ORDER BY id LIMIT ?
+                    """, arguments: SQLArguments([active] + skipping.sorted() + [limit]))
             var progress = ResealProgress(resealed: 0, remaining: 0, unreadable: [])
             for row in rows {
                 let location = SecretLocation(row: row)
@@ -258,8 +258,7 @@ extension Vault {
                 progress.resealed += 1
             }
             // Issued credentials (STS credentials, OAuth tokens) move with the secrets.
-            let issued = try Row.fetchAll(
-                db,
+            let issued = try db.rows(
                 sql: """
                     SELECT id, kind, written_fence, sealed FROM issued_credentials WHERE key_id <> ? ORDER BY id LIMIT ?
                     """, arguments: [active, max(0, limit - rows.count)])
@@ -289,21 +288,19 @@ extension Vault {
                 progress.resealed += 1
             }
             let unreadable = skipping.union(progress.unreadable.map(\.id))
-            let unreadableJSON = String(decoding: try JSONEncoder().encode(unreadable.sorted()), as: UTF8.self)
             progress.remaining =
-                (try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT count(*) FROM secrets WHERE key_id <> ? AND id NOT IN (SELECT value FROM json_each(?))
-                        """, arguments: [active, unreadableJSON]) ?? 0)
-                + (try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active]) ?? 0)
+                (try db.value(
+                    Int.self, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?\(Self.notAmong(unreadable))",
+                    arguments: SQLArguments([active] + unreadable.sorted())) ?? 0)
+                + (try db.value(
+                    Int.self, sql: "SELECT count(*) FROM issued_credentials WHERE key_id <> ?", arguments: [active])
+                    ?? 0)
             // A retired key goes only when nothing at all is sealed under it any more.
             let underOldKeys =
-                (try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
+                (try db.value(Int.self, sql: "SELECT count(*) FROM secrets WHERE key_id <> ?", arguments: [active]) ?? 0)
             if progress.remaining == 0 && underOldKeys == 0 {
-                let retired = try UInt32.fetchAll(
-                    db, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
+                let retired = try db.values(
+                    UInt32.self, sql: "SELECT id FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                 if !retired.isEmpty {
                     try db.execute(sql: "DELETE FROM wrapped_keys WHERE purpose = 'data' AND state = 'retired'")
                     try audit(

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 public import SigilCore
 public import SigilModel
 
@@ -58,7 +57,8 @@ extension Vault {
         var changed: Bool
     }
 
-    func setSecret(_ target: SecretTarget, value: SecretBytes, stage: SecretStage, _ db: Database) throws -> SecretWrite
+    func setSecret(_ target: SecretTarget, value: SecretBytes, stage: SecretStage, _ db: any SQLConnection) throws
+        -> SecretWrite
     {
         if let problem = Names.problem(withFieldName: target.field) {
             throw SigilError(.invalidSecretTarget, "\(target): the field name \(problem)")
@@ -93,7 +93,7 @@ extension Vault {
         let keyID = try activeKeyID(purpose: "data", db)
         let location = SecretLocation(ownerKind: owner.kind, ownerID: owner.id, field: target.field, version: version)
         let sealed = try keyring.seal(value, keyID: keyID, context: location.context)
-        let scope: StatementArguments = [owner.kind, owner.id, target.field]
+        let scope: SQLArguments = [owner.kind, owner.id, target.field]
         switch stage {
         case .current:
             try db.run(
@@ -113,7 +113,7 @@ extension Vault {
         case .previous:
             break
         }
-        try db.run(
+        let insertedID = try db.insert(
             sql: """
                 INSERT INTO secrets (owner_kind, owner_id, field, version, stage, key_id, sealed, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -121,14 +121,14 @@ extension Vault {
             arguments: [
                 owner.kind, owner.id, target.field, version, stage.rawValue, keyID, Data(sealed.bytes), timestamp(),
             ])
-        try authenticateRow(.secrets, id: db.lastInsertedRowID, db)
+        try authenticateRow(.secrets, id: insertedID, db)
         try audit(
             "secret.set", target: target.description, detail: ["version": "\(version)", "stage": stage.rawValue], db)
         return SecretWrite(version: version, changed: true)
     }
 
     /// The value of `target` in `stage`, inside a transaction.
-    func secret(_ target: SecretTarget, stage: SecretStage, _ db: Database) throws -> SecretBytes? {
+    func secret(_ target: SecretTarget, stage: SecretStage, _ db: any SQLConnection) throws -> SecretBytes? {
         guard let owner = try ownerRow(target.owner, db, createAuthorization: false) else { return nil }
         guard
             let row = try db.row(
@@ -142,7 +142,7 @@ extension Vault {
         return try openSecret(row, db)
     }
 
-    func openSecret(_ row: Row, _ db: Database) throws -> SecretBytes {
+    func openSecret(_ row: SQLRow, _ db: any SQLConnection) throws -> SecretBytes {
         let location = SecretLocation(row: row)
         let blob: SealedBlob
         do {
@@ -154,9 +154,8 @@ extension Vault {
         return try keyring.open(blob, context: location.context)
     }
 
-    func secretStatuses(ownerKind: String, ownerID: Int64, _ db: Database) throws -> [SecretStatus] {
-        let rows = try Row.fetchAll(
-            db,
+    func secretStatuses(ownerKind: String, ownerID: Int64, _ db: any SQLConnection) throws -> [SecretStatus] {
+        let rows = try db.rows(
             sql: """
                 SELECT field, version, stage, created_at, key_id FROM secrets
                 WHERE owner_kind = ? AND owner_id = ? ORDER BY field, version DESC
@@ -177,8 +176,9 @@ extension Vault {
 
     /// The row that owns secrets of `owner`: `nil` when it does not exist. For a per-user
     /// principal, the user's authorization is created when `createAuthorization` is set.
-    func ownerRow(_ owner: SecretOwner, _ db: Database, createAuthorization: Bool) throws -> (kind: String, id: Int64)?
-    {
+    func ownerRow(_ owner: SecretOwner, _ db: any SQLConnection, createAuthorization: Bool) throws -> (
+        kind: String, id: Int64
+    )? {
         switch owner {
         case .principal(let reference):
             guard let principal = try principalRow(reference, db) else { return nil }
@@ -208,11 +208,10 @@ extension Vault {
             }
             guard createAuthorization else { return nil }
             let now = timestamp()
-            try db.run(
+            let id = try db.insert(
                 sql: """
                     INSERT INTO user_authorizations (principal_id, user_id, status, created_at, updated_at) VALUES (?, ?, 'authorized', ?, ?)
                     """, arguments: [principal.id, userID, now, now])
-            let id = db.lastInsertedRowID
             try authenticateRow(.userAuthorizations, id: id, db)
             try audit(
                 "authorization.create", target: ItemRef.authorization(reference, user: user).description, detail: [:],
@@ -221,7 +220,7 @@ extension Vault {
         }
     }
 
-    func principalRow(_ reference: PrincipalRef, _ db: Database) throws -> (id: Int64, type: String)? {
+    func principalRow(_ reference: PrincipalRef, _ db: any SQLConnection) throws -> (id: Int64, type: String)? {
         try db.row(
             sql: """
                 SELECT p.id, p.type FROM principals p JOIN external_credentials e ON e.id = p.external_credential_id

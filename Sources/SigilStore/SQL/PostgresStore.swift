@@ -1,0 +1,368 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+public import SigilCore
+import SigilModel
+import Synchronization
+
+/// The vault in a PostgreSQL database that several Sigil processes (replicas) share, through
+/// PostgresNIO.
+///
+/// The store's callers are synchronous (as GRDB is); each statement waits for PostgresNIO's future
+/// on a thread of its own. PostgresNIO's event loop is a thread of this store's own, never one that
+/// runs the vault's callers, so the wait cannot block the loop it waits for.
+///
+/// - Write transactions are serialized across every replica, as SQLite serializes writers: each
+///   takes one transaction-scoped advisory lock first (waiting up to 15 seconds, as SQLite's busy
+///   timeout does), so the audit chain grows one entry at a time and a read-then-write never
+///   races another replica. Each also sends `NOTIFY sigil_vault`, delivered after its commit.
+/// - Reads run in `REPEATABLE READ READ ONLY` transactions: one consistent snapshot, as SQLite's
+///   WAL readers have.
+/// - The change counter (the catalog cache's `data_version`) counts the notifications a
+///   listening connection receives; while that connection is down, every call returns a new value,
+///   so caches read again instead of trusting a stale copy.
+final class PostgresStore: SQLStore {
+    let url: PostgresURL
+    var location: String { url.redacted }
+    var migrationsTable: String { "schema_migrations" }
+    var dialect: SQLDialect { PostgresSession.dialect }
+    var migrations: [(identifier: String, sql: String)] { EmbeddedSchema.postgres.map { ($0.identifier, $0.sql) } }
+
+    /// One event-loop thread for every PostgreSQL store of the process.
+    private static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// Statements and their arguments (sealed blobs) must never reach logs.
+    private static let logger = Logger(label: "sigil.vault.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// The key of the advisory lock that serializes write transactions ("sigil" and 1).
+    static let writeLockKey: Int64 = 0x7369_6769_6c00_0001
+    /// Connections kept open between transactions.
+    private static let idleLimit = 8
+
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let nextID = Atomic<Int>(1)
+    private let listener = Mutex<Listener>(Listener())
+    private let notifications = NotificationCount()
+    private let tlsContext: NIOSSLContext?
+
+    private struct Listener {
+        var connection: PostgresConnection?
+        /// Moves on every call while no listener is connected.
+        var disconnectedTicks: Int64 = 0
+    }
+
+    init(url: PostgresURL) throws {
+        self.url = url
+        switch url.tls {
+        case .disable: tlsContext = nil
+        case .require:
+            do {
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.minimumTLSVersion = .tlsv12
+                tlsContext = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw SigilError(.storage, "vault \(url.redacted): cannot set up TLS: \(error)")
+            }
+        }
+        // Fail at open, with a clear message, when the database cannot be reached.
+        let connection = try connect()
+        release(connection)
+    }
+
+    deinit {
+        for connection in idle.withLock({ $0 }) { close(connection) }
+        if let connection = listener.withLock({ $0.connection }) { close(connection) }
+    }
+
+    // MARK: Transactions
+
+    func write<T>(rollback: Bool, _ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction(
+            begin: [
+                "BEGIN ISOLATION LEVEL READ COMMITTED", "SET LOCAL lock_timeout = '15s'",
+                "SELECT pg_advisory_xact_lock(\(Self.writeLockKey))",
+            ],
+            end: rollback ? "ROLLBACK" : "COMMIT", notify: !rollback, body)
+    }
+
+    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], end: "COMMIT", notify: false, body)
+    }
+
+    private func transaction<T>(
+        begin: [String], end: String, notify: Bool, _ body: (any SQLConnection) throws -> T
+    ) throws -> T {
+        var connection = try checkOut()
+        let session = PostgresSession(connection: connection, store: self)
+        do {
+            try session.simple(begin[0])
+        } catch  where connection.isClosed || Self.isConnectionLoss(error) {
+            // A kept connection the server dropped (a restart): nothing ran yet; try a new one once.
+            close(connection)
+            connection = try connect()
+            session.connection = connection
+            try session.simple(begin[0])
+        }
+        do {
+            for statement in begin.dropFirst() { try session.simple(statement) }
+            let result = try body(session)
+            if notify { try session.simple("NOTIFY sigil_vault") }
+            try session.simple(end)
+            release(connection)
+            return result
+        } catch {
+            if !connection.isClosed, (try? session.simple("ROLLBACK")) != nil {
+                release(connection)
+            } else {
+                close(connection)
+            }
+            throw error
+        }
+    }
+
+    func changeCounter() throws -> Int64 {
+        listener.withLock { listener in
+            if let connection = listener.connection, !connection.isClosed {
+                return notifications.value.load(ordering: .acquiring)
+            }
+            listener.connection = nil
+            listener.disconnectedTicks += 1
+            // A value no earlier call returned: while disconnected, nothing is known unchanged.
+            let ticks = -listener.disconnectedTicks
+            do {
+                let connection = try connect()
+                connection.addListener(channel: "sigil_vault") { [notifications] _, _ in
+                    notifications.value.add(1, ordering: .releasing)
+                }
+                _ = try wait { connection.simpleQuery("LISTEN sigil_vault") }
+                listener.connection = connection
+                // Anything committed before LISTEN took effect is unseen: count it as a change.
+                notifications.value.add(1, ordering: .releasing)
+                return notifications.value.load(ordering: .acquiring)
+            } catch {
+                return ticks
+            }
+        }
+    }
+
+    func ping() throws {
+        _ = try read { db in try db.value(Int64.self, sql: "SELECT 1") }
+    }
+
+    /// Drops what a failed `create` made: the tables, functions and migrations table of this
+    /// engine's migrations (the database held no vault before).
+    func dropEverything() {
+        let sql = migrations.map(\.sql).joined(separator: "\n")
+        func names(_ pattern: String) -> [String] {
+            let regex = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+            return regex.matches(in: sql, range: NSRange(sql.startIndex..., in: sql)).compactMap {
+                Range($0.range(at: 1), in: sql).map { String(sql[$0]) }
+            }
+        }
+        var statements = names(#"CREATE TABLE (?:IF NOT EXISTS )?(\w+)"#).map { "DROP TABLE IF EXISTS \($0) CASCADE" }
+        statements += names(#"CREATE (?:OR REPLACE )?FUNCTION (\w+)"#).map { "DROP FUNCTION IF EXISTS \($0) CASCADE" }
+        statements.append("DROP TABLE IF EXISTS \(migrationsTable)")
+        guard let connection = try? connect() else { return }
+        _ = try? wait { connection.simpleQuery(statements.joined(separator: "; ")) }
+        close(connection)
+    }
+
+    // MARK: Connections
+
+    private func checkOut() throws -> PostgresConnection {
+        while let connection = idle.withLock({ $0.popLast() }) {
+            if !connection.isClosed { return connection }
+        }
+        return try connect()
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        let kept = idle.withLock { idle in
+            guard idle.count < Self.idleLimit, !connection.isClosed else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { close(connection) }
+    }
+
+    private func close(_ connection: PostgresConnection) {
+        let _: EventLoopFuture<Void> = connection.close()
+    }
+
+    private func connect() throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+            tls: tlsContext.map { .require($0) } ?? .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        do {
+            return try PostgresConnection.connect(
+                on: Self.eventLoops.next(), configuration: configuration, id: id, logger: Self.logger
+            ).wait()
+        } catch {
+            throw storageError(error, connecting: true)
+        }
+    }
+
+    func wait<T: Sendable>(_ operation: () -> EventLoopFuture<T>) throws -> T {
+        do {
+            return try operation().wait()
+        } catch {
+            throw storageError(error, connecting: false)
+        }
+    }
+
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if let error = error as? SigilError { return error.code == .storageUnavailable }
+        guard let error = error as? PSQLError else { return false }
+        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(
+            error.code)
+    }
+
+    /// A PostgreSQL failure as an error that names the vault (without its password) and says what
+    /// happened. Only the server's message and SQLSTATE are shown: never statement arguments,
+    /// and not the server's detail field, which may quote a row's values.
+    func storageError(_ error: any Error, connecting: Bool) -> SigilError {
+        if let error = error as? SigilError { return error }
+        guard let error = error as? PSQLError else {
+            return SigilError(.storageUnavailable, "vault \(location): cannot reach PostgreSQL (\(type(of: error)))")
+        }
+        if let info = error.serverInfo {
+            let state = info[.sqlState] ?? ""
+            let message = (info[.message] ?? "error").sanitizedForMessage
+            let meaning: String? =
+                switch state {
+                case "55P03": "another replica kept the vault locked for more than 15 seconds"
+                case "28P01", "28000": "PostgreSQL refused the vault URL's user or password"
+                case "3D000": "the database does not exist; create it first (createdb)"
+                case "42P01": "a table is missing: this database is not a Sigil vault, or was changed by hand"
+                case "40001", "40P01": "a concurrent change conflicted with this one; try again"
+                case "53100": "the database server's disk is full"
+                default: state.hasPrefix("08") || state.hasPrefix("57P") ? "the connection to PostgreSQL was lost" : nil
+                }
+            let text = "PostgreSQL \(state): \(message)"
+            let code: SigilError.Code = state.hasPrefix("08") || state.hasPrefix("57P") ? .storageUnavailable : .storage
+            return SigilError(code, "vault \(location): " + (meaning.map { "\($0) (\(text))" } ?? text))
+        }
+        let what =
+            connecting
+            ? "cannot connect to PostgreSQL at \(url.host):\(url.port)" : "the connection to PostgreSQL was lost"
+        return SigilError(.storageUnavailable, "vault \(location): \(what) (\(error.code))")
+    }
+}
+
+/// The notifications a listening connection received (shared with its handler).
+private final class NotificationCount: Sendable {
+    let value = Atomic<Int64>(0)
+}
+
+/// One checked-out connection inside a ``PostgresStore`` transaction.
+final class PostgresSession: SQLConnection {
+    var connection: PostgresConnection
+    let store: PostgresStore
+    private(set) var changesCount = 0
+
+    init(connection: PostgresConnection, store: PostgresStore) {
+        self.connection = connection
+        self.store = store
+    }
+
+    static let dialect = SQLDialect(jsonText: { column, key in "(\(column)::jsonb ->> '\(key)')" })
+    var dialect: SQLDialect { Self.dialect }
+
+    func simple(_ sql: String) throws {
+        let connection = connection
+        _ = try store.wait { connection.simpleQuery(sql) }
+    }
+
+    func execute(sql: String, arguments: SQLArguments) throws {
+        _ = try rows(sql: sql, arguments: arguments)
+    }
+
+    func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        var binds = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let number): binds.append(number)
+            case .real(let number): binds.append(number)
+            case .text(let text): binds.append(text)
+            case .blob(let data): binds.append(ByteBuffer(bytes: data))
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: binds)
+        let connection = connection
+        let result = try store.wait { connection.query(query, logger: Self.logger) }
+        changesCount = result.metadata.rows ?? 0
+        return try result.rows.map { row in
+            var columns: [String] = []
+            var values: [SQLValue] = []
+            for cell in row {
+                columns.append(cell.columnName)
+                values.append(try Self.value(of: cell))
+            }
+            return SQLRow(columns: columns, values: values)
+        }
+    }
+
+    func executeScript(_ sql: String) throws {
+        try simple(sql)
+    }
+
+    func tableExists(_ name: String) throws -> Bool {
+        try value(
+            Int64.self,
+            sql:
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+            arguments: [name]) ?? 0 > 0
+    }
+
+    private static let logger = Logger(label: "sigil.vault.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// `sql` with its `?` placeholders (outside quoted text and identifiers) numbered `$1`, `$2`, ...
+    static func numberedPlaceholders(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 8)
+        var number = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+                output.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                output.append(character)
+            } else if character == "?" {
+                number += 1
+                output += "$\(number)"
+            } else {
+                output.append(character)
+            }
+        }
+        return output
+    }
+
+    /// A cell as one of the five values both engines store.
+    static func value(of cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .float8, .float4: return .real(try cell.decode(Double.self))
+        case .numeric:
+            // sum() of BIGINTs: an integer when it is one.
+            let text = try cell.decode(String.self)
+            return Int64(text).map(SQLValue.integer) ?? .real(Double(text) ?? 0)
+        case .bytea: return .blob(try cell.decode(Data.self))
+        case .void: return .null
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+extension SigilError.Code {
+    /// The vault's database cannot be reached now (PostgreSQL down or unreachable); the service
+    /// stops answering `/readyz` and tries again.
+    public static let storageUnavailable = Self("storage-unavailable")
+}
