@@ -232,6 +232,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What tests of several targets share: the stores a vault test runs on.
+        .target(
+            name: "SigilTestSupport",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/SigilTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "SigilCoreTests",
             dependencies: ["SigilCore"],
@@ -245,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "SigilStoreTests",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore",
+                "SigilCore", "SigilModel", "SigilStore", "SigilTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -262,7 +269,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SigilTokensTests",
-            dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens"],
+            dependencies: ["SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -273,7 +280,7 @@ let package = Package(
         .testTarget(
             name: "SigilServiceTests",
             dependencies: [
-                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilService",
+                "SigilCore", "SigilModel", "SigilStore", "SigilConfig", "SigilService", "SigilTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Audit chain")
 struct AuditTests {
-    func vaultWithHistory() throws -> Vault {
-        let (vault, _, _) = try makeVault()
+    func vaultWithHistory(_ store: TestStore) throws -> Vault {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest())
         try vault.setSecret(apiKeyTarget, value: SecretBytes(utf8: "second"))
         try vault.delete(.user("alice"))
@@ -16,12 +16,12 @@ struct AuditTests {
     }
 
     func raw(_ vault: Vault, _ sql: String) throws {
-        try DatabaseQueue(path: vault.path).write { try $0.execute(sql: sql) }
+        try TestStore.raw(vault.path, sql)
     }
 
-    @Test("every change is recorded, with who and what, and no secret value")
-    func recorded() throws {
-        let vault = try vaultWithHistory()
+    @Test("every change is recorded, with who and what, and no secret value", arguments: TestStore.all)
+    func recorded(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
         let entries = try vault.auditEntries(limit: 1000)
         #expect(entries.first?.action == "vault.create")
         #expect(
@@ -37,18 +37,18 @@ struct AuditTests {
         #expect(result.valid && result.entries == entries.count && result.headSeq == Int64(entries.count))
     }
 
-    @Test("an edited entry is detected")
-    func edited() throws {
-        let vault = try vaultWithHistory()
+    @Test("an edited entry is detected", arguments: TestStore.all)
+    func edited(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
         try raw(vault, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
         let result = try vault.verifyAudit()
         #expect(!result.valid)
         #expect(result.problems == ["entry 3 was altered or moved"])
     }
 
-    @Test("a removed entry is detected")
-    func removed() throws {
-        let vault = try vaultWithHistory()
+    @Test("a removed entry is detected", arguments: TestStore.all)
+    func removed(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
         try raw(vault, "DELETE FROM audit_log WHERE seq = 4")
         let result = try vault.verifyAudit()
         #expect(!result.valid)
@@ -56,9 +56,9 @@ struct AuditTests {
         #expect(result.problems.contains { $0.contains("entry 5 does not follow") })
     }
 
-    @Test("reordered entries are detected, even with their sequence numbers swapped back")
-    func reordered() throws {
-        let vault = try vaultWithHistory()
+    @Test("reordered entries are detected, even with their sequence numbers swapped back", arguments: TestStore.all)
+    func reordered(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
         try raw(
             vault,
             """
@@ -70,14 +70,14 @@ struct AuditTests {
         #expect(result.problems.contains("entry 5 was altered or moved"))
     }
 
-    @Test("an entry forged without the audit key is detected")
-    func forged() throws {
-        let vault = try vaultWithHistory()
+    @Test("an entry forged without the audit key is detected", arguments: TestStore.all)
+    func forged(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
         try raw(
             vault,
             """
             INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac)
-            SELECT seq + 1, at, 'mallory', 'delete', 'evidence', '{}', key_id, mac, randomblob(32) FROM audit_log ORDER BY seq DESC LIMIT 1
+            SELECT seq + 1, at, 'mallory', 'delete', 'evidence', '{}', key_id, mac, prev_mac FROM audit_log ORDER BY seq DESC LIMIT 1
             """)
         let result = try vault.verifyAudit()
         #expect(result.problems.count == 1 && result.problems[0].hasSuffix("was altered or moved"))

@@ -190,8 +190,8 @@ struct CatalogAuthenticationTests {
     /// A vault with every kind of row: two external credentials, three principals, two named
     /// credentials (one with a client certificate, a CA bundle and a pin), users, groups, grants to
     /// a user and a group, a user's authorization with its secret, and a secret with two versions.
-    static func richVault() throws -> (MasterKey, String) {
-        let (vault, key, path) = try makeVault()
+    static func richVault(_ store: TestStore = .sqlite) throws -> (MasterKey, String) {
+        let (vault, key, path) = try makeVault(store)
         var request = exampleRequest(apiKey: "first")
         request.catalog = request.catalog.merging(
             Catalog(
@@ -240,12 +240,12 @@ struct CatalogAuthenticationTests {
     }
 
     static func raw(_ path: String, _ sql: String) throws {
-        try DatabaseQueue(path: path).write { try $0.execute(sql: sql) }
+        try TestStore.raw(path, sql)
     }
 
-    @Test("an untouched vault authenticates, and its check lists nothing")
-    func untouched() throws {
-        let (key, path) = try Self.richVault()
+    @Test("an untouched vault authenticates, and its check lists nothing", arguments: TestStore.all)
+    func untouched(store: TestStore) throws {
+        let (key, path) = try Self.richVault(store)
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         #expect(try vault.verifyCatalog().isEmpty)
         #expect(try vault.verifyAudit().valid)
@@ -254,9 +254,9 @@ struct CatalogAuthenticationTests {
 
     @Test(
         "each change made without the key is refused at load, naming the item, and reported by the audit check",
-        arguments: edits)
-    func refused(_ edit: Edit) throws {
-        let (key, path) = try Self.richVault()
+        arguments: edits, TestStore.all)
+    func refused(_ edit: Edit, store: TestStore) throws {
+        let (key, path) = try Self.richVault(store)
         try Self.raw(path, edit.sql)
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         let error = #expect(throws: SigilError.self) { try vault.snapshot() }
@@ -277,9 +277,9 @@ struct CatalogAuthenticationTests {
         #expect(throws: SigilError.self) { try Vault.open(at: path, key: .key(key), actor: "test").snapshot() }
     }
 
-    @Test("a secret whose stage was swapped is refused when read on its own")
-    func stageSwapOnRead() throws {
-        let (key, path) = try Self.richVault()
+    @Test("a secret whose stage was swapped is refused when read on its own", arguments: TestStore.all)
+    func stageSwapOnRead(store: TestStore) throws {
+        let (key, path) = try Self.richVault(store)
         try Self.raw(path, Self.swapStages)
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         let error = #expect(throws: SigilError.self) { try vault.secret(apiKeyTarget) }
@@ -289,9 +289,11 @@ struct CatalogAuthenticationTests {
             "\(error?.reason ?? "")")
     }
 
-    @Test("the operator's own apply of an edited item mends it; accept-catalog vouches for the rest")
-    func repair() throws {
-        let (key, path) = try Self.richVault()
+    @Test(
+        "the operator's own apply of an edited item mends it; accept-catalog vouches for the rest",
+        arguments: TestStore.all)
+    func repair(store: TestStore) throws {
+        let (key, path) = try Self.richVault(store)
         try Self.raw(path, "UPDATE named_credentials SET url = 'https://evil.example/v1' WHERE name = 'Billing'")
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         #expect(throws: SigilError.self) { try vault.snapshot() }
@@ -313,9 +315,9 @@ struct CatalogAuthenticationTests {
                 for: PrincipalRef(externalCredential: "Billing", principal: "backup")) == nil)
     }
 
-    @Test("an issued credential moved to another user is refused")
-    func issuedCredentialMoved() throws {
-        let (key, path) = try Self.richVault()
+    @Test("an issued credential moved to another user is refused", arguments: TestStore.all)
+    func issuedCredentialMoved(store: TestStore) throws {
+        let (key, path) = try Self.richVault(store)
         let vault = try Vault.open(at: path, key: .key(key), actor: "test")
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
         let aliceKey = IssuedCredentialKey(principal: calendar, user: "alice")

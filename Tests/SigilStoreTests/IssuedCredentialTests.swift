@@ -18,8 +18,8 @@ struct IssuedCredentialTests {
     let clock = TestClock()
     let key = IssuedCredentialKey(principal: billingRef, user: nil)
 
-    func vault() throws -> (Vault, String) {
-        let path = temporaryDirectory() + "/vault.db"
+    func vault(_ store: TestStore) throws -> (Vault, String) {
+        let path = try store.newVaultLocation(in: temporaryDirectory())
         let vault = try Vault.create(
             at: path, key: .key(MasterKey.generate()), actor: "test", clock: { [clock] in clock.date })
         try vault.apply(exampleRequest())
@@ -41,9 +41,11 @@ struct IssuedCredentialTests {
         return lease
     }
 
-    @Test("a stored value reads back under the same kind and parameters only, and is sealed on disk")
-    func roundTrip() throws {
-        let (vault, path) = try vault()
+    @Test(
+        "a stored value reads back under the same kind and parameters only, and is sealed on disk",
+        arguments: TestStore.all)
+    func roundTrip(store: TestStore) throws {
+        let (vault, path) = try vault(store)
         #expect(try vault.issuedCredential(key, kind: .oauth2, parametersDigest: "d1") == nil)
         let lease = try lease(vault, holder: "a")
         #expect(try vault.storeIssuedCredential(credential("token-value-7f3a9c"), parametersDigest: "d1", under: lease))
@@ -60,9 +62,11 @@ struct IssuedCredentialTests {
         #expect(try vault.auditEntries().contains { $0.action == "issued.store" })
     }
 
-    @Test("one refresher at a time; a refresher whose lease lapsed cannot overwrite the newer value")
-    func fencing() throws {
-        let (vault, _) = try vault()
+    @Test(
+        "one refresher at a time; a refresher whose lease lapsed cannot overwrite the newer value",
+        arguments: TestStore.all)
+    func fencing(store: TestStore) throws {
+        let (vault, _) = try vault(store)
         let slow = try lease(vault, holder: "slow")
         guard
             case .held(let until, let fence, let holder) = try vault.acquireRefreshLease(
@@ -99,9 +103,9 @@ struct IssuedCredentialTests {
         _ = try lease(vault, holder: "next")
     }
 
-    @Test("a failed refresh records its error and frees the lease")
-    func failure() throws {
-        let (vault, _) = try vault()
+    @Test("a failed refresh records its error and frees the lease", arguments: TestStore.all)
+    func failure(store: TestStore) throws {
+        let (vault, _) = try vault(store)
         let first = try lease(vault, holder: "a")
         try vault.releaseRefreshLease(first, error: "HTTP 400, invalid_grant")
         let status = try #require(try vault.issuedCredentialStatuses().first)
@@ -110,9 +114,9 @@ struct IssuedCredentialTests {
         _ = try lease(vault, holder: "b")
     }
 
-    @Test("rotating the data key re-seals issued credentials too")
-    func reseal() throws {
-        let (vault, _) = try vault()
+    @Test("rotating the data key re-seals issued credentials too", arguments: TestStore.all)
+    func reseal(store: TestStore) throws {
+        let (vault, _) = try vault(store)
         #expect(
             try vault.storeIssuedCredential(
                 credential("survives"), parametersDigest: "d", under: try lease(vault, holder: "a")))
@@ -126,9 +130,11 @@ struct IssuedCredentialTests {
                 == SecretBytes(utf8: "survives"))
     }
 
-    @Test("a user's issued credential goes with their authorization; the fields encoding round-trips")
-    func perUser() throws {
-        let (vault, _) = try vault()
+    @Test(
+        "a user's issued credential goes with their authorization; the fields encoding round-trips",
+        arguments: TestStore.all)
+    func perUser(store: TestStore) throws {
+        let (vault, _) = try vault(store)
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
         try vault.setSecret(
             SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password"),

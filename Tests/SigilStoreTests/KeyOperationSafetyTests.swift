@@ -9,9 +9,11 @@ import Testing
 /// leave the vault unopenable or a value lost, and none may block the operator's repair.
 @Suite("Key operations are safe together, and corrupted values do not block them")
 struct KeyOperationSafetyTests {
-    @Test("a handle whose master key another handle replaced cannot wrap a key under the old one")
-    func staleMasterKey() throws {
-        let (first, oldKey, path) = try makeVault()
+    @Test(
+        "a handle whose master key another handle replaced cannot wrap a key under the old one",
+        arguments: TestStore.all)
+    func staleMasterKey(store: TestStore) throws {
+        let (first, oldKey, path) = try makeVault(store)
         try first.apply(exampleRequest())
         let second = try Vault.open(at: path, key: .key(oldKey), actor: "second")
         let newKey = MasterKey.generate()
@@ -71,11 +73,13 @@ struct KeyOperationSafetyTests {
             "\(error?.reason ?? "")")
     }
 
-    @Test("the key-operation lock makes a second holder wait, and a timeout says why")
-    func lock() throws {
-        let path = temporaryDirectory() + "/vault.db"
+    @Test("the key-operation lock makes a second holder wait, and a timeout says why", arguments: TestStore.all)
+    func lock(store: TestStore) throws {
+        let path = try store.newVaultLocation(in: temporaryDirectory())
+        if store == .postgres { try makeVaultAt(path) }
         let inside = try KeyOperationLock.withLock(vaultPath: path) {
-            // flock is per open file description: a second descriptor in this process waits too.
+            // flock is per open file description, an advisory lock per connection: a second
+            // holder in this process waits too.
             let error = #expect(throws: SigilError.self) {
                 try KeyOperationLock.withLock(vaultPath: path, timeout: 0.2) {}
             }
@@ -84,6 +88,7 @@ struct KeyOperationSafetyTests {
         }
         #expect(inside)
         try KeyOperationLock.withLock(vaultPath: path, timeout: 0.2) {}
+        guard store == .sqlite else { return }
         let mode =
             try FileManager.default.attributesOfItem(atPath: KeyOperationLock.path(forVault: path))[.posixPermissions]
             as? Int
@@ -134,4 +139,9 @@ struct KeyOperationSafetyTests {
         #expect(try !vault.keyStatus().keys.contains { oldKeys.contains($0.id) })
         #expect(try vault.verifyAudit().valid)
     }
+}
+
+/// Creates a vault at `location` (a lock on PostgreSQL needs the database to exist; it need not hold a vault).
+private func makeVaultAt(_ location: String) throws {
+    _ = try Vault.create(at: location, key: .key(.generate()), actor: "test")
 }

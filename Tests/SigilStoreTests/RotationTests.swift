@@ -8,8 +8,8 @@ import Testing
 struct RotationTests {
     static let owner = SecretOwner.principal(billingRef)
 
-    static func vault() throws -> Vault {
-        let (vault, _, _) = try makeVault()
+    static func vault(_ store: TestStore) throws -> Vault {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest(apiKey: "old-key"))
         return vault
     }
@@ -18,9 +18,11 @@ struct RotationTests {
         try vault.secret(apiKeyTarget, stage: stage)?.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
-    @Test("start, test, finish: pending becomes current, current previous; each step twice changes nothing")
-    func forward() throws {
-        let vault = try Self.vault()
+    @Test(
+        "start, test, finish: pending becomes current, current previous; each step twice changes nothing",
+        arguments: TestStore.all)
+    func forward(store: TestStore) throws {
+        let vault = try Self.vault(store)
         #expect(try vault.rotation(of: Self.owner) == nil)
         #expect(
             try vault.startRotation(Self.owner, values: ["apiKey": SecretBytes(utf8: "new-key")], rotator: "supplied"))
@@ -70,9 +72,11 @@ struct RotationTests {
         #expect(try vault.verifyCatalog().isEmpty)
     }
 
-    @Test("roll back before finish drops pending; after finish previous is current again; a new rotation follows")
-    func rollBack() throws {
-        let vault = try Self.vault()
+    @Test(
+        "roll back before finish drops pending; after finish previous is current again; a new rotation follows",
+        arguments: TestStore.all)
+    func rollBack(store: TestStore) throws {
+        let vault = try Self.vault(store)
         try vault.startRotation(Self.owner, values: ["apiKey": SecretBytes(utf8: "bad-key")], rotator: "supplied")
         #expect(try vault.rollBackRotation(Self.owner))
         #expect(try Self.value(vault, .pending) == nil)
@@ -90,18 +94,20 @@ struct RotationTests {
         #expect(try vault.verifyCatalog().isEmpty)
     }
 
-    @Test("a rotation goes with its owner")
-    func deletedOwner() throws {
-        let vault = try Self.vault()
+    @Test("a rotation goes with its owner", arguments: TestStore.all)
+    func deletedOwner(store: TestStore) throws {
+        let vault = try Self.vault(store)
         try vault.startRotation(Self.owner, values: ["apiKey": SecretBytes(utf8: "new-key")], rotator: "supplied")
         try vault.delete(.principal(billingRef))
         #expect(try vault.verifyCatalog().isEmpty)
         #expect(throws: Never.self) { try vault.snapshot() }
     }
 
-    @Test("the rotation lease: one holder at a time; a holder whose lease was taken over takes no step")
-    func rotationLease() throws {
-        let (vault, _, _) = try makeVault()
+    @Test(
+        "the rotation lease: one holder at a time; a holder whose lease was taken over takes no step",
+        arguments: TestStore.all)
+    func rotationLease(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest(apiKey: "lease-value-1"))
         let owner = apiKeyTarget.owner
         let first = try #require(try vault.acquireRotationLease(owner, holder: "first", duration: 600).lease)

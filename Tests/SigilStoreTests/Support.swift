@@ -2,6 +2,7 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilStore
+@_exported import SigilTestSupport
 
 /// A fresh folder under the system's temporary directory.
 func temporaryDirectory() -> String {
@@ -10,9 +11,11 @@ func temporaryDirectory() -> String {
     return path
 }
 
-/// A new vault in a fresh folder, with its key.
-func makeVault(name: String = "vault.db") throws -> (vault: Vault, key: MasterKey, path: String) {
-    let path = temporaryDirectory() + "/" + name
+/// A new vault on `store` (a file in a fresh folder, or a new PostgreSQL database), with its key.
+func makeVault(_ store: TestStore = .sqlite, name: String = "vault.db") throws -> (
+    vault: Vault, key: MasterKey, path: String
+) {
+    let path = try store.newVaultLocation(in: temporaryDirectory(), name: name)
     let key = MasterKey.generate()
     return (try Vault.create(at: path, key: .key(key), actor: "test"), key, path)
 }

@@ -19,6 +19,37 @@ struct VaultTests {
         #expect(error?.code == .vaultExists)
     }
 
+    @Test(
+        "on PostgreSQL: a created vault opens with its key; a second create, a wrong key, a bad URL and an unreachable server are clear errors"
+    )
+    func postgresCreateAndOpen() throws {
+        guard TestStore.all.contains(.postgres) else { return }
+        let (vault, key, url) = try makeVault(.postgres)
+        try vault.apply(exampleRequest())
+        let reopened = try Vault.open(at: url, key: .key(key), actor: "test")
+        #expect(reopened.keyring.vaultID == vault.keyring.vaultID)
+        #expect(try reopened.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
+        let again = #expect(throws: SigilError.self) { try Vault.create(at: url, key: .key(key), actor: "test") }
+        #expect(again?.code == .vaultExists)
+        let wrong = #expect(throws: SigilError.self) { try Vault.open(at: url, key: .key(.generate()), actor: "test") }
+        #expect(wrong?.code == .wrongMasterKey)
+        let empty = #expect(throws: SigilError.self) {
+            try Vault.open(at: try TestStore.createDatabase(), key: .key(key), actor: "test")
+        }
+        #expect(empty?.code == .notAVault)
+        // A password in the URL never reaches a message; nothing listens on port 9 of loopback.
+        let down = #expect(throws: SigilError.self) {
+            try Vault.open(at: "postgres://sigil:hunter2-secret@127.0.0.1:9/sigil", key: .key(key), actor: "test")
+        }
+        #expect(down?.code == .storageUnavailable)
+        #expect(down?.reason.contains("hunter2") == false)
+        #expect(down?.reason.contains("postgres://sigil:***@127.0.0.1:9/sigil") == true)
+        let plain = #expect(throws: SigilError.self) {
+            try Vault.open(at: "postgres://sigil@db.example:5432/sigil?sslmode=disable", key: .key(key), actor: "test")
+        }
+        #expect(plain?.code == .invalidVaultURL)
+    }
+
     @Test("a wrong key, a missing file and a non-vault are clear errors that change nothing")
     func openFailures() throws {
         let (vault, _, path) = try makeVault()
@@ -67,9 +98,9 @@ struct VaultTests {
         #expect(try vault.keyStatus().masterKeyKind == "passphrase")
     }
 
-    @Test("apply creates, is idempotent, and reports updates field by field")
-    func applyIdempotent() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("apply creates, is idempotent, and reports updates field by field", arguments: TestStore.all)
+    func applyIdempotent(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         let first = try vault.apply(exampleRequest())
         #expect(first.changes.allSatisfy { $0.action == .create })
         #expect(try vault.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
@@ -95,9 +126,9 @@ struct VaultTests {
         #expect(try vault.secret(apiKeyTarget, stage: .previous) == SecretBytes(utf8: "billing-secret-1"))
     }
 
-    @Test("apply is all or nothing")
-    func allOrNothing() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("apply is all or nothing", arguments: TestStore.all)
+    func allOrNothing(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest())
         let catalogBefore = try vault.catalog()
         let auditBefore = try vault.auditEntries(limit: 1000)
@@ -126,18 +157,18 @@ struct VaultTests {
         #expect(try vault.secret(apiKeyTarget) == SecretBytes(utf8: "billing-secret-1"))
     }
 
-    @Test("a dry run reports and writes nothing")
-    func dryRun() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("a dry run reports and writes nothing", arguments: TestStore.all)
+    func dryRun(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         let report = try vault.apply(exampleRequest(), dryRun: true)
         #expect(report.dryRun && report.changedAnything)
         #expect(try vault.catalog() == Catalog())
         #expect(try vault.secret(apiKeyTarget) == nil)
     }
 
-    @Test("secret versions: current, previous and pending; the oldest is deleted")
-    func versions() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("secret versions: current, previous and pending; the oldest is deleted", arguments: TestStore.all)
+    func versions(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest(apiKey: "v1"))
         #expect(try vault.setSecret(apiKeyTarget, value: SecretBytes(utf8: "v2")) == 2)
         #expect(try vault.setSecret(apiKeyTarget, value: SecretBytes(utf8: "v2")) == 2)
@@ -153,9 +184,9 @@ struct VaultTests {
         #expect(empty?.reason.contains("empty") == true)
     }
 
-    @Test("per-user secrets live on the user's authorization of a per-user principal")
-    func perUser() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("per-user secrets live on the user's authorization of a per-user principal", arguments: TestStore.all)
+    func perUser(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest())
         let calendar = PrincipalRef(externalCredential: "Calendar", principal: "per-user")
         let target = SecretTarget(owner: .authorization(calendar, user: "alice"), field: "password")
@@ -182,9 +213,9 @@ struct VaultTests {
         #expect(try secretRowCount(vault) == 1)
     }
 
-    @Test("delete removes what an item owns and refuses to break references")
-    func delete() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("delete removes what an item owns and refuses to break references", arguments: TestStore.all)
+    func delete(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest())
         let used = #expect(throws: SigilError.self) { try vault.delete(.externalCredential("Billing")) }
         #expect(used?.reason.contains("used by named credential Billing") == true)
@@ -197,9 +228,9 @@ struct VaultTests {
         #expect(missing?.code == .notFound)
     }
 
-    @Test("a client certificate needs its private key, stored or given")
-    func clientIdentity() throws {
-        let (vault, _, _) = try makeVault()
+    @Test("a client certificate needs its private key, stored or given", arguments: TestStore.all)
+    func clientIdentity(store: TestStore) throws {
+        let (vault, _, _) = try makeVault(store)
         try vault.apply(exampleRequest())
         let pem = testCertificatePEM
         let withCertificate = Catalog(namedCredentials: [
@@ -219,7 +250,7 @@ struct VaultTests {
 }
 
 func secretRowCount(_ vault: Vault) throws -> Int {
-    try DatabaseQueue(path: vault.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM secrets") ?? -1 }
+    Int(try TestStore.rawValue(vault.path, "SELECT count(*) FROM secrets") ?? "") ?? -1
 }
 
 /// A real self-signed certificate (P-256, CN=Sigil test client, valid until 2126; client

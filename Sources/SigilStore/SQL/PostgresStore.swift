@@ -146,6 +146,29 @@ final class PostgresStore: SQLStore {
         }
     }
 
+    /// The key of the advisory lock that serializes key operations ("sigil" and 2).
+    static let keyOperationLockKey: Int64 = 0x7369_6769_6c00_0002
+
+    /// Runs `body` holding the session-level advisory lock `key` on a connection of its own,
+    /// waiting up to `timeout` seconds for another holder (then throwing `busy`). The server
+    /// releases the lock when the connection ends, even when its process was killed.
+    func withSessionLock<T>(_ key: Int64, timeout: Double, busy: SigilError, _ body: () throws -> T) throws -> T {
+        let connection = try connect()
+        defer { close(connection) }
+        let session = PostgresSession(connection: connection, store: self)
+        var waited = 0.0
+        while try session.value(Int64.self, sql: "SELECT CASE WHEN pg_try_advisory_lock(\(key)) THEN 1 ELSE 0 END") != 1
+        {
+            guard waited < timeout else { throw busy }
+            usleep(50_000)
+            waited += 0.05
+        }
+        defer {
+            _ = try? session.value(Int64.self, sql: "SELECT CASE WHEN pg_advisory_unlock(\(key)) THEN 1 ELSE 0 END")
+        }
+        return try body()
+    }
+
     func ping() throws {
         _ = try read { db in try db.value(Int64.self, sql: "SELECT 1") }
     }
@@ -186,11 +209,13 @@ final class PostgresStore: SQLStore {
         if !kept { close(connection) }
     }
 
-    private func close(_ connection: PostgresConnection) {
-        let _: EventLoopFuture<Void> = connection.close()
+    /// Closes `connection` and waits for it (PostgresNIO requires a connection closed before it goes).
+    func close(_ connection: PostgresConnection) {
+        let closed: EventLoopFuture<Void> = connection.close()
+        try? closed.wait()
     }
 
-    private func connect() throws -> PostgresConnection {
+    func connect() throws -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
             tls: tlsContext.map { .require($0) } ?? .disable)
@@ -225,30 +250,38 @@ final class PostgresStore: SQLStore {
     /// and not the server's detail field, which may quote a row's values.
     func storageError(_ error: any Error, connecting: Bool) -> SigilError {
         if let error = error as? SigilError { return error }
-        guard let error = error as? PSQLError else {
-            return SigilError(.storageUnavailable, "vault \(location): cannot reach PostgreSQL (\(type(of: error)))")
+        // PostgresNIO's current error, and the older one its simple-query path throws.
+        var server: (state: String, message: String)?
+        var lost = "\(type(of: error))"
+        if let error = error as? PSQLError {
+            lost = "\(error.code)"
+            server = error.serverInfo.map { ($0[.sqlState] ?? "", $0[.message] ?? "error") }
+        } else if let error = error as? PostgresError {
+            switch error {
+            case .server(let info): server = (info.fields[.sqlState] ?? "", info.fields[.message] ?? "error")
+            case .protocol: lost = "protocol error"
+            case .connectionClosed: lost = "connection closed"
+            }
         }
-        if let info = error.serverInfo {
-            let state = info[.sqlState] ?? ""
-            let message = (info[.message] ?? "error").sanitizedForMessage
-            let meaning: String? =
-                switch state {
-                case "55P03": "another replica kept the vault locked for more than 15 seconds"
-                case "28P01", "28000": "PostgreSQL refused the vault URL's user or password"
-                case "3D000": "the database does not exist; create it first (createdb)"
-                case "42P01": "a table is missing: this database is not a Sigil vault, or was changed by hand"
-                case "40001", "40P01": "a concurrent change conflicted with this one; try again"
-                case "53100": "the database server's disk is full"
-                default: state.hasPrefix("08") || state.hasPrefix("57P") ? "the connection to PostgreSQL was lost" : nil
-                }
-            let text = "PostgreSQL \(state): \(message)"
-            let code: SigilError.Code = state.hasPrefix("08") || state.hasPrefix("57P") ? .storageUnavailable : .storage
-            return SigilError(code, "vault \(location): " + (meaning.map { "\($0) (\(text))" } ?? text))
+        guard let (state, message) = server else {
+            let what =
+                connecting
+                ? "cannot connect to PostgreSQL at \(url.host):\(url.port)" : "the connection to PostgreSQL was lost"
+            return SigilError(.storageUnavailable, "vault \(location): \(what) (\(lost))")
         }
-        let what =
-            connecting
-            ? "cannot connect to PostgreSQL at \(url.host):\(url.port)" : "the connection to PostgreSQL was lost"
-        return SigilError(.storageUnavailable, "vault \(location): \(what) (\(error.code))")
+        let meaning: String? =
+            switch state {
+            case "55P03": "another replica kept the vault locked for more than 15 seconds"
+            case "28P01", "28000": "PostgreSQL refused the vault URL's user or password"
+            case "3D000": "the database does not exist; create it first (createdb)"
+            case "42P01": "a table is missing: this database is not a Sigil vault, or was changed by hand"
+            case "40001", "40P01": "a concurrent change conflicted with this one; try again"
+            case "53100": "the database server's disk is full"
+            default: state.hasPrefix("08") || state.hasPrefix("57P") ? "the connection to PostgreSQL was lost" : nil
+            }
+        let text = "PostgreSQL \(state): \(message.sanitizedForMessage)"
+        let code: SigilError.Code = state.hasPrefix("08") || state.hasPrefix("57P") ? .storageUnavailable : .storage
+        return SigilError(code, "vault \(location): " + (meaning.map { "\($0) (\(text))" } ?? text))
     }
 }
 
@@ -306,8 +339,69 @@ final class PostgresSession: SQLConnection {
         }
     }
 
+    /// Runs each statement of `sql` in turn (PostgresNIO sends one statement per query).
     func executeScript(_ sql: String) throws {
-        try simple(sql)
+        for statement in Self.statements(sql) { try simple(statement) }
+    }
+
+    /// The statements of a script: split at `;` outside quoted text, identifiers, dollar-quoted
+    /// bodies (`$$ ... $$`, `$tag$ ... $tag$`) and comments; empty ones dropped.
+    static func statements(_ sql: String) -> [String] {
+        let characters = Array(sql)
+        var statements: [String] = []
+        var current = ""
+        var index = 0
+        func flush() {
+            let trimmed = current.trimmingCharacters(in: .whitespacesAndNewlines)
+            let meaningful = trimmed.split(separator: "\n").contains {
+                !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
+            }
+            if !trimmed.isEmpty && meaningful { statements.append(trimmed) }
+            current = ""
+        }
+        while index < characters.count {
+            let character = characters[index]
+            switch character {
+            case "'", "\"":
+                // Quoted text or identifier, to its closing quote (a doubled quote stays inside).
+                var end = index + 1
+                while end < characters.count && characters[end] != character { end += 1 }
+                current += String(characters[index...min(end, characters.count - 1)])
+                index = end + 1
+            case "-" where index + 1 < characters.count && characters[index + 1] == "-":
+                var end = index
+                while end < characters.count && characters[end] != "\n" { end += 1 }
+                current += String(characters[index..<end])
+                index = end
+            case "$":
+                // A dollar quote: `$tag$` where tag is empty or a word.
+                var end = index + 1
+                while end < characters.count && (characters[end].isLetter || characters[end] == "_") { end += 1 }
+                guard end < characters.count, characters[end] == "$" else {
+                    current.append(character)
+                    index += 1
+                    continue
+                }
+                let tag = String(characters[index...end])
+                let rest = String(characters[(end + 1)...])
+                if let close = rest.range(of: tag) {
+                    let body = tag + String(rest[..<close.upperBound])
+                    current += body
+                    index = end + 1 + rest.distance(from: rest.startIndex, to: close.upperBound)
+                } else {
+                    current += String(characters[index...])
+                    index = characters.count
+                }
+            case ";":
+                flush()
+                index += 1
+            default:
+                current.append(character)
+                index += 1
+            }
+        }
+        flush()
+        return statements
     }
 
     func tableExists(_ name: String) throws -> Bool {

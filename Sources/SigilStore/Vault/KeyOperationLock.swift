@@ -16,6 +16,9 @@ import Darwin
 /// holder exits, even by `kill -9`, so a crash never leaves it held. (The vault file itself is not
 /// used: SQLite's POSIX locks on it are dropped when any descriptor of that file is closed.)
 ///
+/// On PostgreSQL the lock is a session-level advisory lock held on a connection of its own for the
+/// same time; the server releases it when that connection ends, so a killed holder frees it too.
+///
 /// The vault checks inside each key transaction that its master key still opens the stored
 /// wrappings (see ``Vault/rotateMasterKey(to:kdfParameters:)``), so a library caller that skips
 /// this lock gets a clear error instead of a broken vault.
@@ -26,6 +29,14 @@ public enum KeyOperationLock {
     /// Runs `body` holding the key-operation lock of the vault at `vaultPath`, waiting up to
     /// `timeout` seconds for another key operation to finish.
     public static func withLock<T>(vaultPath: String, timeout: Double = 120, _ body: () throws -> T) throws -> T {
+        if case .postgres(let url) = try VaultLocation(vaultPath) {
+            return try PostgresStore(url: url).withSessionLock(
+                PostgresStore.keyOperationLockKey, timeout: timeout,
+                busy: SigilError(
+                    .keyOperationInProgress,
+                    "another key operation on vault \(url.redacted) has held its lock for over \(Int(timeout)) s; try again when it has finished"
+                ), body)
+        }
         let lockPath = path(forVault: vaultPath)
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
