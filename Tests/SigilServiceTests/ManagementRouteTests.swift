@@ -1,13 +1,14 @@
 import Foundation
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @Suite("Management over HTTP: configuration, secrets (write-only), items, audit, keys")
 struct ManagementRouteTests {
-    @Test("the configuration exports as YAML or JSON, and applies from either")
-    func configuration() async throws {
-        try await ServiceHarness.with { service in
+    @Test("the configuration exports as YAML or JSON, and applies from either", arguments: TestStore.all)
+    func configuration(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let yaml = try await service.send("GET", "/v1/config", as: .basic("olga"))
             #expect(yaml.status == 200)
             #expect(yaml.text.contains("name: Billing"))
@@ -37,9 +38,11 @@ struct ManagementRouteTests {
         }
     }
 
-    @Test("a file with env:, file: or stdin references is refused, naming the field, and nothing is written")
-    func references() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "a file with env:, file: or stdin references is refused, naming the field, and nothing is written",
+        arguments: TestStore.all)
+    func references(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             for reference in ["env:HOME", "file:/etc/passwd", "stdin"] {
                 let file = """
                     externalCredentials:
@@ -54,9 +57,11 @@ struct ManagementRouteTests {
         }
     }
 
-    @Test("roles and service settings are the admin's: an operator may not change them, even through a group")
-    func roles() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "roles and service settings are the admin's: an operator may not change them, even through a group",
+        arguments: TestStore.all)
+    func roles(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let cases = [
                 "roles:\n  admin: [user:olga]\n",
                 "service:\n  basic: { enabled: false }\n",
@@ -76,9 +81,9 @@ struct ManagementRouteTests {
         }
     }
 
-    @Test("a secret is written through its own route, checked, and never read back")
-    func secrets() async throws {
-        try await ServiceHarness.with { service in
+    @Test("a secret is written through its own route, checked, and never read back", arguments: TestStore.all)
+    func secrets(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let put = try await service.send(
                 "PUT", "/v1/secrets/principals/Billing/billing-org/apiKey", as: .basic("olga"),
                 body: Array("billing-secret-value-2".utf8))
@@ -101,9 +106,9 @@ struct ManagementRouteTests {
         }
     }
 
-    @Test("items, deletion, auth status, the audit log (filtered) and the keys")
-    func itemsAuditKeys() async throws {
-        try await ServiceHarness.with { service in
+    @Test("items, deletion, auth status, the audit log (filtered) and the keys", arguments: TestStore.all)
+    func itemsAuditKeys(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let items = try await service.send("GET", "/v1/items", as: .basic("olga"))
             #expect(items.status == 200)
             #expect(!items.text.contains(ServiceHarness.billingKey))
@@ -127,9 +132,11 @@ struct ManagementRouteTests {
         }
     }
 
-    @Test("a rotation through the service: start, test, finish, rollback; steps twice change nothing; conflicts say so")
-    func rotation() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "a rotation through the service: start, test, finish, rollback; steps twice change nothing; conflicts say so",
+        arguments: TestStore.all)
+    func rotation(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let path = "/v1/rotations/principals/Billing/billing-org"
             #expect(try await service.send("GET", path, as: .basic("olga")).status == 404)
             let newKey = "billing-secret-value-2"
@@ -177,9 +184,9 @@ struct ManagementRouteTests {
     }
 
     @Test(
-        "sigil serve rotates due secrets by itself, under the rotation lease, and exports the expiry calendar and rotation outcomes as metrics"
-    )
-    func scheduledRotation() async throws {
+        "sigil serve rotates due secrets by itself, under the rotation lease, and exports the expiry calendar and rotation outcomes as metrics",
+        arguments: TestStore.all)
+    func scheduledRotation(store: TestStore) async throws {
         // A month from now, the Billing key (policy: every 30 days, generated, no grace) is due.
         let later = Date().addingTimeInterval(31 * 86_400)
         let configuration = ServiceHarness.configuration.replacingOccurrences(
@@ -189,7 +196,7 @@ struct ManagementRouteTests {
         )
         #expect(configuration != ServiceHarness.configuration)
         let service = try await ServiceHarness.start(
-            clock: { later }, configuration: configuration, rotationInterval: .seconds(1))
+            store: store, clock: { later }, configuration: configuration, rotationInterval: .seconds(1))
         let owner = SecretOwner.principal(PrincipalRef(externalCredential: "Billing", principal: "billing-org"))
         // Bounded: the first pass comes a second after start.
         var state = try service.vault.rotation(of: owner)

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import SigilService
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @Suite("Every route's access rule, enumerated over HTTP")
@@ -22,9 +22,11 @@ struct RouteAccessTests {
         }.joined(separator: "/")
     }
 
-    @Test("anonymous callers reach only the public routes; members, operators and admins only theirs")
-    func everyRoute() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "anonymous callers reach only the public routes; members, operators and admins only theirs",
+        arguments: TestStore.all)
+    func everyRoute(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let routes = service.routes
             #expect(routes.count > 20)
             #expect(Set(routes.filter { $0.access == .anyone }.map { "\($0.method) \($0.path)" }) == Self.publicRoutes)
@@ -109,12 +111,13 @@ struct RouteAccessTests {
 
 @Suite("A catalog changed without the vault's key")
 struct TamperedCatalogTests {
-    @Test("health still answers, readiness says not ready, every other route names the problem and signs nothing")
-    func tampered() async throws {
-        try await ServiceHarness.with { service in
-            try await DatabaseQueue(path: service.vault.path).write {
-                try $0.execute(sql: "UPDATE named_credentials SET url = 'https://evil.example' WHERE name = 'Billing'")
-            }
+    @Test(
+        "health still answers, readiness says not ready, every other route names the problem and signs nothing",
+        arguments: TestStore.all)
+    func tampered(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
+            try TestStore.raw(
+                service.vault.path, "UPDATE named_credentials SET url = 'https://evil.example' WHERE name = 'Billing'")
             try await Task.sleep(for: .milliseconds(150))  // the kept catalog is checked again within 100 ms
             #expect(try await service.send("GET", "/healthz").status == 200)
             let ready = try await service.send("GET", "/readyz")

@@ -9,6 +9,7 @@ import SigilCore
 import SigilModel
 import SigilService
 import SigilStore
+import SigilTestSupport
 import Testing
 
 /// A vault with users, roles, passwords and API keys, and the service running on it on a loopback
@@ -81,12 +82,13 @@ final class ServiceHarness: Sendable {
     /// `rotationInterval`: how often the server runs due rotations (`nil`: never, as by default
     /// here, so that other tests see no change they did not make).
     static func start(
-        clock: @escaping @Sendable () -> Date = { Date() }, configuration: String = configuration,
-        rotationInterval: Duration? = nil
+        store: TestStore = .sqlite, clock: @escaping @Sendable () -> Date = { Date() },
+        configuration: String = configuration, rotationInterval: Duration? = nil
     ) async throws -> ServiceHarness {
         let directory = NSTemporaryDirectory() + "sigil-service-tests-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let vault = try Vault.create(at: directory + "/vault.db", key: .key(MasterKey.generate()), actor: "test")
+        let vault = try Vault.create(
+            at: try store.newVaultLocation(in: directory), key: .key(MasterKey.generate()), actor: "test")
         let config = try ConfigFile(text: configuration, fileName: "service.yaml")
         try vault.apply(
             try config.resolve { () throws(SigilError) in throw SigilError(.invalidConfiguration, "no stdin") })
@@ -128,8 +130,8 @@ final class ServiceHarness: Sendable {
         if removing { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    static func with<T>(_ body: (ServiceHarness) async throws -> T) async throws -> T {
-        let harness = try await start()
+    static func with<T>(store: TestStore = .sqlite, _ body: (ServiceHarness) async throws -> T) async throws -> T {
+        let harness = try await start(store: store)
         do {
             let result = try await body(harness)
             try await harness.stop()

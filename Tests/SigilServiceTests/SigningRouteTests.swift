@@ -1,12 +1,15 @@
 import Foundation
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @Suite("POST /v1/sign and /v1/presign")
 struct SigningRouteTests {
-    @Test("sign answers the AWS test suite's get-vanilla signature, as sigil sign --json prints it")
-    func vanilla() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "sign answers the AWS test suite's get-vanilla signature, as sigil sign --json prints it",
+        arguments: TestStore.all)
+    func vanilla(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let answer = try await service.send(
                 "POST", "/v1/sign", as: .basic("alice"),
                 json: ["method": "GET", "url": "callout:Example/", "at": "2015-08-30T12:36:00Z"])
@@ -23,9 +26,11 @@ struct SigningRouteTests {
         }
     }
 
-    @Test("a body is signed and given back in base64; merge fields fill in the caller's principal")
-    func bodyAndHeaders() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "a body is signed and given back in base64; merge fields fill in the caller's principal",
+        arguments: TestStore.all)
+    func bodyAndHeaders(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let answer = try await service.send(
                 "POST", "/v1/sign", as: .key("app"),
                 json: [
@@ -44,9 +49,11 @@ struct SigningRouteTests {
         }
     }
 
-    @Test("acting as another user takes admin, or an app granted actAs; members and plain apps may not")
-    func actingAs() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "acting as another user takes admin, or an app granted actAs; members and plain apps may not",
+        arguments: TestStore.all)
+    func actingAs(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let request: [String: Any] = ["method": "GET", "url": "callout:Billing/x", "as": "alice"]
             #expect(try await service.send("POST", "/v1/sign", as: .key("actor"), json: request).status == 200)
             #expect(try await service.send("POST", "/v1/sign", as: .basic("ada"), json: request).status == 200)
@@ -69,9 +76,9 @@ struct SigningRouteTests {
         }
     }
 
-    @Test("bad input is a JSON 400 or 422 that names the problem and echoes no secret")
-    func badInput() async throws {
-        try await ServiceHarness.with { service in
+    @Test("bad input is a JSON 400 or 422 that names the problem and echoes no secret", arguments: TestStore.all)
+    func badInput(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let cases: [(Any?, [UInt8]?, String)] = [
                 (nil, Array("{not json".utf8), "invalid-request"),
                 (["url": "callout:Billing/x"], nil, "invalid-request"),
@@ -91,9 +98,9 @@ struct SigningRouteTests {
         }
     }
 
-    @Test("presign answers a URL; a credential that cannot presign says so")
-    func presign() async throws {
-        try await ServiceHarness.with { service in
+    @Test("presign answers a URL; a credential that cannot presign says so", arguments: TestStore.all)
+    func presign(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             let answer = try await service.send(
                 "POST", "/v1/presign", as: .basic("alice"),
                 json: ["method": "GET", "url": "callout:Example/object", "expires": 600, "at": "2015-08-30T12:36:00Z"])
@@ -108,9 +115,10 @@ struct SigningRouteTests {
     }
 
     @Test(
-        "every use is in the audit log: caller, authenticator, acting user, principal, host and path without the query")
-    func useRecords() async throws {
-        let harness = try await ServiceHarness.start()
+        "every use is in the audit log: caller, authenticator, acting user, principal, host and path without the query",
+        arguments: TestStore.all)
+    func useRecords(store: TestStore) async throws {
+        let harness = try await ServiceHarness.start(store: store)
         _ = try await harness.send(
             "POST", "/v1/sign", as: .key("actor"),
             json: ["method": "GET", "url": "callout:Billing/invoices?token=query-value", "as": "alice"])
@@ -135,9 +143,11 @@ struct SigningRouteTests {
         #expect(try harness.vault.verifyAudit().valid)
     }
 
-    @Test("GET /metrics counts requests by route and status, signing latency and authenticator outcomes")
-    func metrics() async throws {
-        try await ServiceHarness.with { service in
+    @Test(
+        "GET /metrics counts requests by route and status, signing latency and authenticator outcomes",
+        arguments: TestStore.all)
+    func metrics(store: TestStore) async throws {
+        try await ServiceHarness.with(store: store) { service in
             _ = try await service.send(
                 "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Billing/x"])
             _ = try await service.send("POST", "/v1/sign", as: .basic("alice", password: "wrong password"), json: [:])

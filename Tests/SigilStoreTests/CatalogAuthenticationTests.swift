@@ -3,6 +3,7 @@ import GRDB
 import SigilCore
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Testing
 
 /// Someone who can write the vault file but has no key edits the catalog with sqlite3: every

@@ -2,6 +2,7 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Synchronization
 import Testing
 

@@ -3,6 +3,7 @@ import GRDB
 import SigilCore
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Testing
 
 /// Key operations from several handles (processes), and values that no longer open: none may

@@ -2,6 +2,7 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @Suite("Rotation steps in the vault: recorded, idempotent, atomic, reversible")

@@ -2,7 +2,7 @@ import Foundation
 import SigilCore
 import SigilModel
 import SigilStore
-@_exported import SigilTestSupport
+import SigilTestSupport
 
 /// A fresh folder under the system's temporary directory.
 func temporaryDirectory() -> String {

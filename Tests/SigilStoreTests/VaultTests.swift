@@ -3,6 +3,7 @@ import GRDB
 import SigilCore
 import SigilModel
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @Suite("Vault: create, open, apply")

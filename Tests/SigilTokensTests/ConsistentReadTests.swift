@@ -3,6 +3,7 @@ import SigilCore
 import SigilModel
 import SigilSigning
 import SigilStore
+import SigilTestSupport
 import Synchronization
 import Testing
 
@@ -38,14 +39,15 @@ struct ConsistentReadTests {
         )
     }
 
-    @Test("no signed request mixes two applies, while another handle applies")
-    func noTornReads() async throws {
+    @Test("no signed request mixes two applies, while another handle applies", arguments: TestStore.all)
+    func noTornReads(store: TestStore) async throws {
         let directory = NSTemporaryDirectory() + "sigil-consistency-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = MasterKey.generate()
-        let writer = try Vault.create(at: directory + "/vault.db", key: .key(key), actor: "writer")
+        let location = try store.newVaultLocation(in: directory)
+        let writer = try Vault.create(at: location, key: .key(key), actor: "writer")
         try writer.apply(Self.request("A"))
-        let reader = try Vault.open(at: directory + "/vault.db", key: .key(key), actor: "reader")
+        let reader = try Vault.open(at: location, key: .key(key), actor: "reader")
         let engine = SigningEngine(source: reader)
         let done = Atomic(false)
         let applies = Atomic(0)

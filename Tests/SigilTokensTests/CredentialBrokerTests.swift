@@ -3,6 +3,7 @@ import SigilCore
 import SigilModel
 import SigilSigning
 import SigilStore
+import SigilTestSupport
 import SigilTokens
 import Synchronization
 import Testing
@@ -105,8 +106,9 @@ struct CredentialBrokerTests {
 
     let key = MasterKey.generate()
 
-    func vault() throws -> (Vault, String) {
-        let path = NSTemporaryDirectory() + "sigil-tokens-\(UInt64.random(in: 0...UInt64.max)).db"
+    func vault(_ store: TestStore) throws -> (Vault, String) {
+        let path = try store.newVaultLocation(
+            in: NSTemporaryDirectory(), name: "sigil-tokens-\(UInt64.random(in: 0...UInt64.max)).db")
         let vault = try Vault.create(at: path, key: .key(key), actor: "test", clock: { [clock] in clock.date })
         try vault.apply(awsCatalog())
         return (vault, path)
@@ -120,9 +122,9 @@ struct CredentialBrokerTests {
             principal: external.principals[0], source: vault)
     }
 
-    @Test("200 concurrent callers cause one provider call and all get its value")
-    func singleFlight() async throws {
-        let (vault, _) = try vault()
+    @Test("200 concurrent callers cause one provider call and all get its value", arguments: TestStore.all)
+    func singleFlight(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = CountingProvider(clock: clock)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         let request = try request(vault)
@@ -140,9 +142,11 @@ struct CredentialBrokerTests {
         #expect(keys == ["ASIATEMP1"])
     }
 
-    @Test("a caller's deadline ends its wait for a refresh at once; the refresh goes on for the next caller")
-    func deadline() async throws {
-        let (vault, _) = try vault()
+    @Test(
+        "a caller's deadline ends its wait for a refresh at once; the refresh goes on for the next caller",
+        arguments: TestStore.all)
+    func deadline(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = SlowProvider(clock: clock)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         let request = try request(vault)
@@ -159,9 +163,11 @@ struct CredentialBrokerTests {
         #expect(provider.calls.withLock { $0 } == 1)
     }
 
-    @Test("brokers on separate vault handles (as separate processes) share one refresh through the lease")
-    func acrossHandles() async throws {
-        let (first, path) = try vault()
+    @Test(
+        "brokers on separate vault handles (as separate processes) share one refresh through the lease",
+        arguments: TestStore.all)
+    func acrossHandles(store: TestStore) async throws {
+        let (first, path) = try vault(store)
         let provider = CountingProvider(clock: clock)
         var brokers = [CredentialBroker(vault: first, providers: [.awsSTS: provider], clock: { [clock] in clock.date })]
         for _ in 0..<3 {
@@ -186,9 +192,11 @@ struct CredentialBrokerTests {
         #expect(keys == ["ASIATEMP1"])
     }
 
-    @Test("a value is reused until shortly before it expires, then replaced; new parameters get a new value")
-    func lifetime() async throws {
-        let (vault, _) = try vault()
+    @Test(
+        "a value is reused until shortly before it expires, then replaced; new parameters get a new value",
+        arguments: TestStore.all)
+    func lifetime(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = CountingProvider(clock: clock, lifetime: 900)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         _ = try await broker.credential(for: try request(vault))
@@ -209,10 +217,10 @@ struct CredentialBrokerTests {
     }
 
     @Test(
-        "a provider failure reaches the caller and is recorded; the provider is not asked again until the back-off ends"
-    )
-    func failure() async throws {
-        let (vault, _) = try vault()
+        "a provider failure reaches the caller and is recorded; the provider is not asked again until the back-off ends",
+        arguments: TestStore.all)
+    func failure(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = CountingProvider(clock: clock)
         provider.failing.withLock { $0 = true }
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
@@ -229,9 +237,11 @@ struct CredentialBrokerTests {
         #expect(try vault.issuedCredentialStatuses().first?.lastError == nil)
     }
 
-    @Test("when the provider fails near expiry, the value that has not expired yet is used; an expired one never is")
-    func failureNearExpiry() async throws {
-        let (vault, _) = try vault()
+    @Test(
+        "when the provider fails near expiry, the value that has not expired yet is used; an expired one never is",
+        arguments: TestStore.all)
+    func failureNearExpiry(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = CountingProvider(clock: clock, lifetime: 900)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         _ = try await broker.credential(for: try request(vault))
@@ -244,9 +254,11 @@ struct CredentialBrokerTests {
         await #expect(throws: SigilError.self) { try await broker.credential(for: try request(vault)) }
     }
 
-    @Test("the engine signs a roleArn principal with the issued credentials, and refuses without an issuer")
-    func engine() async throws {
-        let (vault, _) = try vault()
+    @Test(
+        "the engine signs a roleArn principal with the issued credentials, and refuses without an issuer",
+        arguments: TestStore.all)
+    func engine(store: TestStore) async throws {
+        let (vault, _) = try vault(store)
         let provider = CountingProvider(clock: clock)
         let broker = CredentialBroker(vault: vault, providers: [.awsSTS: provider], clock: { [clock] in clock.date })
         let signed = try await SigningEngine(source: vault, issuer: broker).decorate(

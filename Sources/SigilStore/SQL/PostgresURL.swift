@@ -4,7 +4,7 @@ import SigilModel
 
 /// A `postgres://[user[:password]@]host[:port]/database[?sslmode=...]` URL, as libpq reads it.
 ///
-/// The password, when the URL has one, is kept out of ``redacted``, which is what messages and
+/// The password (from the URL, else `PGPASSWORD`, as libpq reads it) is kept out of ``redacted``, which is what messages and
 /// `Vault.path` show. Give such a URL through `SIGIL_VAULT`, never as an argument (argv is visible to
 /// every user of the machine). TLS: `sslmode=disable` is refused for a host outside loopback;
 /// `require` (the default outside loopback) and `verify-full` both verify the server's certificate
@@ -41,7 +41,9 @@ struct PostgresURL: Sendable {
         self.host = host
         self.port = components.port ?? 5432
         self.user = components.user?.removingPercentEncoding ?? "postgres"
-        self.password = components.password?.removingPercentEncoding
+        // As libpq does: PGPASSWORD when the URL has none (a password kept out of argv).
+        self.password =
+            components.password?.removingPercentEncoding ?? getenv("PGPASSWORD").map { String(cString: $0) }
         self.database = database.removingPercentEncoding ?? database
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
         var tls: TLSMode = loopback ? .disable : .require
