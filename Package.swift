@@ -293,7 +293,7 @@ let package = Package(
             name: "SigilCLITests",
             dependencies: [
                 "SigilCore", "SigilModel", "SigilStore", "SigilSigning", "SigilTokens", "SigilHTTP", "SigilCLI",
-                "SigilOperations", "sigil",
+                "SigilOperations", "sigil", "SigilTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -16,7 +16,7 @@ public struct SigilCommand: AsyncParsableCommand {
             InitCommand.self, ApplyCommand.self, ExportCommand.self, ListCommand.self, ShowCommand.self,
             SecretCommand.self, DeleteCommand.self, SignCommand.self, CallCommand.self, PresignCommand.self,
             TokenCommand.self, AuthCommand.self, AuditCommand.self, KeyCommand.self, ServeCommand.self,
-            UserCommand.self, APIKeyCommand.self, RotateCommand.self, ExpiryCommand.self,
+            UserCommand.self, APIKeyCommand.self, RotateCommand.self, ExpiryCommand.self, VaultCommand.self,
         ]
     )
 

@@ -173,6 +173,18 @@ final class PostgresStore: SQLStore {
         _ = try read { db in try db.value(Int64.self, sql: "SELECT 1") }
     }
 
+    /// Moves the identity sequence of `table`'s `id` past its largest id (rows copied with their ids
+    /// leave it where it was). Tables whose id Sigil assigns itself have no sequence.
+    func continueIdentity(of table: String, _ db: any SQLConnection) throws {
+        guard
+            try db.value(
+                String.self, sql: "SELECT pg_get_serial_sequence(CAST(? AS TEXT), 'id')", arguments: [table]) != nil
+        else { return }
+        try db.execute(
+            sql: "SELECT setval(pg_get_serial_sequence(CAST(? AS TEXT), 'id'), (SELECT max(id) FROM \(table)))",
+            arguments: [table])
+    }
+
     /// Drops what a failed `create` made: the tables, functions and migrations table of this
     /// engine's migrations (the database held no vault before).
     func dropEverything() {

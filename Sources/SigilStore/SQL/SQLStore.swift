@@ -20,6 +20,9 @@ package protocol SQLStore: Sendable {
     func changeCounter() throws -> Int64
     /// Whether the database answers now (the service's readiness check).
     func ping() throws
+    /// After rows were inserted into `table` with their ids (a vault copy): new rows get ids above
+    /// every id it holds.
+    func continueIdentity(of table: String, _ db: any SQLConnection) throws
 }
 
 extension SQLStore {

@@ -77,6 +77,9 @@ final class SQLiteStore: SQLStore {
         _ = try read { db in try db.value(Int64.self, sql: "SELECT 1") }
     }
 
+    /// SQLite's AUTOINCREMENT already continues above the largest id inserted.
+    func continueIdentity(of table: String, _ db: any SQLConnection) throws {}
+
     private func mapErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
