@@ -22,6 +22,7 @@ let fuzzTargets: [(name: String, maximumBytes: Int, run: @Sendable (UnsafeBuffer
     ("inbound", 64 << 10, InboundTarget.run),
     ("saml-response", 64 << 10, SAMLResponseTarget.run),
     ("command-output", 64 << 10, CommandOutputTarget.run),
+    ("vault-url", 4 << 10, VaultURLTarget.run),
 ]
 
 /// The target this process runs, chosen once from the environment.

@@ -34,6 +34,7 @@ struct PostgresURL: Sendable {
             throw invalid("is not a postgres:// URL")
         }
         guard let host = components.host, !host.isEmpty else { throw invalid("names no host") }
+        guard components.fragment == nil else { throw invalid("has a #fragment, which a database URL cannot have") }
         let database = String(components.path.dropFirst())
         guard !database.isEmpty, !database.contains("/") else {
             throw invalid("names no database (postgres://user@host:port/DATABASE)")
@@ -56,20 +57,28 @@ struct PostgresURL: Sendable {
                 tls = .disable
             case ("sslmode", "require"), ("sslmode", "verify-full"), ("sslmode", "verify-ca"): tls = .require
             case ("sslmode", _): throw invalid("has an unknown sslmode (disable, require or verify-full)")
-            default: throw invalid("has the unknown parameter \(item.name.sanitizedForMessage) (only sslmode)")
+            // Not echoed: the rest of a malformed URL may hold its password.
+            default: throw invalid("has a parameter other than sslmode")
             }
         }
         self.tls = tls
         self.redacted = Self.redact(text)
     }
 
-    /// `text` with the password of its user part replaced by `***`.
+    /// `text` with the password of its user part replaced by `***`. Everything from `//` to the
+    /// text's last `@` is taken as the user part, whatever a parser would make of it (a fuzzed URL
+    /// with two `@` showed a second copy of the password), so no reading of the URL finds a password
+    /// in what is shown; the user name stays when it is plain.
     static func redact(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://"),
-            let at = text[schemeEnd.upperBound...].firstIndex(of: "@"),
-            let colon = text[schemeEnd.upperBound..<at].firstIndex(of: ":")
-        else { return text.sanitizedForMessage }
-        return (String(text[..<text.index(after: colon)]) + "***" + String(text[at...])).sanitizedForMessage
+        // The authority starts after the first `//` (a URL without a scheme has one too), or at
+        // the start of a text without one.
+        let start = text.range(of: "//")?.upperBound ?? text.startIndex
+        guard let at = text[start...].lastIndex(of: "@") else { return text.sanitizedForMessage }
+        let userPart = text[start..<at]
+        guard let colon = userPart.firstIndex(of: ":") else { return text.sanitizedForMessage }
+        let user = userPart[..<colon]
+        let shownUser = user.contains("/") || user.contains("@") ? "" : String(user)
+        return (String(text[..<start]) + shownUser + ":***" + String(text[at...])).sanitizedForMessage
     }
 }
 
