@@ -11,6 +11,12 @@ public protocol CredentialSource: Sendable {
     /// row-set MAC), which changes whenever any secret is set, staged or deleted: secrets a reader
     /// kept under another mark are stale. `nil`: the source keeps no mark (then nothing is kept).
     func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?)
+    /// ``snapshotAndSecretsVersion()`` holding at least what a request for `scope` needs: the named
+    /// credentials its URL may target, their external credentials and principals, and the acting
+    /// user with their groups, grants and authorizations of those principals. A source with a large
+    /// catalog may read only that (the vault does, for one-shot commands); the default hands out the
+    /// whole catalog.
+    func snapshotAndSecretsVersion(for scope: CatalogScope) throws -> (CatalogSnapshot, secretsVersion: [UInt8]?)
     /// The value of `target` in `stage`, or `nil` when it has none.
     func secret(_ target: SecretTarget, stage: SecretStage) throws -> SecretBytes?
     /// Every current secret one request may use from principal `key.principal` (for a per-user
@@ -32,6 +38,12 @@ extension CredentialSource {
 
     public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) {
         (try snapshot(), nil)
+    }
+
+    public func snapshotAndSecretsVersion(for scope: CatalogScope) throws -> (
+        CatalogSnapshot, secretsVersion: [UInt8]?
+    ) {
+        try snapshotAndSecretsVersion()
     }
 
     public func principalSecrets(

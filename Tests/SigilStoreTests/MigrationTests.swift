@@ -47,6 +47,21 @@ struct MigrationTests {
         }
     }
 
+    @Test("the upgrade to row sets in buckets keeps refusing a table changed without the key before it")
+    func bucketsUpgradeKeepsTamperRefused() throws {
+        let path = temporaryDirectory() + "/upgraded.db"
+        try FileManager.default.copyItem(atPath: "\(fixtures)/vault-v7.db", toPath: path)
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "DELETE FROM secrets WHERE stage = 'previous'") }
+        let vault = try Vault.open(at: path, key: .key(fixtureKey), actor: "test")
+        #expect(try vault.keyStatus().schemaVersion == Schema.latestVersion)
+        #expect(try vault.verifyCatalog().map(\.table) == ["secrets"])
+        let error = #expect(throws: SigilError.self) { try vault.snapshot() }
+        #expect(error?.code == .catalogTampered)
+        // A later write through Sigil does not bless it either.
+        try vault.apply(exampleRequest())
+        #expect(try vault.verifyCatalog().map(\.table) == ["secrets"])
+    }
+
     @Test("a vault from a newer schema is refused and left untouched")
     func newerSchema() throws {
         let (vault, key, path) = try makeVault()

@@ -28,6 +28,8 @@ struct EngineSession {
     }
 
     private static func with<T>(_ vault: Vault, _ body: (EngineSession) async throws -> T) async throws -> T {
+        // One request per process: read only what it needs, not the whole catalog.
+        let vault = vault.loadingCatalog(.perRequest)
         let broker = CredentialBroker(vault: vault)
         let session = EngineSession(vault: vault, engine: SigningEngine(source: vault, issuer: broker), broker: broker)
         let result: T

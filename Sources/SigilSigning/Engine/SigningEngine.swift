@@ -175,7 +175,8 @@ public struct SigningEngine: Sendable {
 
     /// The name of the named credential whose endpoint `request` targets (its callout resolved).
     public func namedCredential(of request: OutboundRequest) throws -> String {
-        let (snapshot, secretsVersion) = try source.snapshotAndSecretsVersion()
+        let (snapshot, secretsVersion) = try source.snapshotAndSecretsVersion(
+            for: CatalogScope(url: request.url, user: nil))
         return try Callout.resolve(
             request.url, in: routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
         ).route.name
@@ -326,7 +327,8 @@ public struct SigningEngine: Sendable {
         try Self.checkHeaders(request.headers)
         let prepared = prepared.flatMap { $0.user == user ? $0 : nil }
         let (snapshot, secretsVersion) =
-            try prepared.map { ($0.snapshot, $0.secretsVersion) } ?? source.snapshotAndSecretsVersion()
+            try prepared.map { ($0.snapshot, $0.secretsVersion) }
+            ?? source.snapshotAndSecretsVersion(for: CatalogScope(url: request.url, user: user))
         let routes =
             prepared?.routes ?? self.routes.routes(for: snapshot, secretsVersion: secretsVersion, source: source)
         let resolution = try Callout.resolve(request.url, in: routes)

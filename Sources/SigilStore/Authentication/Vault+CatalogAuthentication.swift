@@ -41,6 +41,8 @@ extension SigilError.Code {
 extension Vault {
     private static let rowDomain = Array("sigil/catalog-row/v1".utf8)
     private static let rowSetDomain = Array("sigil/catalog-rows/v1".utf8)
+    private static let bucketDomain = Array("sigil/catalog-bucket/v1".utf8)
+    private static let tableDomain = Array("sigil/catalog-buckets/v1".utf8)
 
     /// The catalog key, as an HMAC already keyed with it (each MAC starts from a copy, so the key
     /// is processed once per handle; the audit key never changes, only its wrapping).
@@ -119,10 +121,216 @@ extension Vault {
         try db.run(sql: table.updateMACSQL, arguments: [Data(rowMAC(table, row, key: key)), id])
     }
 
-    /// `(row count, row-set MAC)` of `table` as stored now.
-    private func rowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws -> (
+    // MARK: Row sets, in buckets (schema `008_catalog_buckets`)
+
+    /// Rows per bucket: a row's bucket is the first column of its key divided by this.
+    static let bucketWidth: Int64 = 256
+
+    /// One bucket of a table as its rows are now, or as `catalog_buckets` holds it.
+    struct Bucket: Equatable {
+        var count: Int
+        var mac: [UInt8]
+    }
+
+    /// The bucket of every row of `table` (or of those whose key's first column lies in `range`), as
+    /// the rows are now: their count and the MAC over their MACs in key order.
+    private func currentBuckets(
+        _ table: AuthenticatedTable, key: HMAC<SHA256>, in range: Range<Int64>? = nil, _ db: any SQLConnection
+    ) throws -> [Int64: Bucket] {
+        let first = table.key[0]
+        let filter = range == nil ? "" : " WHERE \(first) >= ? AND \(first) < ?"
+        let rows = try db.rows(
+            sql: "SELECT \(first) AS bucket_key, mac FROM \(table.name)\(filter) ORDER BY "
+                + table.key.joined(separator: ", "),
+            arguments: range.map { [$0.lowerBound, $0.upperBound] } ?? [])
+        var buckets: [Int64: Bucket] = [:]
+        var macs: [Data?] = []
+        var current: Int64?
+        func close() {
+            guard let bucket = current else { return }
+            buckets[bucket] = Bucket(count: macs.count, mac: bucketMAC(table, bucket: bucket, rowMACs: macs, key: key))
+        }
+        for row in rows {
+            let bucket = (row["bucket_key"] as Int64) / Self.bucketWidth
+            if bucket != current {
+                close()
+                current = bucket
+                macs.removeAll(keepingCapacity: true)
+            }
+            macs.append(row["mac"] as Data?)
+        }
+        close()
+        return buckets
+    }
+
+    private func bucketMAC(_ table: AuthenticatedTable, bucket: Int64, rowMACs: [Data?], key: HMAC<SHA256>)
+        -> [UInt8]
+    {
+        var hmac = key
+        hmac.update(data: Self.bucketDomain)
+        lengthPrefixed(keyring.vaultID.bytes, into: &hmac)
+        lengthPrefixed(table.name.utf8, into: &hmac)
+        lengthPrefixed(String(bucket).utf8, into: &hmac)
+        lengthPrefixed(String(rowMACs.count).utf8, into: &hmac)
+        for mac in rowMACs { lengthPrefixed(mac ?? Data(), into: &hmac) }
+        return Array(hmac.finalize())
+    }
+
+    /// The buckets `catalog_buckets` holds for `table` (or the one bucket `only`).
+    private func storedBuckets(_ table: AuthenticatedTable, only: Int64? = nil, _ db: any SQLConnection) throws
+        -> [Int64: Bucket]
+    {
+        var buckets: [Int64: Bucket] = [:]
+        for row in try db.rows(
+            sql: "SELECT bucket, row_count, mac FROM catalog_buckets WHERE name = ?"
+                + (only == nil ? "" : " AND bucket = ?"),
+            arguments: SQLArguments(values: [.text(table.name)] + (only.map { [.integer($0)] } ?? [])))
+        {
+            buckets[row["bucket"]] = Bucket(count: row["row_count"], mac: Array(row["mac"] as Data))
+        }
+        return buckets
+    }
+
+    /// `(row count, MAC)` of `table`'s bucket list: what `catalog_tables` holds for it.
+    private func tableMAC(_ table: AuthenticatedTable, buckets: [Int64: Bucket], key: HMAC<SHA256>) -> (
         count: Int, mac: [UInt8]
     ) {
+        let count = buckets.values.reduce(0) { $0 + $1.count }
+        var hmac = key
+        hmac.update(data: Self.tableDomain)
+        lengthPrefixed(keyring.vaultID.bytes, into: &hmac)
+        lengthPrefixed(table.name.utf8, into: &hmac)
+        lengthPrefixed(String(count).utf8, into: &hmac)
+        for (number, bucket) in buckets.sorted(by: { $0.key < $1.key }) {
+            lengthPrefixed(String(number).utf8, into: &hmac)
+            lengthPrefixed(String(bucket.count).utf8, into: &hmac)
+            lengthPrefixed(bucket.mac, into: &hmac)
+        }
+        return (count, Array(hmac.finalize()))
+    }
+
+    private static func equal(_ a: some ContiguousBytes, _ b: some ContiguousBytes) -> Bool {
+        a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == b.count && constantTimeEqual(a, b) } }
+    }
+
+    /// The problem with `table`'s stored bucket list (`catalog_tables`), or `nil` when it
+    /// authenticates.
+    private func bucketListProblem(
+        _ table: AuthenticatedTable, stored: [Int64: Bucket], key: HMAC<SHA256>, _ db: any SQLConnection
+    ) throws -> CatalogProblem? {
+        guard
+            let row = try db.row(
+                sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
+        else {
+            return CatalogProblem(
+                table: table.name, item: nil,
+                problem: "its row-set MAC in catalog_tables is missing (removed without the vault's key)")
+        }
+        let (count, mac) = tableMAC(table, buckets: stored, key: key)
+        if (row["row_count"] as Int) == count && Self.equal(row["mac"] as Data, mac) { return nil }
+        return CatalogProblem(
+            table: table.name, item: nil,
+            problem: "rows were added or removed without the vault's key (its row-set MACs were changed)")
+    }
+
+    /// The problem with `table`'s row set (its bucket list, then its buckets), or `nil` when it
+    /// authenticates; with the buckets that fail.
+    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws
+        -> (problem: CatalogProblem?, failing: Set<Int64>)
+    {
+        guard table.hasRowSetMAC else { return (nil, []) }
+        let stored = try storedBuckets(table, db)
+        if let problem = try bucketListProblem(table, stored: stored, key: key, db) { return (problem, []) }
+        let current = try currentBuckets(table, key: key, db)
+        let failing = Set(stored.keys).union(current.keys).filter { number in
+            guard let now = current[number], let then = stored[number] else { return true }
+            return now.count != then.count || !Self.equal(now.mac, then.mac)
+        }
+        guard !failing.isEmpty else { return (nil, []) }
+        let now = failing.reduce(0) { $0 + (current[$1]?.count ?? 0) }
+        let then = failing.reduce(0) { $0 + (stored[$1]?.count ?? 0) }
+        let change =
+            now > then
+            ? "\(now - then) more rows than it authenticated"
+            : now < then
+                ? "\(then - now) fewer rows than it authenticated"
+                : "its rows were replaced, reordered or had their MACs changed"
+        return (
+            CatalogProblem(
+                table: table.name, item: nil, problem: "rows were added or removed without the vault's key (\(change))"),
+            failing
+        )
+    }
+
+    /// Throws unless the buckets of `table` that hold `keys` (values of the key's first column)
+    /// authenticate, with the table's bucket list: the rows a request read (found by an index) are
+    /// then neither older copies of themselves nor missing a row removed from their buckets.
+    func requireAuthenticBuckets(
+        _ table: AuthenticatedTable, holding keys: some Collection<Int64>, _ db: any SQLConnection
+    ) throws {
+        guard table.hasRowSetMAC, !keys.isEmpty else { return }
+        let key = try catalogKey(db)
+        let stored = try storedBuckets(table, db)
+        if let problem = try bucketListProblem(table, stored: stored, key: key, db) {
+            throw tampered(problem)
+        }
+        for number in Set(keys.map { $0 / Self.bucketWidth }) {
+            let range = (number * Self.bucketWidth)..<((number + 1) * Self.bucketWidth)
+            if try currentBuckets(table, key: key, in: range, db)[number] != stored[number] {
+                throw tampered(
+                    CatalogProblem(
+                        table: table.name, item: nil,
+                        problem:
+                            "rows were added or removed without the vault's key (rows \(range.lowerBound) to \(range.upperBound - 1) do not match their MAC)"
+                    ))
+            }
+        }
+    }
+
+    private func tampered(_ problem: CatalogProblem) -> SigilError {
+        SigilError(
+            .catalogTampered,
+            "vault \(path) does not authenticate: \(problem). Sigil will not use it; `sigil audit verify` lists every problem"
+        )
+    }
+
+    /// Stores `table`'s buckets as its rows are now, except the buckets in `keeping` (which failed
+    /// before the write and must go on failing), and its bucket list.
+    private func storeRowSetMAC(
+        _ table: AuthenticatedTable, keeping: Set<Int64> = [], key: HMAC<SHA256>, _ db: any SQLConnection
+    ) throws {
+        guard table.hasRowSetMAC else { return }
+        var stored = try storedBuckets(table, db)
+        let current = try currentBuckets(table, key: key, db)
+        for number in Set(stored.keys).union(current.keys) where !keeping.contains(number) {
+            if let bucket = current[number] {
+                guard stored[number] != bucket else { continue }
+                try db.execute(
+                    sql: """
+                        INSERT INTO catalog_buckets (name, bucket, row_count, mac) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (name, bucket) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
+                        """, arguments: [table.name, number, bucket.count, Data(bucket.mac)])
+                stored[number] = bucket
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM catalog_buckets WHERE name = ? AND bucket = ?", arguments: [table.name, number])
+                stored[number] = nil
+            }
+        }
+        let (count, mac) = tableMAC(table, buckets: stored, key: key)
+        try db.execute(
+            sql: """
+                INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
+                """, arguments: [table.name, count, Data(mac)])
+    }
+
+    // MARK: Row sets before schema 8
+
+    /// A table's row-set MAC as schemas 4 to 7 kept it: one MAC over all of its rows' MACs.
+    private func legacyRowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws
+        -> (count: Int, mac: [UInt8])
+    {
         let macs = try db.rows(sql: "SELECT mac FROM \(table.name) ORDER BY " + table.key.joined(separator: ", "))
             .map { $0["mac"] as Data? }
         var hmac = key
@@ -134,45 +342,33 @@ extension Vault {
         return (macs.count, Array(hmac.finalize()))
     }
 
-    /// The problem with `table`'s row set, or `nil` when it authenticates.
-    private func rowSetProblem(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws
-        -> CatalogProblem?
-    {
-        guard table.hasRowSetMAC else { return nil }
-        let (count, mac) = try rowSetMAC(table, key: key, db)
-        guard
-            let stored = try db.row(
-                sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
-        else {
-            return CatalogProblem(
-                table: table.name, item: nil,
-                problem: "its row-set MAC in catalog_tables is missing (removed without the vault's key)")
+    /// Stores the row-set MACs of `tables` as schemas 4 to 7 kept them (their migrations'
+    /// completions run before schema 8 exists).
+    func storeLegacyRowSetMACs(_ tables: [AuthenticatedTable], _ db: any SQLConnection) throws {
+        let key = try catalogKey(db)
+        for table in tables where table.hasRowSetMAC {
+            let (count, mac) = try legacyRowSetMAC(table, key: key, db)
+            try db.execute(
+                sql: """
+                    INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
+                    """, arguments: [table.name, count, Data(mac)])
         }
-        let storedMAC: Data = stored["mac"]
-        let authentic =
-            storedMAC.count == mac.count
-            && storedMAC.withUnsafeBytes { a in mac.withUnsafeBytes { b in constantTimeEqual(a, b) } }
-        if authentic { return nil }
-        let storedCount: Int = stored["row_count"]
-        let change =
-            count > storedCount
-            ? "\(count - storedCount) more rows than it authenticated"
-            : count < storedCount
-                ? "\(storedCount - count) fewer rows than it authenticated"
-                : "its rows were replaced, reordered or had their MACs changed"
-        return CatalogProblem(
-            table: table.name, item: nil, problem: "rows were added or removed without the vault's key (\(change))")
     }
 
-    /// Stores `table`'s row-set MAC as it is now.
-    private func storeRowSetMAC(_ table: AuthenticatedTable, key: HMAC<SHA256>, _ db: any SQLConnection) throws {
-        guard table.hasRowSetMAC else { return }
-        let (count, mac) = try rowSetMAC(table, key: key, db)
-        try db.execute(
-            sql: """
-                INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
-                """, arguments: [table.name, count, Data(mac)])
+    /// Schema 8: each table whose old row-set MAC authenticates gets its buckets and bucket list;
+    /// a table whose old MAC fails keeps it, and so goes on failing.
+    func convertRowSetMACsToBuckets(_ db: any SQLConnection) throws {
+        let key = try catalogKey(db)
+        for table in AuthenticatedTable.catalog where table.hasRowSetMAC {
+            let (count, mac) = try legacyRowSetMAC(table, key: key, db)
+            guard
+                let stored = try db.row(
+                    sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name]),
+                (stored["row_count"] as Int) == count, Self.equal(stored["mac"] as Data, mac)
+            else { continue }
+            try storeRowSetMAC(table, key: key, db)
+        }
     }
 
     // MARK: Checking
@@ -192,7 +388,7 @@ extension Vault {
                     : "changed without the vault's key (its MAC does not match)"
                 problems.append(CatalogProblem(table: table.name, item: table.describe(labelled), problem: what))
             }
-            if let problem = try rowSetProblem(table, key: key, db) { problems.append(problem) }
+            if let problem = try rowSetProblem(table, key: key, db).problem { problems.append(problem) }
         }
         return problems
     }
@@ -228,17 +424,24 @@ extension Vault {
 
     // MARK: Writing
 
-    /// The tables whose row sets authenticate now: at the start of a write transaction, the ones
-    /// whose row-set MACs it may recompute at its end.
-    func tablesWithAuthenticRowSets(_ db: any SQLConnection) throws -> [AuthenticatedTable] {
+    /// The tables whose bucket lists authenticate now, each with its buckets that fail: at the start
+    /// of a write transaction, what it may recompute at its end.
+    func authenticRowSets(_ db: any SQLConnection) throws -> [AuthenticatedTable: Set<Int64>] {
         let key = try catalogKey(db)
-        return try AuthenticatedTable.catalog.filter { try rowSetProblem($0, key: key, db) == nil }
+        var tables: [AuthenticatedTable: Set<Int64>] = [:]
+        for table in AuthenticatedTable.catalog where table.hasRowSetMAC {
+            let stored = try storedBuckets(table, db)
+            guard try bucketListProblem(table, stored: stored, key: key, db) == nil else { continue }
+            tables[table] = try rowSetProblem(table, key: key, db).failing
+        }
+        return tables
     }
 
-    /// Recomputes the row-set MACs of `tables` (those that authenticated when the transaction began).
-    func storeRowSetMACs(_ tables: [AuthenticatedTable], _ db: any SQLConnection) throws {
+    /// Recomputes the row sets of `tables` (those whose bucket lists authenticated when the
+    /// transaction began), except the buckets that failed then.
+    func storeRowSetMACs(_ tables: [AuthenticatedTable: Set<Int64>], _ db: any SQLConnection) throws {
         let key = try catalogKey(db)
-        for table in tables { try storeRowSetMAC(table, key: key, db) }
+        for (table, failing) in tables { try storeRowSetMAC(table, keeping: failing, key: key, db) }
     }
 
     /// Authenticates every row and table of the catalog as it is now: when `004_catalog_macs` adds
@@ -246,10 +449,16 @@ extension Vault {
     /// (``acceptCatalog()``).
     func authenticateWholeCatalog(_ db: any SQLConnection) throws {
         let key = try catalogKey(db)
-        // When `004_catalog_macs` runs on an older vault, later migrations' tables do not exist yet.
+        // When `004_catalog_macs` runs on an older vault, later migrations' tables do not exist yet,
+        // and row sets are kept as schemas 4 to 7 kept them (`008_catalog_buckets` converts them).
+        let buckets = try db.tableExists("catalog_buckets")
         for table in AuthenticatedTable.catalog + [.issuedCredentials] where try db.tableExists(table.name) {
             try authenticateRows(table, where: "1 = 1", [], db)
-            try storeRowSetMAC(table, key: key, db)
+            if buckets {
+                try storeRowSetMAC(table, key: key, db)
+            } else {
+                try storeLegacyRowSetMACs([table], db)
+            }
         }
     }
 

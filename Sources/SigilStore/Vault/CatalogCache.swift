@@ -11,10 +11,10 @@ import Synchronization
 /// connection commits; the copy is checked against it at most every ``revalidation``, so such a
 /// change is seen within that time (on PostgreSQL, plus the notification's delivery).
 ///
-/// The users' live authorizations of per-user principals are read with it. A catalog read again and
-/// found equal to the kept one, authorizations included (most writes are tokens, secrets and audit
-/// entries), keeps the same ``CatalogSnapshot`` object, so what readers worked out from it stays
-/// valid.
+/// The users' live authorizations of per-user principals are read with it. A moved counter first
+/// compares the catalog's version (a digest of its row-set MACs, which every change of the catalog
+/// changes); most commits are tokens, secrets and audit entries, which leave it as it is, and then
+/// the kept ``CatalogSnapshot`` object stays, so what readers worked out from it stays valid.
 final class CatalogCache: Sendable {
     static let revalidation: Duration = .milliseconds(100)
 
@@ -39,9 +39,17 @@ final class CatalogCache: Sendable {
         entry.withLock { $0?.stale = true }
     }
 
-    /// The kept snapshot, the same object until the catalog changes, with the secrets' version;
-    /// `read` reads both anew.
-    func value(_ read: () throws -> (CatalogSnapshot, [UInt8])) throws -> (CatalogSnapshot, [UInt8]) {
+    /// The kept snapshot, the same object until the catalog changes, with the secrets' version.
+    ///
+    /// When the store's change counter moved (any commit: audit entries, tokens, secrets) or this
+    /// handle wrote, `versions` reads the catalog's and the secrets' versions (digests of the
+    /// row-set MACs, one small read); only a changed catalog version makes `read` read the catalog
+    /// anew. So a service whose own audit entries and tokens commit many times a second never
+    /// re-reads an unchanged catalog.
+    func value(
+        versions: () throws -> (catalog: [UInt8], secrets: [UInt8]),
+        read: () throws -> (CatalogSnapshot, [UInt8])
+    ) throws -> (CatalogSnapshot, [UInt8]) {
         let now = ContinuousClock.now
         if let recent = entry.withLock({ entry in
             entry.flatMap {
@@ -50,19 +58,31 @@ final class CatalogCache: Sendable {
         }) {
             return recent
         }
-        let version = try store.changeCounter()
+        let counter = try store.changeCounter()
         let kept = entry.withLock { entry -> (CatalogSnapshot, [UInt8])? in
-            guard let current = entry, !current.stale, current.dataVersion == version else { return nil }
+            guard let current = entry, !current.stale, current.dataVersion == counter else { return nil }
             entry?.checkedAt = now
             return (current.snapshot, current.secretsVersion)
         }
         if let kept { return kept }
-        // Read after taking the version: a commit in between makes the next check read again.
+        // Versions and catalog are read after taking the counter: a commit in between makes the
+        // next check look again.
+        if entry.withLock({ $0 != nil }) {
+            let (catalog, secrets) = try versions()
+            let unchanged = entry.withLock { entry -> CatalogSnapshot? in
+                guard let current = entry, current.snapshot.version == catalog else { return nil }
+                entry = Entry(
+                    snapshot: current.snapshot, secretsVersion: secrets, dataVersion: counter, checkedAt: now,
+                    stale: false)
+                return current.snapshot
+            }
+            if let unchanged { return (unchanged, secrets) }
+        }
         let (read, secrets) = try read()
         return entry.withLock { entry in
             let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
             entry = Entry(
-                snapshot: snapshot, secretsVersion: secrets, dataVersion: version, checkedAt: now, stale: false)
+                snapshot: snapshot, secretsVersion: secrets, dataVersion: counter, checkedAt: now, stale: false)
             return (snapshot, secrets)
         }
     }

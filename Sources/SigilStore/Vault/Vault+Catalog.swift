@@ -19,17 +19,19 @@ extension Vault {
     }
 
     public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) {
-        let (snapshot, secrets) = try catalogCache.value {
-            try read { db in
-                // Refuse a catalog changed without the key before anything is taken from it.
-                try requireAuthenticCatalog(db)
-                return (
-                    CatalogSnapshot(
-                        try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db),
-                        version: try catalogVersion(db)), try secretsVersion(db)
-                )
-            }
-        }
+        let (snapshot, secrets) = try catalogCache.value(
+            versions: { try read { db in (try catalogVersion(db), try secretsVersion(db)) } },
+            read: {
+                try read { db in
+                    // Refuse a catalog changed without the key before anything is taken from it.
+                    try requireAuthenticCatalog(db)
+                    return (
+                        CatalogSnapshot(
+                            try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db),
+                            version: try catalogVersion(db)), try secretsVersion(db)
+                    )
+                }
+            })
         return (snapshot, secrets)
     }
 
@@ -71,40 +73,22 @@ extension Vault {
             sql:
                 "SELECT id, external_credential_id, name, type, sequence, parameters FROM principals ORDER BY external_credential_id, name"
         ) {
-            let principal = Principal(
-                name: row["name"], type: try decodeEnum(row["type"]), sequence: row["sequence"],
-                parameters: try JSONColumn.decodeParameters(row["parameters"]),
-                rotation: policies["principal \(row["id"] as Int64)"]
-            )
-            principals[row["external_credential_id"], default: []].append(principal)
+            principals[row["external_credential_id"], default: []].append(
+                try decodePrincipal(row, rotation: policies["principal \(row["id"] as Int64)"]))
         }
         let externalCredentials = try db.rows(
             sql: "SELECT id, name, protocol, parameters, custom_headers FROM external_credentials ORDER BY id"
         ).map { row in
-            ExternalCredential(
-                name: row["name"], authProtocol: try decodeEnum(row["protocol"]),
-                parameters: try JSONColumn.decodeParameters(row["parameters"]),
-                customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]),
-                principals: principals[row["id"]] ?? [],
-                rotation: policies["external-credential \(row["id"] as Int64)"]
-            )
+            try decodeExternalCredential(
+                row, principals: principals[row["id"]] ?? [],
+                rotation: policies["external-credential \(row["id"] as Int64)"])
         }
         let namedCredentials = try db.rows(
             sql: """
                 SELECT n.*, e.name AS external_name FROM named_credentials n JOIN external_credentials e ON e.id = n.external_credential_id
                 ORDER BY n.id
                 """
-        ).map { row in
-            NamedCredential(
-                name: row["name"], url: row["url"], externalCredential: row["external_name"],
-                generateAuthorizationHeader: row["generate_authorization_header"],
-                allowMergeFieldsInHeader: row["allow_merge_fields_in_header"],
-                allowMergeFieldsInBody: row["allow_merge_fields_in_body"],
-                customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]),
-                clientCertificate: row["client_certificate"],
-                trust: try (row["trust"] as String?).map(JSONColumn.decodeTrust)
-            )
-        }
+        ).map { row in try decodeNamedCredential(row, externalCredential: row["external_name"]) }
         var memberships: [String: [String]] = [:]
         for row in try db.rows(
             sql: """
@@ -150,6 +134,33 @@ extension Vault {
             grants: grants.map { Grant(principal: $0.key, subjects: $0.value) }, roles: roles.isEmpty ? nil : roles,
             service: service
         )
+    }
+
+    func decodePrincipal(_ row: SQLRow, rotation: RotationPolicy?) throws -> Principal {
+        Principal(
+            name: row["name"], type: try decodeEnum(row["type"]), sequence: row["sequence"],
+            parameters: try JSONColumn.decodeParameters(row["parameters"]), rotation: rotation)
+    }
+
+    func decodeExternalCredential(_ row: SQLRow, principals: [Principal], rotation: RotationPolicy?) throws
+        -> ExternalCredential
+    {
+        ExternalCredential(
+            name: row["name"], authProtocol: try decodeEnum(row["protocol"]),
+            parameters: try JSONColumn.decodeParameters(row["parameters"]),
+            customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]), principals: principals,
+            rotation: rotation)
+    }
+
+    func decodeNamedCredential(_ row: SQLRow, externalCredential: String) throws -> NamedCredential {
+        NamedCredential(
+            name: row["name"], url: row["url"], externalCredential: externalCredential,
+            generateAuthorizationHeader: row["generate_authorization_header"],
+            allowMergeFieldsInHeader: row["allow_merge_fields_in_header"],
+            allowMergeFieldsInBody: row["allow_merge_fields_in_body"],
+            customHeaders: try JSONColumn.decodeHeaders(row["custom_headers"]),
+            clientCertificate: row["client_certificate"],
+            trust: try (row["trust"] as String?).map(JSONColumn.decodeTrust))
     }
 
     private func decodeEnum<T: RawRepresentable>(_ raw: String) throws -> T where T.RawValue == String {

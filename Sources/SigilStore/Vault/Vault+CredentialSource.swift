@@ -30,15 +30,15 @@ extension Vault: CredentialSource {
             // The user's own fields come last and replace the principal's.
             for owner in owners {
                 guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
-                for secret in try db.rows(
+                let secrets = try db.rows(
                     sql: """
                         SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
                         WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
                         """, arguments: [row.kind, row.id])
-                {
-                    try requireAuthenticRow(.secrets, secret, db)
-                    values[secret["field"]] = try openSecret(secret, db)
-                }
+                for secret in secrets { try requireAuthenticRow(.secrets, secret, db) }
+                // Not an older version put back as current, nor one whose newer version was removed.
+                try requireAuthenticBuckets(.secrets, holding: secrets.map { $0["id"] as Int64 }, db)
+                for secret in secrets { values[secret["field"]] = try openSecret(secret, db) }
             }
             return values
         }

@@ -31,12 +31,26 @@ public final class Vault: Sendable {
     let catalogKeyCache = Mutex<HMAC<SHA256>?>(nil)
     /// The rotation lease this handle's rotation steps are taken under (``fenced(by:)``).
     let rotationLease: RotationLease?
+    /// How this handle reads the catalog for a request (``CatalogLoading``).
+    public let catalogLoading: CatalogLoading
+
+    /// How a handle reads the catalog for the signing engine's requests.
+    public enum CatalogLoading: Sendable {
+        /// The whole catalog, read once and kept until it changes: for a process that makes many
+        /// requests (the service, a library user).
+        case whole
+        /// Only what each request needs (``CatalogScope``), through indexes, each row and its
+        /// bucket checked: for a process that makes one request (`sigil sign`), whose time the
+        /// whole catalog would dominate.
+        case perRequest
+    }
 
     private init(
         store: any SQLStore, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Date,
-        catalogCache: CatalogCache? = nil, rotationLease: RotationLease? = nil
+        catalogCache: CatalogCache? = nil, rotationLease: RotationLease? = nil, catalogLoading: CatalogLoading = .whole
     ) {
         self.rotationLease = rotationLease
+        self.catalogLoading = catalogLoading
         self.path = store.location
         self.store = store
         self.keyring = keyring
@@ -50,7 +64,14 @@ public final class Vault: Sendable {
     public func acting(as actor: String) -> Vault {
         Vault(
             store: store, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache,
-            rotationLease: rotationLease)
+            rotationLease: rotationLease, catalogLoading: catalogLoading)
+    }
+
+    /// A handle on the same open vault that reads the catalog for requests as `loading` says.
+    public func loadingCatalog(_ loading: CatalogLoading) -> Vault {
+        Vault(
+            store: store, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache,
+            rotationLease: rotationLease, catalogLoading: loading)
     }
 
     /// A handle on the same open vault whose rotation steps of `lease.owner` are taken only while
@@ -59,7 +80,7 @@ public final class Vault: Sendable {
     public func fenced(by lease: RotationLease) -> Vault {
         Vault(
             store: store, keyring: keyring, actor: actor, clock: clock, catalogCache: catalogCache,
-            rotationLease: lease)
+            rotationLease: lease, catalogLoading: catalogLoading)
     }
 
     // MARK: Creating and opening
@@ -163,9 +184,11 @@ public final class Vault: Sendable {
                         detail: ["reason": "upgrade to schema version 4"], db)
                 },
                 // The service's tables start empty; their row-set MACs say so.
-                "005_service": { db in try vault.storeRowSetMACs(AuthenticatedTable.service, db) },
+                "005_service": { db in try vault.storeLegacyRowSetMACs(AuthenticatedTable.service, db) },
                 // No rotation or policy yet: the empty tables' row-set MACs say so.
-                "006_rotations": { db in try vault.storeRowSetMACs(AuthenticatedTable.rotationTables, db) },
+                "006_rotations": { db in try vault.storeLegacyRowSetMACs(AuthenticatedTable.rotationTables, db) },
+                // Row sets checked a bucket at a time; a table whose old MAC fails goes on failing.
+                "008_catalog_buckets": { db in try vault.convertRowSetMACsToBuckets(db) },
             ])
         return vault
     }
@@ -203,7 +226,7 @@ public final class Vault: Sendable {
     func write<T>(rollback: Bool = false, catalog: Bool = true, _ body: (any SQLConnection) throws -> T) throws -> T {
         defer { catalogCache.invalidate() }
         return try store.write(rollback: rollback) { db in
-            let authentic = catalog ? try tablesWithAuthenticRowSets(db) : []
+            let authentic = catalog ? try authenticRowSets(db) : [:]
             let result = try body(db)
             if catalog && !rollback { try storeRowSetMACs(authentic, db) }
             return result
