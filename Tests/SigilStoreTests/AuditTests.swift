@@ -38,6 +38,23 @@ struct AuditTests {
         #expect(result.valid && result.entries == entries.count && result.headSeq == Int64(entries.count))
     }
 
+    @Test(
+        "a use record whose path holds a NUL is recorded, filtered and verified on both stores",
+        arguments: TestStore.all)
+    func nulInUseRecord(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
+        try vault.recordUses([
+            UseRecord(
+                kind: .sign, at: Date(), caller: "app", authenticator: "api-key", actingUser: "bob",
+                namedCredential: "Billing", principal: "Billing/billing-org", method: "GET", host: "api.example",
+                path: "/v1/a\u{0}b", outcome: "ok")
+        ])
+        let entries = try vault.auditEntries(matching: AuditFilter(user: "bob"))
+        #expect(entries.map(\.detail["path"]) == ["/v1/a\u{FFFD}b"])
+        #expect(try vault.auditEntries(matching: AuditFilter(credential: "Billing")).count >= 1)
+        #expect(try vault.verifyAudit().valid)
+    }
+
     @Test("an edited entry is detected", arguments: TestStore.all)
     func edited(store: TestStore) throws {
         let vault = try vaultWithHistory(store)

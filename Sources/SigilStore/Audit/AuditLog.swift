@@ -111,9 +111,14 @@ extension Vault {
         let last = try db.row(sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let previous = last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32)
+        // PostgreSQL's text holds no NUL and its JSON no \u0000 (a caller's path may carry one): the
+        // entry records U+FFFD in its place, the same on both stores.
+        func withoutNUL(_ text: String) -> String {
+            text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        }
         let entry = AuditEntry(
-            seq: seq, at: at ?? timestamp(), actor: actor ?? self.actor, action: action, target: target,
-            detail: detail)
+            seq: seq, at: at ?? timestamp(), actor: withoutNUL(actor ?? self.actor), action: action,
+            target: withoutNUL(target), detail: detail.mapValues(withoutNUL))
         let detailJSON = try entry.detailJSON()
         let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
         try db.run(

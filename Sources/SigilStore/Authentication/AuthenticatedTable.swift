@@ -17,6 +17,10 @@ struct AuthenticatedTable: Sendable, Hashable {
     let hasRowSetMAC: Bool
     /// The key's columns (ORDER BY for the row-set MAC, WHERE for one row).
     let key: [String]
+    /// The integer column whose value, divided by 256, is a row's bucket (schema
+    /// `008_catalog_buckets`): the key's first column, or one that keeps a bucket small where that
+    /// one does not (a group's memberships go by user).
+    let bucketColumn: String
     /// Extra columns for messages: `SELECT ... AS label_*` expressions over the row aliased `t`.
     let labelColumns: String
     /// `principal Billing/billing-org (row 3)`, from a row with the columns above.
@@ -27,9 +31,10 @@ struct AuthenticatedTable: Sendable, Hashable {
     let updateMACSQL: String
 
     init(
-        name: String, columns: [String], hasRowSetMAC: Bool, key: [String], labelColumns: String,
-        describe: @escaping @Sendable (SQLRow) -> String
+        name: String, columns: [String], hasRowSetMAC: Bool, key: [String], bucketColumn: String? = nil,
+        labelColumns: String, describe: @escaping @Sendable (SQLRow) -> String
     ) {
+        self.bucketColumn = bucketColumn ?? key[0]
         self.name = name
         self.columns = columns
         self.hasRowSetMAC = hasRowSetMAC
@@ -95,6 +100,8 @@ extension AuthenticatedTable {
     )
     static let groupMembers = AuthenticatedTable(
         name: "group_members", columns: ["group_id", "user_id"], hasRowSetMAC: true, key: ["group_id", "user_id"],
+        // By user: one group may hold every user, and a request reads one user's memberships.
+        bucketColumn: "user_id",
         labelColumns:
             "(SELECT name FROM users u WHERE u.id = t.user_id) AS label_user, (SELECT name FROM groups g WHERE g.id = t.group_id) AS label_group",
         describe: { "membership of user \(text($0, "label_user")) in group \(text($0, "label_group"))" }

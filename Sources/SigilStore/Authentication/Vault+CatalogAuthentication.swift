@@ -132,34 +132,24 @@ extension Vault {
         var mac: [UInt8]
     }
 
-    /// The bucket of every row of `table` (or of those whose key's first column lies in `range`), as
-    /// the rows are now: their count and the MAC over their MACs in key order.
+    /// The bucket of every row of `table` (or of those whose bucket column lies in `range`), as the
+    /// rows are now: their count and the MAC over their MACs in key order.
     private func currentBuckets(
         _ table: AuthenticatedTable, key: HMAC<SHA256>, in range: Range<Int64>? = nil, _ db: any SQLConnection
     ) throws -> [Int64: Bucket] {
-        let first = table.key[0]
-        let filter = range == nil ? "" : " WHERE \(first) >= ? AND \(first) < ?"
+        let column = table.bucketColumn
+        let filter = range == nil ? "" : " WHERE \(column) >= ? AND \(column) < ?"
         let rows = try db.rows(
-            sql: "SELECT \(first) AS bucket_key, mac FROM \(table.name)\(filter) ORDER BY "
+            sql: "SELECT \(column) AS bucket_key, mac FROM \(table.name)\(filter) ORDER BY "
                 + table.key.joined(separator: ", "),
             arguments: range.map { [$0.lowerBound, $0.upperBound] } ?? [])
+        var macs: [Int64: [Data?]] = [:]
+        for row in rows { macs[(row["bucket_key"] as Int64) / Self.bucketWidth, default: []].append(row["mac"]) }
         var buckets: [Int64: Bucket] = [:]
-        var macs: [Data?] = []
-        var current: Int64?
-        func close() {
-            guard let bucket = current else { return }
-            buckets[bucket] = Bucket(count: macs.count, mac: bucketMAC(table, bucket: bucket, rowMACs: macs, key: key))
+        for (number, rowMACs) in macs {
+            buckets[number] = Bucket(
+                count: rowMACs.count, mac: bucketMAC(table, bucket: number, rowMACs: rowMACs, key: key))
         }
-        for row in rows {
-            let bucket = (row["bucket_key"] as Int64) / Self.bucketWidth
-            if bucket != current {
-                close()
-                current = bucket
-                macs.removeAll(keepingCapacity: true)
-            }
-            macs.append(row["mac"] as Data?)
-        }
-        close()
         return buckets
     }
 
@@ -262,7 +252,7 @@ extension Vault {
         )
     }
 
-    /// Throws unless the buckets of `table` that hold `keys` (values of the key's first column)
+    /// Throws unless the buckets of `table` that hold `keys` (values of its bucket column)
     /// authenticate, with the table's bucket list: the rows a request read (found by an index) are
     /// then neither older copies of themselves nor missing a row removed from their buckets.
     func requireAuthenticBuckets(

@@ -396,7 +396,8 @@ END;
 -- Until now `catalog_tables` held, for each authenticated table, one MAC over all of its rows' MACs:
 -- checking that no row was added, removed or put back from an older copy meant reading every row
 -- of the table, which a catalog of 100,000 authorized users makes slow. Now a table's rows fall
--- into buckets by the first column of their key (`key / 256`: at most 256 rows each), each bucket
+-- into buckets by an integer column (`value / 256`: the key's first column, at most 256 rows
+-- each; `user_id` for group memberships, since one group may hold every user), each bucket
 -- has a MAC over its row count and its rows' MACs in key order (here), and `catalog_tables` holds a
 -- MAC over the table's row count and its buckets (number, row count, MAC) in order. A row read on
 -- its own is checked with its bucket and its table's bucket list: a row put back from an older
@@ -903,7 +904,8 @@ CREATE TRIGGER named_credentials_delete_rotation_leases AFTER DELETE ON named_cr
 -- Until now `catalog_tables` held, for each authenticated table, one MAC over all of its rows' MACs:
 -- checking that no row was added, removed or put back from an older copy meant reading every row
 -- of the table, which a catalog of 100,000 authorized users makes slow. Now a table's rows fall
--- into buckets by the first column of their key (`key / 256`: at most 256 rows each), each bucket
+-- into buckets by an integer column (`value / 256`: the key's first column, at most 256 rows
+-- each; `user_id` for group memberships, since one group may hold every user), each bucket
 -- has a MAC over its row count and its rows' MACs in key order (here), and `catalog_tables` holds a
 -- MAC over the table's row count and its buckets (number, row count, MAC) in order. A row read on
 -- its own is checked with its bucket and its table's bucket list: a row put back from an older

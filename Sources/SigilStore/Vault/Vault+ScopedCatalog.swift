@@ -112,7 +112,7 @@ extension Vault {
         let rows = try db.rows(sql: table.selectSQL(where: filter), arguments: SQLArguments(values: arguments))
         let key = try catalogKey(db)
         for row in rows where !rowAuthenticates(table, row, key: key) { try requireAuthenticRow(table, row, db) }
-        try requireAuthenticBuckets(table, holding: rows.map { $0[table.key[0]] as Int64 }, db)
+        try requireAuthenticBuckets(table, holding: rows.map { $0[table.bucketColumn] as Int64 }, db)
         return rows
     }
 

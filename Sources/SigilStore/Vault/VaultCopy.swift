@@ -47,12 +47,20 @@ public enum VaultCopy {
             var report = Report(from: from.location, to: to.location, schemaVersion: version, tables: [])
             try to.write { db in
                 for (table, rows) in tables {
-                    for row in rows {
-                        let placeholders = Array(repeating: "?", count: row.columns.count).joined(separator: ", ")
+                    // Many rows per statement (a round trip each on PostgreSQL), within both engines'
+                    // limits on bound values (SQLite 32,766, PostgreSQL 65,535).
+                    guard let columns = rows.first?.columns else {
+                        report.tables.append(.init(name: table, rows: 0))
+                        continue
+                    }
+                    let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                    let batch = max(1, min(500, 30_000 / columns.count))
+                    for start in stride(from: 0, to: rows.count, by: batch) {
+                        let slice = rows[start..<min(start + batch, rows.count)]
                         try db.execute(
-                            sql:
-                                "INSERT INTO \(table) (\(row.columns.joined(separator: ", "))) VALUES (\(placeholders))",
-                            arguments: SQLArguments(values: row.values))
+                            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                                + Array(repeating: tuple, count: slice.count).joined(separator: ", "),
+                            arguments: SQLArguments(values: slice.flatMap(\.values)))
                     }
                     if rows.first?.columns.contains("id") == true { try to.continueIdentity(of: table, db) }
                     report.tables.append(.init(name: table, rows: rows.count))
