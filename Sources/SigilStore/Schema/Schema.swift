@@ -20,9 +20,14 @@ public enum Schema {
     /// Applies the migrations `store` has not recorded, oldest first. Each runs in a write
     /// transaction that checks again that it is not recorded, so two processes opening an old vault
     /// at once apply it once.
+    /// A vault whose migrations are all recorded (every open but the first after an upgrade) is
+    /// checked by one read: no write transaction, no lock, no notification to other replicas.
     static func migrate(_ store: any SQLStore, completions: Completions = [:]) throws {
         let table = store.migrationsTable
-        for migration in store.migrations {
+        let recorded = try store.read { db in
+            try db.tableExists(table) ? Set(try db.values(String.self, sql: "SELECT identifier FROM \(table)")) : []
+        }
+        for migration in store.migrations where !recorded.contains(migration.identifier) {
             try store.write { db in
                 try db.executeScript("CREATE TABLE IF NOT EXISTS \(table) (identifier TEXT NOT NULL PRIMARY KEY)")
                 guard
