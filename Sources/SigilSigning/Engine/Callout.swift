@@ -39,7 +39,7 @@ enum Callout {
         else { return nil }
         let end = bytes[8...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
         let name = String(decoding: bytes[8..<end], as: UTF8.self)
-        guard let route = routes.byName[name] else {
+        guard let route = routes.route(named: name) else {
             return .failure(
                 SigilError(
                     .calloutRefused,
@@ -70,10 +70,13 @@ enum Callout {
             return .failure(
                 SigilError(
                     .calloutRefused,
-                    "\(url.urlForMessage) matches named credentials \(best.map(\.route.namedCredential.name).joined(separator: ", ")); use callout:NAME/path"
+                    "\(url.urlForMessage) matches named credentials \(best.map(\.name).joined(separator: ", ")); use callout:NAME/path"
                 ))
         }
-        return resolution(best[0].route, suffix: UnsafeBufferPointer(rebasing: bytes[longest...]))
+        guard let route = routes.route(named: best[0].name) else {
+            return .failure(SigilError(.calloutRefused, "named credential \(best[0].name) is gone"))
+        }
+        return resolution(route, suffix: UnsafeBufferPointer(rebasing: bytes[longest...]))
     }
 
     /// The route's base URL followed by `suffix` (what follows NAME or the base URL), unless the

@@ -117,13 +117,17 @@ final class Routes: Sendable {
     }
 
     let snapshot: CatalogSnapshot
-    let byName: [String: Route]
-    /// Routes with a valid base URL, lowercased, longest first: where absolute URLs are matched.
-    let byBase: [(base: String, route: Route)]
+    let source: any CredentialSource
+    /// The routes worked out so far, by named credential: each on its first request, so that a
+    /// catalog of thousands of named credentials costs only the routes that are used.
+    private let built = Mutex<[String: Route]>([:])
+    /// Valid base URLs, lowercased, longest first, with their named credentials: where absolute URLs
+    /// are matched (worked out on the first absolute URL).
+    private let bases = Mutex<[(base: String, name: String)]?>(nil)
 
     /// Drops every secret the routes and their bindings keep.
     func dropKeptSecrets() {
-        for route in byName.values {
+        for route in built.withLock({ Array($0.values) }) {
             route.clientKey.drop()
             for binding in route.bindings { binding.secrets.drop() }
         }
@@ -131,10 +135,30 @@ final class Routes: Sendable {
 
     init(_ snapshot: CatalogSnapshot, source: any CredentialSource) {
         self.snapshot = snapshot
-        let routes = snapshot.catalog.namedCredentials.map { Route($0, catalog: snapshot.catalog, source: source) }
-        byName = Dictionary(routes.map { ($0.namedCredential.name, $0) }, uniquingKeysWith: { first, _ in first })
-        byBase = routes.compactMap { route in (try? route.base.get()).map { ($0.lowercased(), route) } }
-            .sorted { $0.base.utf8.count > $1.base.utf8.count }
+        self.source = source
+    }
+
+    /// The route of named credential `name`, or `nil` when the catalog has none.
+    func route(named name: String) -> Route? {
+        if let kept = built.withLock({ $0[name] }) { return kept }
+        guard let named = snapshot.catalog.namedCredential(named: name) else { return nil }
+        let route = Route(named, catalog: snapshot.catalog, source: source)
+        return built.withLock { built in
+            if let first = built[name] { return first }
+            built[name] = route
+            return route
+        }
+    }
+
+    /// Every valid base URL (lowercased, longest first) with its named credential.
+    var byBase: [(base: String, name: String)] {
+        if let kept = bases.withLock({ $0 }) { return kept }
+        let computed = snapshot.catalog.namedCredentials.compactMap { named -> (String, String)? in
+            guard let endpoint = try? EndpointURL(parsing: named.url) else { return nil }
+            return (endpoint.description.lowercased(), named.name)
+        }.sorted { $0.0.utf8.count > $1.0.utf8.count }
+        bases.withLock { $0 = computed }
+        return computed
     }
 }
 
