@@ -5,7 +5,7 @@ and on PostgreSQL.
 Usage:  catalog_scale.py SIGIL [--users N] [--credentials N] [--runs N] [--user-runs N] [--serve-users N]
                               [--serve-passes N] [--sqlite-only]
         (defaults: 100000 users, 10000 credentials, 20 runs, 10 user runs, 200 serve users, 1 pass;
-        about 21 minutes on 2 cores, most of it in Sigil reading the large catalog)
+        about 5 minutes on 2 cores, most of it the one `sigil apply` that builds the large vault)
 
 Two vaults are built with the release `sigil` itself, each by one `sigil apply` of a generated file
 (one write transaction; the file's `authorizations:` list is the bulk path for per-user secrets,
