@@ -208,10 +208,18 @@ extension Vault {
     private func bucketListProblem(
         _ table: AuthenticatedTable, stored: [Int64: Bucket], key: HMAC<SHA256>, _ db: any SQLConnection
     ) throws -> CatalogProblem? {
-        guard
-            let row = try db.row(
-                sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name])
-        else {
+        bucketListProblem(
+            table, stored: stored,
+            tableRow: try db.row(
+                sql: "SELECT row_count, mac FROM catalog_tables WHERE name = ?", arguments: [table.name]),
+            key: key)
+    }
+
+    /// The same with `table`'s row of `catalog_tables` as read (`nil`: it has none).
+    private func bucketListProblem(
+        _ table: AuthenticatedTable, stored: [Int64: Bucket], tableRow: SQLRow?, key: HMAC<SHA256>
+    ) -> CatalogProblem? {
+        guard let row = tableRow else {
             return CatalogProblem(
                 table: table.name, item: nil,
                 problem: "its row-set MAC in catalog_tables is missing (removed without the vault's key)")
@@ -255,14 +263,21 @@ extension Vault {
     /// Throws unless the buckets of `table` that hold `keys` (values of its bucket column)
     /// authenticate, with the table's bucket list: the rows a request read (found by an index) are
     /// then neither older copies of themselves nor missing a row removed from their buckets.
+    ///
+    /// `checked`: bucket lists already read and checked in this transaction
+    /// (``checkedBucketLists(_:_:)``); other tables' are read and checked here.
     func requireAuthenticBuckets(
-        _ table: AuthenticatedTable, holding keys: some Collection<Int64>, _ db: any SQLConnection
+        _ table: AuthenticatedTable, holding keys: some Collection<Int64>,
+        checked: [String: [Int64: Bucket]] = [:], _ db: any SQLConnection
     ) throws {
         guard table.hasRowSetMAC, !keys.isEmpty else { return }
         let key = try catalogKey(db)
-        let stored = try storedBuckets(table, db)
-        if let problem = try bucketListProblem(table, stored: stored, key: key, db) {
-            throw tampered(problem)
+        let stored: [Int64: Bucket]
+        if let list = checked[table.name] {
+            stored = list
+        } else {
+            stored = try storedBuckets(table, db)
+            if let problem = try bucketListProblem(table, stored: stored, key: key, db) { throw tampered(problem) }
         }
         for number in Set(keys.map { $0 / Self.bucketWidth }) {
             let range = (number * Self.bucketWidth)..<((number + 1) * Self.bucketWidth)
@@ -275,6 +290,40 @@ extension Vault {
                     ))
             }
         }
+    }
+
+    /// The bucket lists of `tables`, read in one round trip for all of them (and one for their
+    /// rows of `catalog_tables`), each checked against its table's MAC: for a per-request read,
+    /// which checks rows of several tables.
+    func checkedBucketLists(_ tables: [AuthenticatedTable], _ db: any SQLConnection) throws -> [String: [Int64: Bucket]]
+    {
+        let tables = tables.filter(\.hasRowSetMAC)
+        guard !tables.isEmpty else { return [:] }
+        let key = try catalogKey(db)
+        let names = SQLArguments(values: tables.map { .text($0.name) })
+        let placeholders = Array(repeating: "?", count: tables.count).joined(separator: ", ")
+        var lists: [String: [Int64: Bucket]] = [:]
+        for row in try db.rows(
+            sql: "SELECT name, bucket, row_count, mac FROM catalog_buckets WHERE name IN (\(placeholders))",
+            arguments: names)
+        {
+            lists[row["name"], default: [:]][row["bucket"]] = Bucket(
+                count: row["row_count"], mac: Array(row["mac"] as Data))
+        }
+        var tableRows: [String: SQLRow] = [:]
+        for row in try db.rows(
+            sql: "SELECT name, row_count, mac FROM catalog_tables WHERE name IN (\(placeholders))", arguments: names)
+        {
+            tableRows[row["name"]] = row
+        }
+        for table in tables {
+            let stored = lists[table.name] ?? [:]
+            if let problem = bucketListProblem(table, stored: stored, tableRow: tableRows[table.name], key: key) {
+                throw tampered(problem)
+            }
+            lists[table.name] = stored
+        }
+        return lists
     }
 
     private func tampered(_ problem: CatalogProblem) -> SigilError {

@@ -31,44 +31,57 @@ extension Vault {
     func readScopedCatalog(_ scope: CatalogScope, _ db: any SQLConnection) throws -> (
         Catalog, [PrincipalRef: Set<String>]
     ) {
+        // Every table's bucket list this read may check rows against, read and checked at once.
+        let checked = try checkedBucketLists(
+            [
+                .namedCredentials, .externalCredentials, .principals, .users, .groupMembers, .groups, .grants,
+                .userAuthorizations,
+            ], db)
         // The named credentials: by name, or those whose base URL has the request's host.
         let namedRows: [SQLRow]
         if let name = scope.calloutName {
-            namedRows = try authenticRows(.namedCredentials, where: "t.name = ?", [.text(name)], db)
+            namedRows = try authenticRows(.namedCredentials, where: "t.name = ?", [.text(name)], checked: checked, db)
         } else if let host = scope.host {
             let ids = try db.rows(sql: "SELECT id, url FROM named_credentials").compactMap { row -> Int64? in
                 CatalogScope.host(of: row["url"]) == host ? row["id"] : nil
             }
-            namedRows = try authenticRows(.namedCredentials, ids: ids, db)
+            namedRows = try authenticRows(.namedCredentials, where: "t.id", in: ids, checked: checked, db)
         } else {
             namedRows = []
         }
         let externalRows = try authenticRows(
-            .externalCredentials, ids: Set(namedRows.map { $0["external_credential_id"] as Int64 }), db)
+            .externalCredentials, where: "t.id", in: Set(namedRows.map { $0["external_credential_id"] as Int64 }),
+            checked: checked, db)
         let principalRows = try authenticRows(
-            .principals, where: "t.external_credential_id", in: externalRows.map { $0["id"] as Int64 }, db)
+            .principals, where: "t.external_credential_id", in: externalRows.map { $0["id"] as Int64 },
+            checked: checked, db)
 
         // The acting user, their groups, grants and authorizations.
         var user: User?
         var groupNames: [Int64: String] = [:]
         var grantRows: [SQLRow] = []
         var authorizationRows: [SQLRow] = []
-        if let name = scope.user, let userRow = try authenticRows(.users, where: "t.name = ?", [.text(name)], db).first
+        if let name = scope.user,
+            let userRow = try authenticRows(.users, where: "t.name = ?", [.text(name)], checked: checked, db).first
         {
             let userID: Int64 = userRow["id"]
-            let memberships = try authenticRows(.groupMembers, where: "t.user_id = ?", [.integer(userID)], db)
-            for row in try authenticRows(.groups, ids: memberships.map { $0["group_id"] as Int64 }, db) {
+            let memberships = try authenticRows(
+                .groupMembers, where: "t.user_id = ?", [.integer(userID)], checked: checked, db)
+            for row in try authenticRows(
+                .groups, where: "t.id", in: memberships.map { $0["group_id"] as Int64 }, checked: checked, db)
+            {
                 groupNames[row["id"]] = row["name"]
             }
             user = User(name: userRow["name"], groups: Array(groupNames.values))
             let principalIDs = principalRows.map { $0["id"] as Int64 }
-            grantRows = try authenticRows(.grants, where: "t.principal_id", in: principalIDs, db).filter { row in
-                (row["user_id"] as Int64?) == userID
-                    || (row["group_id"] as Int64?).map { groupNames[$0] != nil } == true
-            }
+            grantRows = try authenticRows(.grants, where: "t.principal_id", in: principalIDs, checked: checked, db)
+                .filter { row in
+                    (row["user_id"] as Int64?) == userID
+                        || (row["group_id"] as Int64?).map { groupNames[$0] != nil } == true
+                }
             authorizationRows = try authenticRows(
                 .userAuthorizations, where: "t.user_id = ? AND t.principal_id", in: principalIDs,
-                prefix: [.integer(userID)], db)
+                prefix: [.integer(userID)], checked: checked, db)
         }
 
         var principals: [Int64: [Principal]] = [:]
@@ -105,32 +118,28 @@ extension Vault {
         return (catalog, authorized)
     }
 
-    /// The rows of `table` that match `filter`, each one's MAC and bucket checked.
+    /// The rows of `table` that match `filter`, each one's MAC and bucket checked (against the
+    /// bucket lists `checked`).
     private func authenticRows(
-        _ table: AuthenticatedTable, where filter: String, _ arguments: [SQLValue], _ db: any SQLConnection
+        _ table: AuthenticatedTable, where filter: String, _ arguments: [SQLValue],
+        checked: [String: [Int64: Bucket]], _ db: any SQLConnection
     ) throws -> [SQLRow] {
         let rows = try db.rows(sql: table.selectSQL(where: filter), arguments: SQLArguments(values: arguments))
         let key = try catalogKey(db)
         for row in rows where !rowAuthenticates(table, row, key: key) { try requireAuthenticRow(table, row, db) }
-        try requireAuthenticBuckets(table, holding: rows.map { $0[table.bucketColumn] as Int64 }, db)
+        try requireAuthenticBuckets(
+            table, holding: rows.map { $0[table.bucketColumn] as Int64 }, checked: checked, db)
         return rows
     }
 
     /// The rows of `table` whose `column` (after the `prefix` conditions) is one of `values`.
     private func authenticRows(
         _ table: AuthenticatedTable, where column: String, in values: some Collection<Int64>,
-        prefix: [SQLValue] = [], _ db: any SQLConnection
+        prefix: [SQLValue] = [], checked: [String: [Int64: Bucket]], _ db: any SQLConnection
     ) throws -> [SQLRow] {
         guard !values.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
         return try authenticRows(
-            table, where: "\(column) IN (\(placeholders))", prefix + values.map { .integer($0) }, db)
-    }
-
-    /// The rows of `table` with the ids `ids`.
-    private func authenticRows(_ table: AuthenticatedTable, ids: some Collection<Int64>, _ db: any SQLConnection)
-        throws -> [SQLRow]
-    {
-        try authenticRows(table, where: "t.id", in: ids, db)
+            table, where: "\(column) IN (\(placeholders))", prefix + values.map { .integer($0) }, checked: checked, db)
     }
 }
