@@ -29,6 +29,8 @@ final class CatalogCache: Sendable {
     }
 
     private let entry = Mutex<Entry?>(nil)
+    /// Held while the whole catalog is read.
+    private let reading = Mutex<Void>(())
     private let store: any SQLStore
 
     init(store: any SQLStore) {
@@ -78,12 +80,23 @@ final class CatalogCache: Sendable {
             }
             if let unchanged { return (unchanged, secrets) }
         }
-        let (read, secrets) = try read()
-        return entry.withLock { entry in
-            let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
-            entry = Entry(
-                snapshot: snapshot, secretsVersion: secrets, dataVersion: counter, checkedAt: now, stale: false)
-            return (snapshot, secrets)
+        // One whole read at a time: callers that arrive while one is under way wait for it and
+        // take its result when it read at least as late as they looked (a large catalog costs
+        // seconds and tens of megabytes per read; several at once only multiply both).
+        return try reading.withLock { _ in
+            if let fresh = entry.withLock({ entry -> (CatalogSnapshot, [UInt8])? in
+                guard let current = entry, !current.stale, current.dataVersion == counter else { return nil }
+                return (current.snapshot, current.secretsVersion)
+            }) {
+                return fresh
+            }
+            let (read, secrets) = try read()
+            return entry.withLock { entry in
+                let snapshot = entry.flatMap { $0.snapshot.sameContent(as: read) ? $0.snapshot : nil } ?? read
+                entry = Entry(
+                    snapshot: snapshot, secretsVersion: secrets, dataVersion: counter, checkedAt: now, stale: false)
+                return (snapshot, secrets)
+            }
         }
     }
 }
