@@ -122,9 +122,9 @@ enum CalloutTarget {
         )
         let source = MemoryCredentials(catalog: catalog)
         let routes = Routes(CatalogSnapshot(catalog), source: source)
-        for route in routes.byName.values {
-            guard case .success = route.base else {
-                FuzzCheck.fail("callout-url: base URL of \(route.name) is invalid")
+        for (name, _) in urls {
+            guard let route = routes.route(named: name), case .success = route.base else {
+                FuzzCheck.fail("callout-url: base URL of \(name) is invalid")
             }
         }
         return routes

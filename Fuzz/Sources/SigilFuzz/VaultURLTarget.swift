@@ -37,7 +37,7 @@ enum VaultURLTarget {
                 FuzzCheck.fail("plain TCP to a host off loopback: \(url.host.debugDescription)")
             }
             if leaks(url.redacted) { FuzzCheck.fail("the redacted URL shows the password") }
-        } catch let error as SigilError {
+        } catch is SigilError {
             // The message is fixed words and the redacted URL (the words may hold any password text).
             if leaks(PostgresURL.redact(text)) { FuzzCheck.fail("the error shows the password") }
         } catch {
