@@ -357,6 +357,11 @@ extension Vault {
             }
         }
         let (count, mac) = tableMAC(table, buckets: stored, key: key)
+        try storeTableMAC(table, count: count, mac: mac, db)
+    }
+
+    /// Stores `table`'s row of `catalog_tables`.
+    private func storeTableMAC(_ table: AuthenticatedTable, count: Int, mac: [UInt8], _ db: any SQLConnection) throws {
         try db.execute(
             sql: """
                 INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
@@ -387,11 +392,7 @@ extension Vault {
         let key = try catalogKey(db)
         for table in tables where table.hasRowSetMAC {
             let (count, mac) = try legacyRowSetMAC(table, key: key, db)
-            try db.execute(
-                sql: """
-                    INSERT INTO catalog_tables (name, row_count, mac) VALUES (?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET row_count = excluded.row_count, mac = excluded.mac
-                    """, arguments: [table.name, count, Data(mac)])
+            try storeTableMAC(table, count: count, mac: mac, db)
         }
     }
 
