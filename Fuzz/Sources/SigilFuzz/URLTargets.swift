@@ -131,11 +131,21 @@ enum CalloutTarget {
     }()
 
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
+        // What a per-request read narrows the catalog by: it must parse any input, and an absolute
+        // URL that resolves must have its named credential's host (else that read would miss it).
+        let scopeHost = CatalogScope.host(of: input.text)
         let resolution: Callout.Resolution
         do {
             resolution = try Callout.resolve(input.text, in: routes)
         } catch {
             return
+        }
+        if !input.text.hasPrefix("callout:"),
+            scopeHost != CatalogScope.host(of: resolution.route.namedCredential.url)
+        {
+            FuzzCheck.fail(
+                "callout-url: \(input.text.debugDescription) resolves to \(resolution.route.name), whose host a per-request read would not find by"
+            )
         }
         let endpoint: EndpointURL
         do {
