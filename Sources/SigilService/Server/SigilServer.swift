@@ -107,10 +107,30 @@ public struct SigilServer {
     /// Serves until SIGTERM or SIGINT, then drains: no new connections, the requests in flight
     /// finish, the last use records are written.
     public func run(_ options: ServiceOptions, logger: Logger) async throws {
+        readCatalog(logger: logger)
         let application = try application(options, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Reads the catalog once before listening, so that the ready file and the first callers find
+    /// it in memory: on a catalog of 10,000 named credentials and 100,000 authorizations the whole
+    /// read takes seconds, which would otherwise fall on the first request. A catalog that cannot be
+    /// read does not stop the service from starting: `/readyz` then says why, and every request
+    /// that needs the catalog is refused with the same error.
+    func readCatalog(logger: Logger) {
+        let started = ContinuousClock.now
+        do {
+            let catalog = try state.vault.catalog()
+            let elapsed = (ContinuousClock.now - started).components
+            let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+            logger.info(
+                "sigil serve: catalog read in \(milliseconds) ms (\(catalog.namedCredentials.count) named credentials, \(catalog.users.count) users)"
+            )
+        } catch {
+            logger.error("sigil serve: the catalog cannot be read: \(outcome(of: error))")
+        }
     }
 
     static func tlsConfiguration(certificate: String, key: String) throws -> TLSConfiguration {
