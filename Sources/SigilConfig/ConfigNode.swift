@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import SigilCore
 import SigilModel
@@ -65,54 +66,55 @@ indirect enum ConfigNode {
     static let maximumDepth = StrictJSON.maximumDepth
 
     private static func parseYAML(_ text: String, fileName: String) throws(SigilError) -> ConfigNode {
-        // Yams composes recursively: bound the nesting before it sees the text.
-        if let line = tooDeepYAML(text) {
-            throw SigilError(
-                .invalidConfiguration,
-                "\(fileName):\(line): not valid YAML: nested more than \(maximumDepth) levels deep")
+        // Yams composes recursively, as deep as libyaml lets a document nest (1,000 levels): compose
+        // on a stack that fits that, then refuse what nests deeper than `maximumDepth`. The bound is
+        // the parser's own, so a quoted or plain scalar full of brackets is only a string.
+        try onLargeStack { () throws(SigilError) in
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: text)
+            } catch let error as YamlError {
+                if case .parser(_, let problem, let mark, _) = error, problem.hasPrefix("Maximum nesting level") {
+                    throw tooDeep(fileName, line: mark.line)
+                }
+                throw SigilError(.invalidConfiguration, "\(fileName): not valid YAML: \(describe(error))")
+            } catch {
+                throw SigilError(.invalidConfiguration, "\(fileName): not valid YAML")
+            }
+            guard let root else { return .mapping([], line: 1) }
+            return try convert(root, depth: 0, fileName: fileName)
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw SigilError(.invalidConfiguration, "\(fileName): not valid YAML: \(describe(error))")
-        } catch {
-            throw SigilError(.invalidConfiguration, "\(fileName): not valid YAML")
-        }
-        guard let root else { return .mapping([], line: 1) }
-        return try convert(root, fileName: fileName)
     }
 
-    /// The line where `text` nests flow collections (`[`, `{`) more than ``maximumDepth`` deep, or
-    /// indents a line more than four spaces per level allowed; `nil` when it does neither. Brackets
-    /// inside quotes or comments count too: a real configuration is nowhere near the bound.
-    static func tooDeepYAML(_ text: String) -> Int? {
-        var line = 1
-        var depth = 0
-        var indent = 0
-        var atLineStart = true
-        for byte in text.utf8 {
-            switch byte {
-            case 0x0A:
-                line += 1
-                indent = 0
-                atLineStart = true
-                continue
-            case 0x20 where atLineStart:
-                indent += 1
-                if indent > 4 * maximumDepth { return line }
-                continue
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maximumDepth { return line }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth = max(0, depth - 1)
-            default:
-                break
-            }
-            atLineStart = false
+    private static func tooDeep(_ fileName: String, line: Int?) -> SigilError {
+        SigilError(
+            .invalidConfiguration,
+            "\(fileName):\(line ?? 0): not valid YAML: nested more than \(maximumDepth) levels deep")
+    }
+
+    /// The stack `parseYAML` composes on, sized for libyaml's 1,000 levels with room to spare
+    /// (AddressSanitizer's frames too), whatever thread calls: one of Swift's pool, or NIO's.
+    static let composeStackBytes = 32 << 20
+
+    /// Runs `body` on a thread of its own with a ``composeStackBytes`` stack, and waits for it.
+    private static func onLargeStack(
+        _ body: @escaping @Sendable () throws(SigilError) -> ConfigNode
+    ) throws(SigilError) -> ConfigNode {
+        let outcome = Outcome()
+        let thread = Thread {
+            outcome.result = Result { () throws(SigilError) in try body() }
+            outcome.done.signal()
         }
-        return nil
+        thread.stackSize = composeStackBytes
+        thread.start()
+        outcome.done.wait()
+        // The semaphore orders the thread's write before this read.
+        return try outcome.result!.get()
+    }
+
+    private final class Outcome: @unchecked Sendable {
+        var result: Result<ConfigNode, SigilError>?
+        let done = DispatchSemaphore(value: 0)
     }
 
     private static func describe(_ error: YamlError) -> String {
@@ -129,23 +131,26 @@ indirect enum ConfigNode {
         }
     }
 
-    private static func convert(_ node: Node, fileName: String) throws(SigilError) -> ConfigNode {
+    /// `node` as a ``ConfigNode``; `depth` counts the collections around it.
+    private static func convert(_ node: Node, depth: Int, fileName: String) throws(SigilError) -> ConfigNode {
         let line = node.mark?.line
         switch node {
         case .scalar(let scalar):
             return .scalar(scalar.string, plain: scalar.style == .plain || scalar.style == .any, line: line)
         case .sequence(let sequence):
+            guard depth < maximumDepth else { throw tooDeep(fileName, line: line) }
             var items: [ConfigNode] = []
-            for item in sequence { items.append(try convert(item, fileName: fileName)) }
+            for item in sequence { items.append(try convert(item, depth: depth + 1, fileName: fileName)) }
             return .sequence(items, line: line)
         case .mapping(let mapping):
+            guard depth < maximumDepth else { throw tooDeep(fileName, line: line) }
             var pairs: [(key: String, value: ConfigNode)] = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
                     throw SigilError(
                         .invalidConfiguration, "\(fileName):\(key.mark?.line ?? 0): mapping keys must be plain names")
                 }
-                pairs.append((keyScalar.string, try convert(value, fileName: fileName)))
+                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, fileName: fileName)))
             }
             return .mapping(pairs, line: line)
         case .alias:

@@ -269,10 +269,43 @@ struct ConfigFileTests {
             #expect(flow.contains("nested more than 64 levels deep"), "\(flow.prefix(200))")
         }
         let block = (0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n")
-        #expect(message { _ = try parse(block) }.contains("nested more than 64 levels deep"))
+        #expect(
+            message { _ = try parse(block) }.contains("test.yaml:65: not valid YAML: nested more than 64 levels deep"))
+        #expect(
+            message { _ = try parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)) }
+                .contains("must be a mapping"))
         #expect(
             message { _ = try parse(String(repeating: "[", count: 60) + String(repeating: "]", count: 60), json: true) }
                 .contains("must be a mapping"))
+    }
+
+    @Test(
+        "brackets inside a string are text: a value full of them reads, in YAML and JSON, and its YAML export reads back"
+    )
+    func bracketsInStrings() throws {
+        let role =
+            "arn:aws:iam::123456789012:role/d" + String(repeating: "{", count: 100) + String(repeating: "[", count: 100)
+        let yaml = """
+            externalCredentials:
+              - name: Aws
+                protocol: aws-sigv4
+                parameters: { region: eu-west-1, service: sts, roleArn: "\(role)", durationSeconds: "900" }
+                principals: [{ name: deploy }]
+              - name: Plain
+                protocol: aws-sigv4
+                parameters:
+                  region: eu-west-1
+                  service: sts
+                  roleArn: \(role) # and a comment [[[[
+                principals: [{ name: deploy }]
+            """
+        let config = try parse(yaml)
+        #expect(config.catalog.externalCredentials.map { $0.parameters["roleArn"] } == [role, role])
+        let json = try parse(
+            #"{"externalCredentials": [{"name": "Aws", "protocol": "aws-sigv4", "parameters": {"region": "eu-west-1", "service": "sts", "roleArn": "\#(role)"}, "principals": [{"name": "deploy"}]}]}"#,
+            json: true)
+        let export = try ConfigExport.text(of: json.catalog, json: false)
+        #expect(try parse(export).catalog.externalCredentials.first?.parameters["roleArn"] == role)
     }
 
     @Test("an unknown key is quoted only when it looks like a name")
