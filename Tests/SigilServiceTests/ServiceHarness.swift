@@ -122,6 +122,12 @@ final class ServiceHarness: Sendable {
             running: running)
     }
 
+    /// A test that threw before `stop()` fails alone: the client is shut down here rather than
+    /// trapping in its own deinit, which would end every test in the process.
+    deinit {
+        try? client.syncShutdown()
+    }
+
     /// Stops the service as SIGTERM would (drain, write the use records) and the client.
     func stop(removing: Bool = true) async throws {
         await group.triggerGracefulShutdown()
