@@ -158,13 +158,11 @@ extension Vault {
         _ table: AuthenticatedTable, key: HMAC<SHA256>, in range: Range<Int64>? = nil, _ db: any SQLConnection
     ) throws -> [Int64: Bucket] {
         let column = table.bucketColumn
-        let filter = range == nil ? "" : " WHERE \(column) >= ? AND \(column) < ?"
-        let rows = try db.rows(
-            sql: "SELECT \(column) AS bucket_key, mac FROM \(table.name)\(filter) ORDER BY "
-                + table.key.joined(separator: ", "),
-            arguments: range.map { [$0.lowerBound, $0.upperBound] } ?? [])
-        var macs: [Int64: [Data?]] = [:]
-        for row in rows { macs[(row["bucket_key"] as Int64) / Self.bucketWidth, default: []].append(row["mac"]) }
+        let rows = try db.packedRows(
+            [column], bytes: "mac", from: table.name, where: range == nil ? nil : "\(column) >= ? AND \(column) < ?",
+            arguments: range.map { [$0.lowerBound, $0.upperBound] } ?? [], order: table.key)
+        var macs: [Int64: [Data]] = [:]
+        for row in rows[""] ?? [] { macs[row.integers[0] / Self.bucketWidth, default: []].append(row.bytes) }
         var buckets: [Int64: Bucket] = [:]
         for (number, rowMACs) in macs {
             buckets[number] = Bucket(
@@ -173,13 +171,14 @@ extension Vault {
         return buckets
     }
 
-    private func bucketMAC(_ table: AuthenticatedTable, bucket: Int64, rowMACs: [Data?], key: HMAC<SHA256>)
+    /// A row without a MAC (NULL) counts as one with an empty MAC.
+    private func bucketMAC(_ table: AuthenticatedTable, bucket: Int64, rowMACs: [Data], key: HMAC<SHA256>)
         -> [UInt8]
     {
         var input = MACInput(domain: Self.bucketDomain, vault: self, table: table)
         input.lengthPrefixed(bucket)
         input.lengthPrefixed(rowMACs.count)
-        for mac in rowMACs { input.lengthPrefixed(mac ?? Data()) }
+        for mac in rowMACs { input.lengthPrefixed(mac) }
         return input.mac(key)
     }
 
@@ -187,15 +186,25 @@ extension Vault {
     private func storedBuckets(_ table: AuthenticatedTable, only: Int64? = nil, _ db: any SQLConnection) throws
         -> [Int64: Bucket]
     {
-        var buckets: [Int64: Bucket] = [:]
-        for row in try db.rows(
-            sql: "SELECT bucket, row_count, mac FROM catalog_buckets WHERE name = ?"
-                + (only == nil ? "" : " AND bucket = ?"),
-            arguments: SQLArguments(values: [.text(table.name)] + (only.map { [.integer($0)] } ?? [])))
-        {
-            buckets[row["bucket"]] = Bucket(count: row["row_count"], mac: Array(row["mac"] as Data))
+        try storedBucketLists(
+            where: "name = ?" + (only == nil ? "" : " AND bucket = ?"),
+            arguments: SQLArguments(values: [.text(table.name)] + (only.map { [.integer($0)] } ?? [])), db)[
+                table.name] ?? [:]
+    }
+
+    /// The bucket lists `catalog_buckets` holds for the tables `filter` selects, by table name.
+    private func storedBucketLists(where filter: String, arguments: SQLArguments, _ db: any SQLConnection) throws
+        -> [String: [Int64: Bucket]]
+    {
+        try db.packedRows(
+            ["bucket", "row_count"], bytes: "mac", from: "catalog_buckets", where: filter, arguments: arguments,
+            order: ["bucket"], group: "name"
+        ).mapValues { rows in
+            var buckets: [Int64: Bucket] = [:]
+            buckets.reserveCapacity(rows.count)
+            for row in rows { buckets[row.integers[0]] = Bucket(count: Int(row.integers[1]), mac: Array(row.bytes)) }
+            return buckets
         }
-        return buckets
     }
 
     /// `(row count, MAC)` of `table`'s bucket list: what `catalog_tables` holds for it.
@@ -316,14 +325,7 @@ extension Vault {
         let key = try catalogKey(db)
         let names = SQLArguments(values: tables.map { .text($0.name) })
         let placeholders = Array(repeating: "?", count: tables.count).joined(separator: ", ")
-        var lists: [String: [Int64: Bucket]] = [:]
-        for row in try db.rows(
-            sql: "SELECT name, bucket, row_count, mac FROM catalog_buckets WHERE name IN (\(placeholders))",
-            arguments: names)
-        {
-            lists[row["name"], default: [:]][row["bucket"]] = Bucket(
-                count: row["row_count"], mac: Array(row["mac"] as Data))
-        }
+        var lists = try storedBucketLists(where: "name IN (\(placeholders))", arguments: names, db)
         var tableRows: [String: SQLRow] = [:]
         for row in try db.rows(
             sql: "SELECT name, row_count, mac FROM catalog_tables WHERE name IN (\(placeholders))", arguments: names)

@@ -313,7 +313,9 @@ final class PostgresSession: SQLConnection {
         self.store = store
     }
 
-    static let dialect = SQLDialect(jsonText: { column, key in "(\(column)::jsonb ->> '\(key)')" })
+    static let dialect = SQLDialect(
+        jsonText: { column, key in "(\(column)::jsonb ->> '\(key)')" },
+        packedRows: SQLDialect.postgresPackedRows)
     var dialect: SQLDialect { Self.dialect }
 
     func simple(_ sql: String) throws {

@@ -19,6 +19,10 @@ package protocol SQLConnection: AnyObject {
 package struct SQLDialect: Sendable {
     /// An expression for the text value of `key` in the JSON object held in the text column `column`.
     package var jsonText: @Sendable (_ column: String, _ key: String) -> String
+    /// An aggregate packing a group's `integers` and `bytes` columns into one value in `order`
+    /// (see ``SQLConnection/packedRows(_:bytes:from:where:arguments:order:group:)``), or `nil`
+    /// when rows are read one by one.
+    package var packedRows: (@Sendable (_ integers: [String], _ bytes: String, _ order: String) -> String)?
 }
 
 extension SQLConnection {

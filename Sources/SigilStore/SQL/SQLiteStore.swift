@@ -116,7 +116,8 @@ final class SQLiteConnection: SQLConnection {
 
     init(_ db: Database) { self.db = db }
 
-    static let dialect = SQLDialect(jsonText: { column, key in "json_extract(\(column), '$.\(key)')" })
+    static let dialect = SQLDialect(
+        jsonText: { column, key in "json_extract(\(column), '$.\(key)')" }, packedRows: nil)
     var dialect: SQLDialect { Self.dialect }
 
     func execute(sql: String, arguments: SQLArguments) throws {
