@@ -192,7 +192,9 @@ final class ServiceHarness: Sendable {
         } else if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        // A bound on a hung test, not a speed target: on a loaded two-core machine the service's
+        // handlers can wait behind the other tests' work for tens of seconds.
+        let response = try await client.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return Answer(
             status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
