@@ -48,7 +48,14 @@ extension Vault {
     /// is processed once per handle; the audit key never changes, only its wrapping).
     func catalogKey(_ db: any SQLConnection) throws -> HMAC<SHA256> {
         if let key = catalogKeyCache.withLock({ $0 }) { return key }
-        let auditKey = try keyring.key(id: activeKeyID(purpose: "audit", db))
+        return try keepCatalogKey(auditKeyID: activeKeyID(purpose: "audit", db))
+    }
+
+    /// Derives the catalog key from the audit key `id` (in the keyring) and keeps it. ``open(at:key:actor:clock:)``
+    /// does so with the key rows it read anyway, which spares each command a query.
+    @discardableResult
+    func keepCatalogKey(auditKeyID id: UInt32) throws -> HMAC<SHA256> {
+        let auditKey = try keyring.key(id: id)
         let key = auditKey.withUnsafeBytes { bytes in
             HMAC<SHA256>(
                 key: SymmetricKey(

@@ -418,12 +418,15 @@ final class PostgresSession: SQLConnection {
         return statements
     }
 
+    /// Whether the current schema has a table (or other relation) `name`. `to_regclass` reads the
+    /// system catalog directly: `information_schema.tables`, a view over a dozen catalogs, costs a
+    /// new server backend (every command's first query) 2 to 9 ms more.
     func tableExists(_ name: String) throws -> Bool {
         try value(
             Int64.self,
             sql:
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
-            arguments: [name]) ?? 0 > 0
+                "SELECT CASE WHEN to_regclass(quote_ident(current_schema()) || '.' || quote_ident(CAST(? AS TEXT))) IS NULL THEN 0 ELSE 1 END",
+            arguments: [name]) == 1
     }
 
     private static let logger = Logger(label: "sigil.vault.postgres", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -21,12 +21,15 @@ public enum Schema {
     /// transaction that checks again that it is not recorded, so two processes opening an old vault
     /// at once apply it once.
     /// A vault whose migrations are all recorded (every open but the first after an upgrade) is
-    /// checked by one read: no write transaction, no lock, no notification to other replicas.
-    static func migrate(_ store: any SQLStore, completions: Completions = [:]) throws {
+    /// checked by one read (none when the caller read them already, as `recorded`): no write
+    /// transaction, no lock, no notification to other replicas.
+    static func migrate(_ store: any SQLStore, recorded: Set<String>? = nil, completions: Completions = [:]) throws {
         let table = store.migrationsTable
-        let recorded = try store.read { db in
-            try db.tableExists(table) ? Set(try db.values(String.self, sql: "SELECT identifier FROM \(table)")) : []
-        }
+        let recorded =
+            try recorded
+            ?? store.read { db in
+                try db.tableExists(table) ? Set(try db.values(String.self, sql: "SELECT identifier FROM \(table)")) : []
+            }
         for migration in store.migrations where !recorded.contains(migration.identifier) {
             try store.write { db in
                 try db.executeScript("CREATE TABLE IF NOT EXISTS \(table) (identifier TEXT NOT NULL PRIMARY KEY)")
@@ -50,15 +53,18 @@ public enum Schema {
     }
 
     /// Throws when `db` was written by a newer Sigil: it records migrations this build lacks.
-    static func checkNotNewer(_ db: any SQLConnection, store: any SQLStore) throws {
+    /// Returns the recorded migrations.
+    @discardableResult
+    static func checkNotNewer(_ db: any SQLConnection, store: any SQLStore) throws -> Set<String> {
         let known = Set(store.migrations.map(\.identifier))
-        let recorded = try db.values(String.self, sql: "SELECT identifier FROM \(store.migrationsTable)")
+        let recorded = Set(try db.values(String.self, sql: "SELECT identifier FROM \(store.migrationsTable)"))
         if recorded.contains(where: { !known.contains($0) }) {
             throw SigilError(
                 .newerSchema,
                 "vault \(store.location) has schema version \(try version(of: db, table: store.migrationsTable)); this sigil understands up to version \(latestVersion). Upgrade sigil to open it."
             )
         }
+        return recorded
     }
 }
 

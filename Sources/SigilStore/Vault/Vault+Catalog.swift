@@ -24,15 +24,16 @@ extension Vault {
 
     public func snapshotAndSecretsVersion() throws -> (CatalogSnapshot, secretsVersion: [UInt8]?) {
         let (snapshot, secrets) = try catalogCache.value(
-            versions: { try read { db in (try catalogVersion(db), try secretsVersion(db)) } },
+            versions: { try read { db in try versions(db) } },
             read: {
                 let read = try read { db in
                     // Refuse a catalog changed without the key before anything is taken from it.
                     try requireAuthenticCatalog(db)
+                    let versions = try versions(db)
                     return (
                         CatalogSnapshot(
                             try readCatalog(db), authorizedUsers: try readAuthorizedUsers(db),
-                            version: try catalogVersion(db)), try secretsVersion(db)
+                            version: versions.catalog), versions.secrets
                     )
                 }
                 // Checking and reading a large catalog leaves tens of megabytes of freed rows in the

@@ -24,21 +24,42 @@ extension Vault: CredentialSource {
                 throw SigilError(
                     .catalogChanged, "the catalog of vault \(path) changed while a request was being prepared")
             }
-            var owners: [SecretOwner] = [.principal(key.principal)]
-            if type == .perUser, let user = key.user { owners.append(.authorization(key.principal, user: user)) }
+            // The principal's row, then (per-user) the user's authorization of it: found with one
+            // query each, and the secrets of both read in one (each a round trip on PostgreSQL).
+            guard let principal = try principalRow(key.principal, db) else { return [:] }
+            var owners: [(kind: String, id: Int64)] = [("principal", principal.id)]
+            if type == .perUser, let user = key.user {
+                guard principal.type == PrincipalType.perUser.rawValue else {
+                    throw SigilError(
+                        .invalidSecretTarget,
+                        "principal \(key.principal) is a named principal; only per-user principals hold per-user secrets"
+                    )
+                }
+                if let id = try db.value(
+                    Int64.self,
+                    sql: """
+                        SELECT a.id FROM user_authorizations a JOIN users u ON u.id = a.user_id
+                        WHERE a.principal_id = ? AND u.name = ?
+                        """, arguments: [principal.id, user])
+                {
+                    owners.append(("authorization", id))
+                }
+            }
+            let secrets = try db.rows(
+                sql: """
+                    SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
+                    WHERE stage = 'current' AND (\(owners.map { _ in "(owner_kind = ? AND owner_id = ?)" }.joined(separator: " OR ")))
+                    """, arguments: SQLArguments(values: owners.flatMap { [SQLValue.text($0.kind), .integer($0.id)] }))
+            for secret in secrets { try requireAuthenticRow(.secrets, secret, db) }
+            // Not an older version put back as current, nor one whose newer version was removed.
+            try requireAuthenticBuckets(.secrets, holding: secrets.map { $0["id"] as Int64 }, db)
             var values: [String: SecretBytes] = [:]
             // The user's own fields come last and replace the principal's.
-            for owner in owners {
-                guard let row = try ownerRow(owner, db, createAuthorization: false) else { continue }
-                let secrets = try db.rows(
-                    sql: """
-                        SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                        WHERE owner_kind = ? AND owner_id = ? AND stage = 'current'
-                        """, arguments: [row.kind, row.id])
-                for secret in secrets { try requireAuthenticRow(.secrets, secret, db) }
-                // Not an older version put back as current, nor one whose newer version was removed.
-                try requireAuthenticBuckets(.secrets, holding: secrets.map { $0["id"] as Int64 }, db)
-                for secret in secrets { values[secret["field"]] = try openSecret(secret, db) }
+            for secret in secrets where (secret["owner_kind"] as String) == "principal" {
+                values[secret["field"]] = try openSecret(secret, db)
+            }
+            for secret in secrets where (secret["owner_kind"] as String) != "principal" {
+                values[secret["field"]] = try openSecret(secret, db)
             }
             return values
         }
@@ -49,20 +70,25 @@ extension Vault: CredentialSource {
     /// left out because a request reads all of its secrets in one transaction anyway, and a new
     /// secret version then keeps the catalog snapshot (and the routes worked out from it).
     func catalogVersion(_ db: any SQLConnection) throws -> [UInt8] {
-        var hash = SHA256()
-        for row in try db.rows(sql: "SELECT name, mac FROM catalog_tables WHERE name <> 'secrets' ORDER BY name") {
-            hash.update(data: Array((row["name"] as String).utf8) + [0])
-            hash.update(data: row["mac"] as Data)
-        }
-        return Array(hash.finalize())
+        try versions(db).catalog
     }
 
-    /// The secrets table's row-set MAC: it changes with every secret written, staged or deleted
-    /// (and only then), so secrets the engine keeps are known stale by it.
-    func secretsVersion(_ db: any SQLConnection) throws -> [UInt8] {
-        Array(
-            try db.value(Data.self, sql: "SELECT mac FROM catalog_tables WHERE name = 'secrets'")
-                ?? Data())
+    /// The catalog's version (``catalogVersion(_:)``) and the secrets table's row-set MAC, which
+    /// changes with every secret written, staged or deleted (and only then), so secrets the engine
+    /// keeps are known stale by it. One query for both (on PostgreSQL, one round trip less).
+    func versions(_ db: any SQLConnection) throws -> (catalog: [UInt8], secrets: [UInt8]) {
+        var hash = SHA256()
+        var secrets: [UInt8] = []
+        for row in try db.rows(sql: "SELECT name, mac FROM catalog_tables ORDER BY name") {
+            let name: String = row["name"]
+            guard name != AuthenticatedTable.secrets.name else {
+                secrets = Array(row["mac"] as Data)
+                continue
+            }
+            hash.update(data: Array(name.utf8) + [0])
+            hash.update(data: row["mac"] as Data)
+        }
+        return (Array(hash.finalize()), secrets)
     }
 
     /// Every live authorization of a per-user principal, by principal.

@@ -18,10 +18,8 @@ extension Vault {
         guard catalogLoading == .perRequest else { return try snapshotAndSecretsVersion() }
         return try read { db in
             let (catalog, authorized) = try readScopedCatalog(scope, db)
-            return (
-                CatalogSnapshot(catalog, authorizedUsers: authorized, version: try catalogVersion(db)),
-                try secretsVersion(db)
-            )
+            let versions = try versions(db)
+            return (CatalogSnapshot(catalog, authorizedUsers: authorized, version: versions.catalog), versions.secrets)
         }
     }
 

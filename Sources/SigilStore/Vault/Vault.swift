@@ -136,11 +136,11 @@ public final class Vault: Sendable {
         let store = try VaultLocation(path).open()
         let location = store.location
         // Check the database and the key before the schema is touched: a wrong key changes nothing.
-        let (vaultID, meta, wrapped) = try store.read { db in
+        let (vaultID, meta, wrapped, migrations) = try store.read { db in
             guard try db.tableExists("vault_meta"), try db.tableExists(store.migrationsTable) else {
                 throw SigilError(.notAVault, "\(location) is a database but not a Sigil vault")
             }
-            try Schema.checkNotNewer(db, store: store)
+            let migrations = try Schema.checkNotNewer(db, store: store)
             let meta = try Dictionary(
                 uniqueKeysWithValues: db.rows(sql: "SELECT key, value FROM vault_meta").map {
                     (($0["key"] as String), ($0["value"] as String))
@@ -148,7 +148,7 @@ public final class Vault: Sendable {
             guard let hex = meta["vault_id"] else {
                 throw SigilError(.notAVault, "\(location) has no vault id; it is not a Sigil vault")
             }
-            return (try VaultID(hex: hex), meta, try WrappedKeyRow.fetchAll(db))
+            return (try VaultID(hex: hex), meta, try WrappedKeyRow.fetchAll(db), migrations)
         }
         let usesPassphrase = meta["master_key_kind"] == "passphrase"
         if key.usesPassphrase != usesPassphrase {
@@ -172,10 +172,13 @@ public final class Vault: Sendable {
             }
         }
         let vault = Vault(store: store, keyring: keyring, actor: actor, clock: clock)
+        if let audit = wrapped.first(where: { $0.purpose == "audit" && $0.state == "active" }) {
+            try vault.keepCatalogKey(auditKeyID: audit.id)
+        }
         // A vault made before the catalog was authenticated gets its MACs with the migration that
         // adds them, in the same transaction: the catalog as it stands at the upgrade is trusted.
         try Schema.migrate(
-            store,
+            store, recorded: migrations,
             completions: [
                 "004_catalog_macs": { db in
                     try vault.authenticateWholeCatalog(db)
