@@ -98,7 +98,8 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Store the new value as pending.")
+        static let configuration = CommandConfiguration(
+            commandName: "start", abstract: "Store the new value as pending.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
         @OptionGroup var value: ValueOptions
@@ -117,7 +118,8 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Use the pending value for real.")
+        static let configuration = CommandConfiguration(
+            commandName: "test", abstract: "Use the pending value for real.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
         @OptionGroup var test: TestOptions
@@ -133,7 +135,8 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Finish: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make the tested value current.")
+        static let configuration = CommandConfiguration(
+            commandName: "finish", abstract: "Make the tested value current.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
@@ -150,7 +153,7 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Rollback: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Undo the rotation.")
+        static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Undo the rotation.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
@@ -164,7 +167,8 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Cleanup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete the previous value after the grace period.")
+        static let configuration = CommandConfiguration(
+            commandName: "cleanup", abstract: "Delete the previous value after the grace period.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
@@ -187,7 +191,7 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Where the rotation stands.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Where the rotation stands.")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
 
@@ -219,6 +223,7 @@ struct RotateCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Every step, from where the rotation stands: start, test, finish (and clean up with --grace 0).")
         @OptionGroup var options: VaultOptions
         @OptionGroup var owner: OwnerOptions
@@ -254,6 +259,7 @@ struct RotateCommand: AsyncParsableCommand {
 
     struct Due: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "due",
             abstract: "List the principals whose rotation policy says their secret is due; with --run, rotate them.",
             discussion: """
                 A principal's policy is the apply file's rotation: on it, else on its external \

@@ -13,6 +13,7 @@ struct VaultCommand: ParsableCommand {
 
     struct Copy: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "copy",
             abstract: "Copy a vault, as it is, to a new file or an empty PostgreSQL database.",
             discussion: """
                 Every row moves byte for byte: sealed secrets, key wrappings, the audit chain and the \
