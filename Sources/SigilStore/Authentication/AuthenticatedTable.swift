@@ -49,10 +49,10 @@ struct AuthenticatedTable: Sendable, Hashable {
     static func == (lhs: Self, rhs: Self) -> Bool { lhs.name == rhs.name }
     func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
-    /// The statement that reads every row (or those matching `filter`) for their MACs, and with
-    /// `labels` what messages name them by.
-    func selectSQL(where filter: String? = nil, labels withLabels: Bool = false) -> String {
-        let list = (columns + ["mac"]).map { "t.\($0)" }.joined(separator: ", ")
+    /// The statement that reads every row (or those matching `filter`) for their MACs, with the
+    /// expressions `extra` (over the row aliased `t`), and with `labels` what messages name them by.
+    func selectSQL(where filter: String? = nil, labels withLabels: Bool = false, extra: [String] = []) -> String {
+        let list = ((columns + ["mac"]).map { "t.\($0)" } + extra).joined(separator: ", ")
         let labels = labelColumns.isEmpty || !withLabels ? "" : ", " + labelColumns
         return "SELECT \(list)\(labels) FROM \(name) t" + (filter.map { " WHERE \($0)" } ?? "") + " ORDER BY "
             + key.map { "t.\($0)" }.joined(separator: ", ")

@@ -55,12 +55,15 @@ extension SQLConnection {
             arguments: arguments)
         {
             guard let packed = row["packed"] as Data? else { continue }
-            groups[row["packed_group"], default: []] = try Self.unpack(packed, integers: integers.count, table: table)
+            groups[row["packed_group"]] = try PackedRow.unpack(packed, integers: integers.count, table: table)
         }
         return groups
     }
+}
 
-    private static func unpack(_ packed: Data, integers: Int, table: String) throws -> [PackedRow] {
+extension PackedRow {
+    /// The rows of one value that ``SQLDialect/packedRows`` made, each with `integers` integers.
+    package static func unpack(_ packed: Data, integers: Int, table: String) throws -> [PackedRow] {
         try packed.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) throws -> [PackedRow] in
             let truncated = SigilError(.storage, "the packed rows of \(table) end in the middle of a row")
             var rows: [PackedRow] = []

@@ -45,14 +45,15 @@ extension Vault: CredentialSource {
                     owners.append(("authorization", id))
                 }
             }
-            let secrets = try db.rows(
-                sql: """
-                    SELECT id, owner_kind, owner_id, field, version, stage, mac, sealed FROM secrets
-                    WHERE stage = 'current' AND (\(owners.map { _ in "(owner_kind = ? AND owner_id = ?)" }.joined(separator: " OR ")))
-                    """, arguments: SQLArguments(values: owners.flatMap { [SQLValue.text($0.kind), .integer($0.id)] }))
+            let (secrets, buckets) = try rowsAndBuckets(
+                .secrets,
+                where:
+                    "t.stage = 'current' AND (\(owners.map { _ in "(t.owner_kind = ? AND t.owner_id = ?)" }.joined(separator: " OR ")))",
+                arguments: SQLArguments(values: owners.flatMap { [SQLValue.text($0.kind), .integer($0.id)] }),
+                extra: ["t.sealed"], db)
             for secret in secrets { try requireAuthenticRow(.secrets, secret, db) }
             // Not an older version put back as current, nor one whose newer version was removed.
-            try requireAuthenticBuckets(.secrets, holding: secrets.map { $0["id"] as Int64 }, db)
+            try requireAuthenticBuckets(.secrets, holding: secrets.map { $0["id"] as Int64 }, current: buckets, db)
             var values: [String: SecretBytes] = [:]
             // The user's own fields come last and replace the principal's.
             for secret in secrets where (secret["owner_kind"] as String) == "principal" {

@@ -122,11 +122,11 @@ extension Vault {
         _ table: AuthenticatedTable, where filter: String, _ arguments: [SQLValue],
         checked: [String: [Int64: Bucket]], _ db: any SQLConnection
     ) throws -> [SQLRow] {
-        let rows = try db.rows(sql: table.selectSQL(where: filter), arguments: SQLArguments(values: arguments))
+        let (rows, buckets) = try rowsAndBuckets(table, where: filter, arguments: SQLArguments(values: arguments), db)
         let key = try catalogKey(db)
         for row in rows where !rowAuthenticates(table, row, key: key) { try requireAuthenticRow(table, row, db) }
         try requireAuthenticBuckets(
-            table, holding: rows.map { $0[table.bucketColumn] as Int64 }, checked: checked, db)
+            table, holding: rows.map { $0[table.bucketColumn] as Int64 }, checked: checked, current: buckets, db)
         return rows
     }
 
