@@ -23,6 +23,9 @@ package protocol SQLStore: Sendable {
     /// After rows were inserted into `table` with their ids (a vault copy): new rows get ids above
     /// every id it holds.
     func continueIdentity(of table: String, _ db: any SQLConnection) throws
+    /// After a bulk load (a vault copy): the planner's statistics brought up to date, so that the
+    /// first commands do not plan on guesses (best effort).
+    func refreshStatistics()
 }
 
 extension SQLStore {

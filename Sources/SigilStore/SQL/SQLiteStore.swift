@@ -80,6 +80,9 @@ final class SQLiteStore: SQLStore {
     /// SQLite's AUTOINCREMENT already continues above the largest id inserted.
     func continueIdentity(of table: String, _ db: any SQLConnection) throws {}
 
+    /// SQLite plans Sigil's queries from its indexes alone; nothing to refresh.
+    func refreshStatistics() {}
+
     private func mapErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -66,6 +66,7 @@ public enum VaultCopy {
                     report.tables.append(.init(name: table, rows: rows.count))
                 }
             }
+            to.refreshStatistics()
             return report
         } catch {
             location.removeHalfMade(to)
