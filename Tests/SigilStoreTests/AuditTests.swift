@@ -55,6 +55,31 @@ struct AuditTests {
         #expect(try vault.verifyAudit().valid)
     }
 
+    @Test(
+        "a batch of use records is chained in order, each entry read back as written (quotes, escapes, control characters, non-ASCII)",
+        arguments: TestStore.all)
+    func useRecordBatch(store: TestStore) throws {
+        let vault = try vaultWithHistory(store)
+        let before = try vault.verifyAudit().headSeq
+        let paths = [
+            "/v1/\"quoted\"", "/v1/back\\slash", "/v1/tab\there\nline\u{1}", "/v1/caf\u{E9}/\u{1F510}", "/v1/a/b",
+        ]
+        try vault.recordUses(
+            paths.enumerated().map { index, path in
+                UseRecord(
+                    kind: index.isMultiple(of: 2) ? .sign : .proxy, at: Date(), caller: "app",
+                    authenticator: "api-key", actingUser: "carol", namedCredential: "Billing",
+                    principal: "Billing/billing-org", method: "GET", host: "api.example", path: path, outcome: "ok")
+            })
+        let entries = try vault.auditEntries(matching: AuditFilter(user: "carol"))
+        #expect(entries.map(\.seq) == Array((before + 1)...(before + Int64(paths.count))))
+        #expect(entries.map { $0.detail["path"] } == paths)
+        #expect(entries.map(\.action) == ["use.sign", "use.proxy", "use.sign", "use.proxy", "use.sign"])
+        #expect(
+            entries.allSatisfy { $0.detail["namedCredential"] == "Billing" && $0.target == "named credential Billing" })
+        #expect(try vault.verifyAudit().valid)
+    }
+
     @Test("an edited entry is detected", arguments: TestStore.all)
     func edited(store: TestStore) throws {
         let vault = try vaultWithHistory(store)

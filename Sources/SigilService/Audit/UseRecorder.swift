@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import SigilStore
 import Synchronization
@@ -32,15 +33,16 @@ final class UseRecorder: Service, Sendable {
         if count >= Self.batchSize { wake.yield() }
     }
 
-    /// Writes what is waiting now.
-    func flush() {
+    /// Writes what is waiting now, on NIO's blocking-work pool: a batch's commit waits for the disk,
+    /// and neither the event loops nor the concurrency pool should wait with it.
+    func flush() async {
         let batch = pending.withLock { pending in
             defer { pending = [] }
             return pending
         }
         guard !batch.isEmpty else { return }
         do {
-            try vault.recordUses(batch)
+            try await NIOThreadPool.singleton.runIfActive { [vault] in try vault.recordUses(batch) }
         } catch {
             // Never silently: the operator must know that use records were lost.
             logger.error("could not write \(batch.count) use records to the audit log: \(error)")
@@ -57,7 +59,7 @@ final class UseRecorder: Service, Sendable {
                     }
                 }
                 for await _ in wakes {
-                    flush()
+                    await flush()
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 }
                 group.cancelAll()
@@ -65,6 +67,6 @@ final class UseRecorder: Service, Sendable {
         } onGracefulShutdown: { [wake] in
             wake.yield()
         }
-        flush()
+        await flush()
     }
 }

@@ -79,6 +79,16 @@ public struct UseRecord: Sendable, Hashable {
     }
 }
 
+/// Where the audit chain ends, as one transaction appends to it: the last entry's sequence number
+/// and MAC, and the active audit key that signs the next.
+struct AuditChainEnd {
+    let keyID: UInt32
+    /// Keyed with the audit key, fed nothing.
+    let mac: HMAC<SHA256>
+    var seq: Int64
+    var lastMAC: [UInt8]
+}
+
 /// The outcome of checking the audit chain and the catalog's authentication.
 public struct AuditVerification: Sendable, Codable, Hashable {
     /// The chain is intact and the catalog authenticates.
@@ -107,27 +117,46 @@ extension Vault {
         _ action: String, target: String, detail: [String: String], actor: String? = nil, at: String? = nil,
         _ db: any SQLConnection
     ) throws {
+        var chain = try auditChainEnd(db)
+        try append(action, target: target, detail: detail, actor: actor, at: at, to: &chain, db)
+    }
+
+    /// The audit chain's last entry and the active audit key, read once for the entries that one
+    /// transaction appends (a batch of use records reads them once, not once per record).
+    func auditChainEnd(_ db: any SQLConnection) throws -> AuditChainEnd {
         let keyID = try activeKeyID(purpose: "audit", db)
         let last = try db.row(sql: "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let seq: Int64 = (last?["seq"] ?? 0) + 1
-        let previous = last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32)
+        return AuditChainEnd(
+            keyID: keyID, mac: try keyring.key(id: keyID).withUnsafeBytes { HMAC(key: SymmetricKey(data: $0)) },
+            seq: last?["seq"] ?? 0,
+            lastMAC: last.map { [UInt8]($0["mac"] as Data) } ?? [UInt8](repeating: 0, count: 32))
+    }
+
+    private func append(
+        _ action: String, target: String, detail: [String: String], actor: String?, at: String?,
+        to chain: inout AuditChainEnd, _ db: any SQLConnection
+    ) throws {
         // PostgreSQL's text holds no NUL and its JSON no \u0000 (a caller's path may carry one): the
         // entry records U+FFFD in its place, the same on both stores.
         func withoutNUL(_ text: String) -> String {
-            text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+            text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
         }
         let entry = AuditEntry(
-            seq: seq, at: at ?? timestamp(), actor: withoutNUL(actor ?? self.actor), action: action,
+            seq: chain.seq + 1, at: at ?? timestamp(), actor: withoutNUL(actor ?? self.actor), action: action,
             target: withoutNUL(target), detail: detail.mapValues(withoutNUL))
-        let detailJSON = try entry.detailJSON()
-        let mac = try auditMAC(entry, detailJSON: detailJSON, keyID: keyID, previous: previous)
+        let detailJSON = entry.detailJSON()
+        let mac = Self.auditMAC(
+            entry, detailJSON: detailJSON, keyID: chain.keyID, mac: chain.mac, previous: chain.lastMAC)
         try db.run(
             sql: """
                 INSERT INTO audit_log (seq, at, actor, action, target, detail, key_id, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, keyID, Data(previous), Data(mac),
+                entry.seq, entry.at, entry.actor, entry.action, entry.target, detailJSON, chain.keyID,
+                Data(chain.lastMAC), Data(mac),
             ])
+        chain.seq = entry.seq
+        chain.lastMAC = mac
     }
 
     /// The newest `limit` entries that match `filter`, oldest first.
@@ -185,6 +214,7 @@ extension Vault {
     public func recordUses(_ uses: [UseRecord]) throws {
         guard !uses.isEmpty else { return }
         try write(catalog: false) { db in
+            var chain = try auditChainEnd(db)
             for use in uses {
                 var detail = [
                     "authenticator": use.authenticator, "actingUser": use.actingUser, "method": use.method,
@@ -192,10 +222,10 @@ extension Vault {
                 ]
                 detail["namedCredential"] = use.namedCredential
                 detail["principal"] = use.principal
-                try audit(
+                try append(
                     "use.\(use.kind.rawValue)",
                     target: use.namedCredential.map { ItemRef.namedCredential($0).description } ?? "request",
-                    detail: detail, actor: use.caller, at: use.at.formatted(.iso8601), db)
+                    detail: detail, actor: use.caller, at: use.at.formatted(.iso8601), to: &chain, db)
             }
         }
     }
@@ -228,7 +258,9 @@ extension Vault {
                 }
                 let keyID: UInt32 = row["key_id"]
                 try ensureKeyLoaded(keyID, db)
-                let computed = try auditMAC(entry, detailJSON: row["detail"], keyID: keyID, previous: storedPrevious)
+                let mac = try keyring.key(id: keyID).withUnsafeBytes { HMAC<SHA256>(key: SymmetricKey(data: $0)) }
+                let computed = Self.auditMAC(
+                    entry, detailJSON: row["detail"], keyID: keyID, mac: mac, previous: storedPrevious)
                 if !computed.withUnsafeBytes({ a in stored.withUnsafeBytes { b in constantTimeEqual(a, b) } }) {
                     problems.append("entry \(entry.seq) was altered or moved")
                 }
@@ -245,15 +277,20 @@ extension Vault {
         }
     }
 
-    private func auditMAC(_ entry: AuditEntry, detailJSON: String, keyID: UInt32, previous: [UInt8]) throws -> [UInt8] {
+    /// `mac`: an HMAC keyed with the audit key and fed nothing yet (copied, so one keyed state
+    /// serves every entry of a batch).
+    private static func auditMAC(
+        _ entry: AuditEntry, detailJSON: String, keyID: UInt32, mac: HMAC<SHA256>, previous: [UInt8]
+    ) -> [UInt8] {
         var message = previous
         for field in ["\(entry.seq)", entry.at, entry.actor, entry.action, entry.target, detailJSON, "\(keyID)"] {
             let bytes = Array(field.utf8)
             withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { message.append(contentsOf: $0) }
             message.append(contentsOf: bytes)
         }
-        let key = try keyring.key(id: keyID).withUnsafeBytes { SymmetricKey(data: $0) }
-        return Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        var mac = mac
+        mac.update(data: message)
+        return Array(mac.finalize())
     }
 }
 
@@ -268,9 +305,22 @@ extension AuditEntry {
         )
     }
 
-    func detailJSON() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(detail), as: UTF8.self)
+    /// `detail` as a JSON object with its keys in bytewise order (RFC 8259; `/` not escaped): the
+    /// text that the entry's MAC covers and the store keeps.
+    func detailJSON() -> String {
+        let keys = detail.keys.sorted(by: JSON.precedes)
+        let bound = keys.reduce(2) { $0 + JSON.stringBound($1) + JSON.stringBound(detail[$1]!) + 2 }
+        return String(unsafeUninitializedCapacity: bound) { buffer in
+            var writer = ByteWriter(buffer)
+            writer.write(UInt8(ascii: "{"))
+            for (index, key) in keys.enumerated() {
+                if index > 0 { writer.write(UInt8(ascii: ",")) }
+                writer.writeJSONString(key)
+                writer.write(UInt8(ascii: ":"))
+                writer.writeJSONString(detail[key]!)
+            }
+            writer.write(UInt8(ascii: "}"))
+            return writer.count
+        }
     }
 }
