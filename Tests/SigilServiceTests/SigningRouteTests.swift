@@ -124,10 +124,13 @@ struct SigningRouteTests {
             json: ["method": "GET", "url": "callout:Billing/invoices?token=query-value", "as": "alice"])
         _ = try await harness.send(
             "POST", "/v1/sign", as: .key("app"), json: ["method": "GET", "url": "callout:Nope/x"])
+        _ = try await harness.send(
+            "POST", "/v1/sign", as: .key("app"),
+            json: ["method": "GET", "url": "https://someone:userinfo-secret@[::1]:8443/v1/x?q=query-value#part"])
         try await harness.stop(removing: false)  // drains and writes the last records
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
         let uses = try harness.vault.auditEntries(limit: 10, matching: .init(action: "use"))
-        #expect(uses.count == 2)
+        #expect(uses.count == 3)
         let first = try #require(uses.first)
         #expect(first.action == "use.sign")
         #expect(first.actor == "actor")
@@ -138,7 +141,11 @@ struct SigningRouteTests {
         #expect(first.detail["path"] == "/v1/invoices")
         #expect(first.detail["outcome"] == "ok")
         #expect(!"\(uses)".contains("query-value"))
-        #expect(uses.last?.detail["outcome"] == "callout-refused")
+        #expect(!"\(uses)".contains("userinfo-secret"))
+        #expect(uses[1].detail["outcome"] == "callout-refused")
+        // A URL under no named credential: its host (without user information or port) and path.
+        #expect(uses[2].detail["host"] == "::1")
+        #expect(uses[2].detail["path"] == "/v1/x")
         #expect(try harness.vault.auditEntries(limit: 10, matching: .init(user: "alice", action: "use")).count == 1)
         #expect(try harness.vault.verifyAudit().valid)
     }

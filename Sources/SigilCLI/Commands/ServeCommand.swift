@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     var rotationSpread = "1h"
 
     func run() async throws {
+        SigilServer.runConcurrencyOnEventLoops()
         var serviceOptions = try ServiceOptions(
             listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile, publicURL: publicURL)
         guard let interval = RotationPolicy.seconds(rotationInterval),
@@ -65,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         serviceOptions.rotationInterval = interval == 0 ? nil : .seconds(interval)
         serviceOptions.rotationSpread = TimeInterval(spread)
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(ServiceLogHandler.init)
         var logger = Logger(label: "sigil")
         logger.logLevel = .info
         // Changes the service makes on its own (a refreshed token) are the service's in the audit

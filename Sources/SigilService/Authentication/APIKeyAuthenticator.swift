@@ -24,15 +24,21 @@ struct APIKeyAuthenticator: Authenticator {
         guard settings.apiKeys.enabled, let header = request.headers[.authorization],
             header.count > 7, header.prefix(7).lowercased() == "bearer "
         else { return .notApplicable }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        // RFC 6750 section 2.1: "Bearer" 1*SP b64token; blanks around the token are forgiven.
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var bytes = header.utf8.dropFirst(7)
+        while let first = bytes.first, isBlank(first) { bytes.removeFirst() }
+        while let last = bytes.last, isBlank(last) { bytes.removeLast() }
+        var token = String(Substring(bytes))
         // Another kind of bearer token is not ours to judge: the next authenticator may know it.
         guard token.hasPrefix(Vault.apiKeyPrefix) else { return .notApplicable }
         // A key holds 256 random bits: nothing to guess, so no queue; a failing answer still waits
         // as the client address's failures say (the chain adds the address).
-        let key = SecretBytes(utf8: token)
         let now = clock()
         let snapshot = try vault.snapshot()
-        let digest = key.withUnsafeBytes { Data(SHA256.hash(data: $0)) }
+        // The key is already in the request's (unlocked) memory; only a key not yet verified is
+        // copied into locked memory for the vault.
+        let digest = token.withUTF8 { Data(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
         if let holder = verified.holder(digest, under: snapshot) {
             guard holder.expiresAt.map({ Int64(now.timeIntervalSince1970) < $0 }) ?? true else {
                 return .failed(keys: [])
@@ -40,7 +46,7 @@ struct APIKeyAuthenticator: Authenticator {
             return .authenticated(user: holder.user)
         }
         do {
-            let holder = try vault.apiKeyHolder(key, at: now)
+            let holder = try vault.apiKeyHolder(SecretBytes(utf8: token), at: now)
             verified.insert(digest, holder, under: snapshot)
             return .authenticated(user: holder.user)
         } catch let error as SigilError where error.code == .unauthenticated {

@@ -67,11 +67,14 @@ enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, noStore: Bool = true) throws
         -> Response
     {
+        make(json: Array(try encoder.encode(value)), status: status, noStore: noStore)
+    }
+
+    /// JSON already written (`bytes`), as ``make(_:status:noStore:)`` answers it.
+    static func make(json bytes: [UInt8], status: HTTPResponse.Status = .ok, noStore: Bool = true) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if noStore { headers[.cacheControl] = "no-store" }
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The request's JSON body as `T`, with a clear error naming what is wrong (never its values).

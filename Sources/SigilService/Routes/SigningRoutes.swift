@@ -42,7 +42,7 @@ enum SigningRoutes {
                 state.recordUse(
                     .sign, caller: caller, actingUser: user, method: outbound.method, url: outbound.url,
                     decorated: decorated, outcome: "ok")
-                return try JSONResponse.make(DecoratedRequestJSON(decorated))
+                return JSONResponse.make(json: DecoratedRequestJSON(decorated).compactJSON())
             } catch {
                 state.recordUse(
                     .sign, caller: caller, actingUser: user, method: outbound.method, url: outbound.url, decorated: nil,

@@ -111,20 +111,39 @@ struct UseTarget {
     var host: String
     var path: String
 
+    /// `url` as the engine resolved it (`scheme://authority/path`), or as the caller gave it when
+    /// signing failed (`callout:NAME/path`, or anything else, recorded as its path). Read by hand,
+    /// not by `URLComponents`, which cost a fifth of the signing route (scripts/benchmark-service).
     init(url: String) {
-        let withoutQuery = String(url.prefix { $0 != "?" && $0 != "#" })
-        if withoutQuery.hasPrefix("callout:") {
-            let rest = withoutQuery.dropFirst("callout:".count)
-            let name = rest.prefix { $0 != "/" }
+        let utf8 = url.utf8
+        let text = url[..<(utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex)]
+        let colon = text.utf8.firstIndex(of: UInt8(ascii: ":"))
+        if text.utf8.starts(with: "callout:".utf8) {
+            let rest = text.dropFirst("callout:".count)
+            let name = rest[..<(rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex)]
             namedCredential = String(name).sanitizedForMessage
             host = ""
-            path = String(rest.dropFirst(name.count)).sanitizedForMessage
-        } else if let components = URLComponents(string: withoutQuery) {
-            host = (components.host ?? "").sanitizedForMessage
-            path = components.percentEncodedPath.sanitizedForMessage
+            path = String(rest[name.endIndex...]).sanitizedForMessage
+        } else if let colon, text.utf8[colon...].starts(with: "://".utf8) {
+            let rest = text[text.utf8.index(colon, offsetBy: 3)...]
+            let authority = rest[..<(rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex)]
+            // RFC 3986 section 3.2: [userinfo "@"] host [":" port], an IPv6 host in brackets.
+            var hostAndPort = authority
+            if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) {
+                hostAndPort = authority[authority.utf8.index(after: at)...]
+            }
+            let name: Substring
+            if hostAndPort.utf8.first == UInt8(ascii: "[") {
+                let address = hostAndPort.dropFirst()
+                name = address[..<(address.utf8.firstIndex(of: UInt8(ascii: "]")) ?? address.endIndex)]
+            } else {
+                name = hostAndPort[..<(hostAndPort.utf8.firstIndex(of: UInt8(ascii: ":")) ?? hostAndPort.endIndex)]
+            }
+            host = String(name).sanitizedForMessage
+            path = String(rest[authority.endIndex...]).sanitizedForMessage
         } else {
             host = ""
-            path = ""
+            path = String(text).sanitizedForMessage
         }
         if path.isEmpty { path = "/" }
     }
