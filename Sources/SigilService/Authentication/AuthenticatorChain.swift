@@ -82,13 +82,13 @@ struct AuthenticatorChain: RouterMiddleware {
                     continue
                 }
                 metrics.authentication(authenticator.name, outcome: "success")
-                await throttle.succeeded("user:\(user)")
+                throttle.succeeded("user:\(user)")
                 return caller
             }
         }
         if !failedKeys.isEmpty {
             // Counted against the names tried and the address; the answer waits, whatever route.
-            let delay = await throttle.failed(
+            let delay = throttle.failed(
                 failedKeys + ["address:\(context.remoteAddress)"], settings: settings.failures)
             try await Task.sleep(for: delay)
             throw ServiceError.unauthenticated()

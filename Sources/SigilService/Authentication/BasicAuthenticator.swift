@@ -27,7 +27,7 @@ struct BasicAuthenticator: PasswordAuthenticator {
         let keys = ["user:\(user)"]
         // Guesses at one user's password queue (the address only delays failing answers: a busy
         // proxy's good requests must not wait for its bad ones).
-        guard let wait = await throttle.admit(keys, settings: settings.failures) else {
+        guard let wait = throttle.admit(keys, settings: settings.failures) else {
             throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
         }
         if wait > .zero { try await Task.sleep(for: wait) }

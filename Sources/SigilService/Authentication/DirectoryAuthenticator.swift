@@ -30,7 +30,7 @@ struct DirectoryAuthenticator: PasswordAuthenticator {
         if let groups = verified.groups(user: user, hash: binding, password: password) {
             return .authenticated(user: user, groups: groups)
         }
-        guard let wait = await throttle.admit(keys, settings: settings.failures) else {
+        guard let wait = throttle.admit(keys, settings: settings.failures) else {
             throw ServiceError.tooManyFailures(retryAfter: max(1, settings.failures.maximumMilliseconds / 1000))
         }
         if wait > .zero { try await Task.sleep(for: wait) }
