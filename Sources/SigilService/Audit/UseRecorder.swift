@@ -9,7 +9,7 @@ import Synchronization
 /// them all. On graceful shutdown everything still waiting is written. A crash (kill -9, power loss)
 /// loses at most the records of the last ``interval`` (SECURITY.md, "Per-use audit").
 final class UseRecorder: Service, Sendable {
-    static let interval: Duration = .milliseconds(50)
+    static let interval: Duration = .milliseconds(10)
     static let batchSize = 256
 
     private let vault: Vault
