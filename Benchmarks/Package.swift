@@ -35,10 +35,17 @@ let package = Package(
             ],
             path: "Sources/SigV4Workload"
         ),
-        // Decorates Basic and JWT requests through the engine, for profiling the engine's own cost.
+        // Decorates Basic, custom-header and JWT requests through the engine (in memory, or through a
+        // real sealed vault), for profiling the engine's own cost.
         .executableTarget(
             name: "engine-workload",
-            dependencies: ["BenchmarkSupport", .product(name: "SigilCore", package: "sigil"), .product(name: "SigilSigning", package: "sigil")],
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "SigilCore", package: "sigil"),
+                .product(name: "SigilModel", package: "sigil"),
+                .product(name: "SigilSigning", package: "sigil"),
+                .product(name: "SigilStore", package: "sigil"),
+            ],
             path: "Sources/EngineWorkload"
         ),
         // Signs HMAC JWTs (or only their raw HMAC) N times, for counting instructions with callgrind.

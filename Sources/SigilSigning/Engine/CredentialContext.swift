@@ -20,6 +20,15 @@ final class PrincipalBinding: Sendable {
     /// The principal's current secrets as last read, kept for requests through this binding (see
     /// ``KeptSecrets``). A change of the catalog drops the binding with them.
     let secrets = KeptSecrets<[String: SecretBytes]?>()
+    /// What a scheme works out from those secrets alone and would otherwise work out again for
+    /// every request (Basic's `Authorization` value), kept under the same version and lifetime.
+    let derived = KeptSecrets<SecretBytes>()
+
+    /// Drops the kept secrets and what was derived from them.
+    func dropKept() {
+        secrets.drop()
+        derived.drop()
+    }
 
     init(external: ExternalCredential, principal: Principal, user: String?, source: any CredentialSource) {
         self.external = external
@@ -77,6 +86,10 @@ package final class CredentialContext {
         self.preparedLifetime = preparedLifetime
         self.trace = trace
     }
+
+    /// Whether secrets read for this request are kept for later ones (a value that lives for this
+    /// request alone need not be locked in memory).
+    var keepsSecrets: Bool { secretsVersion != nil && preparedLifetime > .zero }
 
     var external: ExternalCredential { binding.external }
     var principal: Principal { binding.principal }

@@ -36,9 +36,9 @@ final class KeptSecrets<Value: Sendable>: Sendable {
     }
 
     /// The kept value, or `read()`'s, kept when the request carries a secrets version and the engine
-    /// keeps secrets at all.
+    /// keeps secrets at all (``CredentialContext/keepsSecrets``).
     func value(for context: CredentialContext, read: () throws -> Value) rethrows -> Value {
-        guard let version = context.secretsVersion, context.preparedLifetime > .zero else { return try read() }
+        guard context.keepsSecrets, let version = context.secretsVersion else { return try read() }
         let now = ContinuousClock.now
         if let kept = value(version: version, now: now, lifetime: context.preparedLifetime) { return kept }
         let value = try read()

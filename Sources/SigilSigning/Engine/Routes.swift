@@ -129,7 +129,7 @@ final class Routes: Sendable {
     func dropKeptSecrets() {
         for route in built.withLock({ Array($0.values) }) {
             route.clientKey.drop()
-            for binding in route.bindings { binding.secrets.drop() }
+            for binding in route.bindings { binding.dropKept() }
         }
     }
 

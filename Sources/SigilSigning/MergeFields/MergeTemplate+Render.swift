@@ -11,6 +11,15 @@ extension MergeTemplate {
     /// Evaluates the template; `resolve` supplies each reference's value. Fails when a value
     /// would pass ``maximumValueBytes`` or the evaluation ``maximumEvaluatedBytes``.
     public func render(_ resolve: (MergeReference) throws -> SecretBytes) throws -> SecretBytes {
+        // The common shapes, `{!$Credential.Api.apiKey}` and text around one reference: no function
+        // to apply, so the value is the reference's bytes (shared, not copied) or one copy of text
+        // and value side by side.
+        if parts.count == 1, case .expression(.reference(let reference, let position)) = parts[0] {
+            let value = try resolve(reference)
+            guard value.count <= Self.maximumValueBytes else { throw Self.tooLarge(position) }
+            return value
+        }
+        if parts.count <= 3, let plain = try renderTextAndOneReference(resolve) { return plain }
         var output: [UInt8] = []
         defer { output.wipe() }
         var budget = Self.maximumEvaluatedBytes
@@ -60,6 +69,35 @@ extension MergeTemplate {
                 "evaluating the merge fields would produce more than \(Self.maximumEvaluatedBytes >> 20) MiB")
         }
         return value
+    }
+
+    /// Text, one reference and text (either text may be missing), rendered into one buffer; `nil`
+    /// for any other shape.
+    private func renderTextAndOneReference(_ resolve: (MergeReference) throws -> SecretBytes) throws -> SecretBytes? {
+        var before: [UInt8] = []
+        var after: [UInt8] = []
+        var field: (reference: MergeReference, position: Int)?
+        for part in parts {
+            switch part {
+            case .text(let bytes) where field == nil && before.isEmpty: before = bytes
+            case .text(let bytes) where field != nil && after.isEmpty: after = bytes
+            case .expression(.reference(let reference, let position)) where field == nil: field = (reference, position)
+            default: return nil
+            }
+        }
+        guard let field else { return nil }
+        let value = try resolve(field.reference)
+        guard value.count <= Self.maximumValueBytes else { throw Self.tooLarge(field.position) }
+        return SecretBytes(count: before.count + value.count + after.count, lockingMemory: false) { output in
+            var offset = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: output[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
+                offset += bytes.count
+            }
+            before.withUnsafeBytes(put)
+            value.withUnsafeBytes(put)
+            after.withUnsafeBytes(put)
+        }
     }
 
     private static func tooLarge(_ position: Int) -> MergeFieldError {

@@ -34,6 +34,14 @@ struct BasicScheme: AuthorizationScheme {
     }
 
     func authorization(_ context: CredentialContext, at date: Date, caches: SchemeCaches) throws -> String? {
+        // The value depends on the principal's secrets alone: worked out once for as long as they
+        // are kept (then in locked memory, as they are; the request's header is a String either way).
+        let value = try context.binding.derived.value(for: context) { try credentials(context) }
+        return value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `Basic base64(user-id ":" password)`.
+    private func credentials(_ context: CredentialContext) throws -> SecretBytes {
         let username =
             try self.username.map { SecretBytes(utf8: $0, lockingMemory: false) }
             ?? context.requireSecret("username", for: "Basic authentication")
@@ -44,13 +52,12 @@ struct BasicScheme: AuthorizationScheme {
                 "Basic authentication: the username of principal \(context.reference) contains ':', which RFC 7617 does not allow"
             )
         }
-        // These live for one request (the header becomes a String): wiped, not locked.
         let credentials = username.appending(SecretBytes(utf8: ":", lockingMemory: false), lockingMemory: false)
             .appending(password, lockingMemory: false)
         return credentials.withUnsafeBytes { bytes in
-            var encoded = Array(Data(bytes).base64EncodedString().utf8)
+            var encoded = Array(("Basic " + Data(bytes).base64EncodedString()).utf8)
             defer { encoded.wipe() }
-            return "Basic " + String(decoding: encoded, as: UTF8.self)
+            return SecretBytes(copying: encoded, lockingMemory: context.keepsSecrets)
         }
     }
 }
