@@ -56,7 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
     var rotationSpread = "1h"
 
     func run() async throws {
-        SigilServer.runConcurrencyOnEventLoops()
         var serviceOptions = try ServiceOptions(
             listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey, readyFile: readyFile, publicURL: publicURL)
         guard let interval = RotationPolicy.seconds(rotationInterval),

@@ -104,16 +104,6 @@ public struct SigilServer {
             logger: logger)
     }
 
-    /// Makes NIO's event loops (`MultiThreadedEventLoopGroup.singleton`, the loops the service's
-    /// connections run on) Swift concurrency's global executor, so that a request's handler runs on
-    /// its connection's loop instead of hopping to the concurrency pool and back. For `sigil serve`
-    /// only, called once before anything else runs; blocking work (password hashes, LDAP binds,
-    /// audit commits) already runs on NIO's thread pools.
-    @discardableResult
-    public static func runConcurrencyOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
-
     /// Serves until SIGTERM or SIGINT, then drains: no new connections, the requests in flight
     /// finish, the last use records are written.
     public func run(_ options: ServiceOptions, logger: Logger) async throws {
