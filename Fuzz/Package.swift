@@ -32,6 +32,8 @@ let package = Package(
                 .product(name: "SigilTokens", package: "sigil"),
                 .product(name: "SigilSAML", package: "sigil"),
                 .product(name: "SigilOperations", package: "sigil"),
+                // The service's reading of a signed request's URL for its use record.
+                .product(name: "SigilService", package: "sigil"),
                 // The vault location's postgres:// URL.
                 .product(name: "SigilStore", package: "sigil"),
                 // Its own URL handling is the oracle of the callout-url and endpoint-url targets.

@@ -2,12 +2,15 @@ import Foundation
 import SigilCore
 import SigilModel
 
+@testable import SigilService
+
 /// `inbound`: what callers of the service present. The input is split at its first newline: the
 /// first line is tried as an `Authorization: Basic` value, as an API key, and as an identity URL
 /// (against the allowlist in the rest of the input, one host a line). An accepted Basic header
 /// must round-trip: encoding its user and password again gives back the same pair. The whole input
 /// is also parsed as a posted form (the pages' and SAML's): a form it accepts encodes and parses
-/// back to the same fields.
+/// back to the same fields. The first line is also read as a signed request's URL is for its use
+/// record (host and path only).
 enum InboundTarget {
     static func run(_ input: UnsafeBufferPointer<UInt8>) {
         let text = input.text
@@ -49,6 +52,14 @@ enum InboundTarget {
             guard id.utf8.count == 16, first.hasPrefix(InboundCredentials.apiKeyPrefix + id + "_") else {
                 FuzzCheck.fail("an API key id that is not the key's 16 hex digits")
             }
+        }
+        // The first line as a signing request's URL, as its use record keeps it: host and path,
+        // never the query, the fragment or user information.
+        let target = UseTarget(url: first)
+        guard !target.path.isEmpty, !target.path.contains("?"), !target.path.contains("#"),
+            !target.host.contains("@"), !target.host.contains("/")
+        else {
+            FuzzCheck.fail("a use record's host or path keeps part of the query, fragment or user information")
         }
         if let url = InboundCredentials.identityURL(first, allowedHosts: hosts) {
             guard let host = URLComponents(string: url)?.host?.lowercased(),
